@@ -1,0 +1,102 @@
+"""Run every emitter and write (or compare) the ``generated/`` tree."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from codegen.spec import Spec
+
+__all__ = ["EMITTERS", "check", "dump_json", "emit_all", "write"]
+
+Files = dict[str, str]
+Emitter = Callable[[Spec], Files]
+
+
+def dump_json(data: Any) -> str:
+    """Deterministic JSON text: source order kept, two-space indent, final newline."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def emit_openapi(spec: Spec) -> Files:
+    """``openapi/<release>.json``: one resolved OpenAPI 3.1 document per release."""
+    return {f"openapi/{name}.json": dump_json(doc) for name, doc in spec.bundles().items()}
+
+
+def _emitters() -> list[Emitter]:
+    emitters: list[Emitter] = [emit_openapi]
+    return emitters
+
+
+EMITTERS: list[Emitter] = _emitters()
+
+
+def emit_all(spec: Spec) -> Files:
+    files: Files = {}
+    for emitter in EMITTERS:
+        for rel, text in emitter(spec).items():
+            if rel in files:
+                raise ValueError(f"two emitters both write {rel}")
+            files[rel] = text
+    return dict(sorted(files.items()))
+
+
+def _existing(out: Path) -> dict[str, Path]:
+    if not out.exists():
+        return {}
+    return {
+        p.relative_to(out).as_posix(): p
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts and ".egg-info" not in str(p)
+    }
+
+
+def write(files: Files, out: Path) -> list[str]:
+    """Write ``files`` under ``out``, removing files no emitter produced; returns changes."""
+    changed: list[str] = []
+    for rel, path in _existing(out).items():
+        if rel not in files:
+            path.unlink()
+            changed.append(f"removed {rel}")
+    for rel, text in files.items():
+        path = out / rel
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        changed.append(f"wrote {rel}")
+    for folder in sorted((p for p in out.rglob("*") if p.is_dir()), reverse=True):
+        if folder.name == "__pycache__" or ".egg-info" in folder.name:
+            shutil.rmtree(folder)
+        elif not any(folder.iterdir()):
+            folder.rmdir()
+    return changed
+
+
+def check(files: Files, out: Path, max_lines: int = 200) -> str:
+    """A unified diff between ``out`` and what the generator makes now ('' when equal)."""
+    lines: list[str] = []
+    existing = _existing(out)
+    for rel in sorted(set(existing) | set(files)):
+        old = existing[rel].read_text(encoding="utf-8") if rel in existing else ""
+        new = files.get(rel, "")
+        if old == new:
+            continue
+        if rel not in files:
+            lines.append(f"--- generated/{rel} exists but the generator does not make it\n")
+            continue
+        lines.extend(
+            difflib.unified_diff(
+                old.splitlines(keepends=True),
+                new.splitlines(keepends=True),
+                f"generated/{rel} (committed)",
+                f"generated/{rel} (expected)",
+            )
+        )
+    if len(lines) > max_lines:
+        lines = [*lines[:max_lines], f"... {len(lines) - max_lines} more diff lines\n"]
+    return "".join(lines)

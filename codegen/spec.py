@@ -1,0 +1,124 @@
+"""The loaded specification: sources, releases and one bundle per release."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from codegen.bundle import HTTP_METHODS, MAP_FILES, build_bundle, ref_target
+from codegen.errors import Problems
+from codegen.load import SpecTree, load_tree, loc_of
+from codegen.versions import Release, Releases, load_releases
+from codegen.view import check_annotations
+
+__all__ = ["DEFAULT_SPEC_ROOT", "Spec", "load_spec"]
+
+DEFAULT_SPEC_ROOT = Path(__file__).resolve().parent.parent / "spec"
+_REQUIRED_OP_KEYS = ("operationId", "tags", "summary", "responses")
+
+
+@dataclass
+class Spec:
+    root: Path
+    tree: SpecTree
+    releases: Releases
+    problems: Problems
+    _bundles: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def bundle(self, release: Release | str) -> dict[str, Any]:
+        """The resolved OpenAPI document of one release (built once, then cached)."""
+        rel = self.releases[release] if isinstance(release, str) else release
+        if rel.name not in self._bundles:
+            self._bundles[rel.name] = build_bundle(self.tree, self.releases, rel, self.problems)
+        return self._bundles[rel.name]
+
+    def bundles(self) -> dict[str, dict[str, Any]]:
+        return {r.name: self.bundle(r) for r in self.releases}
+
+    @cached_property
+    def revision(self) -> str:
+        """A short content hash of the sources, stable across checkouts."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file():
+                digest.update(path.relative_to(self.root).as_posix().encode())
+                digest.update(path.read_bytes())
+        return digest.hexdigest()[:12]
+
+
+def _check_sources(tree: SpecTree, releases: Releases, problems: Problems) -> None:
+    """Checks on the sources themselves, before any release view is built."""
+    schemes = tree.files.get("definitions/security.yaml")
+    scheme_names = set(schemes.data) if schemes and isinstance(schemes.data, dict) else set()
+    seen_ids: dict[tuple[str, str], Any] = {}
+    for spec in tree.files.values():
+        check_annotations(spec.data, releases, problems)
+        _check_refs(tree, spec.rel, spec.data, problems)
+    for spec in tree.endpoint_files():
+        data = spec.data
+        if not isinstance(data, dict):
+            problems.add(loc_of(data), "an endpoint file must be a mapping")
+            continue
+        if data.get("openapi") != "3.1.0":
+            problems.add(loc_of(data), "endpoint files must declare openapi: 3.1.0")
+        for path, item in (data.get("paths") or {}).items():
+            if not isinstance(item, dict):
+                problems.add(loc_of(data), f"path {path}: expected a mapping of operations")
+                continue
+            for method, op in item.items():
+                if method not in HTTP_METHODS or not isinstance(op, dict):
+                    continue
+                where = f"{method.upper()} {path}"
+                for key in _REQUIRED_OP_KEYS:
+                    if not op.get(key):
+                        problems.add(loc_of(op), f"{where}: the operation has no {key}")
+                op_id = op.get("operationId")
+                if isinstance(op_id, str):
+                    key2 = (spec.api or "", op_id)
+                    if key2 in seen_ids:
+                        problems.add(loc_of(op), f"{where}: operationId {op_id} is used twice")
+                    seen_ids[key2] = op
+                for requirement in op.get("security") or []:
+                    for name in requirement:
+                        if name not in scheme_names:
+                            problems.add(loc_of(op), f"{where}: unknown security scheme {name!r}")
+                if "security" not in op:
+                    problems.add(loc_of(op), f"{where}: the operation has no security")
+
+
+def _check_refs(tree: SpecTree, owner: str, node: Any, problems: Problems) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            target = ref_target(tree, owner, ref)
+            if isinstance(target, str):
+                problems.add(loc_of(node), target)
+        for key, value in node.items():
+            literal = key in ("example", "value") or (key == "examples" and isinstance(value, list))
+            if not literal:
+                _check_refs(tree, owner, value, problems)
+    elif isinstance(node, list):
+        for item in node:
+            _check_refs(tree, owner, item, problems)
+
+
+def load_spec(root: Path = DEFAULT_SPEC_ROOT) -> Spec:
+    """Load and check the sources under ``root``. Problems are collected, not raised."""
+    problems = Problems()
+    releases = load_releases(root / "versions.yaml", problems, _display(root, "versions.yaml"))
+    tree = load_tree(root, problems)
+    tree.files.pop("versions.yaml", None)
+    for rel in MAP_FILES:
+        if rel not in tree.files:
+            problems.add(None, f"{_display(root, rel)} is missing")
+    if not problems:
+        _check_sources(tree, releases, problems)
+    return Spec(root, tree, releases, problems)
+
+
+def _display(root: Path, rel: str) -> str:
+    return f"{root.name}/{rel}" if root.name else rel
