@@ -266,7 +266,7 @@ def _prune(doc: dict[str, Any], problems: Problems) -> None:
             if isinstance(ref, str) and ref.startswith("#/components/") and not present(ref):
                 return _DROP
             for key in list(node):
-                if key in LITERAL_KEYS or key == "examples" and isinstance(node[key], list):
+                if key in LITERAL_KEYS or (key == "examples" and isinstance(node[key], list)):
                     continue
                 if walk(node[key]) is _DROP:
                     del node[key]

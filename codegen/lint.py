@@ -41,7 +41,8 @@ def _pointer(path: tuple[Any, ...]) -> str:
 def bundle_registry(doc: dict[str, Any]) -> Registry[Any]:
     """A registry in which ``BUNDLE_URI`` is the bundle, so its ``#/components`` refs resolve."""
     resource: Resource[Any] = Resource.from_contents(doc, default_specification=DRAFT202012)
-    return Registry().with_resource(BUNDLE_URI, resource)
+    registry: Registry[Any] = Registry().with_resource(BUNDLE_URI, resource)
+    return registry
 
 
 def schema_validator(
@@ -101,24 +102,36 @@ def iter_examples(doc: dict[str, Any]) -> Iterator[tuple[str, tuple[Any, ...], A
                 yield from param(prefix, p, (*base, "parameters", i))
             body = op.get("requestBody")
             if isinstance(body, dict):
-                yield from media(f"{prefix} request", body.get("content"), (*base, "requestBody", "content"))
+                yield from media(
+                    f"{prefix} request", body.get("content"), (*base, "requestBody", "content")
+                )
             for code, resp in (op.get("responses") or {}).items():
                 if isinstance(resp, dict):
-                    yield from media(f"{prefix} {code} response", resp.get("content"), (*base, "responses", code, "content"))
+                    yield from media(
+                        f"{prefix} {code} response",
+                        resp.get("content"),
+                        (*base, "responses", code, "content"),
+                    )
     components = doc.get("components", {})
     for name, p in components.get("parameters", {}).items():
         yield from param(f"parameter {name}", p, ("components", "parameters", name))
     for name, resp in components.get("responses", {}).items():
-        yield from media(f"response {name}", resp.get("content"), ("components", "responses", name, "content"))
+        yield from media(
+            f"response {name}", resp.get("content"), ("components", "responses", name, "content")
+        )
     yield from schemas(doc.get("paths", {}), ("paths",))
     yield from schemas(components.get("schemas", {}), ("components", "schemas"))
 
 
-def _check_bundle(doc: dict[str, Any], release: str, found: dict[tuple[Loc | None, str], list[str]]) -> None:
+def _check_bundle(
+    doc: dict[str, Any], release: str, found: dict[tuple[Loc | None, str], list[str]]
+) -> None:
     try:
         errors = list(OpenAPIV31SpecValidator(doc).iter_errors())
-    except Exception as exc:  # noqa: BLE001 - the validator raises on unresolvable documents
-        found[(loc_of(doc), f"the bundle is not a valid OpenAPI 3.1 document: {exc}")].append(release)
+    except Exception as exc:
+        found[(loc_of(doc), f"the bundle is not a valid OpenAPI 3.1 document: {exc}")].append(
+            release
+        )
         return
     for err in errors:
         path = tuple(getattr(err, "absolute_path", ()) or ())
@@ -129,7 +142,12 @@ def _check_bundle(doc: dict[str, Any], release: str, found: dict[tuple[Loc | Non
         validator = schema_validator(doc, spath, registry)
         for err in validator.iter_errors(value):
             at = err.json_path
-            found[(loc_of(holder) or locate(doc, spath), f"{label} does not match its schema: at {at}: {err.message}")].append(release)
+            found[
+                (
+                    loc_of(holder) or locate(doc, spath),
+                    f"{label} does not match its schema: at {at}: {err.message}",
+                )
+            ].append(release)
 
 
 def lint(spec: Spec) -> Problems:
@@ -141,7 +159,7 @@ def lint(spec: Spec) -> Problems:
     for release in spec.releases:
         try:
             doc = spec.bundle(release)
-        except Exception as exc:  # noqa: BLE001 - report any failure to build, then go on
+        except Exception as exc:
             problems.add(None, f"the view of {release.name} does not build: {exc!r}")
             continue
         _check_bundle(doc, release.name, found)

@@ -18,7 +18,7 @@ from codegen.errors import Loc, Problems, SpecError
 
 __all__ = ["Map", "Seq", "SpecFile", "SpecTree", "load_tree", "load_yaml", "loc_of"]
 
-_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[assignment]
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class Map(dict[str, Any]):

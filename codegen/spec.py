@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from codegen.bundle import HTTP_METHODS, MAP_FILES, build_bundle, ref_target
+from codegen.changelog import Entry, load_changelog
 from codegen.errors import Problems
 from codegen.load import SpecTree, load_tree, loc_of
 from codegen.versions import Release, Releases, load_releases
@@ -25,6 +26,7 @@ class Spec:
     tree: SpecTree
     releases: Releases
     problems: Problems
+    changelog: dict[str, list[Entry]]
     _bundles: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def bundle(self, release: Release | str) -> dict[str, Any]:
@@ -117,7 +119,8 @@ def load_spec(root: Path = DEFAULT_SPEC_ROOT) -> Spec:
             problems.add(None, f"{_display(root, rel)} is missing")
     if not problems:
         _check_sources(tree, releases, problems)
-    return Spec(root, tree, releases, problems)
+    changelog = load_changelog(root, releases, problems)
+    return Spec(root, tree, releases, problems, changelog)
 
 
 def _display(root: Path, rel: str) -> str:

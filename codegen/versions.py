@@ -95,7 +95,9 @@ def load_releases(path: Path, problems: Problems, display: str = "spec/versions.
         if status not in _STATUSES:
             problems.add(loc, f"release {name}: status must be one of {', '.join(_STATUSES)}")
             continue
-        if date is not None and not (isinstance(date, str) and re.match(r"^\d{4}-\d\d-\d\d$", date)):
+        if date is not None and not (
+            isinstance(date, str) and re.match(r"^\d{4}-\d\d-\d\d$", date)
+        ):
             problems.add(loc, f"release {name}: date must be a quoted YYYY-MM-DD string or null")
             continue
         releases.append(Release(name, date, str(status), len(releases)))

@@ -135,7 +135,9 @@ class _Viewer:
             del after["required"]
 
 
-def apply_view(node: Any, releases: Releases, release: Release, *, mark_deprecated: bool = True) -> Any:
+def apply_view(
+    node: Any, releases: Releases, release: Release, *, mark_deprecated: bool = True
+) -> Any:
     """The view of ``node`` in ``release``; ``None`` when the whole node is absent there."""
     viewed = _Viewer(releases, release, mark_deprecated=mark_deprecated).view(node)
     return None if viewed is _DROP else viewed

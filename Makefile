@@ -1,0 +1,41 @@
+# Every target sets up .venv first, so a fresh clone needs nothing but python3 and make.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup generate lint test check-generated bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+## The main job: lint the sources and regenerate everything under generated/.
+generate: setup
+	$(BIN)/appservice-spec lint
+	$(BIN)/appservice-spec generate
+
+## Style and types of the generator, and the spec lint.
+lint: setup
+	$(BIN)/appservice-spec lint
+	$(BIN)/ruff check codegen tests bench
+	$(BIN)/ruff format --check codegen tests bench
+	$(BIN)/mypy codegen
+
+## Fails with a diff when generated/ is not exactly what the sources make.
+check-generated: setup
+	$(BIN)/appservice-spec generate --check
+
+## Everything CI runs.
+test: lint check-generated
+	$(BIN)/pytest -q
+
+bench: setup
+	$(PY) bench/validate.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+Application services may choose the ``origin_server_ts`` of events they send by adding a ``ts`` query parameter to the Client-Server endpoints ``PUT /_matrix/client/v3/rooms/{roomId}/send/{eventType}/{txnId}`` and ``PUT /_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey}`` (MSC3316).

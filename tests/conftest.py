@@ -1,0 +1,43 @@
+"""Shared fixtures: the real spec, and broken copies of it."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from codegen.spec import DEFAULT_SPEC_ROOT, Spec, load_spec
+
+REPO = DEFAULT_SPEC_ROOT.parent
+
+
+@pytest.fixture(scope="session")
+def spec() -> Spec:
+    loaded = load_spec()
+    assert not loaded.problems, loaded.problems.render()
+    return loaded
+
+
+Breaker = Callable[[str, str, str], tuple[Path, int]]
+
+
+@pytest.fixture
+def broken_spec(tmp_path: Path) -> Breaker:
+    """Copy spec/ and replace one piece of text in one file.
+
+    Returns the copy's root and the 1-based line where the replaced text started.
+    """
+    root = tmp_path / "spec"
+    shutil.copytree(DEFAULT_SPEC_ROOT, root)
+
+    def breaker(rel: str, old: str, new: str) -> tuple[Path, int]:
+        path = root / rel
+        text = path.read_text(encoding="utf-8")
+        assert text.count(old) >= 1, f"{old!r} not in {rel}"
+        line = text[: text.index(old)].count("\n") + 1
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        return root, line
+
+    return breaker

@@ -1,0 +1,54 @@
+"""Small readers over a bundled OpenAPI document, shared by the tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from codegen.bundle import HTTP_METHODS
+
+Doc = dict[str, Any]
+
+
+def deref(doc: Doc, node: Any) -> Any:
+    while isinstance(node, dict) and "$ref" in node:
+        _, _, kind, name = node["$ref"].split("/")
+        node = doc["components"][kind][name]
+    return node
+
+
+def operations(doc: Doc) -> dict[str, tuple[str, str, Any]]:
+    """operationId -> (METHOD, full path, operation)."""
+    found = {}
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            if method in HTTP_METHODS:
+                found[op["operationId"]] = (method.upper(), path, op)
+    return found
+
+
+def routes(doc: Doc) -> set[tuple[str, str]]:
+    return {(m, p) for m, p, _ in operations(doc).values()}
+
+
+def params(doc: Doc, op: Any) -> dict[str, Any]:
+    """name -> parameter object (resolved)."""
+    return {p["name"]: p for p in (deref(doc, raw) for raw in op.get("parameters", []))}
+
+
+def body_schema(doc: Doc, op: Any) -> Any:
+    body = deref(doc, op.get("requestBody", {}))
+    return deref(doc, body.get("content", {}).get("application/json", {}).get("schema", {}))
+
+
+def response_schema(doc: Doc, op: Any, code: str) -> Any:
+    resp = deref(doc, op["responses"][code])
+    return deref(doc, resp.get("content", {}).get("application/json", {}).get("schema", {}))
+
+
+def errcodes(doc: Doc, op: Any, code: str) -> set[str]:
+    resp = deref(doc, op["responses"].get(code, {}))
+    return {e["errcode"] for e in resp.get("x-errcodes", [])}
+
+
+def security_schemes(doc: Doc, op: Any) -> set[str]:
+    return {name for req in op.get("security", []) for name in req}

@@ -1,0 +1,226 @@
+"""Everything the fact sheet lists in §1a-1c is in the sources, checked on the bundles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from codegen.spec import Spec
+from tests.helpers import body_schema, deref, errcodes, operations, params, response_schema
+
+# operationId in the bundle -> (METHOD, path in the unstable view)
+OPERATIONS = {
+    # §1a homeserver -> appservice
+    "sendTransaction": ("PUT", "/_matrix/app/v1/transactions/{txnId}"),
+    "ping": ("POST", "/_matrix/app/v1/ping"),
+    "queryUserById": ("GET", "/_matrix/app/v1/users/{userId}"),
+    "queryRoomByAlias": ("GET", "/_matrix/app/v1/rooms/{roomAlias}"),
+    "getProtocolMetadata": ("GET", "/_matrix/app/v1/thirdparty/protocol/{protocol}"),
+    "queryUserByProtocol": ("GET", "/_matrix/app/v1/thirdparty/user/{protocol}"),
+    "queryLocationByProtocol": ("GET", "/_matrix/app/v1/thirdparty/location/{protocol}"),
+    "queryLocationByAlias": ("GET", "/_matrix/app/v1/thirdparty/location"),
+    "queryUserByID": ("GET", "/_matrix/app/v1/thirdparty/user"),
+    # §1b client-server extensions (the shared lookups get a "client" prefix in a bundle)
+    "pingAppservice": ("POST", "/_matrix/client/v1/appservice/{appserviceId}/ping"),
+    "updateAppserviceRoomDirectoryVisibility": (
+        "PUT", "/_matrix/client/v3/directory/list/appservice/{networkId}/{roomId}"),
+    "register": ("POST", "/_matrix/client/v3/register"),
+    "login": ("POST", "/_matrix/client/v3/login"),
+    "getProtocols": ("GET", "/_matrix/client/v3/thirdparty/protocols"),
+    "clientGetProtocolMetadata": ("GET", "/_matrix/client/v3/thirdparty/protocol/{protocol}"),
+    "clientQueryLocationByProtocol": ("GET", "/_matrix/client/v3/thirdparty/location/{protocol}"),
+    "clientQueryUserByProtocol": ("GET", "/_matrix/client/v3/thirdparty/user/{protocol}"),
+    "clientQueryLocationByAlias": ("GET", "/_matrix/client/v3/thirdparty/location"),
+    "clientQueryUserByID": ("GET", "/_matrix/client/v3/thirdparty/user"),
+    "queryPublicRooms": ("POST", "/_matrix/client/v3/publicRooms"),
+    "sendMessage": ("PUT", "/_matrix/client/v3/rooms/{roomId}/send/{eventType}/{txnId}"),
+    "setRoomStateWithKey": ("PUT", "/_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey}"),
+    "updateDevice": ("PUT", "/_matrix/client/v3/devices/{deviceId}"),
+    "deleteDevice": ("DELETE", "/_matrix/client/v3/devices/{deviceId}"),
+    "deleteDevices": ("POST", "/_matrix/client/v3/delete_devices"),
+    "uploadCrossSigningKeys": ("POST", "/_matrix/client/v3/keys/device_signing/upload"),
+}  # fmt: skip
+
+# operationId -> {parameter: required?}
+PARAMETERS = {
+    "sendTransaction": {"txnId": True},
+    "queryUserById": {"userId": True},
+    "queryRoomByAlias": {"roomAlias": True},
+    "getProtocolMetadata": {"protocol": True},
+    "queryUserByProtocol": {"protocol": True, "fields": False},
+    "queryLocationByProtocol": {"protocol": True, "fields": False},
+    "queryLocationByAlias": {"alias": False},
+    "queryUserByID": {"userid": False},
+    "pingAppservice": {"appserviceId": True},
+    "updateAppserviceRoomDirectoryVisibility": {"networkId": True, "roomId": True},
+    "clientQueryLocationByAlias": {"alias": True},
+    "clientQueryUserByID": {"userid": True},
+    "clientQueryLocationByProtocol": {"protocol": True, "fields": False},
+    "clientQueryUserByProtocol": {"protocol": True, "fields": False},
+    "sendMessage": {"roomId": True, "eventType": True, "txnId": True, "user_id": False,
+                    "device_id": False, "ts": False},
+    "setRoomStateWithKey": {"roomId": True, "eventType": True, "stateKey": True,
+                            "user_id": False, "device_id": False, "ts": False},
+    "queryPublicRooms": {"user_id": False},
+    "updateDevice": {"deviceId": True},
+    "deleteDevice": {"deviceId": True},
+}  # fmt: skip
+
+# operationId -> {request body field: required?}
+REQUEST_FIELDS = {
+    "sendTransaction": {"events": True, "ephemeral": False},
+    "ping": {"transaction_id": False},
+    "pingAppservice": {"transaction_id": False},
+    "updateAppserviceRoomDirectoryVisibility": {"visibility": True},
+    "register": {"type": False, "username": False, "inhibit_login": False},
+    "login": {"type": True, "identifier": False},
+    "queryPublicRooms": {"include_all_networks": False, "third_party_instance_id": False},
+}
+
+# component -> {field: required?}
+SCHEMAS = {
+    "ClientEvent": {"event_id": True, "type": True, "sender": True, "origin_server_ts": True,
+                    "content": True, "room_id": True, "state_key": False, "unsigned": False},
+    "UnsignedData": {"age": False, "redacted_because": False, "transaction_id": False,
+                     "prev_content": False, "replaces_state": False, "membership": False},
+    "EphemeralEvent": {"type": True, "content": True},
+    "Protocol": {"user_fields": True, "location_fields": True, "icon": True,
+                 "field_types": True, "instances": True},
+    "FieldType": {"regexp": True, "placeholder": True},
+    "ProtocolInstance": {"desc": True, "fields": True, "network_id": True, "icon": False},
+    "ClientProtocolInstance": {"instance_id": True, "network_id": True},
+    "Location": {"alias": True, "protocol": True, "fields": True},
+    "ThirdPartyUser": {"userid": True, "protocol": True, "fields": True},
+    "Registration": {"id": True, "url": True, "as_token": True, "hs_token": True,
+                     "sender_localpart": True, "namespaces": True, "receive_ephemeral": False,
+                     "rate_limited": False, "protocols": False},
+    "Namespaces": {"users": False, "rooms": False, "aliases": False},
+    "Namespace": {"regex": True, "exclusive": True},
+    "Error": {"errcode": True, "error": False},
+}  # fmt: skip
+
+# operationId -> {status: {errcodes}}
+RESPONSES: dict[str, dict[str, set[str]]] = {
+    "sendTransaction": {"200": set(), "403": {"M_FORBIDDEN"}, "404": {"M_UNRECOGNIZED"},
+                        "405": {"M_UNRECOGNIZED"}},
+    "ping": {"200": set(), "403": {"M_FORBIDDEN"}},
+    "queryUserById": {"200": set(), "401": set(), "403": {"M_FORBIDDEN"}, "404": {"M_UNRECOGNIZED"}},
+    "queryRoomByAlias": {"200": set(), "401": set(), "403": {"M_FORBIDDEN"}, "404": {"M_UNRECOGNIZED"}},
+    "getProtocolMetadata": {"200": set(), "401": set(), "403": set(), "404": set()},
+    "queryUserByProtocol": {"200": set(), "401": set(), "403": set(), "404": set()},
+    "queryLocationByProtocol": {"200": set(), "401": set(), "403": set(), "404": set()},
+    "queryLocationByAlias": {"200": set(), "401": set(), "403": set(), "404": set()},
+    "queryUserByID": {"200": set(), "401": set(), "403": set(), "404": set()},
+    "pingAppservice": {"200": set(), "400": {"M_URL_NOT_SET"}, "403": {"M_FORBIDDEN"},
+                       "502": {"M_BAD_STATUS", "M_CONNECTION_FAILED"},
+                       "504": {"M_CONNECTION_TIMEOUT"}},
+    "register": {"400": {"M_EXCLUSIVE", "M_APPSERVICE_LOGIN_UNSUPPORTED", "M_USER_IN_USE"},
+                 "401": {"M_MISSING_TOKEN", "M_UNKNOWN_TOKEN"}},
+    "login": {"400": {"M_APPSERVICE_LOGIN_UNSUPPORTED"}, "403": {"M_FORBIDDEN"}},
+    "clientGetProtocolMetadata": {"404": {"M_NOT_FOUND"}},
+    "clientQueryLocationByAlias": {"404": {"M_NOT_FOUND"}},
+    "clientQueryUserByID": {"404": {"M_NOT_FOUND"}},
+    "sendMessage": {"400": {"M_UNKNOWN_DEVICE"}, "403": {"M_FORBIDDEN"}},
+    "setRoomStateWithKey": {"400": {"M_UNKNOWN_DEVICE"}},
+    "updateDevice": {"200": set(), "201": set()},
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def doc(spec: Spec) -> dict[str, Any]:
+    return spec.bundle("unstable")
+
+
+def _required(schema: Any) -> set[str]:
+    return set(schema.get("required", []))
+
+
+def test_operations(doc: dict[str, Any]) -> None:
+    found = {op_id: (m, p) for op_id, (m, p, _) in operations(doc).items()}
+    assert found == OPERATIONS
+
+
+@pytest.mark.parametrize("op_id", sorted(PARAMETERS))
+def test_parameters(doc: dict[str, Any], op_id: str) -> None:
+    found = params(doc, operations(doc)[op_id][2])
+    for name, required in PARAMETERS[op_id].items():
+        assert name in found, name
+        assert bool(found[name].get("required")) is required, name
+
+
+@pytest.mark.parametrize("op_id", sorted(REQUEST_FIELDS))
+def test_request_fields(doc: dict[str, Any], op_id: str) -> None:
+    schema = body_schema(doc, operations(doc)[op_id][2])
+    for name, required in REQUEST_FIELDS[op_id].items():
+        assert name in schema["properties"], name
+        assert (name in _required(schema)) is required, name
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMAS))
+def test_schemas(doc: dict[str, Any], name: str) -> None:
+    schema = doc["components"]["schemas"][name]
+    for field, required in SCHEMAS[name].items():
+        assert field in schema["properties"], field
+        assert (field in _required(schema)) is required, field
+
+
+@pytest.mark.parametrize("op_id", sorted(RESPONSES))
+def test_responses_and_errcodes(doc: dict[str, Any], op_id: str) -> None:
+    op = operations(doc)[op_id][2]
+    for code, codes in RESPONSES[op_id].items():
+        assert code in op["responses"], code
+        assert codes <= errcodes(doc, op, code), code
+
+
+def test_cs_ping_details(doc: dict[str, Any]) -> None:
+    op = operations(doc)["pingAppservice"][2]
+    assert response_schema(doc, op, "200")["required"] == ["duration_ms"]
+    failure = response_schema(doc, op, "502")
+    assert failure["properties"]["errcode"]["enum"] == ["M_BAD_STATUS", "M_CONNECTION_FAILED"]
+    assert {"status", "body", "error"} <= set(failure["properties"])
+    assert deref(doc, op["requestBody"]).get("required") is True
+
+
+def test_room_directory_visibility_enum(doc: dict[str, Any]) -> None:
+    op = operations(doc)["updateAppserviceRoomDirectoryVisibility"][2]
+    assert body_schema(doc, op)["properties"]["visibility"]["enum"] == ["public", "private"]
+
+
+def test_legacy_routes(doc: dict[str, Any]) -> None:
+    legacy = {op_id: op.get("x-legacyPaths") for op_id, (_, _, op) in operations(doc).items()
+              if op.get("x-api") == "application-service"}  # fmt: skip
+    assert legacy == {
+        "sendTransaction": ["/transactions/{txnId}"],
+        "ping": [],
+        "queryUserById": ["/users/{userId}"],
+        "queryRoomByAlias": ["/rooms/{roomAlias}"],
+        "getProtocolMetadata": ["/_matrix/app/unstable/thirdparty/protocol/{protocol}"],
+        "queryUserByProtocol": ["/_matrix/app/unstable/thirdparty/user/{protocol}"],
+        "queryLocationByProtocol": ["/_matrix/app/unstable/thirdparty/location/{protocol}"],
+        "queryLocationByAlias": ["/_matrix/app/unstable/thirdparty/location"],
+        "queryUserByID": ["/_matrix/app/unstable/thirdparty/user"],
+    }
+
+
+def test_shared_lookups_keep_their_official_ids(doc: dict[str, Any]) -> None:
+    ops = operations(doc)
+    assert ops["clientGetProtocolMetadata"][2]["x-matrixOperationId"] == "getProtocolMetadata"
+    assert ops["getProtocolMetadata"][2]["x-matrixOperationId"] == "getProtocolMetadata"
+
+
+def test_searchfields_renamed_in_v1_13(spec: Spec) -> None:
+    for name, expected in (("v1.12", "searchFields"), ("v1.13", "fields")):
+        doc = spec.bundle(name)
+        found = params(doc, operations(doc)["clientQueryLocationByProtocol"][2])
+        assert expected in found and ({"searchFields", "fields"} - {expected}).isdisjoint(found)
+
+
+def test_ephemeral_needs_room_id_for_typing(spec: Spec) -> None:
+    from codegen.lint import schema_validator
+
+    doc = spec.bundle("v1.13")
+    validator = schema_validator(doc, ("components", "schemas", "EphemeralEvent"))
+    assert not validator.is_valid({"type": "m.typing", "content": {"user_ids": []}})
+    assert validator.is_valid({"type": "m.typing", "room_id": "!r:x", "content": {"user_ids": []}})
+    assert validator.is_valid({"type": "m.presence", "sender": "@a:x", "content": {}})

@@ -1,0 +1,61 @@
+"""``appservice-spec generate [--check]``: deterministic output and the drift check."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from codegen import generate as gen
+from codegen.cli import main
+from codegen.spec import Spec
+
+
+def test_generation_is_deterministic(spec: Spec) -> None:
+    assert gen.emit_all(spec) == gen.emit_all(spec)
+
+
+def test_one_bundle_per_release(spec: Spec) -> None:
+    files = gen.emit_all(spec)
+    bundles = sorted(rel for rel in files if rel.startswith("openapi/"))
+    assert bundles == sorted(f"openapi/{r.name}.json" for r in spec.releases)
+    doc = json.loads(files["openapi/v1.13.json"])
+    assert doc["openapi"] == "3.1.0" and doc["info"]["version"] == "v1.13"
+
+
+def test_check_fails_after_a_hand_edit_and_passes_after_generate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "generated"
+    assert main(["generate", "--out", str(out)]) == 0
+    assert main(["generate", "--check", "--out", str(out)]) == 0
+
+    edited = out / "openapi" / "v1.7.json"
+    edited.write_text(edited.read_text().replace('"ping"', '"pong"', 1))
+    (out / "stray.txt").write_text("not made by the generator\n")
+    capsys.readouterr()
+    assert main(["generate", "--check", "--out", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert "generated/openapi/v1.7.json (committed)" in captured.out
+    diff_lines = captured.out.splitlines()
+    assert any(ln.startswith("-") and '"operationId": "pong"' in ln for ln in diff_lines)
+    assert any(ln.startswith("+") and '"operationId": "ping"' in ln for ln in diff_lines)
+    assert "generated/stray.txt exists but the generator does not make it" in captured.out
+    assert "make generate" in captured.err
+
+    assert main(["generate", "--out", str(out)]) == 0
+    assert not (out / "stray.txt").exists()
+    assert main(["generate", "--check", "--out", str(out)]) == 0
+
+
+def test_committed_tree_is_up_to_date(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["generate", "--check"]) == 0, capsys.readouterr().out[:4000]
+
+
+def test_bundle_command_writes_one_release(tmp_path: Path) -> None:
+    target = tmp_path / "v1.4.json"
+    assert main(["bundle", "--version", "v1.4", "-o", str(target)]) == 0
+    assert json.loads(target.read_text())["info"]["version"] == "v1.4"
+    assert main(["bundle", "--version", "1.4", "-o", str(target)]) == 0
+    assert main(["bundle", "--version", "v9.9", "-o", str(target)]) == 2
