@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup generate lint test check-generated bench clean
+.PHONY: setup generate lint test check-generated bench clean browser
 
 setup: $(STAMP)
 
@@ -30,8 +30,15 @@ lint: setup
 check-generated: setup
 	$(BIN)/appservice-spec generate --check
 
+## Headless Chromium (Debian's package) for the browser test of the rendered docs.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive sudo apt-get install -y -qq chromium >/dev/null; fi; }
+	@chromium --version
+
 ## Everything CI runs.
-test: lint check-generated
+test: lint check-generated browser
 	$(BIN)/pytest -q
 
 bench: setup

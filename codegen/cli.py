@@ -107,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=str(DEFAULT_OUT), help="the output folder")
     p.add_argument("--check", action="store_true", help="compare instead of writing")
     p.set_defaults(func=_cmd_generate)
+
+    from codegen.docs import add_commands as add_docs_commands
+    from codegen.python import add_commands as add_python_commands
+
+    add_docs_commands(sub)
+    add_python_commands(sub)
     return parser
 
 

@@ -28,8 +28,10 @@ def emit_openapi(spec: Spec) -> Files:
 
 
 def _emitters() -> list[Emitter]:
-    emitters: list[Emitter] = [emit_openapi]
-    return emitters
+    from codegen.docs import emit_docs
+    from codegen.python import emit_python
+
+    return [emit_openapi, emit_python, emit_docs]
 
 
 EMITTERS: list[Emitter] = _emitters()

@@ -1,0 +1,18 @@
+"""Rendered documentation: one RST document per release, HTML, and release diffs."""
+
+from __future__ import annotations
+
+import argparse
+
+from codegen.spec import Spec
+
+__all__ = ["add_commands", "emit_docs"]
+
+
+def emit_docs(spec: Spec) -> dict[str, str]:
+    """``docs/<release>.rst`` for every release (relative to ``generated/``)."""
+    return {}
+
+
+def add_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Register the ``docs`` and ``diff`` subcommands."""
