@@ -3,16 +3,108 @@
 from __future__ import annotations
 
 import argparse
+import re
+import subprocess
+import sys
+from pathlib import Path
 
+import jinja2
+
+from codegen.python.metadata import collect_operations, collect_schemes
+from codegen.python.models import generate_models
+from codegen.python.schemas import validation_files
 from codegen.spec import Spec
 
-__all__ = ["add_commands", "emit_python"]
+__all__ = ["PACKAGE_VERSION", "add_commands", "emit_python", "format_python"]
+
+PACKAGE_VERSION = "0.1.0"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "python"
+_OUT = "python"
+_PKG = f"{_OUT}/matrix_appservice"
+
+
+def _ruff() -> str:
+    from ruff.__main__ import find_ruff_bin
+
+    return str(find_ruff_bin())
+
+
+def format_python(text: str, name: str) -> str:
+    """Sort imports and format with the pinned ruff, isolated from any local config."""
+    common = [
+        "--isolated", "--line-length", "100", "--target-version", "py311",
+        "--config", "lint.isort.known-first-party = ['matrix_appservice']",
+    ]  # fmt: skip
+    sorted_imports = subprocess.run(
+        [_ruff(), "check", *common, "--select", "I,UP,F401", "--fix-only", "--exit-zero",
+         "--stdin-filename", name, "-"],
+        input=text, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return subprocess.run(
+        [_ruff(), "format", *common, "--stdin-filename", name, "-"],
+        input=sorted_imports, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+
+
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES / "package"),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
 
 
 def emit_python(spec: Spec) -> dict[str, str]:
     """``python/...``: the installable ``matrix-appservice`` distribution."""
-    return {}
+    env = _env()
+    models = generate_models(spec)
+    model_names = re.findall(r'^    "(\w+)",$', models.split("__all__ = [", 1)[1], flags=re.M)
+    schema_files, schema_index = validation_files(spec)
+    context = {
+        "releases": list(spec.releases),
+        "latest": spec.releases.latest.name,
+        "schema_files": schema_index,
+        "operations": collect_operations(spec),
+        "schemes": collect_schemes(spec),
+        "model_names": model_names,
+        "revision": spec.revision,
+        "version": PACKAGE_VERSION,
+    }
+    files: dict[str, str] = {
+        f"{_PKG}/models.py": models,
+        f"{_PKG}/py.typed": "",
+        f"{_OUT}/pyproject.toml": env.get_template("pyproject.toml.jinja").render(context),
+        f"{_OUT}/README.md": env.get_template("README.md.jinja").render(context),
+    }
+    for template in ("__init__.py", "_releases.py", "operations.py"):
+        files[f"{_PKG}/{template}"] = env.get_template(f"{template}.jinja").render(context)
+    for static in sorted((TEMPLATES / "static").glob("*.py")):
+        files[f"{_PKG}/{static.name}"] = static.read_text(encoding="utf-8")
+    for name, text in schema_files.items():
+        files[f"{_PKG}/_schemas/{name}"] = text
+    for rel in list(files):
+        if rel.endswith(".py"):
+            files[rel] = format_python(files[rel], rel.rsplit("/", 1)[1])
+    return files
 
 
-def add_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    """Register the ``validate`` subcommand."""
+def _run_validate(args: argparse.Namespace) -> int:
+    try:
+        from matrix_appservice.__main__ import main as package_main
+    except ImportError:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "generated" / "python"))
+        from matrix_appservice.__main__ import main as package_main
+    return package_main(["validate", *args.rest])
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``validate``, which runs the generated package's validator."""
+    p = sub.add_parser(
+        "validate",
+        add_help=False,
+        help="validate payloads or registration files with the generated package "
+        "(see `appservice-spec validate --help`)",
+    )
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=_run_validate)

@@ -1,0 +1,147 @@
+"""Per-operation metadata across releases: paths, auth, models and version marks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from codegen.bundle import HTTP_METHODS
+from codegen.spec import Spec
+from codegen.versions import Release
+
+__all__ = ["OperationMeta", "SchemeMeta", "collect_operations", "collect_schemes"]
+
+
+@dataclass
+class OperationMeta:
+    name: str
+    matrix_name: str
+    api: str
+    method: str
+    summary: str
+    legacy_paths: list[str]
+    added_in: str | None
+    deprecated_in: str | None
+    changed_in: dict[str, str]
+    releases: list[str] = field(default_factory=list)
+    paths: list[tuple[str, str]] = field(default_factory=list)  # (since release, path)
+    auth: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (since, schemes)
+    request: str | None = None
+    request_required: bool = False
+    responses: dict[str, str | None] = field(default_factory=dict)
+    rate_limited: bool = False
+    path_params: list[str] = field(default_factory=list)
+    query_params: list[tuple[str, bool]] = field(default_factory=list)  # (name, required)
+
+
+@dataclass
+class SchemeMeta:
+    name: str
+    kind: str  # "bearer" or "query"
+    param: str | None
+    releases: list[str] = field(default_factory=list)
+    deprecated_in: str | None = None
+
+
+def _label(spec: Spec, label: str | None) -> str | None:
+    if label is None:
+        return None
+    release = spec.releases.get(label)
+    return release.name if release else label
+
+
+def _type_name(doc: dict[str, Any], schema: Any) -> str | None:
+    """The Python type a JSON body maps to, as text (``Transaction``, ``list[Location]``)."""
+    if not isinstance(schema, dict):
+        return None
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        return ref.rsplit("/", 1)[1]
+    if schema.get("type") == "array":
+        inner = _type_name(doc, schema.get("items"))
+        return f"list[{inner}]" if inner else "list[Any]"
+    return "dict[str, Any]" if schema.get("type") == "object" else None
+
+
+def _deref(doc: dict[str, Any], node: Any) -> Any:
+    while isinstance(node, dict) and "$ref" in node:
+        _, _, kind, name = node["$ref"].split("/")
+        node = doc["components"][kind][name]
+    return node
+
+
+def _media_schema(doc: dict[str, Any], holder: Any) -> Any:
+    media = ((_deref(doc, holder) or {}).get("content") or {}).get("application/json")
+    return None if media is None else media.get("schema")
+
+
+def _append(history: list[tuple[str, Any]], release: Release, value: Any) -> None:
+    if not history or history[-1][1] != value:
+        history.append((release.name, value))
+
+
+def collect_operations(spec: Spec) -> list[OperationMeta]:
+    """Every operation of every release, newest shape for models, history for paths/auth."""
+    found: dict[str, OperationMeta] = {}
+    for release in spec.releases:
+        doc = spec.bundle(release)
+        for path, item in doc["paths"].items():
+            for method, op in item.items():
+                if method not in HTTP_METHODS:
+                    continue
+                meta = found.get(op["operationId"])
+                if meta is None:
+                    meta = found[op["operationId"]] = OperationMeta(
+                        name=op["operationId"],
+                        matrix_name=op["x-matrixOperationId"],
+                        api=op["x-api"],
+                        method=method.upper(),
+                        summary="",
+                        legacy_paths=[],
+                        added_in=None,
+                        deprecated_in=None,
+                        changed_in={},
+                    )
+                meta.releases.append(release.name)
+                _append(meta.paths, release, path)
+                _append(meta.auth, release, tuple(n for req in op.get("security", []) for n in req))
+                # The newest view wins for everything that is not a history.
+                meta.summary = op.get("summary", "")
+                meta.legacy_paths = list(op.get("x-legacyPaths", []))
+                meta.added_in = _label(spec, op.get("x-addedInMatrixVersion"))
+                meta.deprecated_in = _label(spec, op.get("x-deprecatedInMatrixVersion"))
+                meta.changed_in = {
+                    str(_label(spec, k)): " ".join(str(v).split())
+                    for k, v in op.get("x-changedInMatrixVersion", {}).items()
+                }
+                body = _deref(doc, op.get("requestBody"))
+                meta.request = _type_name(doc, _media_schema(doc, body)) if body else None
+                meta.request_required = bool(body and body.get("required"))
+                meta.responses = {
+                    code: _type_name(doc, _media_schema(doc, resp))
+                    for code, resp in op["responses"].items()
+                }
+                meta.rate_limited = "429" in op["responses"]
+                params = [_deref(doc, p) for p in op.get("parameters", [])]
+                meta.path_params = [p["name"] for p in params if p["in"] == "path"]
+                meta.query_params = [
+                    (p["name"], bool(p.get("required"))) for p in params if p["in"] == "query"
+                ]
+    return sorted(found.values(), key=lambda m: (m.api, m.name))
+
+
+def collect_schemes(spec: Spec) -> list[SchemeMeta]:
+    found: dict[str, SchemeMeta] = {}
+    for release in spec.releases:
+        for name, scheme in spec.bundle(release)["components"]["securitySchemes"].items():
+            meta = found.setdefault(
+                name,
+                SchemeMeta(
+                    name=name,
+                    kind="bearer" if scheme["type"] == "http" else "query",
+                    param=scheme.get("name") if scheme["type"] == "apiKey" else None,
+                ),
+            )
+            meta.releases.append(release.name)
+            meta.deprecated_in = _label(spec, scheme.get("x-deprecatedInMatrixVersion"))
+    return sorted(found.values(), key=lambda m: m.name)

@@ -1,0 +1,1940 @@
+"""What every operation of the spec is: method, path per release, auth per release, models.
+
+Like the rest of the package, this module is generated from the spec sources. Releases are
+named as in :data:`matrix_appservice.RELEASES`; a history is a tuple of ``(since, value)``
+pairs, oldest first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Literal
+from urllib.parse import quote
+
+from matrix_appservice._releases import release_index, resolve_release
+
+__all__ = [
+    "AUTH_SCHEMES",
+    "OPERATIONS",
+    "Api",
+    "AuthScheme",
+    "NotInReleaseError",
+    "Operation",
+    "operation",
+]
+
+Api = Literal["application-service", "client-server"]
+
+
+class NotInReleaseError(LookupError):
+    """The operation does not exist in the release asked for."""
+
+
+@dataclass(frozen=True)
+class AuthScheme:
+    """How a request proves who sent it."""
+
+    name: str
+    kind: Literal["bearer", "query"]
+    """``bearer``: an ``Authorization: Bearer`` header; ``query``: a query parameter."""
+    parameter: str | None
+    """The query parameter's name for ``query`` schemes."""
+    releases: tuple[str, ...]
+    deprecated_in: str | None
+
+
+AUTH_SCHEMES: Mapping[str, AuthScheme] = MappingProxyType(
+    {
+        "accessTokenBearer": AuthScheme(
+            name="accessTokenBearer",
+            kind="bearer",
+            parameter=None,
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            deprecated_in=None,
+        ),
+        "accessTokenQuery": AuthScheme(
+            name="accessTokenQuery",
+            kind="query",
+            parameter="access_token",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+            ),
+            deprecated_in="v1.11",
+        ),
+        "appserviceAccessTokenBearer": AuthScheme(
+            name="appserviceAccessTokenBearer",
+            kind="bearer",
+            parameter=None,
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            deprecated_in=None,
+        ),
+        "appserviceAccessTokenQuery": AuthScheme(
+            name="appserviceAccessTokenQuery",
+            kind="query",
+            parameter="access_token",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+            ),
+            deprecated_in="v1.11",
+        ),
+        "homeserverAccessToken": AuthScheme(
+            name="homeserverAccessToken",
+            kind="bearer",
+            parameter=None,
+            releases=(
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            deprecated_in=None,
+        ),
+        "homeserverAccessTokenQuery": AuthScheme(
+            name="homeserverAccessTokenQuery",
+            kind="query",
+            parameter="access_token",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+            ),
+            deprecated_in=None,
+        ),
+    }
+)
+
+
+def _pick(history: tuple[tuple[str, object], ...], version: str | None) -> object:
+    index = release_index(version)
+    chosen = history[0][1]
+    for since, value in history:
+        if release_index(since) <= index:
+            chosen = value
+    return chosen
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation, with its history across releases."""
+
+    name: str
+    """The operationId in the bundled spec (``sendTransaction``, ``clientGetProtocolMetadata``)."""
+    matrix_name: str
+    """The official operationId (the same as ``name`` except for shared lookups)."""
+    api: Api
+    """``application-service`` (homeserver to appservice) or ``client-server``."""
+    method: str
+    summary: str
+    releases: tuple[str, ...]
+    """The releases that have this operation."""
+    added_in: str | None
+    deprecated_in: str | None
+    changed_in: Mapping[str, str]
+    path_history: tuple[tuple[str, str], ...]
+    auth_history: tuple[tuple[str, tuple[str, ...]], ...]
+    legacy_paths: tuple[str, ...]
+    """Paths a homeserver falls back to when the appservice does not answer the v1 path."""
+    request: str | None
+    """The model of the JSON request body, by name in :mod:`matrix_appservice.models`."""
+    request_required: bool
+    responses: Mapping[int, str | None]
+    """Status code to the model of its JSON body (``list[Location]`` for arrays)."""
+    rate_limited: bool
+    path_params: tuple[str, ...]
+    query_params: tuple[tuple[str, bool], ...]
+    """``(name, required)`` of each query parameter in the newest release."""
+
+    def exists_in(self, version: str | None = None) -> bool:
+        return resolve_release(version) in self.releases
+
+    def _check(self, version: str | None) -> None:
+        if not self.exists_in(version):
+            raise NotInReleaseError(
+                f"{self.name} does not exist in {resolve_release(version)}; "
+                f"it exists in {self.releases[0]} to {self.releases[-1]}"
+            )
+
+    def path(self, version: str | None = None) -> str:
+        """The path template in a release (default: the latest)."""
+        self._check(version)
+        return str(_pick(self.path_history, version))
+
+    def auth(self, version: str | None = None) -> tuple[AuthScheme, ...]:
+        """The ways to authenticate in a release, preferred first."""
+        self._check(version)
+        names = _pick(self.auth_history, version)
+        assert isinstance(names, tuple)
+        return tuple(AUTH_SCHEMES[n] for n in names)
+
+    def format_path(self, version: str | None = None, /, **params: str) -> str:
+        """The path with its parameters filled in and percent-encoded."""
+        template = self.path(version)
+        missing = [p for p in self.path_params if p not in params]
+        if missing:
+            raise TypeError(f"{self.name} needs the path parameters: {', '.join(missing)}")
+        for key, value in params.items():
+            template = template.replace("{" + key + "}", quote(str(value), safe=""))
+        return template
+
+
+OPERATIONS: Mapping[str, Operation] = MappingProxyType(
+    {
+        "getProtocolMetadata": Operation(
+            name="getProtocolMetadata",
+            matrix_name="getProtocolMetadata",
+            api="application-service",
+            method="GET",
+            summary="Describe one third-party protocol the appservice bridges.",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in=None,
+            deprecated_in=None,
+            changed_in=MappingProxyType({}),
+            path_history=(("r0.1.0", "/_matrix/app/v1/thirdparty/protocol/{protocol}"),),
+            auth_history=(
+                ("r0.1.0", ("homeserverAccessTokenQuery",)),
+                ("v1.4", ("homeserverAccessToken",)),
+            ),
+            legacy_paths=("/_matrix/app/unstable/thirdparty/protocol/{protocol}",),
+            request=None,
+            request_required=False,
+            responses=MappingProxyType(
+                {
+                    200: "Protocol",
+                    401: "Error",
+                    403: "Error",
+                    404: "Error",
+                    405: "Error",
+                }
+            ),
+            rate_limited=False,
+            path_params=("protocol",),
+            query_params=(),
+        ),
+        "ping": Operation(
+            name="ping",
+            matrix_name="ping",
+            api="application-service",
+            method="POST",
+            summary="Answer a connectivity check from the homeserver.",
+            releases=(
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in="v1.7",
+            deprecated_in=None,
+            changed_in=MappingProxyType({}),
+            path_history=(("v1.7", "/_matrix/app/v1/ping"),),
+            auth_history=(("v1.7", ("homeserverAccessToken",)),),
+            legacy_paths=(),
+            request="PingRequest",
+            request_required=False,
+            responses=MappingProxyType(
+                {
+                    200: "PingResponse",
+                    401: "Error",
+                    403: "Error",
+                    404: "Error",
+                    405: "Error",
+                }
+            ),
+            rate_limited=False,
+            path_params=(),
+            query_params=(),
+        ),
+        "queryLocationByAlias": Operation(
+            name="queryLocationByAlias",
+            matrix_name="queryLocationByAlias",
+            api="application-service",
+            method="GET",
+            summary="Find the remote locations behind a Matrix room alias.",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in=None,
+            deprecated_in=None,
+            changed_in=MappingProxyType({}),
+            path_history=(("r0.1.0", "/_matrix/app/v1/thirdparty/location"),),
+            auth_history=(
+                ("r0.1.0", ("homeserverAccessTokenQuery",)),
+                ("v1.4", ("homeserverAccessToken",)),
+            ),
+            legacy_paths=("/_matrix/app/unstable/thirdparty/location",),
+            request=None,
+            request_required=False,
+            responses=MappingProxyType(
+                {
+                    200: "list[Location]",
+                    401: "Error",
+                    403: "Error",
+                    404: "Error",
+                    405: "Error",
+                }
+            ),
+            rate_limited=False,
+            path_params=(),
+            query_params=(("alias", False),),
+        ),
+        "queryLocationByProtocol": Operation(
+            name="queryLocationByProtocol",
+            matrix_name="queryLocationByProtocol",
+            api="application-service",
+            method="GET",
+            summary="Find the Matrix rooms that reach remote locations matching some fields.",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in=None,
+            deprecated_in=None,
+            changed_in=MappingProxyType({}),
+            path_history=(("r0.1.0", "/_matrix/app/v1/thirdparty/location/{protocol}"),),
+            auth_history=(
+                ("r0.1.0", ("homeserverAccessTokenQuery",)),
+                ("v1.4", ("homeserverAccessToken",)),
+            ),
+            legacy_paths=("/_matrix/app/unstable/thirdparty/location/{protocol}",),
+            request=None,
+            request_required=False,
+            responses=MappingProxyType(
+                {
+                    200: "list[Location]",
+                    401: "Error",
+                    403: "Error",
+                    404: "Error",
+                    405: "Error",
+                }
+            ),
+            rate_limited=False,
+            path_params=("protocol",),
+            query_params=(("fields", False),),
+        ),
+        "queryRoomByAlias": Operation(
+            name="queryRoomByAlias",
+            matrix_name="queryRoomByAlias",
+            api="application-service",
+            method="GET",
+            summary="Ask the appservice whether a room alias in its namespace exists.",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in=None,
+            deprecated_in=None,
+            changed_in=MappingProxyType({}),
+            path_history=(("r0.1.0", "/_matrix/app/v1/rooms/{roomAlias}"),),
+            auth_history=(
+                ("r0.1.0", ("homeserverAccessTokenQuery",)),
+                ("v1.4", ("homeserverAccessToken",)),
+            ),
+            legacy_paths=("/rooms/{roomAlias}",),
+            request=None,
+            request_required=False,
+            responses=MappingProxyType(
+                {
+                    200: "QueryRoomResponse",
+                    401: "Error",
+                    403: "Error",
+                    404: "Error",
+                    405: "Error",
+                }
+            ),
+            rate_limited=False,
+            path_params=("roomAlias",),
+            query_params=(),
+        ),
+        "queryUserByID": Operation(
+            name="queryUserByID",
+            matrix_name="queryUserByID",
+            api="application-service",
+            method="GET",
+            summary="Find the remote users behind a Matrix user ID.",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in=None,
+            deprecated_in=None,
+            changed_in=MappingProxyType({}),
+            path_history=(("r0.1.0", "/_matrix/app/v1/thirdparty/user"),),
+            auth_history=(
+                ("r0.1.0", ("homeserverAccessTokenQuery",)),
+                ("v1.4", ("homeserverAccessToken",)),
+            ),
+            legacy_paths=("/_matrix/app/unstable/thirdparty/user",),
+            request=None,
+            request_required=False,
+            responses=MappingProxyType(
+                {
+                    200: "list[ThirdPartyUser]",
+                    401: "Error",
+                    403: "Error",
+                    404: "Error",
+                    405: "Error",
+                }
+            ),
+            rate_limited=False,
+            path_params=(),
+            query_params=(("userid", False),),
+        ),
+        "queryUserById": Operation(
+            name="queryUserById",
+            matrix_name="queryUserById",
+            api="application-service",
+            method="GET",
+            summary="Ask the appservice whether a user in its namespace exists.",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in=None,
+            deprecated_in=None,
+            changed_in=MappingProxyType({}),
+            path_history=(("r0.1.0", "/_matrix/app/v1/users/{userId}"),),
+            auth_history=(
+                ("r0.1.0", ("homeserverAccessTokenQuery",)),
+                ("v1.4", ("homeserverAccessToken",)),
+            ),
+            legacy_paths=("/users/{userId}",),
+            request=None,
+            request_required=False,
+            responses=MappingProxyType(
+                {
+                    200: "QueryUserResponse",
+                    401: "Error",
+                    403: "Error",
+                    404: "Error",
+                    405: "Error",
+                }
+            ),
+            rate_limited=False,
+            path_params=("userId",),
+            query_params=(),
+        ),
+        "queryUserByProtocol": Operation(
+            name="queryUserByProtocol",
+            matrix_name="queryUserByProtocol",
+            api="application-service",
+            method="GET",
+            summary="Find the Matrix users that stand for remote users matching some fields.",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in=None,
+            deprecated_in=None,
+            changed_in=MappingProxyType({}),
+            path_history=(("r0.1.0", "/_matrix/app/v1/thirdparty/user/{protocol}"),),
+            auth_history=(
+                ("r0.1.0", ("homeserverAccessTokenQuery",)),
+                ("v1.4", ("homeserverAccessToken",)),
+            ),
+            legacy_paths=("/_matrix/app/unstable/thirdparty/user/{protocol}",),
+            request=None,
+            request_required=False,
+            responses=MappingProxyType(
+                {
+                    200: "list[ThirdPartyUser]",
+                    401: "Error",
+                    403: "Error",
+                    404: "Error",
+                    405: "Error",
+                }
+            ),
+            rate_limited=False,
+            path_params=("protocol",),
+            query_params=(("fields", False),),
+        ),
+        "sendTransaction": Operation(
+            name="sendTransaction",
+            matrix_name="sendTransaction",
+            api="application-service",
+            method="PUT",
+            summary="Receive a batch of events from the homeserver.",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in=None,
+            deprecated_in=None,
+            changed_in=MappingProxyType({}),
+            path_history=(("r0.1.0", "/_matrix/app/v1/transactions/{txnId}"),),
+            auth_history=(
+                ("r0.1.0", ("homeserverAccessTokenQuery",)),
+                ("v1.4", ("homeserverAccessToken",)),
+            ),
+            legacy_paths=("/transactions/{txnId}",),
+            request="Transaction",
+            request_required=True,
+            responses=MappingProxyType(
+                {
+                    200: "TransactionResponse",
+                    401: "Error",
+                    403: "Error",
+                    404: "Error",
+                    405: "Error",
+                }
+            ),
+            rate_limited=False,
+            path_params=("txnId",),
+            query_params=(),
+        ),
+        "clientGetProtocolMetadata": Operation(
+            name="clientGetProtocolMetadata",
+            matrix_name="getProtocolMetadata",
+            api="client-server",
+            method="GET",
+            summary="Describe one third-party protocol.",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in=None,
+            deprecated_in=None,
+            changed_in=MappingProxyType({}),
+            path_history=(
+                ("r0.1.0", "/_matrix/client/r0/thirdparty/protocol/{protocol}"),
+                ("v1.1", "/_matrix/client/v3/thirdparty/protocol/{protocol}"),
+            ),
+            auth_history=(
+                (
+                    "r0.1.0",
+                    (
+                        "accessTokenBearer",
+                        "accessTokenQuery",
+                    ),
+                ),
+                ("unstable", ("accessTokenBearer",)),
+            ),
+            legacy_paths=(),
+            request=None,
+            request_required=False,
+            responses=MappingProxyType(
+                {
+                    200: "ClientProtocol",
+                    400: "Error",
+                    403: "Error",
+                    404: "Error",
+                }
+            ),
+            rate_limited=False,
+            path_params=("protocol",),
+            query_params=(
+                ("user_id", False),
+                ("device_id", False),
+            ),
+        ),
+        "clientQueryLocationByAlias": Operation(
+            name="clientQueryLocationByAlias",
+            matrix_name="queryLocationByAlias",
+            api="client-server",
+            method="GET",
+            summary="Find the third-party location behind a Matrix room alias.",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in=None,
+            deprecated_in=None,
+            changed_in=MappingProxyType({}),
+            path_history=(
+                ("r0.1.0", "/_matrix/client/r0/thirdparty/location"),
+                ("v1.1", "/_matrix/client/v3/thirdparty/location"),
+            ),
+            auth_history=(
+                (
+                    "r0.1.0",
+                    (
+                        "accessTokenBearer",
+                        "accessTokenQuery",
+                    ),
+                ),
+                ("unstable", ("accessTokenBearer",)),
+            ),
+            legacy_paths=(),
+            request=None,
+            request_required=False,
+            responses=MappingProxyType(
+                {
+                    200: "list[Location]",
+                    400: "Error",
+                    403: "Error",
+                    404: "Error",
+                }
+            ),
+            rate_limited=False,
+            path_params=(),
+            query_params=(
+                ("alias", True),
+                ("user_id", False),
+                ("device_id", False),
+            ),
+        ),
+        "clientQueryLocationByProtocol": Operation(
+            name="clientQueryLocationByProtocol",
+            matrix_name="queryLocationByProtocol",
+            api="client-server",
+            method="GET",
+            summary="Find Matrix rooms for a place on a third-party network.",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in=None,
+            deprecated_in=None,
+            changed_in=MappingProxyType(
+                {
+                    "v1.13": "The search values are passed as one query parameter per field name (`fields`); earlier texts named a single `searchFields` parameter.",
+                }
+            ),
+            path_history=(
+                ("r0.1.0", "/_matrix/client/r0/thirdparty/location/{protocol}"),
+                ("v1.1", "/_matrix/client/v3/thirdparty/location/{protocol}"),
+            ),
+            auth_history=(
+                (
+                    "r0.1.0",
+                    (
+                        "accessTokenBearer",
+                        "accessTokenQuery",
+                    ),
+                ),
+                ("unstable", ("accessTokenBearer",)),
+            ),
+            legacy_paths=(),
+            request=None,
+            request_required=False,
+            responses=MappingProxyType(
+                {
+                    200: "list[Location]",
+                    400: "Error",
+                    403: "Error",
+                    404: "Error",
+                }
+            ),
+            rate_limited=False,
+            path_params=("protocol",),
+            query_params=(
+                ("fields", False),
+                ("user_id", False),
+                ("device_id", False),
+            ),
+        ),
+        "clientQueryUserByID": Operation(
+            name="clientQueryUserByID",
+            matrix_name="queryUserByID",
+            api="client-server",
+            method="GET",
+            summary="Find the third-party user behind a Matrix user ID.",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in=None,
+            deprecated_in=None,
+            changed_in=MappingProxyType({}),
+            path_history=(
+                ("r0.1.0", "/_matrix/client/r0/thirdparty/user"),
+                ("v1.1", "/_matrix/client/v3/thirdparty/user"),
+            ),
+            auth_history=(
+                (
+                    "r0.1.0",
+                    (
+                        "accessTokenBearer",
+                        "accessTokenQuery",
+                    ),
+                ),
+                ("unstable", ("accessTokenBearer",)),
+            ),
+            legacy_paths=(),
+            request=None,
+            request_required=False,
+            responses=MappingProxyType(
+                {
+                    200: "list[ThirdPartyUser]",
+                    400: "Error",
+                    403: "Error",
+                    404: "Error",
+                }
+            ),
+            rate_limited=False,
+            path_params=(),
+            query_params=(
+                ("userid", True),
+                ("user_id", False),
+                ("device_id", False),
+            ),
+        ),
+        "clientQueryUserByProtocol": Operation(
+            name="clientQueryUserByProtocol",
+            matrix_name="queryUserByProtocol",
+            api="client-server",
+            method="GET",
+            summary="Find Matrix users for a person on a third-party network.",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in=None,
+            deprecated_in=None,
+            changed_in=MappingProxyType(
+                {
+                    "v1.8": "The `fields` query parameter is described as a map of field names to string values.",
+                }
+            ),
+            path_history=(
+                ("r0.1.0", "/_matrix/client/r0/thirdparty/user/{protocol}"),
+                ("v1.1", "/_matrix/client/v3/thirdparty/user/{protocol}"),
+            ),
+            auth_history=(
+                (
+                    "r0.1.0",
+                    (
+                        "accessTokenBearer",
+                        "accessTokenQuery",
+                    ),
+                ),
+                ("unstable", ("accessTokenBearer",)),
+            ),
+            legacy_paths=(),
+            request=None,
+            request_required=False,
+            responses=MappingProxyType(
+                {
+                    200: "list[ThirdPartyUser]",
+                    400: "Error",
+                    403: "Error",
+                    404: "Error",
+                }
+            ),
+            rate_limited=False,
+            path_params=("protocol",),
+            query_params=(
+                ("fields", False),
+                ("user_id", False),
+                ("device_id", False),
+            ),
+        ),
+        "deleteDevice": Operation(
+            name="deleteDevice",
+            matrix_name="deleteDevice",
+            api="client-server",
+            method="DELETE",
+            summary="Delete a device.",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in=None,
+            deprecated_in=None,
+            changed_in=MappingProxyType(
+                {
+                    "v1.17": "Appservices do not need user-interactive authentication to delete their users\u0027 devices.",
+                }
+            ),
+            path_history=(
+                ("r0.1.0", "/_matrix/client/r0/devices/{deviceId}"),
+                ("v1.1", "/_matrix/client/v3/devices/{deviceId}"),
+            ),
+            auth_history=(
+                (
+                    "r0.1.0",
+                    (
+                        "accessTokenBearer",
+                        "accessTokenQuery",
+                    ),
+                ),
+                ("unstable", ("accessTokenBearer",)),
+            ),
+            legacy_paths=(),
+            request="DeleteDeviceRequest",
+            request_required=False,
+            responses=MappingProxyType(
+                {
+                    200: "DeleteDeviceResponse",
+                    400: "Error",
+                    401: "AuthenticationResponse",
+                    403: "Error",
+                }
+            ),
+            rate_limited=False,
+            path_params=("deviceId",),
+            query_params=(
+                ("user_id", False),
+                ("device_id", False),
+            ),
+        ),
+        "deleteDevices": Operation(
+            name="deleteDevices",
+            matrix_name="deleteDevices",
+            api="client-server",
+            method="POST",
+            summary="Delete several devices at once.",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in=None,
+            deprecated_in=None,
+            changed_in=MappingProxyType(
+                {
+                    "v1.17": "Appservices do not need user-interactive authentication to delete their users\u0027 devices.",
+                }
+            ),
+            path_history=(
+                ("r0.1.0", "/_matrix/client/r0/delete_devices"),
+                ("v1.1", "/_matrix/client/v3/delete_devices"),
+            ),
+            auth_history=(
+                (
+                    "r0.1.0",
+                    (
+                        "accessTokenBearer",
+                        "accessTokenQuery",
+                    ),
+                ),
+                ("unstable", ("accessTokenBearer",)),
+            ),
+            legacy_paths=(),
+            request="DeleteDevicesRequest",
+            request_required=True,
+            responses=MappingProxyType(
+                {
+                    200: "DeleteDevicesResponse",
+                    400: "Error",
+                    401: "AuthenticationResponse",
+                    403: "Error",
+                }
+            ),
+            rate_limited=False,
+            path_params=(),
+            query_params=(
+                ("user_id", False),
+                ("device_id", False),
+            ),
+        ),
+        "getProtocols": Operation(
+            name="getProtocols",
+            matrix_name="getProtocols",
+            api="client-server",
+            method="GET",
+            summary="List the third-party protocols the homeserver can reach.",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in=None,
+            deprecated_in=None,
+            changed_in=MappingProxyType({}),
+            path_history=(
+                ("r0.1.0", "/_matrix/client/r0/thirdparty/protocols"),
+                ("v1.1", "/_matrix/client/v3/thirdparty/protocols"),
+            ),
+            auth_history=(
+                (
+                    "r0.1.0",
+                    (
+                        "accessTokenBearer",
+                        "accessTokenQuery",
+                    ),
+                ),
+                ("unstable", ("accessTokenBearer",)),
+            ),
+            legacy_paths=(),
+            request=None,
+            request_required=False,
+            responses=MappingProxyType(
+                {
+                    200: "ThirdPartyProtocols",
+                    400: "Error",
+                    403: "Error",
+                }
+            ),
+            rate_limited=False,
+            path_params=(),
+            query_params=(
+                ("user_id", False),
+                ("device_id", False),
+            ),
+        ),
+        "login": Operation(
+            name="login",
+            matrix_name="login",
+            api="client-server",
+            method="POST",
+            summary="Obtain an access token, in particular for one of an appservice\u0027s users.",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in=None,
+            deprecated_in=None,
+            changed_in=MappingProxyType(
+                {
+                    "v1.2": "Appservices can log their users in with the `m.login.application_service` login type.",
+                    "v1.10": "A request with the appservice login type but a missing or unknown `as_token` is refused with 401 `M_MISSING_TOKEN` or `M_UNKNOWN_TOKEN`.",
+                    "v1.17": "Homeservers without the legacy authentication API refuse the appservice login type with `M_APPSERVICE_LOGIN_UNSUPPORTED`, and appservices must not use it there.",
+                }
+            ),
+            path_history=(
+                ("r0.1.0", "/_matrix/client/r0/login"),
+                ("v1.1", "/_matrix/client/v3/login"),
+            ),
+            auth_history=(
+                (
+                    "r0.1.0",
+                    (
+                        "accessTokenBearer",
+                        "accessTokenQuery",
+                    ),
+                ),
+                ("unstable", ("accessTokenBearer",)),
+            ),
+            legacy_paths=(),
+            request="LoginRequest",
+            request_required=True,
+            responses=MappingProxyType(
+                {
+                    200: "LoginResponse",
+                    400: "Error",
+                    401: "Error",
+                    403: "Error",
+                    429: "RateLimitError",
+                }
+            ),
+            rate_limited=True,
+            path_params=(),
+            query_params=(),
+        ),
+        "pingAppservice": Operation(
+            name="pingAppservice",
+            matrix_name="pingAppservice",
+            api="client-server",
+            method="POST",
+            summary="Have the homeserver check that it can reach the appservice.",
+            releases=(
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in="v1.7",
+            deprecated_in=None,
+            changed_in=MappingProxyType({}),
+            path_history=(("v1.7", "/_matrix/client/v1/appservice/{appserviceId}/ping"),),
+            auth_history=(
+                (
+                    "v1.7",
+                    (
+                        "appserviceAccessTokenBearer",
+                        "appserviceAccessTokenQuery",
+                    ),
+                ),
+                ("unstable", ("appserviceAccessTokenBearer",)),
+            ),
+            legacy_paths=(),
+            request="PingAppserviceRequest",
+            request_required=True,
+            responses=MappingProxyType(
+                {
+                    200: "PingAppserviceResponse",
+                    400: "Error",
+                    403: "Error",
+                    502: "PingAppserviceFailure",
+                    504: "Error",
+                }
+            ),
+            rate_limited=False,
+            path_params=("appserviceId",),
+            query_params=(),
+        ),
+        "queryPublicRooms": Operation(
+            name="queryPublicRooms",
+            matrix_name="queryPublicRooms",
+            api="client-server",
+            method="POST",
+            summary="Search the public room directory, optionally by bridged network.",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in=None,
+            deprecated_in=None,
+            changed_in=MappingProxyType({}),
+            path_history=(
+                ("r0.1.0", "/_matrix/client/r0/publicRooms"),
+                ("v1.1", "/_matrix/client/v3/publicRooms"),
+            ),
+            auth_history=(
+                (
+                    "r0.1.0",
+                    (
+                        "accessTokenBearer",
+                        "accessTokenQuery",
+                    ),
+                ),
+                ("unstable", ("accessTokenBearer",)),
+            ),
+            legacy_paths=(),
+            request="PublicRoomsFilterRequest",
+            request_required=True,
+            responses=MappingProxyType(
+                {
+                    200: "PublicRoomsResponse",
+                    400: "Error",
+                    403: "Error",
+                }
+            ),
+            rate_limited=False,
+            path_params=(),
+            query_params=(
+                ("server", False),
+                ("user_id", False),
+                ("device_id", False),
+            ),
+        ),
+        "register": Operation(
+            name="register",
+            matrix_name="register",
+            api="client-server",
+            method="POST",
+            summary="Create an account, in particular one of an appservice\u0027s users.",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in=None,
+            deprecated_in=None,
+            changed_in=MappingProxyType(
+                {
+                    "v1.10": "A request with the appservice login type but a missing or unknown `as_token` is refused with 401 `M_MISSING_TOKEN` or `M_UNKNOWN_TOKEN`.",
+                    "v1.17": "Homeservers that do not implement the legacy authentication API must still accept registrations from appservices; appservices must set `inhibit_login` to `true` on such servers and receive `M_APPSERVICE_LOGIN_UNSUPPORTED` when they do not.",
+                }
+            ),
+            path_history=(
+                ("r0.1.0", "/_matrix/client/r0/register"),
+                ("v1.1", "/_matrix/client/v3/register"),
+            ),
+            auth_history=(
+                (
+                    "r0.1.0",
+                    (
+                        "accessTokenBearer",
+                        "accessTokenQuery",
+                    ),
+                ),
+                ("unstable", ("accessTokenBearer",)),
+            ),
+            legacy_paths=(),
+            request="RegisterRequest",
+            request_required=True,
+            responses=MappingProxyType(
+                {
+                    200: "RegisterResponse",
+                    400: "Error",
+                    401: None,
+                    403: "Error",
+                    429: "RateLimitError",
+                }
+            ),
+            rate_limited=True,
+            path_params=(),
+            query_params=(("kind", False),),
+        ),
+        "sendMessage": Operation(
+            name="sendMessage",
+            matrix_name="sendMessage",
+            api="client-server",
+            method="PUT",
+            summary="Send a message event into a room.",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in=None,
+            deprecated_in=None,
+            changed_in=MappingProxyType(
+                {
+                    "v1.3": "Appservices may set the event\u0027s `origin_server_ts` with the `ts` query parameter.",
+                }
+            ),
+            path_history=(
+                ("r0.1.0", "/_matrix/client/r0/rooms/{roomId}/send/{eventType}/{txnId}"),
+                ("v1.1", "/_matrix/client/v3/rooms/{roomId}/send/{eventType}/{txnId}"),
+            ),
+            auth_history=(
+                (
+                    "r0.1.0",
+                    (
+                        "accessTokenBearer",
+                        "accessTokenQuery",
+                    ),
+                ),
+                ("unstable", ("accessTokenBearer",)),
+            ),
+            legacy_paths=(),
+            request="RoomEventContent",
+            request_required=True,
+            responses=MappingProxyType(
+                {
+                    200: "SendEventResponse",
+                    400: "Error",
+                    403: "Error",
+                }
+            ),
+            rate_limited=False,
+            path_params=(
+                "roomId",
+                "eventType",
+                "txnId",
+            ),
+            query_params=(
+                ("user_id", False),
+                ("device_id", False),
+                ("ts", False),
+            ),
+        ),
+        "setRoomStateWithKey": Operation(
+            name="setRoomStateWithKey",
+            matrix_name="setRoomStateWithKey",
+            api="client-server",
+            method="PUT",
+            summary="Set a piece of room state.",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in=None,
+            deprecated_in=None,
+            changed_in=MappingProxyType(
+                {
+                    "v1.3": "Appservices may set the event\u0027s `origin_server_ts` with the `ts` query parameter.",
+                }
+            ),
+            path_history=(
+                ("r0.1.0", "/_matrix/client/r0/rooms/{roomId}/state/{eventType}/{stateKey}"),
+                ("v1.1", "/_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey}"),
+            ),
+            auth_history=(
+                (
+                    "r0.1.0",
+                    (
+                        "accessTokenBearer",
+                        "accessTokenQuery",
+                    ),
+                ),
+                ("unstable", ("accessTokenBearer",)),
+            ),
+            legacy_paths=(),
+            request="StateEventContent",
+            request_required=True,
+            responses=MappingProxyType(
+                {
+                    200: "StateEventResponse",
+                    400: "Error",
+                    403: "Error",
+                }
+            ),
+            rate_limited=False,
+            path_params=(
+                "roomId",
+                "eventType",
+                "stateKey",
+            ),
+            query_params=(
+                ("user_id", False),
+                ("device_id", False),
+                ("ts", False),
+            ),
+        ),
+        "updateAppserviceRoomDirectoryVisibility": Operation(
+            name="updateAppserviceRoomDirectoryVisibility",
+            matrix_name="updateAppserviceRoomDirectoryVisibility",
+            api="client-server",
+            method="PUT",
+            summary="Publish or unpublish a bridged room in the room directory, per network.",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in=None,
+            deprecated_in=None,
+            changed_in=MappingProxyType({}),
+            path_history=(
+                ("r0.1.0", "/_matrix/client/r0/directory/list/appservice/{networkId}/{roomId}"),
+                ("v1.1", "/_matrix/client/v3/directory/list/appservice/{networkId}/{roomId}"),
+            ),
+            auth_history=(
+                (
+                    "r0.1.0",
+                    (
+                        "appserviceAccessTokenBearer",
+                        "appserviceAccessTokenQuery",
+                    ),
+                ),
+                ("unstable", ("appserviceAccessTokenBearer",)),
+            ),
+            legacy_paths=(),
+            request="AppserviceRoomDirectoryVisibility",
+            request_required=True,
+            responses=MappingProxyType(
+                {
+                    200: "AppserviceRoomDirectoryVisibilityResponse",
+                    403: "Error",
+                }
+            ),
+            rate_limited=False,
+            path_params=(
+                "networkId",
+                "roomId",
+            ),
+            query_params=(),
+        ),
+        "updateDevice": Operation(
+            name="updateDevice",
+            matrix_name="updateDevice",
+            api="client-server",
+            method="PUT",
+            summary="Update a device, or let an appservice create one.",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in=None,
+            deprecated_in=None,
+            changed_in=MappingProxyType(
+                {
+                    "v1.17": "Appservices can create a device by updating one that does not exist yet.",
+                }
+            ),
+            path_history=(
+                ("r0.1.0", "/_matrix/client/r0/devices/{deviceId}"),
+                ("v1.1", "/_matrix/client/v3/devices/{deviceId}"),
+            ),
+            auth_history=(
+                (
+                    "r0.1.0",
+                    (
+                        "accessTokenBearer",
+                        "accessTokenQuery",
+                    ),
+                ),
+                ("unstable", ("accessTokenBearer",)),
+            ),
+            legacy_paths=(),
+            request="UpdateDeviceRequest",
+            request_required=True,
+            responses=MappingProxyType(
+                {
+                    200: "UpdateDeviceResponse",
+                    201: "CreateDeviceResponse",
+                    400: "Error",
+                    403: "Error",
+                    404: "Error",
+                }
+            ),
+            rate_limited=False,
+            path_params=("deviceId",),
+            query_params=(
+                ("user_id", False),
+                ("device_id", False),
+            ),
+        ),
+        "uploadCrossSigningKeys": Operation(
+            name="uploadCrossSigningKeys",
+            matrix_name="uploadCrossSigningKeys",
+            api="client-server",
+            method="POST",
+            summary="Publish the user\u0027s cross-signing keys.",
+            releases=(
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in="v1.1",
+            deprecated_in=None,
+            changed_in=MappingProxyType(
+                {
+                    "v1.11": "No user-interactive authentication is needed when the user has no cross-signing keys yet.",
+                    "v1.17": "Appservices need no user-interactive authentication, even when the user already has keys.",
+                }
+            ),
+            path_history=(("v1.1", "/_matrix/client/v3/keys/device_signing/upload"),),
+            auth_history=(
+                (
+                    "v1.1",
+                    (
+                        "accessTokenBearer",
+                        "accessTokenQuery",
+                    ),
+                ),
+                ("unstable", ("accessTokenBearer",)),
+            ),
+            legacy_paths=(),
+            request="UploadCrossSigningKeysRequest",
+            request_required=True,
+            responses=MappingProxyType(
+                {
+                    200: "UploadCrossSigningKeysResponse",
+                    400: "Error",
+                    401: "AuthenticationResponse",
+                    403: "Error",
+                }
+            ),
+            rate_limited=False,
+            path_params=(),
+            query_params=(
+                ("user_id", False),
+                ("device_id", False),
+            ),
+        ),
+    }
+)
+"""Every operation of every release, by its operationId in the bundled spec."""
+
+
+def operation(name: str, api: Api | None = None) -> Operation:
+    """Find an operation by bundled or official operationId (``api`` settles shared names)."""
+    if api is None and name in OPERATIONS:
+        return OPERATIONS[name]
+    found = [op for op in OPERATIONS.values() if op.matrix_name == name or op.name == name]
+    if api is not None:
+        found = [op for op in found if op.api == api]
+    if len(found) != 1:
+        known = ", ".join(sorted(OPERATIONS))
+        raise KeyError(f"no single operation named {name!r} (api={api}); known: {known}")
+    return found[0]
