@@ -19,12 +19,15 @@ generate: setup
 	$(BIN)/appservice-spec lint
 	$(BIN)/appservice-spec generate
 
-## Style and types of the generator, and the spec lint.
+## Style and types of the generator and of the generated package, and the spec lint.
 lint: setup
 	$(BIN)/appservice-spec lint
 	$(BIN)/ruff check codegen tests $(wildcard bench)
 	$(BIN)/ruff format --check codegen tests $(wildcard bench)
 	$(BIN)/mypy codegen
+	$(BIN)/ruff check generated/python
+	$(BIN)/ruff format --check generated/python
+	cd generated/python && ../../$(BIN)/mypy matrix_appservice
 
 ## Fails with a diff when generated/ is not exactly what the sources make.
 check-generated: setup

@@ -117,7 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "validate" in argv:
+        # Hand everything after `validate` to the generated package's parser, unchanged.
+        at = argv.index("validate")
+        args = build_parser().parse_args([*argv[:at], "validate"])
+        args.rest = argv[at + 1 :]
+    else:
+        args = build_parser().parse_args(argv)
     return int(args.func(args))
 
 

@@ -24,7 +24,7 @@ _PKG = f"{_OUT}/matrix_appservice"
 
 
 def _ruff() -> str:
-    from ruff.__main__ import find_ruff_bin
+    from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]  # ships no types
 
     return str(find_ruff_bin())
 
@@ -90,12 +90,14 @@ def emit_python(spec: Spec) -> dict[str, str]:
 
 
 def _run_validate(args: argparse.Namespace) -> int:
+    import importlib
+
     try:
-        from matrix_appservice.__main__ import main as package_main
+        package_cli = importlib.import_module("matrix_appservice.__main__")
     except ImportError:
         sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "generated" / "python"))
-        from matrix_appservice.__main__ import main as package_main
-    return package_main(["validate", *args.rest])
+        package_cli = importlib.import_module("matrix_appservice.__main__")
+    return int(package_cli.main(["validate", *args.rest]))
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -106,5 +108,4 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help="validate payloads or registration files with the generated package "
         "(see `appservice-spec validate --help`)",
     )
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=_run_validate)
+    p.set_defaults(func=_run_validate, rest=[])

@@ -57,6 +57,10 @@ def _type_name(doc: dict[str, Any], schema: Any) -> str | None:
     ref = schema.get("$ref")
     if isinstance(ref, str):
         return ref.rsplit("/", 1)[1]
+    for key in ("anyOf", "oneOf"):
+        if isinstance(schema.get(key), list):
+            names = [_type_name(doc, choice) or "Any" for choice in schema[key]]
+            return " | ".join(names)
     if schema.get("type") == "array":
         inner = _type_name(doc, schema.get("items"))
         return f"list[{inner}]" if inner else "list[Any]"

@@ -11,13 +11,9 @@ import re
 import warnings
 from typing import Any
 
-from datamodel_code_generator import (
-    DataModelType,
-    Formatter,
-    InputFileType,
-    PythonVersion,
-    generate,
-)
+from datamodel_code_generator import Formatter, InputFileType, PythonVersion, generate
+from datamodel_code_generator._shared_types import LiteralType
+from datamodel_code_generator.enums import DataModelType, StrictTypes
 
 from codegen.spec import Spec
 
@@ -79,8 +75,8 @@ def generate_models(spec: Spec) -> str:
             disable_timestamp=True,
             extra_fields="allow",
             strict_nullable=True,
-            enum_field_as_literal="all",
-            strict_types=["str", "int", "bool", "float"],
+            enum_field_as_literal=LiteralType.All,
+            strict_types=[StrictTypes.str, StrictTypes.int, StrictTypes.bool, StrictTypes.float],
             use_standard_collections=True,
             use_union_operator=True,
             keep_model_order=True,

@@ -1565,7 +1565,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 {
                     200: "RegisterResponse",
                     400: "Error",
-                    401: None,
+                    401: "AuthenticationResponse | Error",
                     403: "Error",
                     429: "RateLimitError",
                 }
