@@ -35,6 +35,30 @@ def example_cases(doc: Doc) -> Iterator[tuple[str, str, tuple[Any, ...], Any]]:
         target = target_of(doc, spath)
         if target is not None:
             yield label, target, spath, value
+    # Responses shared through components/responses count for every operation using them.
+    for item in doc["paths"].values():
+        for method, op in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            for status, response in op["responses"].items():
+                ref = response.get("$ref", "")
+                if not ref.startswith("#/components/responses/"):
+                    continue
+                name = ref.rsplit("/", 1)[1]
+                media = (
+                    doc["components"]["responses"][name].get("content", {}).get("application/json")
+                )
+                if not media or "schema" not in media:
+                    continue
+                spath = ("components", "responses", name, "content", "application/json", "schema")
+                for key, example in media.get("examples", {}).items():
+                    target = f"response:{op['operationId']}:{status}"
+                    yield (
+                        f"{op['operationId']} {status} response {key!r}",
+                        target,
+                        spath,
+                        example["value"],
+                    )
 
 
 _WRONG = ["1", 1, 1.5, None, True, [], {}, "", {"x": []}]

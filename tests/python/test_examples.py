@@ -159,3 +159,34 @@ def test_models_are_strict_and_keep_extra_keys() -> None:
     assert tx.model_dump(by_alias=True, exclude_none=True)["org.matrix.msc3202.device_lists"] == {
         "changed": ["@a:x"]
     }
+
+
+def test_every_operation_rejects_payloads_missing_a_required_key(spec: Spec) -> None:
+    """For each operation: every example object loses each required key in turn."""
+    doc = spec.bundle("unstable")
+    from matrix_appservice import targets
+
+    compact = {t for t in targets("unstable")}
+    rejected: dict[str, int] = {}
+    for _label, target, spath, value in example_cases(doc):
+        if not isinstance(value, dict) or target.startswith("schema:") or target not in compact:
+            continue
+        schema = doc
+        for part in spath:
+            schema = schema[part]
+        while "$ref" in schema:
+            schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+        for key in schema.get("required", []):
+            if key not in value:
+                continue
+            broken = {k: v for k, v in value.items() if k != key}
+            kind, name, *status = target.split(":")
+            kwargs: dict[str, Any] = (
+                {"response": name, "status": status[0]} if kind == "response" else {kind: name}
+            )
+            result = validate(broken, version="unstable", **kwargs)
+            assert ("$", "required") in {(e.path, e.keyword) for e in result.errors}, (target, key)
+            assert any(f'"{key}"' in e.message for e in result.errors), (target, key)
+            op_name = name
+            rejected[op_name] = rejected.get(op_name, 0) + 1
+    assert set(rejected) == set(OPERATIONS), set(OPERATIONS) - set(rejected)

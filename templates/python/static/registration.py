@@ -137,7 +137,7 @@ def check_registration(reg: LoadedRegistration, version: str | None = None) -> l
                 compiled = _compile(regex)
                 if isinstance(compiled, str):
                     where = reg.line(("namespaces", kind, index, "regex"))
-                    problems.append(Problem(reg.file, where, f"namespaces.{kind}[{index}].regex {regex!r} does not compile: {compiled}"))
+                    problems.append(Problem(reg.file, where, f"namespaces.{kind}[{index}].regex '{regex}' does not compile: {compiled}"))
     if isinstance(data.get("as_token"), str) and data.get("as_token") == data.get("hs_token"):
         problems.append(Problem(reg.file, reg.line(("hs_token",)), "as_token and hs_token must differ: each proves a different side"))
     local = data.get("sender_localpart")
@@ -238,7 +238,7 @@ def check_registrations(regs: Iterable[LoadedRegistration]) -> list[Problem]:
                 if xa == xb or pa.startswith(pb) or pb.startswith(pa):
                     problems.append(Problem(
                         rb.file, rb.line(("namespaces", kind, ib, "regex")),
-                        f"exclusive {kind} namespace {xb!r} may overlap {xa!r} of {ra.file}:{ra.line(('namespaces', kind, ia, 'regex'))}",
+                        f"exclusive {kind} namespace '{xb}' may overlap '{xa}' of {ra.file}:{ra.line(('namespaces', kind, ia, 'regex'))}",
                         "warning",
                     ))
     return sorted(problems)
