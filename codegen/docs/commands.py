@@ -1,0 +1,102 @@
+"""The ``docs`` and ``diff`` subcommands of ``appservice-spec``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from codegen.docs.diff import diff_bundles, render_json, render_text
+from codegen.docs.html import build_all, build_site
+from codegen.docs.render import DocsError, render_all
+from codegen.spec import Spec, load_spec
+from codegen.versions import Release
+
+__all__ = ["add_commands"]
+
+
+def _load(args: argparse.Namespace, command: str) -> Spec | None:
+    spec = load_spec(Path(args.spec))
+    if spec.problems:
+        print(spec.problems.render(), file=sys.stderr)
+        print(f"{command}: {len(spec.problems.errors)} problem(s) in {args.spec}", file=sys.stderr)
+        return None
+    return spec
+
+
+def _release(spec: Spec, name: str, command: str) -> Release | None:
+    try:
+        return spec.releases[name]
+    except KeyError as exc:
+        print(f"{command}: {exc.args[0]}", file=sys.stderr)
+        return None
+
+
+def _cmd_docs(args: argparse.Namespace) -> int:
+    spec = _load(args, "docs")
+    if spec is None:
+        return 1
+    only = None
+    if args.version:
+        release = _release(spec, args.version, "docs")
+        if release is None:
+            return 2
+        only = [release]
+    started = time.perf_counter()
+    try:
+        documents = render_all(spec, only=only)
+        if args.html:
+            out = Path(args.html)
+            written = build_site(documents, spec.releases, spec.revision, out)
+            what = f"{len(written)} files in {out}"
+        else:
+            build_all(documents)
+            what = "no files written (use --html OUT)"
+    except DocsError as exc:
+        print(f"docs: {exc}", file=sys.stderr)
+        return 1
+    seconds = time.perf_counter() - started
+    print(f"docs: {len(documents)} document(s) built without warnings, {what} ({seconds:.1f} s)")
+    return 0
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    spec = _load(args, "diff")
+    if spec is None:
+        return 1
+    old, new = _release(spec, args.old, "diff"), _release(spec, args.new, "diff")
+    if old is None or new is None:
+        return 2
+    changes = diff_bundles(spec.bundle(old), spec.bundle(new))
+    if args.json:
+        sys.stdout.write(render_json(changes))
+    else:
+        sys.stdout.write(render_text(changes, old.name, new.name))
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "docs",
+        help="render the RST document of every release and build it with docutils",
+        description=(
+            "Render the RST documents and build each with docutils, where any warning is "
+            "an error. With --html, write OUT/<release>.html, OUT/index.html and "
+            "OUT/style.css."
+        ),
+    )
+    p.add_argument("--html", metavar="OUT", help="write the HTML pages into this folder")
+    p.add_argument("--version", help="only this release (r0.1.0, v1.13, 1.13, unstable)")
+    p.set_defaults(func=_cmd_docs)
+
+    p = sub.add_parser(
+        "diff",
+        help="print the API changes between two releases",
+        description="Operations, parameters, fields, responses and errcodes added, removed "
+        "or changed from release OLD to release NEW.",
+    )
+    p.add_argument("old", metavar="OLD", help="the earlier release, e.g. v1.6")
+    p.add_argument("new", metavar="NEW", help="the later release, e.g. v1.13")
+    p.add_argument("--json", action="store_true", help="print a JSON list instead of text")
+    p.set_defaults(func=_cmd_diff)

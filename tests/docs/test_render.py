@@ -1,0 +1,153 @@
+"""What each release's document must, and must not, contain."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from codegen.spec import Spec
+from tests.docs.conftest import other_versions, section
+
+AS_PING = "``POST /_matrix/app/v1/ping``"
+CS_PING = "``POST /_matrix/client/v1/appservice/{appserviceId}/ping``"
+TRANSACTIONS = "``PUT /_matrix/app/v1/transactions/{txnId}``"
+
+
+def test_one_document_per_release(spec: Spec, documents: dict[str, str]) -> None:
+    assert list(documents) == [r.name for r in spec.releases]
+    for name, rst in documents.items():
+        assert rst.startswith("#######################\nApplication Service API\n"), name
+
+
+def test_no_ping_before_v1_7(documents: dict[str, str]) -> None:
+    for name in ("r0.1.0", "v1.1", "v1.6"):
+        assert not re.search(r"\bping\b", documents[name], re.I), name
+        assert "/ping" not in documents[name]
+
+
+def test_ping_marked_added_in_v1_7(documents: dict[str, str]) -> None:
+    for ping in (AS_PING, CS_PING):
+        assert "New in this version." in section(documents["v1.7"], ping)
+        assert "Added in v1.7." not in section(documents["v1.7"], ping)
+        assert "Added in v1.7." in section(documents["v1.13"], ping)
+        assert "Added in v1.7." in section(documents["unstable"], ping)
+    assert "Pinging\n-------" in documents["v1.7"]
+
+
+def test_authentication_of_the_homeserver(documents: dict[str, str]) -> None:
+    header = "the ``hs_token`` in the ``Authorization: Bearer`` header"
+    query = "the ``hs_token`` as the ``access_token`` query parameter"
+    for name in ("v1.4", "v1.13", "unstable"):
+        auth = section(documents[name], TRANSACTIONS)
+        assert f":Requires authentication: Yes: {header}." in auth, name
+        assert query not in auth
+        assert "Authorization: Bearer HS_TOKEN" in auth
+    for name in ("r0.1.0", "v1.3"):
+        auth = section(documents[name], TRANSACTIONS)
+        assert f":Requires authentication: Yes: {query}." in auth, name
+        assert "Authorization: Bearer" not in auth
+        assert "?access_token=HS_TOKEN" in auth
+
+
+def test_changelog_of_v1_13_mentions_ephemeral(documents: dict[str, str]) -> None:
+    changelog = section(documents["v1.13"], "Changelog")
+    assert "Backwards Compatible Changes\n~~~~" in changelog
+    assert "``ephemeral``" in changelog and "``receive_ephemeral``" in changelog
+
+
+def test_changelog_sections_follow_the_fragments(spec: Spec, documents: dict[str, str]) -> None:
+    for release in spec.releases:
+        changelog = section(documents[release.name], "Changelog")
+        entries = spec.changelog[release.name]
+        if not entries:
+            assert "No significant changes." in changelog
+        for entry in entries:
+            assert f"- {entry.text}" in changelog
+            assert f"{entry.heading}\n{'~' * len(entry.heading)}" in changelog
+
+
+def test_unstable_warning_only_in_unstable(documents: dict[str, str]) -> None:
+    warning = (
+        ".. warning::\n\n   This is the **unstable** version of the specification, not a release."
+    )
+    for name, rst in documents.items():
+        assert (warning in rst) is (name == "unstable"), name
+    assert ":Released: Not released." in documents["unstable"]
+
+
+def test_version_section(spec: Spec, documents: dict[str, str]) -> None:
+    for release in spec.releases:
+        about = section(documents[release.name], "About this version")
+        assert f":Version: {release.name}\n" in about
+        assert f":Source revision: ``{spec.revision}``" in about
+        if release.date:
+            assert f":Released: {release.date}\n" in about
+
+
+def test_every_release_lists_all_others_newest_first(spec: Spec, documents: dict[str, str]) -> None:
+    newest_first = [r.name for r in reversed(spec.releases.all)]
+    for name, rst in documents.items():
+        assert other_versions(rst) == [n for n in newest_first if n != name], name
+
+
+def test_endpoint_sections(documents: dict[str, str]) -> None:
+    rst = documents["v1.13"]
+    transactions = section(rst, TRANSACTIONS)
+    assert ":Rate-limited: No." in transactions
+    assert ":Legacy route: ``PUT /transactions/{txnId}``" in transactions
+    assert ".. list-table:: Path parameters" in transactions
+    assert ".. rubric:: Transaction\n" in transactions
+    assert ".. code:: http\n\n   PUT /_matrix/app/v1/transactions/35 HTTP/1.1" in transactions
+    assert ".. rubric:: Status code 403" in transactions
+    assert "``M_FORBIDDEN``" in transactions
+    ephemeral = transactions[transactions.index("   * - ``ephemeral``") :]
+    assert ephemeral.index("New in this version.") < ephemeral.index("   * - ", 10)
+    register = section(rst, "``POST /_matrix/client/v3/register``")
+    assert ":Rate-limited: Yes." in register
+    assert ".. rubric:: Status code 429" in register
+    assert "Must be ``m.login.application_service``." in register
+
+
+def test_nested_objects_get_one_table_each(documents: dict[str, str]) -> None:
+    transactions = section(documents["v1.13"], TRANSACTIONS)
+    for title in ("Transaction", "ClientEvent", "EphemeralEvent", "UnsignedData"):
+        assert transactions.count(f".. rubric:: {title}\n") == 1, title
+    assert "     - [ClientEvent]" in transactions
+    ping = section(documents["v1.13"], CS_PING)
+    assert ping.count(".. rubric:: Error\n") == 1
+    assert "type ``Error``, described above." in ping
+
+
+def test_registration_definition(documents: dict[str, str]) -> None:
+    registration = section(documents["v1.19"], "Registration file")
+    for title in ("Registration", "Namespaces", "Namespace"):
+        assert f".. rubric:: {title}\n" in registration
+    assert "string or null" in registration
+    assert "string or null" not in section(documents["v1.14"], "Registration file")
+    assert "``receive_ephemeral``" in registration
+    assert "``receive_ephemeral``" not in section(documents["v1.12"], "Registration file")
+
+
+@pytest.mark.parametrize(
+    ("name", "present", "absent"),
+    [
+        ("unstable", ["de.sorunome.msc2409.to_device", "Unstable: defined by MSC4203"], []),
+        ("v1.19", ["(deprecated)"], ["de.sorunome.msc2409.to_device"]),
+        ("v1.17", ["``device_id``", "``M_APPSERVICE_LOGIN_UNSUPPORTED``"], []),
+        ("v1.2", ["Changed in this version: Appservices can log their users in"], ["* - ``ts``"]),
+        ("v1.3", ["   * - ``ts``"], []),
+        (
+            "r0.1.0",
+            ["``POST /_matrix/client/r0/register``\n~"],
+            ["``POST /_matrix/client/v3/register``\n~"],
+        ),
+    ],
+)
+def test_release_specific_content(
+    documents: dict[str, str], name: str, present: list[str], absent: list[str]
+) -> None:
+    for text in present:
+        assert text in documents[name], text
+    for text in absent:
+        assert text not in documents[name], text
