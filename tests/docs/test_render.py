@@ -151,3 +151,14 @@ def test_release_specific_content(
         assert text in documents[name], text
     for text in absent:
         assert text not in documents[name], text
+
+
+def test_timestamp_massaging_appears_in_v1_3(spec: Spec, documents: dict[str, str]) -> None:
+    """Nothing before v1.3 mentions ``ts``, not even in operation descriptions."""
+    names = [r.name for r in spec.releases]
+    for name in names:
+        mentions = documents[name].count("``ts``")
+        if names.index(name) < names.index("v1.3"):
+            assert mentions == 0, name
+        else:
+            assert mentions > 3, name

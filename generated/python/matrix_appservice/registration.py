@@ -149,7 +149,7 @@ def check_registration(reg: LoadedRegistration, version: str | None = None) -> l
                         Problem(
                             reg.file,
                             where,
-                            f"namespaces.{kind}[{index}].regex {regex!r} does not compile: {compiled}",
+                            f"namespaces.{kind}[{index}].regex '{regex}' does not compile: {compiled}",
                         )
                     )
     if isinstance(data.get("as_token"), str) and data.get("as_token") == data.get("hs_token"):
@@ -272,7 +272,7 @@ def check_registrations(regs: Iterable[LoadedRegistration]) -> list[Problem]:
                         Problem(
                             rb.file,
                             rb.line(("namespaces", kind, ib, "regex")),
-                            f"exclusive {kind} namespace {xb!r} may overlap {xa!r} of {ra.file}:{ra.line(('namespaces', kind, ia, 'regex'))}",
+                            f"exclusive {kind} namespace '{xb}' may overlap '{xa}' of {ra.file}:{ra.line(('namespaces', kind, ia, 'regex'))}",
                             "warning",
                         )
                     )
