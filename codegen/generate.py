@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -47,13 +46,23 @@ def emit_all(spec: Spec) -> Files:
     return dict(sorted(files.items()))
 
 
+def _ignored(rel: Path) -> bool:
+    """Tool caches and build output that may sit in the tree without being output."""
+    return any(
+        part.startswith(".")
+        or part in ("__pycache__", "build", "dist")
+        or part.endswith(".egg-info")
+        for part in rel.parts
+    )
+
+
 def _existing(out: Path) -> dict[str, Path]:
     if not out.exists():
         return {}
     return {
         p.relative_to(out).as_posix(): p
         for p in sorted(out.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts and ".egg-info" not in str(p)
+        if p.is_file() and not _ignored(p.relative_to(out))
     }
 
 
@@ -72,9 +81,7 @@ def write(files: Files, out: Path) -> list[str]:
         path.write_text(text, encoding="utf-8")
         changed.append(f"wrote {rel}")
     for folder in sorted((p for p in out.rglob("*") if p.is_dir()), reverse=True):
-        if folder.name == "__pycache__" or ".egg-info" in folder.name:
-            shutil.rmtree(folder)
-        elif not any(folder.iterdir()):
+        if not _ignored(folder.relative_to(out)) and not any(folder.iterdir()):
             folder.rmdir()
     return changed
 

@@ -59,3 +59,16 @@ def test_bundle_command_writes_one_release(tmp_path: Path) -> None:
     assert json.loads(target.read_text())["info"]["version"] == "v1.4"
     assert main(["bundle", "--version", "1.4", "-o", str(target)]) == 0
     assert main(["bundle", "--version", "v9.9", "-o", str(target)]) == 2
+
+
+def test_tool_caches_and_build_output_are_not_output(tmp_path: Path) -> None:
+    out = tmp_path / "generated"
+    assert main(["generate", "--out", str(out)]) == 0
+    for junk in (".mypy_cache/3.11/x.data.json", "python/.ruff_cache/x", "python/build/lib/x.py",
+                 "python/x.egg-info/PKG-INFO", "python/matrix_appservice/__pycache__/x.pyc"):  # fmt: skip
+        path = out / junk
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"\xf8\x00 binary")
+    assert main(["generate", "--check", "--out", str(out)]) == 0
+    assert main(["generate", "--out", str(out)]) == 0
+    assert (out / "python" / "build" / "lib" / "x.py").exists()  # left alone, not removed
