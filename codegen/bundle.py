@@ -15,7 +15,7 @@ from codegen.load import Map, SpecFile, SpecTree, loc_of
 from codegen.versions import Release, Releases
 from codegen.view import LITERAL_KEYS, apply_view
 
-__all__ = ["API_TITLE", "HTTP_METHODS", "MAP_FILES", "build_bundle", "ref_target"]
+__all__ = ["API_TITLE", "HTTP_METHODS", "MAP_FILES", "build_bundle", "deref", "ref_target"]
 
 API_TITLE = "Matrix Application Service API"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -32,6 +32,14 @@ _SCHEMA_ONE = (
 )  # fmt: skip
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
 _DROP = object()
+
+
+def deref(doc: dict[str, Any], node: Any) -> Any:
+    """Follow ``#/components/<kind>/<name>`` references in a bundle to the node itself."""
+    while isinstance(node, dict) and "$ref" in node:
+        _, _, kind, name = node["$ref"].split("/")
+        node = doc["components"][kind][name]
+    return node
 
 
 def ref_target(tree: SpecTree, owner: str, ref: str) -> tuple[str, str] | str:

@@ -9,20 +9,11 @@ from pathlib import Path
 
 from codegen import generate as gen
 from codegen.lint import lint
-from codegen.spec import DEFAULT_SPEC_ROOT, Spec, load_spec
+from codegen.spec import DEFAULT_SPEC_ROOT, load_spec, load_spec_or_report
 
 __all__ = ["main"]
 
 DEFAULT_OUT = DEFAULT_SPEC_ROOT.parent / "generated"
-
-
-def _load(args: argparse.Namespace) -> Spec | None:
-    spec = load_spec(Path(args.spec))
-    if spec.problems:
-        print(spec.problems.render(), file=sys.stderr)
-        print(f"{len(spec.problems.errors)} problem(s) in {args.spec}", file=sys.stderr)
-        return None
-    return spec
 
 
 def _cmd_lint(args: argparse.Namespace) -> int:
@@ -42,7 +33,7 @@ def _cmd_lint(args: argparse.Namespace) -> int:
 
 
 def _cmd_bundle(args: argparse.Namespace) -> int:
-    spec = _load(args)
+    spec = load_spec_or_report(Path(args.spec), "bundle")
     if spec is None:
         return 1
     try:
@@ -62,7 +53,7 @@ def _cmd_bundle(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    spec = _load(args)
+    spec = load_spec_or_report(Path(args.spec), "generate")
     if spec is None:
         return 1
     files = gen.emit_all(spec)

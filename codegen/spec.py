@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -14,7 +15,7 @@ from codegen.load import SpecTree, load_tree, loc_of
 from codegen.versions import Release, Releases, load_releases
 from codegen.view import check_annotations
 
-__all__ = ["DEFAULT_SPEC_ROOT", "Spec", "load_spec"]
+__all__ = ["DEFAULT_SPEC_ROOT", "Spec", "load_spec", "load_spec_or_report"]
 
 DEFAULT_SPEC_ROOT = Path(__file__).resolve().parent.parent / "spec"
 _REQUIRED_OP_KEYS = ("operationId", "tags", "summary", "responses")
@@ -125,3 +126,13 @@ def load_spec(root: Path = DEFAULT_SPEC_ROOT) -> Spec:
 
 def _display(root: Path, rel: str) -> str:
     return f"{root.name}/{rel}" if root.name else rel
+
+
+def load_spec_or_report(root: Path, command: str) -> Spec | None:
+    """Load for a command: print the problems to stderr and return None when there are any."""
+    spec = load_spec(root)
+    if spec.problems:
+        print(spec.problems.render(), file=sys.stderr)
+        print(f"{command}: {len(spec.problems.errors)} problem(s) in {root}", file=sys.stderr)
+        return None
+    return spec

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from codegen.bundle import HTTP_METHODS
+from codegen.bundle import HTTP_METHODS, deref
+
+__all__ = ["body_schema", "deref", "errcodes", "operations", "params", "response_schema", "routes"]
 
 Doc = dict[str, Any]
-
-
-def deref(doc: Doc, node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        _, _, kind, name = node["$ref"].split("/")
-        node = doc["components"][kind][name]
-    return node
 
 
 def operations(doc: Doc) -> dict[str, tuple[str, str, Any]]:

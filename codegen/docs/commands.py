@@ -10,19 +10,14 @@ from pathlib import Path
 from codegen.docs.diff import diff_bundles, render_json, render_text
 from codegen.docs.html import build_all, build_site
 from codegen.docs.render import DocsError, render_all
-from codegen.spec import Spec, load_spec
+from codegen.spec import Spec, load_spec_or_report
 from codegen.versions import Release
 
 __all__ = ["add_commands"]
 
 
 def _load(args: argparse.Namespace, command: str) -> Spec | None:
-    spec = load_spec(Path(args.spec))
-    if spec.problems:
-        print(spec.problems.render(), file=sys.stderr)
-        print(f"{command}: {len(spec.problems.errors)} problem(s) in {args.spec}", file=sys.stderr)
-        return None
-    return spec
+    return load_spec_or_report(Path(args.spec), command)
 
 
 def _release(spec: Spec, name: str, command: str) -> Release | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from codegen.bundle import HTTP_METHODS
+from codegen.bundle import HTTP_METHODS, deref
 from codegen.spec import Spec
 from codegen.versions import Release
 
@@ -67,15 +67,8 @@ def _type_name(doc: dict[str, Any], schema: Any) -> str | None:
     return "dict[str, Any]" if schema.get("type") == "object" else None
 
 
-def _deref(doc: dict[str, Any], node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        _, _, kind, name = node["$ref"].split("/")
-        node = doc["components"][kind][name]
-    return node
-
-
 def _media_schema(doc: dict[str, Any], holder: Any) -> Any:
-    media = ((_deref(doc, holder) or {}).get("content") or {}).get("application/json")
+    media = ((deref(doc, holder) or {}).get("content") or {}).get("application/json")
     return None if media is None else media.get("schema")
 
 
@@ -118,7 +111,7 @@ def collect_operations(spec: Spec) -> list[OperationMeta]:
                     str(_label(spec, k)): " ".join(str(v).split())
                     for k, v in op.get("x-changedInMatrixVersion", {}).items()
                 }
-                body = _deref(doc, op.get("requestBody"))
+                body = deref(doc, op.get("requestBody"))
                 meta.request = _type_name(doc, _media_schema(doc, body)) if body else None
                 meta.request_required = bool(body and body.get("required"))
                 meta.responses = {
@@ -126,7 +119,7 @@ def collect_operations(spec: Spec) -> list[OperationMeta]:
                     for code, resp in op["responses"].items()
                 }
                 meta.rate_limited = "429" in op["responses"]
-                params = [_deref(doc, p) for p in op.get("parameters", [])]
+                params = [deref(doc, p) for p in op.get("parameters", [])]
                 meta.path_params = [p["name"] for p in params if p["in"] == "path"]
                 meta.query_params = [
                     (p["name"], bool(p.get("required"))) for p in params if p["in"] == "query"

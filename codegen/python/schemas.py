@@ -12,7 +12,7 @@ import hashlib
 import json
 from typing import Any
 
-from codegen.bundle import HTTP_METHODS
+from codegen.bundle import HTTP_METHODS, deref
 from codegen.spec import Spec
 
 __all__ = ["ANNOTATIONS", "compact_release", "validation_files"]
@@ -40,15 +40,8 @@ def _strip(node: Any) -> Any:
     return node
 
 
-def _deref(doc: dict[str, Any], node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        _, _, kind, name = node["$ref"].split("/")
-        node = doc["components"][kind][name]
-    return node
-
-
 def _json_schema(doc: dict[str, Any], holder: Any) -> Any:
-    content = (_deref(doc, holder) or {}).get("content") or {}
+    content = (deref(doc, holder) or {}).get("content") or {}
     media = content.get("application/json")
     return None if media is None or "schema" not in media else media["schema"]
 
