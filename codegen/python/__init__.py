@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +10,9 @@ from pathlib import Path
 import jinja2
 
 from codegen.python.metadata import collect_operations, collect_schemes
-from codegen.python.models import generate_models
+from codegen.python.models import MODELS_HEADER, generate_model_modules
 from codegen.python.schemas import validation_files
+from codegen.python.split import DOCS
 from codegen.spec import Spec
 
 __all__ = ["PACKAGE_VERSION", "add_commands", "emit_python", "format_python"]
@@ -58,8 +58,8 @@ def _env() -> jinja2.Environment:
 def emit_python(spec: Spec) -> dict[str, str]:
     """``python/...``: the installable ``matrix-appservice`` distribution."""
     env = _env()
-    models = generate_models(spec)
-    model_names = re.findall(r'^    "(\w+)",$', models.split("__all__ = [", 1)[1], flags=re.M)
+    model_modules, exports = generate_model_modules(spec)
+    model_names = sorted((n for names in exports.values() for n in names), key=str.lower)
     schema_files, schema_index = validation_files(spec)
     context = {
         "releases": list(spec.releases),
@@ -72,7 +72,15 @@ def emit_python(spec: Spec) -> dict[str, str]:
         "version": PACKAGE_VERSION,
     }
     files: dict[str, str] = {
-        f"{_PKG}/models.py": models,
+        f"{_PKG}/models/{module}.py": text for module, text in model_modules.items()
+    }
+    files[f"{_PKG}/models/__init__.py"] = env.get_template("models_init.py.jinja").render(
+        header=MODELS_HEADER,
+        modules=[(m, DOCS[m]) for m in sorted(model_modules)],
+        exports=sorted(exports.items()),
+        all_names=model_names,
+    )
+    files |= {
         f"{_PKG}/py.typed": "",
         f"{_OUT}/pyproject.toml": env.get_template("pyproject.toml.jinja").render(context),
         f"{_OUT}/README.md": env.get_template("README.md.jinja").render(context),
