@@ -15,7 +15,15 @@ from codegen.load import Map, SpecFile, SpecTree, loc_of
 from codegen.versions import Release, Releases
 from codegen.view import LITERAL_KEYS, apply_view
 
-__all__ = ["API_TITLE", "HTTP_METHODS", "MAP_FILES", "build_bundle", "deref", "ref_target"]
+__all__ = [
+    "API_TITLE",
+    "HTTP_METHODS",
+    "MAP_FILES",
+    "build_bundle",
+    "deref",
+    "json_body_schema",
+    "ref_target",
+]
 
 API_TITLE = "Matrix Application Service API"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -40,6 +48,13 @@ def deref(doc: dict[str, Any], node: Any) -> Any:
         _, _, kind, name = node["$ref"].split("/")
         node = doc["components"][kind][name]
     return node
+
+
+def json_body_schema(doc: dict[str, Any], holder: Any) -> Any:
+    """The JSON schema of a request body or response (following refs), or None."""
+    content = (deref(doc, holder) or {}).get("content") or {}
+    media = content.get("application/json")
+    return None if media is None else media.get("schema")
 
 
 def ref_target(tree: SpecTree, owner: str, ref: str) -> tuple[str, str] | str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from codegen.bundle import HTTP_METHODS, deref
+from codegen.bundle import HTTP_METHODS, deref, json_body_schema
 from codegen.spec import Spec
 from codegen.versions import Release
 
@@ -50,7 +50,7 @@ def _label(spec: Spec, label: str | None) -> str | None:
     return release.name if release else label
 
 
-def _type_name(doc: dict[str, Any], schema: Any) -> str | None:
+def _type_name(schema: Any) -> str | None:
     """The Python type a JSON body maps to, as text (``Transaction``, ``list[Location]``)."""
     if not isinstance(schema, dict):
         return None
@@ -59,17 +59,12 @@ def _type_name(doc: dict[str, Any], schema: Any) -> str | None:
         return ref.rsplit("/", 1)[1]
     for key in ("anyOf", "oneOf"):
         if isinstance(schema.get(key), list):
-            names = [_type_name(doc, choice) or "Any" for choice in schema[key]]
+            names = [_type_name(choice) or "Any" for choice in schema[key]]
             return " | ".join(names)
     if schema.get("type") == "array":
-        inner = _type_name(doc, schema.get("items"))
+        inner = _type_name(schema.get("items"))
         return f"list[{inner}]" if inner else "list[Any]"
     return "dict[str, Any]" if schema.get("type") == "object" else None
-
-
-def _media_schema(doc: dict[str, Any], holder: Any) -> Any:
-    media = ((deref(doc, holder) or {}).get("content") or {}).get("application/json")
-    return None if media is None else media.get("schema")
 
 
 def _append(history: list[tuple[str, Any]], release: Release, value: Any) -> None:
@@ -112,10 +107,10 @@ def collect_operations(spec: Spec) -> list[OperationMeta]:
                     for k, v in op.get("x-changedInMatrixVersion", {}).items()
                 }
                 body = deref(doc, op.get("requestBody"))
-                meta.request = _type_name(doc, _media_schema(doc, body)) if body else None
+                meta.request = _type_name(json_body_schema(doc, body)) if body else None
                 meta.request_required = bool(body and body.get("required"))
                 meta.responses = {
-                    code: _type_name(doc, _media_schema(doc, resp))
+                    code: _type_name(json_body_schema(doc, resp))
                     for code, resp in op["responses"].items()
                 }
                 meta.rate_limited = "429" in op["responses"]

@@ -12,7 +12,7 @@ import hashlib
 import json
 from typing import Any
 
-from codegen.bundle import HTTP_METHODS, deref
+from codegen.bundle import HTTP_METHODS, json_body_schema
 from codegen.spec import Spec
 
 __all__ = ["ANNOTATIONS", "compact_release", "validation_files"]
@@ -40,12 +40,6 @@ def _strip(node: Any) -> Any:
     return node
 
 
-def _json_schema(doc: dict[str, Any], holder: Any) -> Any:
-    content = (deref(doc, holder) or {}).get("content") or {}
-    media = content.get("application/json")
-    return None if media is None or "schema" not in media else media["schema"]
-
-
 def compact_release(doc: dict[str, Any]) -> dict[str, Any]:
     """The validation document of one release bundle."""
     targets: dict[str, Any] = {}
@@ -55,11 +49,11 @@ def compact_release(doc: dict[str, Any]) -> dict[str, Any]:
                 continue
             name = op["operationId"]
             if "requestBody" in op:
-                schema = _json_schema(doc, op["requestBody"])
+                schema = json_body_schema(doc, op["requestBody"])
                 if schema is not None:
                     targets[f"request:{name}"] = _strip(schema)
             for status, response in op["responses"].items():
-                schema = _json_schema(doc, response)
+                schema = json_body_schema(doc, response)
                 if schema is not None:
                     targets[f"response:{name}:{status}"] = _strip(schema)
     for name in doc["components"]["schemas"]:
