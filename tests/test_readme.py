@@ -1,0 +1,118 @@
+"""The READMEs tell the truth: their Python snippets run as written and their console
+excerpts match what the commands print now.
+
+A ``python`` block with ``>>>`` prompts runs as a doctest; any other ``python`` block runs as
+a script in a fresh interpreter. A ``console`` block's ``$`` command is run when it is one of
+the quick, deterministic commands listed below, and every line shown after it (``...`` marks a
+gap) must appear in the real output, in order.
+"""
+
+from __future__ import annotations
+
+import doctest
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = {
+    "README.md": REPO / "README.md",
+    "generated/python/README.md": REPO / "generated" / "python" / "README.md",
+}
+# Commands whose output does not depend on time or on files the README does not show.
+CHECKED = {("appservice-spec", "diff"), ("appservice-spec", "lint")}
+_FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.M | re.S)
+
+
+def _blocks(kind: str) -> list[tuple[str, int, str]]:
+    found = []
+    for name, path in DOCS.items():
+        text = path.read_text(encoding="utf-8")
+        for match in _FENCE.finditer(text):
+            if match.group(1) == kind:
+                line = text[: match.start()].count("\n") + 1
+                found.append((name, line, match.group(2)))
+    return found
+
+
+def _env() -> dict[str, str]:
+    return dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(REPO / "generated" / "python")])
+    )
+
+
+@pytest.mark.parametrize(("doc", "line", "code"), _blocks("python"), ids=lambda v: str(v)[:40])
+def test_python_snippets_run(doc: str, line: int, code: str) -> None:
+    if ">>>" in code:
+        parser = doctest.DocTestParser()
+        test = parser.get_doctest(code, {}, f"{doc}:{line}", doc, line)
+        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        runner.run(test)
+        assert runner.failures == 0, f"{doc}:{line}: the doctest fails"
+        return
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        cwd=REPO,
+        timeout=120,
+    )
+    assert done.returncode == 0, f"{doc}:{line}: the snippet fails:\n{done.stderr[-2000:]}"
+    shown = [ln.split("# prints: ", 1)[1] for ln in code.splitlines() if "# prints: " in ln]
+    for expected in shown:
+        assert expected.strip() in done.stdout, f"{doc}:{line}: {expected!r} not in {done.stdout!r}"
+
+
+def _commands() -> list[tuple[str, int, list[str], list[str]]]:
+    """Each ``$`` command with the lines shown after it; a command followed by a comment
+    (``# after breaking ...``) describes a changed tree and is left out."""
+    found = []
+    for doc, line, block in _blocks("console"):
+        current: list[str] | None = None
+        for text in block.splitlines():
+            if text.startswith("$ "):
+                current = []
+                if "  #" not in text:
+                    found.append((doc, line, shlex.split(text[2:]), current))
+            elif current is not None:
+                current.append(text.strip())
+    return found
+
+
+def _program(argv: list[str]) -> tuple[str, str]:
+    return Path(argv[0]).name, next((a for a in argv[1:] if not a.startswith("-")), "")
+
+
+def test_every_checked_command_is_found() -> None:
+    seen = {_program(argv) for _, _, argv, _ in _commands()}
+    assert CHECKED <= seen, f"the README no longer shows {CHECKED - seen}"
+
+
+@pytest.mark.parametrize(
+    ("doc", "line", "argv", "expected"),
+    [c for c in _commands() if _program(c[2]) in CHECKED],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else str(v),
+)
+def test_console_excerpts_match(doc: str, line: int, argv: list[str], expected: list[str]) -> None:
+    binary = Path(sys.executable).parent / Path(argv[0]).name
+    done = subprocess.run(
+        [str(binary), *argv[1:]], capture_output=True, text=True, cwd=REPO, timeout=300
+    )
+    actual = [ln.strip() for ln in (done.stdout + done.stderr).splitlines()]
+    position = 0
+    for want in expected:
+        if not want or want == "...":
+            continue
+        while position < len(actual) and actual[position] != want:
+            position += 1
+        assert position < len(actual), (
+            f"{doc}:{line}: `{' '.join(argv)}` no longer prints {want!r} (in this order); it prints:\n"
+            + "\n".join(actual)
+        )
+        position += 1
