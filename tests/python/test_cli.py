@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from codegen.cli import main
+from tests.python.registration_cases import CASES, GOOD, Case, located, materialize
 
 TX = {"events": [{"event_id": "$e", "type": "m.room.message", "sender": "@a:x",
                   "origin_server_ts": 1, "content": {}, "room_id": "!r:x"}]}  # fmt: skip
@@ -62,3 +63,55 @@ def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert main(["validate", "--request", "noSuchOperation", good]) == 2
     assert "unknown request 'noSuchOperation'" in capsys.readouterr().err
     assert main(["validate", "--request", "sendTransaction", str(tmp_path / "missing.json")]) == 2
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c.name != "billion_laughs"], ids=lambda c: c.name
+)
+def test_bad_registration_files_get_one_message_and_the_documented_status(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: Case
+) -> None:
+    path = materialize(tmp_path, case)
+    good = materialize(tmp_path, Case("good", GOOD.encode(), 0, ""))
+    status = main(["validate", "--registration", str(good), str(path)])
+    out = capsys.readouterr()
+    if case.usage:  # the file cannot be read: a usage error, on standard error
+        assert status == 2 and out.err == f"validate: {located(path, case)}{case.expected}\n"
+    else:
+        assert status == 1 and f"{path}: INVALID (v1.19)" in out.out and f"{good}: valid" in out.out
+        rows = out.out.splitlines()
+        assert any(row.startswith(f"  {located(path, case)}{case.expected}") for row in rows), rows
+
+
+def test_strict_flag_refuses_what_is_otherwise_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = GOOD.replace("sender_localpart: _irc_bot", "sender_localpart: Xq3_Vb-9kLm2TzR8")
+    text = text.replace("@_irc_.*:example", "@_irc_(.*a){20}:example")
+    reg = _file(tmp_path, "mautrix.yaml", text)
+    Path(reg).chmod(0o600)
+    assert main(["validate", "--registration", reg]) == 0
+    out = capsys.readouterr().out
+    assert f"{reg}: valid" in out and out.count(": warning: ") == 2, out
+    assert main(["validate", "--registration", "--strict", "--json", reg]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert [(p["line"], p["severity"]) for p in report["files"][0]["problems"]] == [
+        (5, "error"),
+        (10, "error"),
+    ]
+    assert main(["validate", "--request", "sendTransaction", "--strict", reg]) == 2
+    assert "--strict applies to registration files" in capsys.readouterr().err
+
+
+def test_registration_from_standard_input(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+    import sys
+
+    class Stdin:
+        buffer = io.BytesIO(b"id: [" + b"0," * 20_000 + b"0]\n")
+
+    monkeypatch.setattr(sys, "stdin", Stdin)
+    assert main(["validate", "--registration", "-"]) == 1
+    assert "  -:1: more than 10000 keys and values" in capsys.readouterr().out

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from matrix_appservice import (
     NamespaceMatcher,
+    NamespaceTimeoutError,
     RegistrationError,
+    RegistrationReadError,
+    check_registration,
     check_registrations,
     load_registration,
     parse_registration,
 )
+from matrix_appservice._regex_risk import backtracking_risk
+
+from tests.python.registration_cases import CASES, Case, located, materialize
 
 GOOD = """\
 id: irc-bridge
@@ -141,3 +148,177 @@ def test_exclusive_and_shared_namespaces() -> None:
     assert matcher.alias_is_exclusive("#_irc_matrix:example.org")
     with pytest.raises(ValueError, match="anchoring"):
         NamespaceMatcher(data, anchoring="loose")  # type: ignore[arg-type]
+
+
+IN_PROCESS = [c for c in CASES if c.name != "billion_laughs"]  # that one runs in tests/hostile
+
+
+@pytest.mark.parametrize("case", IN_PROCESS, ids=lambda c: c.name)
+def test_bad_input_is_one_registration_error_naming_file_and_line(
+    tmp_path: Path, case: Case
+) -> None:
+    path = materialize(tmp_path, case)
+    with pytest.raises(RegistrationError) as caught:
+        load_registration(path)
+    assert isinstance(caught.value, RegistrationReadError) is case.usage
+    rows = str(caught.value).splitlines()
+    assert any(row.startswith(located(path, case) + case.expected) for row in rows), rows
+
+
+def test_the_line_map_follows_the_one_parse() -> None:
+    text = "# comment\n" + GOOD.replace(
+        "rate_limited: false\n", "rate_limited: false\nextra:\n  - {a: [1, 2]}\n"
+    )
+    reg = parse_registration(text)
+    assert reg.data["extra"] == [{"a": [1, 2]}]
+    assert reg.line(("extra",)) == _line_of(text, "extra:")
+    assert reg.line(("extra", 0, "a", 1)) == _line_of(text, "- {a:")
+    assert reg.line(("namespaces", "users", 0, "regex")) == _line_of(text, "regex: '@")
+    assert reg.line(("sender_localpart",)) == _line_of(text, "sender_localpart")
+
+
+def test_repeated_keys_and_odd_values_are_reported_together() -> None:
+    text = GOOD.replace("rate_limited: false", "rate_limited: false\nid: again\nnote: .inf\nyes: 1")
+    with pytest.raises(RegistrationError) as caught:
+        parse_registration(text, "reg.yaml")
+    rows = str(caught.value).splitlines()
+    assert rows == [
+        f"reg.yaml:{_line_of(text, 'id: again')}: the key 'id' at the top level is repeated (first at line 1); each key may appear once",
+        f"reg.yaml:{_line_of(text, 'note:')}: note: .inf is not a finite number",
+        f"reg.yaml:{_line_of(text, 'yes:')}: the key 'yes' at the top level is read by YAML as a boolean; keys must be strings (quote it: 'yes')",
+    ]
+
+
+def test_set_checks_survive_malformed_namespaces() -> None:
+    odd = [
+        parse_registration(GOOD.split("namespaces:")[0] + tail, f"{i}.yaml")
+        for i, tail in enumerate(["namespaces: [1]\n", "namespaces: {users: 5}\n", "namespaces: {users: [7, {regex: 1}]}\n"])
+    ]  # fmt: skip
+    problems = check_registrations([parse_registration(GOOD, "good.yaml"), *odd])
+    assert {p.message.split(" is also")[0] for p in problems if p.severity == "error"} == {
+        "id",
+        "as_token",
+    }
+
+
+MAUTRIX = GOOD.replace("sender_localpart: _irc_bot", "sender_localpart: Xq3_Vb-9kLm2TzR8")
+
+
+def test_upper_case_localpart_is_a_warning_unless_strict(tmp_path: Path) -> None:
+    path = _write(tmp_path, "mautrix.yaml", MAUTRIX)
+    reg = load_registration(path)
+    line = _line_of(MAUTRIX, "sender_localpart")
+    (warning,) = [w for w in reg.warnings if "sender_localpart" in w.message]
+    assert (warning.line, warning.severity) == (line, "warning")
+    assert "upper-case letters" in warning.message
+    with pytest.raises(
+        RegistrationError, match=rf":{line}: sender_localpart 'Xq3_Vb-9kLm2TzR8' has upper-case"
+    ):
+        load_registration(path, strict=True)
+    strict = check_registration(parse_registration(MAUTRIX), strict=True)
+    assert [p.severity for p in strict] == ["error"]
+    spaced = GOOD.replace("sender_localpart: _irc_bot", "sender_localpart: Irc Bot")
+    (problem,) = check_registration(parse_registration(spaced))
+    assert problem.severity == "error" and "is not a valid localpart" in problem.message
+
+
+def test_a_file_others_can_read_gets_a_warning(tmp_path: Path) -> None:
+    path = _write(tmp_path, "reg.yaml", GOOD)
+    path.chmod(0o644)
+    (warning,) = load_registration(path).warnings
+    assert str(warning) == (
+        f"{path}: warning: other users have access to the file (mode 0644) and it holds "
+        "as_token and hs_token; restrict it, e.g. chmod 600"
+    )
+    path.chmod(0o600)
+    assert load_registration(path).warnings == []
+
+
+CATASTROPHIC = [
+    "(a+)+$",
+    "(a*)*",
+    "(a|a)*",
+    "(.*a){20}",
+    "(a|aa)+$",
+    "(a?){30}a{30}",
+    r"@(\w+\w+)+:x",
+]
+HARMLESS = [
+    r"@_irc_.*:example\.org", r"@discord_[0-9]+:example\.com", r"(\.[a-z]+)+", "(?:[a-z]+_)*[a-z]+",
+    "(a+b)+", "a++", "(?>a+)+", "(ab){3}", "(a{2})+",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("regex", CATASTROPHIC)
+def test_nested_quantifiers_are_found(regex: str) -> None:
+    assert backtracking_risk(regex)
+
+
+@pytest.mark.parametrize("regex", HARMLESS)
+def test_ordinary_regexes_are_not_flagged(regex: str) -> None:
+    assert backtracking_risk(regex) is None
+
+
+def test_catastrophic_regex_is_a_warning_unless_strict() -> None:
+    text = GOOD.replace("@_irc_.*:example", "@_irc_(a+)+:example")
+    line = _line_of(text, "regex: '@")
+    (warning,) = check_registration(parse_registration(text, "r.yaml"))
+    assert warning.severity == "warning" and warning.line == line
+    assert (
+        "namespaces.users[0].regex '@_irc_(a+)+:example\\.org' can take exponential time"
+        in warning.message
+    )
+    (error,) = check_registration(parse_registration(text, "r.yaml"), strict=True)
+    assert error.severity == "error" and error.message == warning.message
+
+
+def test_matcher_accepts_what_load_registration_returns(tmp_path: Path) -> None:
+    loaded = load_registration(_write(tmp_path, "reg.yaml", GOOD))
+    matcher = NamespaceMatcher(loaded)
+    assert matcher.user_is_exclusive("@_irc_alice:example.org")
+    assert not matcher.matches_user("@bob:example.org")
+
+
+def test_identifiers_over_255_bytes_are_in_no_namespace() -> None:
+    matcher = NamespaceMatcher(parse_registration(GOOD).model)
+    fits = "@_irc_" + "a" * (255 - len("@_irc_:example.org")) + ":example.org"
+    assert len(fits.encode()) == 255 and matcher.user_is_exclusive(fits)
+    wide = "@_irc_" + "\u00e9" * 200 + ":example.org"  # 218 characters, 418 bytes
+    for too_long in (
+        fits.replace("@_irc_", "@_irc_a"),
+        wide,
+        "@_irc_" + "a" * 10**7 + ":example.org",
+    ):
+        assert not matcher.matches_user(too_long) and not matcher.user_is_exclusive(too_long)
+    answer = matcher.explain("users", wide)
+    assert (answer.matches, answer.exclusive) == (False, False)
+    assert answer.reason.startswith("refused: the identifier is longer than 255 bytes in UTF-8")
+    assert (
+        matcher.explain("users", fits).reason
+        == "matches the exclusive users regex '@_irc_.*:example\\.org'"
+    )
+    with pytest.raises(TypeError, match="must be a str"):
+        matcher.matches_user(None)  # type: ignore[arg-type]
+
+
+def _registration(*namespaces: tuple[str, bool]) -> dict[str, object]:
+    data = json.loads(json.dumps(parse_registration(GOOD).data))
+    data["namespaces"]["users"] = [{"regex": r, "exclusive": e} for r, e in namespaces]
+    return data
+
+
+def test_a_timed_out_match_raises_instead_of_answering_no() -> None:
+    slow = "@(a|aa)+$"  # exponential on the regex engine too
+    hostile = "@" + "a" * 60 + "!"
+    matcher = NamespaceMatcher(_registration((slow, True)), timeout=0.01)
+    for question in (matcher.user_is_exclusive, matcher.matches_user):
+        with pytest.raises(NamespaceTimeoutError, match=r"took longer than 0\.01 s") as caught:
+            question(hostile)
+        assert isinstance(caught.value, ValueError) and caught.value.regex == slow
+    # Another regex that answers yes settles the question; a timeout alone never means no.
+    shared = NamespaceMatcher(_registration((slow, True), ("@a.*", False)), timeout=0.01)
+    assert shared.matches_user(hostile)
+    with pytest.raises(NamespaceTimeoutError):
+        shared.user_is_exclusive(hostile)
+    with pytest.raises(NamespaceTimeoutError):
+        shared.explain("users", hostile)

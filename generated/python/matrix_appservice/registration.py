@@ -1,50 +1,91 @@
-"""Registration files: loading with line numbers, checks beyond the schema, namespace matching.
+"""Registration files: bounded loading with line numbers, checks beyond the schema, namespace matching.
 
-Matching rule
--------------
-The specification calls namespace regexes "POSIX regular expressions" and does not say
-whether they are anchored. This package **matches the whole identifier** by default
-(``re.fullmatch``), sigil and server name included: ``@_irc_.*:example\\.org`` matches
-``@_irc_alice:example.org`` and nothing longer or shorter. Homeservers differ (Synapse
-anchors at the start only; JavaScript, Go and Rust implementations search anywhere), so
-:class:`NamespaceMatcher` offers ``anchoring="start"`` and ``anchoring="search"`` too.
-A regex written with ``^...$`` behaves the same under all three.
+Reading a file
+--------------
+A registration file is a few KB. :func:`load_registration` refuses a file larger than
+:data:`MAX_REGISTRATION_BYTES` (256 KiB) before reading it whole, text that is not UTF-8
+(naming the byte offset) or holds a NUL byte, and YAML beyond plain values: anchors and
+aliases (they let a few hundred bytes expand into gigabytes), dates and other typed
+values (``id: 2024-01-01`` must be quoted), non-string or repeated keys, more than one
+document, nesting deeper than 32 levels and more than 10,000 keys and values. The YAML is
+parsed once; values and the line of each key come from that one pass.
+
+Every problem is a :class:`Problem` naming the file and, where there is one, the line. A file
+that cannot be read at all (missing, a directory, no permission) raises
+:class:`RegistrationReadError`; anything wrong with the content raises
+:class:`RegistrationError` (its base class). The command line maps the first to exit status
+2 (a usage error) and the second to exit status 1 (invalid).
+
+Warnings do not stop loading; :attr:`LoadedRegistration.warnings` lists them: a file that
+group or other users may access (it holds ``as_token`` and ``hs_token``), a
+``sender_localpart`` that breaks the localpart grammar only by upper-case letters (what
+mautrix bridges generate, and what Synapse accepts), and namespace regexes that can
+backtrack catastrophically. With ``strict=True`` the last two are errors.
+
+Namespaces
+----------
+:class:`NamespaceMatcher` (from ``matrix_appservice._namespaces``, re-exported here) answers
+whether an identifier is in the registration's namespaces; its documentation gives the
+matching rule and how matching time is bounded.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import stat
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
+from matrix_appservice._namespaces import (
+    DEFAULT_MATCH_TIMEOUT,
+    MAX_IDENTIFIER_BYTES,
+    Anchoring,
+    NamespaceAnswer,
+    NamespaceMatcher,
+    NamespaceTimeoutError,
+)
+from matrix_appservice._plain_yaml import YamlProblems, read_plain_yaml, short
+from matrix_appservice._regex_risk import backtracking_risk
 from matrix_appservice._validator import validate
 from matrix_appservice.models import Registration
 
 __all__ = [
+    "DEFAULT_MATCH_TIMEOUT",
+    "MAX_IDENTIFIER_BYTES",
+    "MAX_REGISTRATION_BYTES",
     "Anchoring",
     "LoadedRegistration",
+    "NamespaceAnswer",
     "NamespaceMatcher",
+    "NamespaceTimeoutError",
     "Problem",
     "RegistrationError",
+    "RegistrationReadError",
     "check_registration",
     "check_registrations",
+    "examine_registration",
     "load_registration",
     "parse_registration",
 ]
 
-Anchoring = Literal["full", "start", "search"]
+
+MAX_REGISTRATION_BYTES = 256 * 1024
+"""A registration file larger than this (in bytes) is refused unread."""
+
 # The characters the grammar allows in the localpart of a new user ID.
 _LOCALPART = re.compile(r"[a-z0-9._=\-/+]+")
 _KINDS = ("users", "aliases", "rooms")
+_MESSAGE_LIMIT = 300
 
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One problem in a registration file."""
+    """One problem in a registration file; ``line`` is 0 when it concerns the whole file."""
 
     file: str
     line: int
@@ -53,7 +94,8 @@ class Problem:
 
     def __str__(self) -> str:
         tag = "warning: " if self.severity == "warning" else ""
-        return f"{self.file}:{self.line}: {tag}{self.message}"
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {tag}{self.message}"
 
 
 class RegistrationError(ValueError):
@@ -64,13 +106,22 @@ class RegistrationError(ValueError):
         self.problems = list(problems)
 
 
+class RegistrationReadError(RegistrationError):
+    """The file could not be read at all: missing, a directory, no permission (exit status 2)."""
+
+    def __init__(self, file: str, message: str) -> None:
+        super().__init__([Problem(file, 0, message)])
+
+
 @dataclass
 class LoadedRegistration:
-    """A parsed registration with where each value was written."""
+    """A parsed registration with where each value was written, and its warnings."""
 
     file: str
     data: dict[str, Any]
     lines: dict[tuple[str | int, ...], int] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
+    """Set by :func:`load_registration`: problems that do not make the file invalid."""
 
     def line(self, path: Sequence[str | int]) -> int:
         """The line of the value at ``path``, or of its nearest written parent."""
@@ -85,73 +136,147 @@ class LoadedRegistration:
         return Registration.model_validate(self.data)
 
 
-def _line_map(node: yaml.Node, path: tuple[str | int, ...], out: dict[Any, int]) -> None:
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode):
-                _line_map(value, (*path, key.value), out)
-                out[(*path, key.value)] = key.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _line_map(item, (*path, index), out)
+def _size_problem(file: str) -> RegistrationError:
+    return RegistrationError([Problem(file, 0, (
+        f"the file is larger than {MAX_REGISTRATION_BYTES} bytes, the limit for a registration "
+        "file (they are normally a few KB)"
+    ))])  # fmt: skip
 
 
-def parse_registration(text: str, file: str = "<registration>") -> LoadedRegistration:
-    """Parse YAML (or JSON) text; a syntax error raises :class:`RegistrationError`."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        what = " ".join(p for p in (exc.context, exc.problem) if p)
+def _decode(data: bytes, file: str) -> str:
+    if len(data) > MAX_REGISTRATION_BYTES:
+        raise _size_problem(file)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise RegistrationError([Problem(file, 1, "the file is UTF-16; save it as UTF-8")])
+    nul = data.find(b"\0")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
         raise RegistrationError(
-            [Problem(file, mark.line + 1 if mark else 1, f"YAML error: {what}")]
-        ) from None
-    if not isinstance(data, dict):
-        raise RegistrationError(
-            [Problem(file, 1, "a registration must be a mapping of keys to values")]
+            [Problem(file, line, f"a NUL byte at byte offset {nul}; a registration file is text")]
         )
-    lines: dict[Any, int] = {}
-    if node is not None:
-        _line_map(node, (), lines)
-    return LoadedRegistration(file, data, lines)
-
-
-def _compile(regex: str) -> re.Pattern[str] | str:
     try:
-        return re.compile(regex)
-    except re.error as exc:
-        return str(exc)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise RegistrationError([Problem(file, line, (
+            f"not UTF-8: byte 0x{data[exc.start]:02x} at byte offset {exc.start} cannot be decoded; "
+            "save the file as UTF-8"
+        ))]) from None  # fmt: skip
+    return text.removeprefix("\ufeff")
 
 
-def check_registration(reg: LoadedRegistration, version: str | None = None) -> list[Problem]:
-    """Every problem in one registration: the schema of ``version`` and the rules beyond it."""
+def parse_registration(source: str | bytes, file: str = "<registration>") -> LoadedRegistration:
+    """Parse YAML (or JSON) text or bytes; any problem raises :class:`RegistrationError`.
+
+    Applies the limits described in the module documentation (size, encoding, plain YAML
+    values only, depth, number of values) and requires a mapping at the top.
+    """
+    if isinstance(source, str):
+        if len(source) > MAX_REGISTRATION_BYTES:
+            raise _size_problem(file)
+        source = source.encode("utf-8", "surrogatepass")
+    text = _decode(bytes(source), file)
+    try:
+        document = read_plain_yaml(text)
+    except YamlProblems as exc:
+        raise RegistrationError(
+            [Problem(file, line, message) for line, message in exc.problems]
+        ) from None
+    if document.empty or document.value is None:
+        raise RegistrationError(
+            [
+                Problem(
+                    file,
+                    1,
+                    "the file is empty; a registration is a mapping of keys (id, url, as_token, ...) to values",
+                )
+            ]
+        )
+    if not isinstance(document.value, dict):
+        kind = (
+            "a list"
+            if isinstance(document.value, list)
+            else f"the single value {short(str(document.value))!r}"
+        )
+        raise RegistrationError(
+            [Problem(file, 1, f"a registration must be a mapping of keys to values, not {kind}")]
+        )
+    return LoadedRegistration(file, document.value, document.lines)
+
+
+def _namespace_entries(data: Mapping[str, Any], kind: str) -> list[tuple[int, dict[str, Any]]]:
+    namespaces = data.get("namespaces")
+    entries = namespaces.get(kind) if isinstance(namespaces, dict) else None
+    if not isinstance(entries, list):
+        return []
+    return [(index, entry) for index, entry in enumerate(entries) if isinstance(entry, dict)]
+
+
+def _regex_problems(reg: LoadedRegistration, strict: bool) -> list[Problem]:
+    problems: list[Problem] = []
+    for kind in _KINDS:
+        for index, entry in _namespace_entries(reg.data, kind):
+            regex = entry.get("regex")
+            if not isinstance(regex, str):
+                continue
+            where = reg.line(("namespaces", kind, index, "regex"))
+            name = f"namespaces.{kind}[{index}].regex '{short(regex)}'"
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    re.compile(regex)
+                except re.error as exc:
+                    problems.append(Problem(reg.file, where, f"{name} does not compile: {exc}"))
+                    continue
+                except (RecursionError, OverflowError):
+                    problems.append(
+                        Problem(reg.file, where, f"{name} is nested too deeply to compile")
+                    )
+                    continue
+            for warning in caught:
+                problems.append(Problem(reg.file, where, f"{name}: {warning.message}", "warning"))
+            risk = backtracking_risk(regex)
+            if risk:
+                problems.append(Problem(reg.file, where, (
+                    f"{name} can take exponential time to match: {risk}; rewrite it "
+                    "(for example '(a+)+' as 'a+')"
+                ), "error" if strict else "warning"))  # fmt: skip
+    return problems
+
+
+def _localpart_problem(reg: LoadedRegistration, strict: bool) -> Problem | None:
+    local = reg.data.get("sender_localpart")
+    if not isinstance(local, str) or _LOCALPART.fullmatch(local):
+        return None
+    where = reg.line(("sender_localpart",))
+    if _LOCALPART.fullmatch(local.lower()):
+        return Problem(reg.file, where, (
+            f"sender_localpart {short(local)!r} has upper-case letters, which the localpart "
+            "grammar does not allow (homeservers such as Synapse accept it, and mautrix bridges "
+            "generate such names)"
+        ), "error" if strict else "warning")  # fmt: skip
+    return Problem(reg.file, where, (
+        f"sender_localpart {short(local)!r} is not a valid localpart "
+        "(lower-case a-z, 0-9 and ._=-/+ only)"
+    ))  # fmt: skip
+
+
+def check_registration(
+    reg: LoadedRegistration, version: str | None = None, *, strict: bool = False
+) -> list[Problem]:
+    """Every problem in one registration: the schema of ``version`` and the rules beyond it.
+
+    ``strict=True`` also refuses what homeservers accept but the rules do not: upper-case
+    letters in ``sender_localpart`` and namespace regexes that can backtrack
+    catastrophically (both warnings otherwise).
+    """
     problems: list[Problem] = []
     result = validate(reg.data, registration=True, version=version)
     for issue in result.errors:
         path = _parse_path(issue.path)
         problems.append(Problem(reg.file, reg.line(path), _describe(issue.path, issue.message)))
+    problems += _regex_problems(reg, strict)
     data = reg.data
-    for kind in _KINDS:
-        entries = (
-            (data.get("namespaces") or {}).get(kind)
-            if isinstance(data.get("namespaces"), dict)
-            else None
-        )
-        for index, entry in enumerate(entries if isinstance(entries, list) else []):
-            regex = entry.get("regex") if isinstance(entry, dict) else None
-            if isinstance(regex, str):
-                compiled = _compile(regex)
-                if isinstance(compiled, str):
-                    where = reg.line(("namespaces", kind, index, "regex"))
-                    problems.append(
-                        Problem(
-                            reg.file,
-                            where,
-                            f"namespaces.{kind}[{index}].regex '{regex}' does not compile: {compiled}",
-                        )
-                    )
     if isinstance(data.get("as_token"), str) and data.get("as_token") == data.get("hs_token"):
         problems.append(
             Problem(
@@ -160,15 +285,9 @@ def check_registration(reg: LoadedRegistration, version: str | None = None) -> l
                 "as_token and hs_token must differ: each proves a different side",
             )
         )
-    local = data.get("sender_localpart")
-    if isinstance(local, str) and not _LOCALPART.fullmatch(local):
-        problems.append(
-            Problem(
-                reg.file,
-                reg.line(("sender_localpart",)),
-                f"sender_localpart {local!r} is not a valid localpart (lower-case a-z, 0-9 and ._=-/+ only)",
-            )
-        )
+    localpart = _localpart_problem(reg, strict)
+    if localpart is not None:
+        problems.append(localpart)
     return sorted(problems)
 
 
@@ -183,7 +302,7 @@ def _parse_path(path: str) -> list[str | int]:
         elif index is not None:
             parts.append(int(index))
         else:
-            parts.append(str(yaml.safe_load(quoted)))
+            parts.append(str(json.loads(quoted)))
     return parts
 
 
@@ -192,22 +311,71 @@ def _describe(path: str, message: str) -> str:
     if missing:
         where = "" if path == "$" else f" in {path[2:]}"
         return f"missing required key {missing.group(1)!r}{where}"
-    return f"{path[2:] or 'the file'}: {message}"
+    return f"{path[2:] or 'the file'}: {short(message, _MESSAGE_LIMIT)}"
 
 
-def load_registration(path: str | Path, version: str | None = None) -> LoadedRegistration:
-    """Read and check one file; raise :class:`RegistrationError` listing every error."""
+def _read(path: str | Path) -> tuple[bytes, os.stat_result]:
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RegistrationError(
-            [Problem(file, 0, f"cannot read the file: {exc.strerror}")]
-        ) from None
-    reg = parse_registration(text, file)
-    errors = [p for p in check_registration(reg, version) if p.severity == "error"]
-    if errors:
+        with open(path, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            too_large = stat.S_ISREG(info.st_mode) and info.st_size > MAX_REGISTRATION_BYTES
+            data = b"" if too_large else handle.read(MAX_REGISTRATION_BYTES + 1)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL character in the path
+        reason = (getattr(exc, "strerror", None) or str(exc)).lower()
+        raise RegistrationReadError(file, f"cannot read the file: {reason}") from None
+    if too_large:
+        raise _size_problem(file)
+    return data, info
+
+
+def _mode_warning(file: str, info: os.stat_result) -> Problem | None:
+    if os.name != "posix" or not stat.S_ISREG(info.st_mode) or not info.st_mode & 0o077:
+        return None
+    mode = stat.S_IMODE(info.st_mode)
+    return Problem(file, 0, (
+        f"other users have access to the file (mode {mode:04o}) and it holds as_token and "
+        "hs_token; restrict it, e.g. chmod 600"
+    ), "warning")  # fmt: skip
+
+
+def examine_registration(
+    path: str | Path, version: str | None = None, *, strict: bool = False
+) -> tuple[LoadedRegistration | None, list[Problem]]:
+    """Read, parse and check one file; return it (None when unparsable) and every problem.
+
+    Raises :class:`RegistrationReadError` only, when the file cannot be read at all.
+    """
+    file = str(path)
+    try:
+        data, info = _read(path)
+    except RegistrationReadError:
+        raise
+    except RegistrationError as exc:  # too large: a problem of the content
+        return None, exc.problems
+    warning = _mode_warning(file, info)
+    found = [warning] if warning else []
+    try:
+        reg = parse_registration(data, file)
+    except RegistrationError as exc:
+        return None, sorted(found + exc.problems)
+    return reg, sorted(found + check_registration(reg, version, strict=strict))
+
+
+def load_registration(
+    path: str | Path, version: str | None = None, *, strict: bool = False
+) -> LoadedRegistration:
+    """Read and check one file; raise :class:`RegistrationError` listing every error.
+
+    A file that cannot be read raises :class:`RegistrationReadError` (a subclass). Warnings
+    (see the module documentation) are kept in the result's ``warnings``; ``strict=True``
+    turns the upper-case ``sender_localpart`` and catastrophic-regex warnings into errors.
+    """
+    reg, problems = examine_registration(path, version, strict=strict)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or reg is None:
         raise RegistrationError(errors)
+    reg.warnings = [p for p in problems if p.severity == "warning"]
     return reg
 
 
@@ -256,10 +424,8 @@ def check_registrations(regs: Iterable[LoadedRegistration]) -> list[Problem]:
         exclusive = [
             (reg, i, e["regex"])
             for reg in regs
-            for i, e in enumerate((reg.data.get("namespaces") or {}).get(kind) or [])
-            if isinstance(e, dict)
-            and e.get("exclusive") is True
-            and isinstance(e.get("regex"), str)
+            for i, e in _namespace_entries(reg.data, kind)
+            if e.get("exclusive") is True and isinstance(e.get("regex"), str)
         ]
         for a in range(len(exclusive)):
             for b in range(a + 1, len(exclusive)):
@@ -272,64 +438,8 @@ def check_registrations(regs: Iterable[LoadedRegistration]) -> list[Problem]:
                         Problem(
                             rb.file,
                             rb.line(("namespaces", kind, ib, "regex")),
-                            f"exclusive {kind} namespace '{xb}' may overlap '{xa}' of {ra.file}:{ra.line(('namespaces', kind, ia, 'regex'))}",
+                            f"exclusive {kind} namespace '{short(xb)}' may overlap '{short(xa)}' of {ra.file}:{ra.line(('namespaces', kind, ia, 'regex'))}",
                             "warning",
                         )
                     )
     return sorted(problems)
-
-
-class NamespaceMatcher:
-    """Answers "is this user / alias / room in the appservice's namespaces?".
-
-    ``anchoring`` is ``full`` (the default: the regex must match the whole identifier),
-    ``start`` (match at the start, like Synapse) or ``search`` (match anywhere).
-    """
-
-    def __init__(
-        self, registration: Registration | Mapping[str, Any], anchoring: Anchoring = "full"
-    ) -> None:
-        reg = (
-            registration
-            if isinstance(registration, Registration)
-            else Registration.model_validate(registration)
-        )
-        if anchoring not in ("full", "start", "search"):
-            raise ValueError(f"anchoring must be full, start or search, not {anchoring!r}")
-        self.anchoring = anchoring
-        self._patterns: dict[str, list[tuple[re.Pattern[str], bool]]] = {}
-        for kind in _KINDS:
-            entries = getattr(reg.namespaces, kind) or []
-            self._patterns[kind] = [(re.compile(e.regex), e.exclusive) for e in entries]
-
-    def _match(self, pattern: re.Pattern[str], value: str) -> bool:
-        if self.anchoring == "full":
-            return pattern.fullmatch(value) is not None
-        if self.anchoring == "start":
-            return pattern.match(value) is not None
-        return pattern.search(value) is not None
-
-    def _find(self, kind: str, value: str, exclusive_only: bool) -> bool:
-        return any(
-            self._match(p, value)
-            for p, exclusive in self._patterns[kind]
-            if exclusive or not exclusive_only
-        )
-
-    def matches_user(self, user_id: str) -> bool:
-        return self._find("users", user_id, False)
-
-    def user_is_exclusive(self, user_id: str) -> bool:
-        return self._find("users", user_id, True)
-
-    def matches_alias(self, alias: str) -> bool:
-        return self._find("aliases", alias, False)
-
-    def alias_is_exclusive(self, alias: str) -> bool:
-        return self._find("aliases", alias, True)
-
-    def matches_room(self, room_id: str) -> bool:
-        return self._find("rooms", room_id, False)
-
-    def room_is_exclusive(self, room_id: str) -> bool:
-        return self._find("rooms", room_id, True)

@@ -1,4 +1,12 @@
-"""``python -m matrix_appservice validate ...``: validate payloads from the command line."""
+"""``python -m matrix_appservice validate ...``: validate payloads from the command line.
+
+Exit status: 0 when everything is valid, 1 when anything is invalid, 2 on a usage error.
+For registration files (``--registration``), a file that cannot be read at all (missing, a
+directory, no permission) is a usage error; everything about the content (size, encoding,
+YAML, schema, the rules beyond it) makes it invalid. ``--strict`` also refuses upper-case
+letters in ``sender_localpart`` and namespace regexes that can backtrack catastrophically,
+which are warnings otherwise.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +19,14 @@ from pathlib import Path
 from matrix_appservice._releases import RELEASES, UnknownReleaseError, resolve_release
 from matrix_appservice._validator import ValidationResult, validate
 from matrix_appservice.registration import (
+    MAX_REGISTRATION_BYTES,
+    LoadedRegistration,
+    Problem,
     RegistrationError,
+    RegistrationReadError,
     check_registration,
     check_registrations,
+    examine_registration,
     parse_registration,
 )
 
@@ -40,6 +53,11 @@ def add_validate_command(sub: "argparse._SubParsersAction[argparse.ArgumentParse
     what.add_argument("--schema", metavar="NAME", help="a named schema, e.g. ClientEvent")
     what.add_argument("--registration", action="store_true", help="registration files (YAML or JSON)")
     p.add_argument("--status", type=int, help="the response status, with --response")
+    p.add_argument(
+        "--strict", action="store_true",
+        help="with --registration: also refuse upper-case letters in sender_localpart and "
+        "namespace regexes that can backtrack catastrophically (warnings otherwise)",
+    )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print one JSON report for tools")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=run_validate)
@@ -49,17 +67,25 @@ def _read(name: str) -> bytes:
     return sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
 
 
+def _examine_stdin(args: argparse.Namespace) -> tuple[LoadedRegistration | None, list[Problem]]:
+    try:
+        reg = parse_registration(sys.stdin.buffer.read(MAX_REGISTRATION_BYTES + 1), "-")
+    except RegistrationError as exc:
+        return None, exc.problems
+    return reg, check_registration(reg, args.version, strict=args.strict)
+
+
 def _registration_reports(args: argparse.Namespace) -> list[dict[str, object]]:
+    """One report per file; raises :class:`RegistrationReadError` for an unreadable file."""
     reports: list[dict[str, object]] = []
     loaded = []
     for name in args.files:
-        try:
-            reg = parse_registration(_read(name).decode("utf-8"), name)
-        except RegistrationError as exc:
-            reports.append({"file": name, "valid": False, "problems": [vars(p) for p in exc.problems]})
-            continue
-        problems = check_registration(reg, args.version)
-        loaded.append(reg)
+        if name == "-":
+            reg, problems = _examine_stdin(args)
+        else:
+            reg, problems = examine_registration(name, args.version, strict=args.strict)
+        if reg is not None:
+            loaded.append(reg)
         reports.append({"file": name, "valid": not any(p.severity == "error" for p in problems),
                         "problems": [vars(p) for p in problems]})
     for problem in check_registrations(loaded):
@@ -76,8 +102,15 @@ def run_validate(args: argparse.Namespace) -> int:
     except UnknownReleaseError as exc:
         print(f"validate: {exc}", file=sys.stderr)
         return 2
+    if args.strict and not args.registration:
+        print("validate: --strict applies to registration files (--registration) only", file=sys.stderr)
+        return 2
     if args.registration:
-        reports = _registration_reports(args)
+        try:
+            reports = _registration_reports(args)
+        except RegistrationReadError as exc:
+            print(f"validate: {exc}", file=sys.stderr)
+            return 2
     else:
         reports = []
         for name in args.files:
@@ -109,8 +142,7 @@ def run_validate(args: argparse.Namespace) -> int:
                 if "path" in problem:
                     print(f"  {problem['path']}: {problem['message']}")
                 else:
-                    tag = "warning: " if problem["severity"] == "warning" else ""
-                    print(f"  {problem['file']}:{problem['line']}: {tag}{problem['message']}")
+                    print(f"  {Problem(**problem)}")
     return 0 if ok else 1
 
 
