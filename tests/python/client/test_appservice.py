@@ -106,7 +106,7 @@ def test_an_operation_missing_from_the_release_is_refused(kit: Kit) -> None:
     from matrix_appservice import NotInReleaseError
 
     peer = Peer((200, {}))
-    with pytest.raises(NotInReleaseError, match="ping does not exist in v1.6"):
+    with pytest.raises(NotInReleaseError, match=r"ping does not exist in v1\.6"):
         kit.run(kit.appservice(peer, version="v1.6"), "ping")
     assert peer.requests == []
 
@@ -116,8 +116,12 @@ UNRECOGNIZED = (404, {"errcode": "M_UNRECOGNIZED", "error": "Unrecognized reques
 
 @pytest.mark.parametrize(
     "unknown",
-    [UNRECOGNIZED, (405, {"errcode": "M_UNRECOGNIZED"}), (404, b"<html>Not Found</html>"),
-     (404, {"no": "errcode"})],  # fmt: skip
+    [
+        UNRECOGNIZED,
+        (405, {"errcode": "M_UNRECOGNIZED"}),
+        (404, b"<html>Not Found</html>"),
+        (404, {"no": "errcode"}),
+    ],
 )
 def test_legacy_fallback_then_v1_again_after_the_interval(kit: Kit, unknown: Any) -> None:
     def app(request: httpx.Request) -> httpx.Response:
