@@ -71,6 +71,8 @@ MSC3202_DEVICE_ID = "org.matrix.msc3202.device_id"
 """The unstable name of ``device_id`` (MSC3202), sent in the ``unstable`` release as well."""
 DEFAULT_RATE_LIMIT_WAIT = 1.0
 """Seconds to wait on a 429 that says neither ``retry_after_ms`` nor ``Retry-After``."""
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
+"""The default bound on an answer's body; a transport stops reading beyond it."""
 
 # ---------------------------------------------------------------------------------------------
 # Secrets: never in a log line, a repr or an exception text.
@@ -128,6 +130,7 @@ class Settings:
     max_retry_after: float = 0.0
     user_id: str | None = None
     device_id: str | None = None
+    max_answer_bytes: int = MAX_ANSWER_BYTES
 
     def clean(self, text: str) -> str:
         return scrub(text, (self.token,))
@@ -201,11 +204,13 @@ class Sleep:
 
 @dataclass(frozen=True)
 class Answer:
-    """The peer answered."""
+    """The peer answered. ``complete`` is false when the body went over the size bound and
+    the transport stopped reading."""
 
     status: int
     headers: Mapping[str, str]
     content: bytes
+    complete: bool = True
 
 
 @dataclass(frozen=True)
@@ -438,15 +443,28 @@ def _success_model(operation: Operation, status: int) -> str | None:
     return documented[0] if documented else None
 
 
+def _parse(answer: Answer) -> Any:
+    """The JSON body of an answer, or None; ValueError when it is not JSON."""
+    if not answer.complete:
+        raise ValueError(
+            f"the body is larger than the client accepts ({len(answer.content)}+ bytes)"
+        )
+    if not answer.content.strip():
+        return None
+    try:
+        return parse_json(answer.content)
+    except RecursionError:
+        raise ValueError("the body is nested too deeply") from None
+
+
 def read_answer(call: Call, answer: Answer, settings: Settings) -> Any:
     """The result of an answer: the model of its status, or the exception of its errcode."""
     body: Any = None
     not_json = None
-    if answer.content.strip():
-        try:
-            body = parse_json(answer.content)
-        except ValueError as exc:
-            not_json = str(exc)
+    try:
+        body = _parse(answer)
+    except ValueError as exc:
+        not_json = str(exc)
     status = answer.status
     if 200 <= status < 300:
         model = _success_model(call.operation, status) if call.operation is not None else "Any"
@@ -454,7 +472,7 @@ def read_answer(call: Call, answer: Answer, settings: Settings) -> Any:
             return None
         if not_json is not None:
             raise ResponseValidationError(
-                f"{call.what} answered {status} with a body that is not JSON: "
+                f"{call.what} answered {status} with a body that cannot be read: "
                 + settings.clean(not_json),
                 path="$", status=status, issues=(f"$: {settings.clean(not_json)}",),
             )  # fmt: skip
@@ -472,7 +490,7 @@ def read_answer(call: Call, answer: Answer, settings: Settings) -> Any:
 
 def _errcode(answer: Answer) -> str | None:
     try:
-        body = parse_json(answer.content) if answer.content.strip() else None
+        body = _parse(answer)
     except ValueError:
         return None
     value = body.get("errcode") if isinstance(body, dict) else None
@@ -490,7 +508,7 @@ def is_unrecognised(answer: Answer) -> bool:
 def retry_after(answer: Answer) -> float:
     """Seconds a 429 asks to wait: ``retry_after_ms``, else ``Retry-After``, else a default."""
     try:
-        body = parse_json(answer.content) if answer.content.strip() else None
+        body = _parse(answer)
     except ValueError:
         body = None
     value = body.get("retry_after_ms") if isinstance(body, dict) else None

@@ -20,7 +20,7 @@ from typing import Any, Literal, cast
 import httpx
 from pydantic import BaseModel
 
-from matrix_appservice._client_core import AuthMode, Backoff, LegacyRoutes
+from matrix_appservice._client_core import MAX_ANSWER_BYTES, AuthMode, Backoff, LegacyRoutes
 from matrix_appservice._client_errors import (
     BadStatusError,
     ConnectionFailedError,
@@ -110,8 +110,8 @@ class AppServiceClient(AppServiceBase, SyncTransportBase):
     When the v1 path is unknown to the appservice, the operation's legacy path is used and v1
     is tried again after ``legacy_retry_interval`` seconds. Transactions are retried with
     ``retry`` (connection errors, timeouts, 5xx) with the same body every time; queries are
-    tried ``query_attempts`` times, then raise ``QueryTimeoutError``. ``clock`` and ``sleep``
-    can be replaced (tests).
+    tried ``query_attempts`` times, then raise ``QueryTimeoutError``. An answer's body is read
+    up to ``max_answer_bytes``. ``clock`` and ``sleep`` can be replaced (tests).
     """
 
     def __init__(
@@ -127,6 +127,7 @@ class AppServiceClient(AppServiceBase, SyncTransportBase):
         validate: bool = False,
         transport: httpx.BaseTransport | None = None,
         query_attempts: int = 2,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -138,6 +139,7 @@ class AppServiceClient(AppServiceBase, SyncTransportBase):
             retry=retry,
             query_attempts=query_attempts,
             clock=clock,
+            max_answer_bytes=max_answer_bytes,
         )
         self._routes = LegacyRoutes(legacy_retry_interval)
         self._setup(base_url, settings, timeout=timeout, transport=transport, sleep=sleep)
@@ -359,8 +361,8 @@ class AsyncAppServiceClient(AppServiceBase, AsyncTransportBase):
     When the v1 path is unknown to the appservice, the operation's legacy path is used and v1
     is tried again after ``legacy_retry_interval`` seconds. Transactions are retried with
     ``retry`` (connection errors, timeouts, 5xx) with the same body every time; queries are
-    tried ``query_attempts`` times, then raise ``QueryTimeoutError``. ``clock`` and ``sleep``
-    can be replaced (tests).
+    tried ``query_attempts`` times, then raise ``QueryTimeoutError``. An answer's body is read
+    up to ``max_answer_bytes``. ``clock`` and ``sleep`` can be replaced (tests).
     """
 
     def __init__(
@@ -376,6 +378,7 @@ class AsyncAppServiceClient(AppServiceBase, AsyncTransportBase):
         validate: bool = False,
         transport: httpx.AsyncBaseTransport | None = None,
         query_attempts: int = 2,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -387,6 +390,7 @@ class AsyncAppServiceClient(AppServiceBase, AsyncTransportBase):
             retry=retry,
             query_attempts=query_attempts,
             clock=clock,
+            max_answer_bytes=max_answer_bytes,
         )
         self._routes = LegacyRoutes(legacy_retry_interval)
         self._setup(base_url, settings, timeout=timeout, transport=transport, sleep=sleep)
@@ -608,7 +612,8 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
     v1.17) on every call that takes it. A 429 ``M_LIMIT_EXCEEDED`` answer is retried after the
     wait it asks for, at most ``rate_limit_retries`` times and only when that wait is at most
     ``max_retry_after`` seconds. ``request()`` calls any other Client-Server endpoint the same
-    way. With ``validate=True`` every request and answer is checked against the release.
+    way. With ``validate=True`` every request and answer is checked against the release. An
+    answer's body is read up to ``max_answer_bytes``.
     """
 
     def __init__(
@@ -623,6 +628,7 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
         max_retry_after: float = 30.0,
         validate: bool = False,
         transport: httpx.BaseTransport | None = None,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -634,6 +640,7 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
             rate_limit_retries=rate_limit_retries,
             max_retry_after=max_retry_after,
             clock=clock,
+            max_answer_bytes=max_answer_bytes,
         )
         self._setup(base_url, settings, timeout=timeout, transport=transport, sleep=sleep)
 
@@ -1217,7 +1224,8 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
     v1.17) on every call that takes it. A 429 ``M_LIMIT_EXCEEDED`` answer is retried after the
     wait it asks for, at most ``rate_limit_retries`` times and only when that wait is at most
     ``max_retry_after`` seconds. ``request()`` calls any other Client-Server endpoint the same
-    way. With ``validate=True`` every request and answer is checked against the release.
+    way. With ``validate=True`` every request and answer is checked against the release. An
+    answer's body is read up to ``max_answer_bytes``.
     """
 
     def __init__(
@@ -1232,6 +1240,7 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
         max_retry_after: float = 30.0,
         validate: bool = False,
         transport: httpx.AsyncBaseTransport | None = None,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -1243,6 +1252,7 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
             rate_limit_retries=rate_limit_retries,
             max_retry_after=max_retry_after,
             clock=clock,
+            max_answer_bytes=max_answer_bytes,
         )
         self._setup(base_url, settings, timeout=timeout, transport=transport, sleep=sleep)
 

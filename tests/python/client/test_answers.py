@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from matrix_appservice.client import (
@@ -79,7 +81,7 @@ def test_an_answer_the_model_cannot_hold_names_the_path(kit: Kit) -> None:
     assert caught.value.path == "$[0].protocol" and caught.value.status == 200
     assert "$[0].protocol" in str(caught.value)
     peer = Peer((200, b"{not json"))
-    with pytest.raises(ResponseValidationError, match="not JSON") as bad:
+    with pytest.raises(ResponseValidationError, match="not valid JSON") as bad:
         kit.run(kit.homeserver(peer), "ping_appservice", "irc")
     assert bad.value.path == "$"
 
@@ -142,3 +144,39 @@ def test_a_custom_transport_error_is_not_swallowed(kit: Kit) -> None:
 
     with pytest.raises(RuntimeError, match="a bug"):
         kit.run(kit.homeserver(Peer(broken)), "get_protocols")
+
+
+def test_a_huge_answer_is_cut_off_at_the_bound(kit: Kit) -> None:
+    sent: list[int] = []
+
+    def endless() -> Any:
+        for n in range(10_000):  # up to 640 MB if nothing stopped reading
+            sent.append(n)
+            yield b" " * 65536
+
+    async def aendless() -> Any:
+        for chunk in endless():
+            yield chunk
+
+    def app(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=aendless() if kit.is_async else endless())
+
+    client = kit.homeserver(Peer(app), max_answer_bytes=1_000_000)
+    with pytest.raises(ResponseValidationError, match="larger than the client accepts"):
+        kit.run(client, "get_protocols")
+    assert len(sent) < 20
+
+
+def test_a_deeply_nested_answer_is_refused_cleanly(kit: Kit) -> None:
+    peer = Peer((200, b"[" * 200_000 + b"]" * 200_000))
+    with pytest.raises(ResponseValidationError, match=r"nested too deeply"):
+        kit.run(kit.appservice(peer), "query_location_by_alias", "#a:e")
+    peer = Peer((500, b"{" * 200_000))
+    with pytest.raises(MatrixError) as caught:  # an error body that cannot be read
+        kit.run(kit.homeserver(peer), "get_protocols")
+    assert caught.value.body is None and caught.value.status == 500
+
+
+def test_max_answer_bytes_is_checked(kit: Kit) -> None:
+    with pytest.raises(ValueError, match="max_answer_bytes"):
+        kit.homeserver(Peer(), max_answer_bytes=0)
