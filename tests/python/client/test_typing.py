@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.conftest import REPO
 
-USE = '''
+USE = """
 from matrix_appservice.client import AppServiceClient, HomeserverClient
 
 
@@ -20,7 +20,7 @@ def use(homeserver: HomeserverClient, appservice: AppServiceClient) -> None:
     reveal_type(homeserver.update_device("DEV"))
     homeserver.ping_appservice("irc", transaction_id=3)
     appservice.send_transaction("t1")
-'''
+"""
 
 
 def test_mypy_sees_the_models_and_refuses_wrong_arguments(tmp_path: Path) -> None:
