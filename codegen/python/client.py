@@ -4,7 +4,7 @@ Each operation becomes one method on the client of its direction: ``application-
 operations on ``AppServiceClient`` (homeserver to appservice), ``client-server`` operations on
 ``HomeserverClient``. The template ``client.py.jinja`` renders every method from this
 description once for the sync and once for the async class; the logic behind the methods lives
-in the package's static ``_client_core`` module.
+in the package's static ``_client_core`` and ``_client_plans`` modules.
 
 Arguments, in this order: the path parameters, the request body (whole, or its required
 top-level fields), the optional body fields, the query parameters (identity assertion

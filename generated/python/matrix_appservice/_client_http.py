@@ -1,8 +1,9 @@
-"""The I/O of the HTTP clients: run a plan of ``_client_core`` over httpx, sync or async.
+"""The I/O of the HTTP clients: run a plan of ``_client_plans`` over httpx, sync or async.
 
 The two runners differ only in ``await``: they send what the plan asks for, sleep when it asks
 for it, and hand back what happened. Everything else (the request, the answer, the retries)
-is decided in ``_client_core``. The base classes hold what a client is made of.
+is decided in ``_client_core`` and ``_client_plans``. The base classes hold what a client is
+made of.
 """
 
 from __future__ import annotations
@@ -24,21 +25,18 @@ from matrix_appservice._client_core import (
     Backoff,
     Call,
     Failure,
-    LegacyRoutes,
     Outcome,
     Outgoing,
     Plan,
-    RedactTokens,
     Settings,
     Sleep,
-    appservice_plan,
     build_call,
     build_generic_call,
-    homeserver_plan,
     identity_params,
-    scrub,
 )
+from matrix_appservice._client_plans import LegacyRoutes, appservice_plan, homeserver_plan
 from matrix_appservice._client_retry import RetryPolicy
+from matrix_appservice._client_secrets import RedactTokens, scrub
 from matrix_appservice._releases import resolve_release
 
 __all__ = [

@@ -11,16 +11,15 @@ from matrix_appservice import OPERATIONS, RELEASES
 from matrix_appservice._client_core import (
     Answer,
     Failure,
-    LegacyRoutes,
     Outgoing,
     Settings,
     Sleep,
-    appservice_plan,
     auth_placement,
     build_call,
     identity_params,
-    scrub,
 )
+from matrix_appservice._client_plans import LegacyRoutes, appservice_plan
+from matrix_appservice._client_secrets import scrub
 from matrix_appservice.client import (
     AppServiceClient,
     AsyncAppServiceClient,
