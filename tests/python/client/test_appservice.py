@@ -263,7 +263,7 @@ def test_constructor_checks_its_arguments() -> None:
     from matrix_appservice.client import AppServiceClient
 
     with pytest.raises(ValueError, match="auth must be one of"):
-        AppServiceClient("http://as.test", "t", auth="cookie")  # type: ignore[arg-type]
+        AppServiceClient("http://as.test", "t", auth="cookie")
     with pytest.raises(ValueError, match="query_attempts"):
         AppServiceClient("http://as.test", "t", query_attempts=0)
     with pytest.raises(ValueError, match="timeout"):

@@ -50,7 +50,7 @@ def test_backoff_schedule_cap_and_bound() -> None:
 )
 def test_backoff_refuses_nonsense(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="RetryPolicy"):
-        RetryPolicy(**bad)  # type: ignore[arg-type]
+        RetryPolicy(**bad)
 
 
 def test_identity_params_per_release() -> None:
