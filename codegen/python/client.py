@@ -51,7 +51,8 @@ BODY_ARGUMENT = {
 }
 
 FIELD_DEFAULTS = {
-    # Body fields an appservice nearly always sends the same way; a caller may override them.
+    # Body fields an appservice nearly always sends the same way; a caller may override them,
+    # or pass None to leave them out.
     ("register", "type"): "m.login.application_service",
     ("login", "type"): "m.login.application_service",
 }
@@ -232,6 +233,7 @@ def _method(doc: dict[str, Any], op: dict[str, Any]) -> ClientMethod:
             if (name, wire) in FIELD_DEFAULTS:
                 arg.required, arg.keyword_only = False, True
                 arg.default = repr(FIELD_DEFAULTS[name, wire])
+                arg.type += " | None"  # None leaves the field out
                 defaulted.append(arg)
             elif arg.required:
                 args.append(arg)

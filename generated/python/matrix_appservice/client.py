@@ -749,7 +749,7 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
         initial_device_display_name: str | None = None,
         refresh_token: bool | None = None,
         *,
-        type: str = "m.login.application_service",
+        type: str | None = "m.login.application_service",
     ) -> LoginResponse:
         """Obtain an access token, in particular for one of an appservice's users.
 
@@ -964,7 +964,7 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
         auth: AuthenticationData | Mapping[str, Any] | None = None,
         kind: Literal["user", "guest"] | None = None,
         *,
-        type: str = "m.login.application_service",
+        type: str | None = "m.login.application_service",
     ) -> RegisterResponse:
         """Create an account, in particular one of an appservice's users.
 
@@ -1361,7 +1361,7 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
         initial_device_display_name: str | None = None,
         refresh_token: bool | None = None,
         *,
-        type: str = "m.login.application_service",
+        type: str | None = "m.login.application_service",
     ) -> LoginResponse:
         """Obtain an access token, in particular for one of an appservice's users.
 
@@ -1576,7 +1576,7 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
         auth: AuthenticationData | Mapping[str, Any] | None = None,
         kind: Literal["user", "guest"] | None = None,
         *,
-        type: str = "m.login.application_service",
+        type: str | None = "m.login.application_service",
     ) -> RegisterResponse:
         """Create an account, in particular one of an appservice's users.
 

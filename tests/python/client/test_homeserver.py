@@ -245,3 +245,12 @@ def test_register_can_override_the_login_type(kit: Kit) -> None:
     kit.run(kit.homeserver(peer), "register", "u", type="m.login.dummy", kind="user")
     assert peer.last.json == {"type": "m.login.dummy", "username": "u"}
     assert peer.last.params == {"kind": "user"}
+
+
+def test_register_without_the_appservice_type(kit: Kit) -> None:
+    peer = Peer((401, {"flows": [{"stages": ["m.login.dummy"]}], "session": "s"}))
+    with pytest.raises(MatrixError) as caught:
+        kit.run(kit.homeserver(peer), "register", "u", type=None)
+    assert peer.last.json == {"username": "u"}
+    assert caught.value.status == 401 and caught.value.errcode is None
+    assert caught.value.body["session"] == "s"
