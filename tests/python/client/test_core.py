@@ -29,7 +29,8 @@ from matrix_appservice.client import (
     RetryPolicy,
 )
 
-from codegen.python.client import RENAMES, python_name, snake_case
+from codegen.python.client import RENAMES, client_methods, python_name, snake_case
+from codegen.spec import Spec
 from tests.conftest import REPO
 
 
@@ -170,3 +171,11 @@ def test_the_package_imports_without_httpx() -> None:
     assert done.stdout.strip() == "client needs httpx"
     pyproject = (REPO / "generated" / "python" / "pyproject.toml").read_text()
     assert '[project.optional-dependencies]\nclient = ["httpx>=0.28,<1"]' in pyproject
+
+
+def test_two_operations_with_one_method_name_are_an_error(
+    spec: Spec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(RENAMES, "queryUserById", "query_user_by_id")
+    with pytest.raises(ValueError, match=r"application-service: .*'query_user_by_id'"):
+        client_methods(spec)
