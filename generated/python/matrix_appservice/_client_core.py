@@ -1,0 +1,480 @@
+"""The logic of the HTTP clients, without any I/O.
+
+Everything the sync and the async clients share lives here once: building a request for a
+release (path, authentication, identity assertion, query and body) and reading an answer
+(status to model, error to exception). The state machines that decide when to send again
+are in ``_client_plans``; the transports in ``_client_http`` do nothing but the I/O.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import operator
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+from urllib.parse import quote
+
+import orjson
+from pydantic import BaseModel, TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
+
+from matrix_appservice import models
+from matrix_appservice._client_errors import (
+    RequestValidationError,
+    ResponseValidationError,
+    error_for,
+)
+from matrix_appservice._client_secrets import scrub
+from matrix_appservice._releases import UNSTABLE, release_index
+from matrix_appservice._validator import _json_path, parse_json, validator_for
+from matrix_appservice.operations import AUTH_SCHEMES, OPERATIONS, Operation
+
+__all__ = [
+    "Answer",
+    "AuthMode",
+    "Backoff",
+    "Call",
+    "Failure",
+    "Outcome",
+    "Outgoing",
+    "Plan",
+    "Settings",
+    "Sleep",
+    "Step",
+    "auth_placement",
+    "build_call",
+    "build_generic_call",
+    "identity_params",
+    "is_unrecognised",
+    "outgoing",
+    "read_answer",
+    "retry_after",
+]
+
+log = logging.getLogger("matrix_appservice.client")
+
+AuthMode = Literal["auto", "header", "query", "both"]
+
+DEVICE_ID_SINCE = "v1.17"
+"""The first release with the ``device_id`` query parameter of identity assertion."""
+MSC3202_DEVICE_ID = "org.matrix.msc3202.device_id"
+"""The unstable name of ``device_id`` (MSC3202), sent in the ``unstable`` release as well."""
+DEFAULT_RATE_LIMIT_WAIT = 1.0
+"""Seconds to wait on a 429 that says neither ``retry_after_ms`` nor ``Retry-After``."""
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
+"""The default bound on an answer's body; a transport stops reading beyond it."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings of one client, and how a request is authenticated.
+
+
+class Backoff(Protocol):
+    """What the transaction retry needs of a policy (``RetryPolicy`` or a replacement)."""
+
+    def delays(self) -> Iterator[float]: ...
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a plan needs to know about the client that runs it."""
+
+    token: str = field(repr=False)
+    version: str
+    auth: AuthMode
+    validate: bool
+    clock: Callable[[], float]
+    retry: Backoff | None = None
+    query_attempts: int = 2
+    rate_limit_retries: int = 0
+    max_retry_after: float = 0.0
+    user_id: str | None = None
+    device_id: str | None = None
+    max_answer_bytes: int = MAX_ANSWER_BYTES
+
+    def clean(self, text: str) -> str:
+        return scrub(text, (self.token,))
+
+
+def _query_parameter() -> str:
+    return next(s.parameter for s in AUTH_SCHEMES.values() if s.kind == "query" and s.parameter)
+
+
+def auth_placement(
+    operation: Operation | None, version: str, mode: AuthMode
+) -> tuple[bool, str | None]:
+    """Whether to send the bearer header, and the query parameter for the token (or None).
+
+    ``auto`` follows the operation's security schemes in the release: the header when one of
+    them is a bearer scheme, else the query parameter (the AS API before v1.4). ``header``,
+    ``query`` and ``both`` force a placement.
+    """
+    schemes = operation.auth(version) if operation is not None else ()
+    query_names = [s.parameter for s in schemes if s.kind == "query" and s.parameter]
+    name = query_names[0] if query_names else _query_parameter()
+    if mode == "header":
+        return True, None
+    if mode == "query":
+        return False, name
+    if mode == "both":
+        return True, name
+    if not schemes or any(s.kind == "bearer" for s in schemes):
+        return True, None
+    return False, name
+
+
+def identity_params(operation: Operation | None, version: str) -> tuple[str, ...]:
+    """The identity-assertion query parameters an operation takes in a release.
+
+    Operations with a ``user_id`` query parameter take it (``None``: any Client-Server
+    endpoint, for ``request()``); ``device_id`` from v1.17; the ``unstable`` release also
+    takes MSC3202's ``org.matrix.msc3202.device_id``. This is the one place that decides.
+    """
+    if operation is not None and all(name != "user_id" for name, _ in operation.query_params):
+        return ()
+    names = ["user_id"]
+    if release_index(version) >= release_index(DEVICE_ID_SINCE):
+        names.append("device_id")
+    if version == UNSTABLE:
+        names.append(MSC3202_DEVICE_ID)
+    return tuple(names)
+
+
+# ---------------------------------------------------------------------------------------------
+# Steps of a plan.
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """Send this request. ``query`` and ``headers`` may hold the token: never logged."""
+
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...] = field(repr=False)
+    headers: tuple[tuple[str, str], ...] = field(repr=False)
+    content: bytes | None = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """Wait this many seconds, then go on."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The peer answered. ``complete`` is false when the body went over the size bound and
+    the transport stopped reading."""
+
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    complete: bool = True
+
+
+@dataclass(frozen=True)
+class Failure:
+    """The request got no answer. ``error`` is the transport's exception, tokens removed."""
+
+    kind: Literal["timeout", "connect", "other"]
+    error: BaseException
+
+
+Step = Outgoing | Sleep
+Outcome = Answer | Failure | None
+Plan = Generator[Step, Outcome, Any]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of an operation, ready to send: the path is filled in, the body serialised
+    once (a retry sends these very bytes)."""
+
+    operation: Operation | None
+    method: str
+    path: str
+    legacy_path: str | None
+    query: tuple[tuple[str, str], ...]
+    content: bytes | None = field(repr=False)
+
+    @property
+    def what(self) -> str:
+        name = self.operation.name if self.operation is not None else "request"
+        return f"{name} ({self.method} {self.path})"
+
+
+# ---------------------------------------------------------------------------------------------
+# Building a call.
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _query_items(query: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    items: list[tuple[str, str]] = []
+    for name, value in query.items():
+        if value is None:
+            continue
+        if isinstance(value, Mapping):  # an object in form style: one parameter per key
+            items += [(str(k), _query_value(v)) for k, v in value.items()]
+        else:
+            items.append((name, _query_value(value)))
+    return tuple(items)
+
+
+def _fill(template: str, params: Mapping[str, str]) -> str:
+    for key, value in params.items():
+        template = template.replace("{" + key + "}", quote(str(value), safe=""))
+    return template
+
+
+def _issues(result_errors: Iterable[Any]) -> tuple[str, ...]:
+    return tuple(str(issue) for issue in result_errors)
+
+
+def _check_request(operation: Operation, payload: Any, version: str) -> None:
+    try:
+        validator = validator_for(request=operation.name, version=version)
+    except ValueError:  # no request body in this release
+        return
+    result = validator.validate(payload)
+    if result.errors:
+        issues = _issues(result.errors)
+        raise RequestValidationError(
+            f"{operation.name} request does not match the spec ({version}), not sent: "
+            + "; ".join(issues),
+            path=result.errors[0].path,
+            issues=issues,
+        )
+
+
+def build_call(
+    settings: Settings,
+    name: str,
+    *,
+    path: Mapping[str, str],
+    query: Mapping[str, Any],
+    body: Any = None,
+    fields: Mapping[str, Any] | None = None,
+) -> Call:
+    """A call of the operation ``name`` in the client's release.
+
+    ``body`` is a whole body (a model or a mapping); ``fields`` are body fields one by one,
+    where ``None`` means "leave it out".
+    """
+    operation = OPERATIONS[name]
+    filled = operation.format_path(settings.version, **path)
+    legacy = _fill(operation.legacy_paths[0], path) if operation.legacy_paths else None
+    content = None
+    if operation.request is not None:
+        if fields is not None:
+            payload = {k: _jsonable(v) for k, v in fields.items() if v is not None}
+        else:
+            payload = _jsonable(body) if body is not None else {}
+        if settings.validate:
+            _check_request(operation, payload, settings.version)
+        content = orjson.dumps(payload)
+    return Call(operation, operation.method, filled, legacy, _query_items(query), content)
+
+
+def build_generic_call(
+    method: str, path: str, json: Any = None, query: Mapping[str, Any] | None = None
+) -> Call:
+    """A call of an endpoint outside the spec (``createRoom``, ``join``, ...)."""
+    if not path.startswith("/") or path.startswith("//"):
+        # An absolute URL would send the token to whatever host it names.
+        raise ValueError(f"request() takes a path on the homeserver such as /_matrix/...: {path!r}")
+    content = None if json is None else orjson.dumps(_jsonable(json))
+    return Call(None, method.upper(), path, None, _query_items(query or {}), content)
+
+
+def outgoing(call: Call, settings: Settings, path: str) -> Outgoing:
+    """The request on the wire: query with identity assertion and auth, headers, body."""
+    header, query_name = auth_placement(call.operation, settings.version, settings.auth)
+    query = list(call.query)
+    if settings.user_id is not None:
+        for name in identity_params(call.operation, settings.version):
+            value = settings.user_id if name == "user_id" else settings.device_id
+            if value is not None:
+                query.append((name, value))
+    if query_name is not None:
+        query.append((query_name, settings.token))
+    headers = [("Accept", "application/json")]
+    if header:
+        headers.append(("Authorization", f"Bearer {settings.token}"))
+    if call.content is not None:
+        headers.append(("Content-Type", "application/json"))
+    return Outgoing(call.method, path, tuple(query), tuple(headers), call.content)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading an answer.
+
+
+def _split_union(text: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += char == "["
+        depth -= char == "]"
+        if char == "|" and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return parts
+
+
+def _python_type(text: str) -> Any:
+    parts = _split_union(text)
+    if len(parts) > 1:
+        return functools.reduce(operator.or_, [_python_type(p) for p in parts])
+    if text.startswith("list[") and text.endswith("]"):
+        return list[_python_type(text[5:-1])]  # type: ignore[misc]  # built at run time
+    if text.startswith("dict["):
+        return dict[str, Any]
+    if text == "Any":
+        return Any
+    return getattr(models, text)
+
+
+@functools.cache
+def _adapter(text: str) -> TypeAdapter[Any]:
+    return TypeAdapter(_python_type(text))
+
+
+def _pydantic_path(loc: tuple[int | str, ...]) -> str:
+    return _json_path(list(loc))
+
+
+def _check_response(call: Call, status: int, body: Any, settings: Settings) -> None:
+    assert call.operation is not None
+    try:
+        validator = validator_for(
+            response=call.operation.name, status=status, version=settings.version
+        )
+    except ValueError:  # the spec has no JSON body for this status
+        return
+    result = validator.validate(body)
+    if result.errors:
+        issues = tuple(settings.clean(str(i)) for i in result.errors)
+        raise ResponseValidationError(
+            f"{call.what} answered {status} with a body that does not match the spec "
+            f"({settings.version}): " + "; ".join(issues),
+            path=result.errors[0].path,
+            status=status,
+            issues=issues,
+        )
+
+
+def _build_model(call: Call, status: int, model: str, body: Any, settings: Settings) -> Any:
+    try:
+        return _adapter(model).validate_python(body)
+    except PydanticValidationError as exc:
+        issues = tuple(
+            settings.clean(f"{_pydantic_path(err['loc'])}: {err['msg']}") for err in exc.errors()
+        )
+        first = _pydantic_path(exc.errors()[0]["loc"]) if exc.errors() else "$"
+        raise ResponseValidationError(
+            f"{call.what} answered {status} with a body that is not a {model}: "
+            + "; ".join(issues[:5]),
+            path=first,
+            status=status,
+            issues=issues,
+        ) from None
+
+
+def _success_model(operation: Operation, status: int) -> str | None:
+    if status in operation.responses:
+        return operation.responses[status]
+    documented = [m for code, m in operation.responses.items() if 200 <= code < 300 and m]
+    return documented[0] if documented else None
+
+
+def _parse(answer: Answer) -> Any:
+    """The JSON body of an answer, or None; ValueError when it is not JSON."""
+    if not answer.complete:
+        raise ValueError(
+            f"the body is larger than the client accepts ({len(answer.content)}+ bytes)"
+        )
+    if not answer.content.strip():
+        return None
+    try:
+        return parse_json(answer.content)
+    except RecursionError:
+        raise ValueError("the body is nested too deeply") from None
+
+
+def read_answer(call: Call, answer: Answer, settings: Settings) -> Any:
+    """The result of an answer: the model of its status, or the exception of its errcode."""
+    body: Any = None
+    not_json = None
+    try:
+        body = _parse(answer)
+    except ValueError as exc:
+        not_json = str(exc)
+    status = answer.status
+    if 200 <= status < 300:
+        model = _success_model(call.operation, status) if call.operation is not None else "Any"
+        if model is None:
+            return None
+        if not_json is not None:
+            raise ResponseValidationError(
+                f"{call.what} answered {status} with a body that cannot be read: "
+                + settings.clean(not_json),
+                path="$", status=status, issues=(f"$: {settings.clean(not_json)}",),
+            )  # fmt: skip
+        if call.operation is None:
+            return body
+        if settings.validate:
+            _check_response(call, status, body, settings)
+        return _build_model(call, status, model, body, settings)
+    if settings.validate and call.operation is not None and body is not None:
+        _check_response(call, status, body, settings)
+    error = error_for(status, body, call.what)
+    error.args = (settings.clean(str(error)),)
+    raise error
+
+
+def _errcode(answer: Answer) -> str | None:
+    try:
+        body = _parse(answer)
+    except ValueError:
+        return None
+    value = body.get("errcode") if isinstance(body, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def is_unrecognised(answer: Answer) -> bool:
+    """A 404/405 with ``M_UNRECOGNIZED``, or a 404 without an errcode: no such route."""
+    if answer.status not in (404, 405):
+        return False
+    errcode = _errcode(answer)
+    return errcode == "M_UNRECOGNIZED" or (answer.status == 404 and errcode is None)
+
+
+def retry_after(answer: Answer) -> float:
+    """Seconds a 429 asks to wait: ``retry_after_ms``, else ``Retry-After``, else a default."""
+    try:
+        body = _parse(answer)
+    except ValueError:
+        body = None
+    value = body.get("retry_after_ms") if isinstance(body, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value / 1000
+    header = answer.headers.get("retry-after", "")
+    return float(header) if header.isdigit() else DEFAULT_RATE_LIMIT_WAIT
