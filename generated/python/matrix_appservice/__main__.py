@@ -1,4 +1,4 @@
-"""``python -m matrix_appservice validate ...``: validate payloads from the command line.
+"""``python -m matrix_appservice validate|serve ...``: validate payloads, run a server.
 
 Exit status: 0 when everything is valid, 1 when anything is invalid, 2 on a usage error.
 For registration files (``--registration``), a file that cannot be read at all (missing, a
@@ -29,6 +29,7 @@ from matrix_appservice.registration import (
     examine_registration,
     parse_registration,
 )
+from matrix_appservice.server._serve import add_serve_command
 
 __all__ = ["main"]
 
@@ -37,6 +38,7 @@ def build_parser(prog: str = "python -m matrix_appservice") -> argparse.Argument
     parser = argparse.ArgumentParser(prog=prog, description="Validate Matrix appservice payloads.")
     sub = parser.add_subparsers(dest="command", required=True)
     add_validate_command(sub)
+    add_serve_command(sub)
     return parser
 
 
