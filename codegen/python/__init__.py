@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import jinja2
 
-from codegen.python.metadata import collect_operations, collect_schemes
+from codegen.python.metadata import OperationMeta, collect_operations, collect_schemes
 from codegen.python.models import MODELS_HEADER, generate_model_modules
 from codegen.python.schemas import validation_files
+from codegen.python.server import collect_server_operations
 from codegen.python.split import DOCS
 from codegen.spec import Spec
 
@@ -61,11 +63,12 @@ def emit_python(spec: Spec) -> dict[str, str]:
     model_modules, exports = generate_model_modules(spec)
     model_names = sorted((n for names in exports.values() for n in names), key=str.lower)
     schema_files, schema_index = validation_files(spec)
+    operations = collect_operations(spec)
     context = {
         "releases": list(spec.releases),
         "latest": spec.releases.latest.name,
         "schema_files": schema_index,
-        "operations": collect_operations(spec),
+        "operations": operations,
         "schemes": collect_schemes(spec),
         "model_names": model_names,
         "revision": spec.revision,
@@ -87,14 +90,32 @@ def emit_python(spec: Spec) -> dict[str, str]:
     }
     for template in ("__init__.py", "_releases.py", "operations.py"):
         files[f"{_PKG}/{template}"] = env.get_template(f"{template}.jinja").render(context)
-    for static in sorted((TEMPLATES / "static").glob("*.py")):
-        files[f"{_PKG}/{static.name}"] = static.read_text(encoding="utf-8")
+    files[f"{_PKG}/server/_handler.py"] = _render_server(env, spec, operations)
+    static_root = TEMPLATES / "static"
+    for static in sorted(static_root.rglob("*.py")):
+        rel = static.relative_to(static_root).as_posix()
+        files[f"{_PKG}/{rel}"] = static.read_text(encoding="utf-8")
     for name, text in schema_files.items():
         files[f"{_PKG}/_schemas/{name}"] = text
     for rel in list(files):
         if rel.endswith(".py"):
             files[rel] = format_python(files[rel], rel.rsplit("/", 1)[1])
     return files
+
+
+def _render_server(env: jinja2.Environment, spec: Spec, operations: list[OperationMeta]) -> str:
+    """``server/_handler.py``: the handler base class and the dispatch table."""
+    server_ops = collect_server_operations(spec, operations)
+    models = {
+        name
+        for op in server_ops
+        for typed in (op.request, op.response)
+        if typed
+        for name in re.findall(r"[A-Z]\w*", typed)
+    }
+    return env.get_template("server/_handler.py.jinja").render(
+        operations=server_ops, model_imports=sorted(models)
+    )
 
 
 def _run_validate(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""``python -m matrix_appservice validate ...``: validate payloads from the command line."""
+"""``python -m matrix_appservice validate|serve ...``: validate payloads, run a server."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from matrix_appservice.registration import (
     check_registrations,
     parse_registration,
 )
+from matrix_appservice.server._serve import add_serve_command
 
 __all__ = ["main"]
 
@@ -24,6 +25,7 @@ def build_parser(prog: str = "python -m matrix_appservice") -> argparse.Argument
     parser = argparse.ArgumentParser(prog=prog, description="Validate Matrix appservice payloads.")
     sub = parser.add_subparsers(dest="command", required=True)
     add_validate_command(sub)
+    add_serve_command(sub)
     return parser
 
 

@@ -99,7 +99,7 @@ def parse_json(payload: bytes | bytearray | memoryview | str) -> Any:
         try:
             text = bytes(payload) if isinstance(payload, memoryview) else payload
             return json.loads(text, parse_constant=_no_constants)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the stack
             raise ValueError(f"not valid JSON: {exc}") from None
 
 

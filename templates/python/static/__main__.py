@@ -1,4 +1,4 @@
-"""``python -m matrix_appservice validate ...``: validate payloads from the command line."""
+"""``python -m matrix_appservice validate|serve ...``: validate payloads, run a server."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 from matrix_appservice._releases import RELEASES, UnknownReleaseError, resolve_release
 from matrix_appservice._validator import ValidationResult, validate
+from matrix_appservice.server._serve import add_serve_command
 from matrix_appservice.registration import (
     RegistrationError,
     check_registration,
@@ -24,6 +25,7 @@ def build_parser(prog: str = "python -m matrix_appservice") -> argparse.Argument
     parser = argparse.ArgumentParser(prog=prog, description="Validate Matrix appservice payloads.")
     sub = parser.add_subparsers(dest="command", required=True)
     add_validate_command(sub)
+    add_serve_command(sub)
     return parser
 
 

@@ -1,0 +1,71 @@
+"""An ASGI server for the homeserver -> appservice API, built from a registration and a handler.
+
+    from matrix_appservice.server import AppServiceHandler, IncomingTransaction, create_app
+
+    class Bridge(AppServiceHandler):
+        async def send_transaction(self, transaction: IncomingTransaction) -> None:
+            for event in transaction.foreign_events():
+                ...
+
+    app = create_app("registration.yaml", Bridge())   # any ASGI server runs it
+
+or from the command line, with uvicorn (``pip install 'matrix-appservice[server]'``)::
+
+    matrix-appservice serve mybridge:Bridge --registration registration.yaml
+
+Each transaction ID is handled once (see :mod:`matrix_appservice.server._store` for the
+stores and the retention); the answers and errors follow the spec (see
+:mod:`matrix_appservice.server._app`). The app itself needs nothing beyond the base install.
+"""
+
+from __future__ import annotations
+
+from matrix_appservice.server._app import (
+    DEFAULT_MAX_BODY_BYTES,
+    QUIRKS,
+    AppService,
+    create_app,
+    default_store_path,
+)
+from matrix_appservice.server._errors import MatrixError, NotFound
+from matrix_appservice.server._handler import HANDLER_METHODS, AppServiceHandler
+from matrix_appservice.server._logs import JsonFormatter, configure_logging, scrub
+from matrix_appservice.server._request import HandlerRequest
+from matrix_appservice.server._store import (
+    IN_PROGRESS,
+    NEW,
+    Claim,
+    MemoryStore,
+    Retention,
+    SQLiteStore,
+    TransactionStore,
+    open_store,
+)
+from matrix_appservice.server._transactions import IncomingTransaction, OptIns, OwnUsers
+
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "HANDLER_METHODS",
+    "IN_PROGRESS",
+    "NEW",
+    "QUIRKS",
+    "AppService",
+    "AppServiceHandler",
+    "Claim",
+    "HandlerRequest",
+    "IncomingTransaction",
+    "JsonFormatter",
+    "MatrixError",
+    "MemoryStore",
+    "NotFound",
+    "OptIns",
+    "OwnUsers",
+    "Retention",
+    "SQLiteStore",
+    "TransactionStore",
+    "configure_logging",
+    "create_app",
+    "default_store_path",
+    "open_store",
+    "scrub",
+]

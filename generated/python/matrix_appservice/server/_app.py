@@ -1,0 +1,560 @@
+"""The ASGI application: routes, authentication, bodies, errors and exactly-once transactions.
+
+A request goes through these steps, each of which may answer on its own:
+
+1. routing on the raw path: an unknown path is 404 ``M_UNRECOGNIZED``, a known path with
+   another method 405 ``M_UNRECOGNIZED`` (with ``Allow``);
+2. authentication with the registration's ``hs_token``, compared in constant time: no token
+   is 401 ``M_MISSING_TOKEN``, a wrong one 403 ``M_FORBIDDEN``;
+3. the body, for operations that have one: more than ``max_body_bytes`` is 413
+   ``M_TOO_LARGE`` (from ``Content-Length``, or while reading a body sent without it);
+   malformed JSON is 400 ``M_NOT_JSON``; JSON that breaks the release's schema is 400
+   ``M_BAD_JSON`` with the JSON path of each problem;
+4. the handler, then its answer, checked against the operation's response schema.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote_to_bytes, urlsplit
+
+from pydantic import ValidationError
+
+from matrix_appservice._releases import resolve_release
+from matrix_appservice._validator import Validator, parse_json, validator_for
+from matrix_appservice.models import Registration
+from matrix_appservice.operations import OPERATIONS, Operation
+from matrix_appservice.registration import (
+    Anchoring,
+    LoadedRegistration,
+    RegistrationError,
+    check_registration,
+    load_registration,
+)
+from matrix_appservice.server._errors import InvalidAnswer, MatrixError, bad_json, error_body
+from matrix_appservice.server._handler import DISPATCH, AppServiceHandler, Dispatch
+from matrix_appservice.server._request import HandlerRequest
+from matrix_appservice.server._store import MemoryStore, SQLiteStore, TransactionStore, open_store
+from matrix_appservice.server._transactions import OptIns, OwnUsers, build_transaction, fingerprint
+
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "QUIRKS", "AppService", "create_app", "default_store_path"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
+"""32 MiB: Synapse puts at most 100 events (64 KiB each at most), 100 ephemeral items and
+100 to-device messages in one transaction, which stays well below this."""
+
+QUIRKS = (
+    'Synapse sends {"transaction_id": null} to /ping when the appservice\'s own ping named '
+    "no transaction; a null transaction_id is read as absent.",
+    "Synapse adds the legacy top-level keys age and user_id to events; the schema allows "
+    "keys it does not name, and they are kept in the event model's extra keys.",
+    "Homeservers that only know the unstable names send de.sorunome.msc2409.ephemeral and "
+    "org.matrix.msc3202.device_one_time_key_counts; each is read when the stable name is absent.",
+    "A ping without a body is read as an empty object.",
+)
+"""Homeserver behaviour the server accepts although the spec does not ask for it."""
+
+_NULL_MEANS_ABSENT: Mapping[str, tuple[str, ...]] = {"ping": ("transaction_id",)}
+_TRANSACTION = "sendTransaction"
+_LOG = logging.getLogger("matrix_appservice.server")
+_NOT_FOUND = error_body("M_UNRECOGNIZED", "Unrecognized request")
+_FAILED = error_body("M_UNKNOWN", "The appservice failed to handle the request")
+
+
+class _Disconnected(Exception):
+    """The client went away while the body was being read."""
+
+
+@dataclass(frozen=True)
+class _Route:
+    operation: Operation
+    params: tuple[str, ...]
+    body: Validator | None
+    answer: Validator | None
+    dispatch: Dispatch | None
+    """``None`` for transactions, which the server runs itself."""
+
+
+@dataclass(frozen=True)
+class _Path:
+    pattern: re.Pattern[bytes]
+    params: tuple[str, ...]
+    methods: dict[str, _Route]
+    allow: bytes
+
+
+def _compile(template: str) -> tuple[re.Pattern[bytes], tuple[str, ...]]:
+    parts = re.split(r"\{([^}]+)\}", template)
+    names = tuple(parts[1::2])
+    regex = "".join(re.escape(p) if i % 2 == 0 else "([^/]+)" for i, p in enumerate(parts))
+    return re.compile(f"{regex}$".encode()), names
+
+
+def default_store_path(registration_file: str | Path) -> Path:
+    """Where ``create_app`` keeps handled transactions by default: beside the registration,
+    ``registration.yaml`` -> ``registration.transactions.sqlite3``."""
+    path = Path(registration_file)
+    return path.with_name(f"{path.stem}.transactions.sqlite3")
+
+
+def _load(registration: Any, version: str) -> tuple[Registration, str | None]:
+    if isinstance(registration, (str, Path)):
+        loaded = load_registration(registration, version)
+        return loaded.model, loaded.file
+    if isinstance(registration, Registration):
+        return registration, None
+    if isinstance(registration, Mapping):
+        registration = LoadedRegistration("<registration>", dict(registration))
+    if isinstance(registration, LoadedRegistration):
+        errors = [p for p in check_registration(registration, version) if p.severity == "error"]
+        if errors:
+            raise RegistrationError(errors)
+        is_file = Path(registration.file).is_file()
+        return registration.model, registration.file if is_file else None
+    raise TypeError(
+        "registration must be a file path, a LoadedRegistration, a Registration or a mapping, "
+        f"not {type(registration).__name__}"
+    )
+
+
+class AppService:
+    """The ASGI application; build it with :func:`create_app`."""
+
+    def __init__(
+        self,
+        registration: Registration,
+        handler: AppServiceHandler,
+        *,
+        version: str,
+        legacy_routes: bool,
+        legacy_query_auth: bool,
+        max_body_bytes: int,
+        store: TransactionStore,
+        owns_store: bool,
+        path_prefix: str,
+        own_users: OwnUsers,
+        wait_timeout: float,
+        access_log: bool,
+    ) -> None:
+        self.registration = registration
+        self.handler = handler
+        self.version = version
+        self.legacy_query_auth = legacy_query_auth
+        self.max_body_bytes = max_body_bytes
+        self.store = store
+        self.own_users = own_users
+        self.opt_ins = OptIns.of(registration)
+        self.path_prefix = path_prefix
+        self.wait_timeout = wait_timeout
+        self.access_log = access_log
+        self._owns_store = owns_store
+        self._token = registration.hs_token.encode("utf-8")
+        self._prefix = path_prefix.encode("utf-8")
+        self._paths = self._routes(legacy_routes)
+        self._next_prune = 0.0
+        self._prune_task: asyncio.Task[None] | None = None
+
+    def _routes(self, legacy: bool) -> list[_Path]:
+        by_template: dict[str, dict[str, _Route]] = {}
+        for op in OPERATIONS.values():
+            if op.api != "application-service" or not op.exists_in(self.version):
+                continue
+            route = _Route(
+                operation=op,
+                params=op.path_params,
+                body=validator_for(request=op.name, version=self.version) if op.request else None,
+                answer=validator_for(response=op.name, status=200, version=self.version),
+                dispatch=DISPATCH.get(op.name),
+            )
+            templates = [op.path(self.version), *(op.legacy_paths if legacy else ())]
+            for template in templates:
+                by_template.setdefault(self.path_prefix + template, {})[op.method] = route
+        paths = []
+        # Transactions first: they are nearly all the traffic.
+        for template in sorted(by_template, key=lambda t: "/transactions/" not in t):
+            pattern, names = _compile(template)
+            methods = by_template[template]
+            allow = ", ".join(sorted(methods)).encode()
+            paths.append(_Path(pattern, names, methods, allow))
+        return paths
+
+    # -- ASGI ---------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        headers: list[tuple[bytes, bytes]] = []
+        try:
+            status, body = await self._respond(scope, receive, headers)
+        except MatrixError as exc:
+            status, body = exc.status, exc.body()
+        except _Disconnected:
+            return
+        except Exception:
+            _LOG.exception("request failed", extra={"event": "request_failed"})
+            status, body = 500, _FAILED
+        headers.append((b"content-type", b"application/json"))
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        if self.access_log:
+            _LOG.info(
+                "%s %s %d",
+                scope["method"],
+                _raw_path(scope).decode("latin-1"),
+                status,
+                extra={
+                    "event": "request",
+                    "method": scope["method"],
+                    "path": _raw_path(scope).decode("latin-1"),
+                    "status": status,
+                    "ms": round((time.perf_counter() - started) * 1000, 3),
+                },
+            )
+
+    async def _respond(
+        self, scope: Scope, receive: Receive, headers: list[tuple[bytes, bytes]]
+    ) -> tuple[int, bytes]:
+        raw_path = _raw_path(scope)
+        for path in self._paths:
+            match = path.pattern.match(raw_path)
+            if match is not None:
+                break
+        else:
+            return 404, _NOT_FOUND
+        route = path.methods.get(scope["method"])
+        if route is None:
+            headers.append((b"allow", path.allow))
+            return 405, error_body("M_UNRECOGNIZED", "Unsupported method")
+        authorization = None
+        length = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value
+            elif name == b"content-length":
+                length = value
+        self._authenticate(authorization, scope.get("query_string", b""))
+        params = {name: _decode_segment(match.group(i + 1)) for i, name in enumerate(path.params)}
+        raw = await self._read_body(receive, length) if route.body is not None else b""
+        if route.dispatch is None:
+            return 200, await self._transaction(route, params["txnId"], raw)
+        return 200, await self._operation(route, params, scope.get("query_string", b""), raw)
+
+    # -- steps ----------------------------------------------------------------------------------
+
+    def _authenticate(self, authorization: bytes | None, query_string: bytes) -> None:
+        header = None
+        if authorization is not None:
+            scheme, _, credentials = authorization.strip().partition(b" ")
+            if scheme.lower() == b"bearer" and credentials.strip():
+                header = credentials.strip()
+        in_query: set[bytes] = set()
+        if b"access_token" in query_string:
+            in_query = {
+                v.encode("utf-8")
+                for k, v in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+                if k == "access_token"
+            }
+        if header is None and not in_query:
+            raise MatrixError(401, "M_MISSING_TOKEN", "Missing access token")
+        if len(in_query) > 1 or (header is not None and in_query and in_query != {header}):
+            raise MatrixError(
+                403, "M_FORBIDDEN", "The access_token parameter and the Authorization header differ"
+            )
+        if header is None:
+            if not self.legacy_query_auth:
+                raise MatrixError(
+                    401,
+                    "M_MISSING_TOKEN",
+                    "Send the token in an Authorization: Bearer header; "
+                    "this appservice does not accept it as a query parameter",
+                )
+            header = next(iter(in_query))
+        if not hmac.compare_digest(header, self._token):
+            raise MatrixError(403, "M_FORBIDDEN", "Invalid access token")
+
+    async def _read_body(self, receive: Receive, declared: bytes | None) -> bytes:
+        limit = self.max_body_bytes
+        too_large = MatrixError(413, "M_TOO_LARGE", f"The body is larger than {limit} bytes")
+        if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+            raise too_large
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _Disconnected
+        body: bytes = message.get("body", b"")
+        if not message.get("more_body"):
+            if len(body) > limit:
+                raise too_large
+            return body
+        chunks = [body]
+        size = len(body)
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Disconnected
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                return b"".join(chunks)
+
+    def _parse(self, route: _Route, raw: bytes) -> Any:
+        op = route.operation
+        if not raw or raw.isspace():
+            if op.request_required:
+                raise MatrixError(400, "M_NOT_JSON", "The request needs a JSON body")
+            data: Any = {}
+        else:
+            try:
+                data = parse_json(raw)
+            except ValueError as exc:
+                raise MatrixError(400, "M_NOT_JSON", str(exc)) from None
+        if isinstance(data, dict):
+            for key in _NULL_MEANS_ABSENT.get(op.name, ()):
+                if key in data and data[key] is None:
+                    del data[key]
+        assert route.body is not None
+        if not route.body.is_valid(data):
+            issues = route.body.validate(data).errors
+            raise MatrixError(400, "M_BAD_JSON", "; ".join(str(i) for i in issues[:10]))
+        return data
+
+    async def _transaction(self, route: _Route, txn_id: str, raw: bytes) -> bytes:
+        data = self._parse(route, raw)
+        digest = fingerprint(data)
+        deadline = time.monotonic() + self.wait_timeout
+        store = self.store
+        while True:
+            claim = await store.claim(txn_id, digest)
+            if claim.state == "done":
+                assert claim.answer is not None
+                _LOG.debug("transaction %s already handled", txn_id, extra={"txn_id": txn_id})
+                return claim.answer
+            if claim.state == "new":
+                break
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise MatrixError(500, "M_UNKNOWN", "The transaction is still being handled")
+            await store.wait(txn_id, left)
+        try:
+            try:
+                transaction = build_transaction(txn_id, data, self.opt_ins, self.own_users)
+            except ValidationError as exc:
+                raise bad_json(exc) from None
+            await self.handler.send_transaction(transaction)
+        except MatrixError:
+            await store.release(txn_id)
+            raise
+        except Exception:
+            await store.release(txn_id)
+            _LOG.exception(
+                "transaction %s failed; the homeserver will retry it",
+                txn_id,
+                extra={"event": "transaction_failed", "txn_id": txn_id},
+            )
+            raise MatrixError(500, "M_UNKNOWN", "The transaction failed; retry it later") from None
+        except BaseException:
+            await store.release(txn_id)
+            raise
+        answer = b"{}"
+        await store.complete(txn_id, digest, answer)
+        self._maybe_prune()
+        return answer
+
+    async def _operation(
+        self, route: _Route, params: dict[str, str], query_string: bytes, raw: bytes
+    ) -> bytes:
+        body = self._parse(route, raw) if route.body is not None else None
+        request = HandlerRequest(params, _query(query_string), body)
+        assert route.dispatch is not None and route.answer is not None
+        name = route.operation.name
+        try:
+            answer = await route.dispatch(self.handler, request)
+            problems = route.answer.validate(answer).errors
+            if problems:
+                raise InvalidAnswer("; ".join(str(p) for p in problems[:10]))
+        except InvalidAnswer as exc:
+            _LOG.error(
+                "the handler's answer to %s does not fit the spec: %s",
+                name,
+                exc,
+                extra={"event": "invalid_answer", "operation": name},
+            )
+            raise MatrixError(
+                500, "M_UNKNOWN", "The appservice produced an invalid answer"
+            ) from None
+        return answer
+
+    # -- upkeep ---------------------------------------------------------------------------------
+
+    def _maybe_prune(self) -> None:
+        now = time.monotonic()
+        if now < self._next_prune or (self._prune_task and not self._prune_task.done()):
+            return
+        self._next_prune = now + self.store.retention.prune_every
+        self._prune_task = asyncio.get_running_loop().create_task(self._prune())
+
+    async def _prune(self) -> None:
+        try:
+            gone = await self.store.prune()
+        except Exception:
+            _LOG.exception("pruning the transaction store failed", extra={"event": "prune_failed"})
+        else:
+            _LOG.debug("pruned %d transaction IDs", gone, extra={"event": "pruned", "count": gone})
+
+    async def close(self) -> None:
+        """Finish upkeep and close the store if the app opened it."""
+        if self._prune_task is not None:
+            await asyncio.gather(self._prune_task, return_exceptions=True)
+        if self._owns_store:
+            await self.store.close()
+
+
+def _raw_path(scope: Scope) -> bytes:
+    raw = scope.get("raw_path")
+    if raw is None:
+        return str(scope["path"]).encode("utf-8")
+    path: bytes = raw
+    return path.partition(b"?")[0]
+
+
+def _decode_segment(segment: bytes) -> str:
+    try:
+        return unquote_to_bytes(segment).decode("utf-8")
+    except UnicodeDecodeError:
+        raise MatrixError(400, "M_INVALID_PARAM", "A path segment is not UTF-8") from None
+
+
+def _query(query_string: bytes) -> list[tuple[str, str]]:
+    if not query_string:
+        return []
+    try:
+        pairs = parse_qsl(
+            query_string.decode("ascii"),
+            keep_blank_values=True,
+            errors="strict",
+            max_num_fields=1000,
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise MatrixError(400, "M_INVALID_PARAM", "The query string cannot be read") from None
+    return [(k, v) for k, v in pairs if k != "access_token"]
+
+
+def _legacy_query_auth(version: str) -> bool:
+    op = OPERATIONS[_TRANSACTION]
+    return any(scheme.kind == "query" for scheme in op.auth(version))
+
+
+def create_app(
+    registration: str | Path | LoadedRegistration | Registration | Mapping[str, Any],
+    handler: AppServiceHandler,
+    *,
+    version: str | None = None,
+    legacy_routes: bool = True,
+    legacy_query_auth: bool | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    store: TransactionStore | str | None = None,
+    server_name: str | None = None,
+    path_prefix: str | None = None,
+    anchoring: Anchoring = "full",
+    wait_timeout: float = 50.0,
+    access_log: bool = False,
+) -> AppService:
+    """An ASGI application that serves the homeserver -> appservice API with ``handler``.
+
+    ``registration``
+        a registration file's path, a loaded or parsed registration, or a mapping; it is
+        checked, and its ``hs_token`` authenticates the homeserver.
+    ``version``
+        the release whose paths and schemas are served (default: the latest release).
+    ``legacy_routes``
+        also serve the unprefixed and ``/_matrix/app/unstable`` paths that old homeservers
+        fall back to.
+    ``legacy_query_auth``
+        accept the token as an ``access_token`` query parameter without an
+        ``Authorization`` header. The default follows ``version``: on before v1.4, when
+        homeservers sent it that way, off from v1.4. When both come, they must agree.
+    ``max_body_bytes``
+        the largest body read (default 32 MiB); larger ones are answered 413 ``M_TOO_LARGE``.
+    ``store``
+        where handled transaction IDs are kept: a :class:`TransactionStore`, ``"memory"`` or
+        ``"sqlite:PATH"``. The default is an SQLite file beside the registration file
+        (:func:`default_store_path`), or memory when the registration was not read from a file.
+    ``server_name``
+        the homeserver's name, to recognise the ``sender_localpart`` user exactly; without
+        it the user is recognised by its localpart.
+    ``path_prefix``
+        put in front of every path (default: the path of the registration's ``url``).
+    ``anchoring``
+        how namespace regexes match, for recognising own users (see :class:`NamespaceMatcher`).
+    ``wait_timeout``
+        how long (seconds) a repeated transaction waits for the first copy to be handled
+        before it is answered 500 (and retried by the homeserver).
+    ``access_log``
+        log one line per request (method, path without query string, status, duration).
+
+    Tolerated homeserver quirks are listed in :data:`QUIRKS`.
+    """
+    release = resolve_release(version)
+    if not isinstance(handler, AppServiceHandler):
+        what = "a class" if isinstance(handler, type) else type(handler).__name__
+        raise TypeError(f"handler must be an AppServiceHandler instance, not {what}")
+    if max_body_bytes <= 0:
+        raise ValueError("max_body_bytes must be positive")
+    model, file = _load(registration, release)
+    owns_store = not isinstance(store, TransactionStore)
+    if isinstance(store, str):
+        store = open_store(store, scope=model.id)
+    elif store is None:
+        if file is not None:
+            store = SQLiteStore(default_store_path(file), scope=model.id)
+        else:
+            store = MemoryStore()
+    if path_prefix is None:
+        path_prefix = urlsplit(model.url).path if model.url else ""
+    return AppService(
+        model,
+        handler,
+        version=release,
+        legacy_routes=legacy_routes,
+        legacy_query_auth=(
+            _legacy_query_auth(release) if legacy_query_auth is None else legacy_query_auth
+        ),
+        max_body_bytes=max_body_bytes,
+        store=store,
+        owns_store=owns_store,
+        path_prefix=path_prefix.rstrip("/"),
+        own_users=OwnUsers(model, server_name, anchoring),
+        wait_timeout=wait_timeout,
+        access_log=access_log,
+    )

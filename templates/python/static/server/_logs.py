@@ -1,0 +1,78 @@
+"""Structured logs: one JSON object per line, with secrets and access tokens removed.
+
+Every record passes through :class:`JsonFormatter`, which replaces the value of any
+``access_token`` query parameter and every secret it was given (the registration's tokens)
+with ``<redacted>``, in the message, the traceback and every extra field. Uvicorn's own
+access log prints the raw path with its query string, so ``serve`` turns it off and the app
+logs requests itself without the query string.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+import orjson
+
+__all__ = ["JsonFormatter", "configure_logging", "scrub"]
+
+_QUERY_TOKEN = re.compile(r"(access_token=)[^&\s\"'#]*", re.IGNORECASE)
+_BEARER = re.compile(r"(bearer\s+)[^\s\"',]+", re.IGNORECASE)
+_REDACTED = "<redacted>"
+# Attributes every LogRecord has; anything else was passed in ``extra``.
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+def scrub(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` without access-token values, bearer credentials or any of ``secrets``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, _REDACTED)
+    text = _QUERY_TOKEN.sub(r"\1" + _REDACTED, text)
+    return _BEARER.sub(r"\1" + _REDACTED, text)
+
+
+class JsonFormatter(logging.Formatter):
+    """Formats a record as one JSON line: time, level, logger, message, extras, traceback."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.secrets = tuple(s for s in secrets if s)
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": scrub(record.getMessage(), self.secrets),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                entry[key] = scrub(value, self.secrets) if isinstance(value, str) else value
+        if record.exc_info:
+            entry["exception"] = scrub(self.formatException(record.exc_info), self.secrets)
+        line = orjson.dumps(entry, default=lambda v: scrub(repr(v), self.secrets)).decode()
+        return line
+
+
+def configure_logging(
+    level: str = "info", secrets: Iterable[str] = (), stream: TextIO | None = None
+) -> logging.Handler:
+    """Send the server's and uvicorn's logs to ``stream`` (stderr) as JSON lines."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter(secrets))
+    for name in ("matrix_appservice", "uvicorn", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler] if name != "uvicorn.error" else []
+        logger.setLevel(level.upper())
+        logger.propagate = name == "uvicorn.error"
+    access = logging.getLogger("uvicorn.access")
+    access.handlers[:] = []
+    access.propagate = False
+    access.disabled = True
+    return handler
