@@ -24,7 +24,9 @@ def _postmaster_uid(cluster: Cluster) -> tuple[int, int]:
 
 def test_listens_on_loopback_with_the_test_database(postgres: Cluster) -> None:
     with psycopg.connect(postgres.dsn()) as conn:
-        settings = dict(conn.execute("SELECT name, setting FROM pg_settings").fetchall())
+        settings: dict[str, str] = dict(
+            conn.execute("SELECT name, setting FROM pg_settings").fetchall()
+        )
         database = conn.execute("SELECT current_database()").fetchone()
     assert settings["listen_addresses"] == "127.0.0.1"
     assert settings["port"] == str(postgres.port)
