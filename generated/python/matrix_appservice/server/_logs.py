@@ -24,7 +24,13 @@ _QUERY_TOKEN = re.compile(r"(access_token=)[^&\s\"'#]*", re.IGNORECASE)
 _BEARER = re.compile(r"(bearer\s+)[^\s\"',]+", re.IGNORECASE)
 _REDACTED = "<redacted>"
 # Attributes every LogRecord has; anything else was passed in ``extra``.
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# uvicorn adds ``color_message``, the message with terminal colour codes.
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 
 
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:

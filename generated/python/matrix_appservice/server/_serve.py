@@ -145,5 +145,9 @@ def run_serve(args: argparse.Namespace) -> int:
         lifespan="on",
         server_header=False,
     )
-    uvicorn.Server(config).run()
+    try:
+        uvicorn.Server(config).run()
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its graceful shutdown
+        pass
+    _LOG.info("stopped", extra={"event": "stop"})
     return 0

@@ -116,16 +116,16 @@ class TransactionStore(ABC):
 
 
 class _InFlight:
-    """Claims in progress in this process, with an event per claim for those who wait."""
+    """Claims in progress in this process; an event is made only when someone waits."""
 
     def __init__(self) -> None:
-        self._events: dict[str, asyncio.Event] = {}
+        self._events: dict[str, asyncio.Event | None] = {}
 
     def busy(self, txn_id: str) -> bool:
         return txn_id in self._events
 
     def take(self, txn_id: str) -> None:
-        self._events[txn_id] = asyncio.Event()
+        self._events[txn_id] = None
 
     def drop(self, txn_id: str) -> None:
         event = self._events.pop(txn_id, None)
@@ -133,12 +133,15 @@ class _InFlight:
             event.set()
 
     async def wait(self, txn_id: str, timeout: float) -> None:
-        event = self._events.get(txn_id)
-        if event is not None:
-            try:
-                await asyncio.wait_for(event.wait(), timeout)
-            except TimeoutError:
-                pass
+        if txn_id not in self._events:
+            return
+        event = self._events[txn_id]
+        if event is None:
+            event = self._events[txn_id] = asyncio.Event()
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except TimeoutError:
+            pass
 
 
 class MemoryStore(TransactionStore):
