@@ -250,7 +250,7 @@ asyncio.run(main())
 
 
 def test_a_dead_workers_claim_expires_after_the_lease(dsn: str, table: str) -> None:
-    lease = 1.0
+    lease = 1.5
     env = {**os.environ, "PYTHONPATH": str(REPO / "generated" / "python")}
     worker = subprocess.Popen(
         [sys.executable, "-c", _DYING_WORKER, dsn, table, str(lease)],
@@ -293,10 +293,10 @@ def test_a_dead_workers_claim_expires_after_the_lease(dsn: str, table: str) -> N
 def test_a_live_claim_outlasts_its_lease(dsn: str, table: str) -> None:
     async def scenario() -> None:
         async with AsyncExitStack() as stack:
-            a, b = await stores(stack, dsn, table, 2, lease=0.4)
+            a, b = await stores(stack, dsn, table, 2, lease=0.8)
             assert await a.claim("slow", FP) == NEW
-            for _ in range(6):  # 1.2 s, three leases: a keeps renewing
-                await asyncio.sleep(0.2)
+            for _ in range(8):  # 2.4 s, three leases: a keeps renewing
+                await asyncio.sleep(0.3)
                 assert await b.claim("slow", FP) == IN_PROGRESS
             await a.complete("slow", FP, b"done")
             assert await b.claim("slow", FP) == done(b"done")
