@@ -26,6 +26,8 @@ def test_install_into_a_fresh_venv(tmp_path: Path) -> None:
         "import matrix_appservice as m\n"
         "assert m.validate(b'{\"events\": []}', request='sendTransaction').valid\n"
         "assert not m.validate({}, registration=True).valid\n"
+        "import sys, matrix_appservice.server\n"
+        "assert 'uvicorn' not in sys.modules  # the ASGI app needs no extra\n"
         "print(len(m.OPERATIONS), len(m.models.__all__), m.LATEST)\n"
     )
     used = subprocess.run(
@@ -37,3 +39,8 @@ def test_install_into_a_fresh_venv(tmp_path: Path) -> None:
     cli = subprocess.run([str(env_dir / "bin" / "matrix-appservice"), "validate", "--help"],
                          capture_output=True, text=True, timeout=60)  # fmt: skip
     assert cli.returncode == 0 and "--registration" in cli.stdout
+    serve = subprocess.run(
+        [str(env_dir / "bin" / "matrix-appservice"), "serve", "m:H", "--registration", "r.yaml"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert serve.returncode == 2 and "matrix-appservice[server]" in serve.stderr
