@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup generate lint test check-generated bench clean browser
+.PHONY: setup generate lint test check-generated bench clean browser postgres
 
 setup: $(STAMP)
 
@@ -40,8 +40,16 @@ browser:
 	  else sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive sudo apt-get install -y -qq chromium >/dev/null; fi; }
 	@chromium --version
 
+## Debian's postgresql (initdb, pg_ctl) for the tests that start a throwaway cluster.
+postgres:
+	@command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1 || \
+	  ls /usr/lib/postgresql/*/bin/initdb /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; fi; }
+	@"$$( (command -v pg_ctl || ls /usr/lib/postgresql/*/bin/pg_ctl | sort -V | tail -n1) 2>/dev/null)" --version
+
 ## Everything CI runs.
-test: lint check-generated browser
+test: lint check-generated browser postgres
 	$(BIN)/pytest -q
 
 bench: setup

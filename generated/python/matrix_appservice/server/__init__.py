@@ -16,9 +16,14 @@ or from the command line, with uvicorn (``pip install 'matrix-appservice[server]
 Each transaction ID is handled once (see :mod:`matrix_appservice.server._store` for the
 stores and the retention); the answers and errors follow the spec (see
 :mod:`matrix_appservice.server._app`). The app itself needs nothing beyond the base install.
+Several workers behind one load balancer share a PostgreSQL store
+(``store="postgresql://USER@HOST/DB"`` or :class:`PostgresTransactionStore`, extra
+``[postgres]``; see :mod:`matrix_appservice.server._postgres`).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from matrix_appservice.server._app import (
     DEFAULT_MAX_BODY_BYTES,
@@ -39,9 +44,13 @@ from matrix_appservice.server._store import (
     Retention,
     SQLiteStore,
     TransactionStore,
+    describe_store,
     open_store,
 )
 from matrix_appservice.server._transactions import IncomingTransaction, OptIns, OwnUsers
+
+if TYPE_CHECKING:
+    from matrix_appservice.server._postgres import PostgresTransactionStore
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -60,12 +69,23 @@ __all__ = [
     "NotFound",
     "OptIns",
     "OwnUsers",
+    "PostgresTransactionStore",
     "Retention",
     "SQLiteStore",
     "TransactionStore",
     "configure_logging",
     "create_app",
     "default_store_path",
+    "describe_store",
     "open_store",
     "scrub",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The PostgreSQL store needs psycopg (extra [postgres]): imported on first use only.
+    if name == "PostgresTransactionStore":
+        from matrix_appservice.server._postgres import PostgresTransactionStore
+
+        return PostgresTransactionStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

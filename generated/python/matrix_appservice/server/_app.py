@@ -507,9 +507,10 @@ def create_app(
     ``max_body_bytes``
         the largest body read (default 32 MiB); larger ones are answered 413 ``M_TOO_LARGE``.
     ``store``
-        where handled transaction IDs are kept: a :class:`TransactionStore`, ``"memory"`` or
-        ``"sqlite:PATH"``. The default is an SQLite file beside the registration file
-        (:func:`default_store_path`), or memory when the registration was not read from a file.
+        where handled transaction IDs are kept: a :class:`TransactionStore`, ``"memory"``,
+        ``"sqlite:PATH"`` or a ``"postgresql://..."`` URI (workers sharing one database).
+        The default is an SQLite file beside the registration file (:func:`default_store_path`),
+        or memory when the registration was not read from a file.
     ``server_name``
         the homeserver's name, to recognise the ``sender_localpart`` user exactly; without
         it the user is recognised by its localpart.

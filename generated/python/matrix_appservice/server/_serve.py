@@ -15,6 +15,7 @@ from matrix_appservice.registration import RegistrationError, load_registration
 from matrix_appservice.server._app import create_app, default_store_path
 from matrix_appservice.server._handler import AppServiceHandler
 from matrix_appservice.server._logs import configure_logging
+from matrix_appservice.server._store import describe_store
 
 __all__ = ["add_serve_command", "load_handler", "run_serve"]
 
@@ -38,7 +39,9 @@ def add_serve_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument(
         "--store",
         metavar="STORE",
-        help="sqlite:PATH or memory (default: sqlite: beside the registration file)",
+        help="sqlite:PATH, memory, or postgresql://USER@HOST:PORT/DB for several workers "
+        "sharing one database (needs the [postgres] extra; default: sqlite: beside the "
+        "registration file)",
     )
     p.add_argument(
         "--version", default=None, help=f"the release served; one of {', '.join(RELEASES)}"
@@ -126,7 +129,12 @@ def run_serve(args: argparse.Namespace) -> int:
         registration.id,
         host,
         port,
-        extra={"event": "start", "appservice": registration.id, "store": store, "release": release},
+        extra={
+            "event": "start",
+            "appservice": registration.id,
+            "store": describe_store(store),
+            "release": release,
+        },
     )
     config = uvicorn.Config(
         app,

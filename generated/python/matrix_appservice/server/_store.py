@@ -23,16 +23,16 @@ reuses an ID for a different batch (Synapse on SQLite restarts its counter after
 therefore gets that batch handled rather than silently dropped.
 
 Two backends live here: :class:`MemoryStore` (one process, lost on restart) and
-:class:`SQLiteStore` (one process, kept on disk). A store shared by several workers (for
-instance on PostgreSQL) implements the same five methods, keeping the in-progress state in
-the database: a claim is an ``INSERT ... ON CONFLICT DO NOTHING`` of a row in state
-``in_progress`` with the claim time, a crashed worker's claim expires after a lease, and
-``wait`` polls or listens for a notification.
+:class:`SQLiteStore` (one process, kept on disk). The third,
+:class:`~matrix_appservice.server._postgres.PostgresTransactionStore` (several workers sharing
+one PostgreSQL database, extra ``[postgres]``), keeps the claims in progress in the database
+too, with a lease after which a crashed worker's claim is taken over.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import time
 from abc import ABC, abstractmethod
@@ -50,6 +50,7 @@ __all__ = [
     "Retention",
     "SQLiteStore",
     "TransactionStore",
+    "describe_store",
     "open_store",
 ]
 
@@ -307,12 +308,43 @@ class SQLiteStore(TransactionStore):
         self._read.close()
 
 
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def describe_store(spec: str) -> str:
+    """``spec`` fit for logs and messages: a password in a URI becomes ``***``."""
+    if "://" not in spec:
+        return spec
+    scheme, _, rest = spec.partition("://")
+    authority, sep, tail = rest.partition("/")
+    if "@" in authority:
+        user, _, hosts = authority.rpartition("@")
+        if ":" in user:
+            user = user.split(":", 1)[0] + ":***"
+        authority = f"{user}@{hosts}"
+    tail = re.sub(r"(?i)(^|[?&])(password=)[^&#]*", r"\1\2***", tail)
+    return f"{scheme}://{authority}{sep}{tail}"
+
+
 def open_store(
     spec: str, *, scope: str = "", retention: Retention | None = None
 ) -> TransactionStore:
-    """A store from a short description: ``memory`` or ``sqlite:PATH``."""
+    """A store from a short description: ``memory``, ``sqlite:PATH`` or a PostgreSQL URI.
+
+    ``postgresql://USER@HOST:PORT/DATABASE`` (or ``postgres://``) opens a
+    :class:`~matrix_appservice.server._postgres.PostgresTransactionStore` with its defaults;
+    it needs the ``[postgres]`` extra. libpq reads a password from ``PGPASSWORD`` or
+    ``~/.pgpass`` as well as from the URI.
+    """
     if spec == "memory":
         return MemoryStore(retention)
     if spec.startswith("sqlite:") and len(spec) > len("sqlite:"):
         return SQLiteStore(spec[len("sqlite:") :], scope=scope, retention=retention)
-    raise ValueError(f"unknown store {spec!r}: use 'memory' or 'sqlite:PATH'")
+    if spec.startswith(_POSTGRES_SCHEMES):
+        from matrix_appservice.server._postgres import PostgresTransactionStore
+
+        return PostgresTransactionStore(spec, scope=scope, retention=retention)
+    raise ValueError(
+        f"unknown store {describe_store(spec)!r}: use 'memory', 'sqlite:PATH' or "
+        "'postgresql://USER@HOST:PORT/DATABASE'"
+    )
