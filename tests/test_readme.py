@@ -2,7 +2,8 @@
 excerpts match what the commands print now.
 
 A ``python`` block with ``>>>`` prompts runs as a doctest; any other ``python`` block runs as
-a script in a fresh interpreter. A ``console`` block's ``$`` command is run when it is one of
+a script in a fresh interpreter, in a folder that holds a valid ``registration.yaml`` (the
+file the snippets name). A ``console`` block's ``$`` command is run when it is one of
 the quick, deterministic commands listed below, and every line shown after it (``...`` marks a
 gap) must appear in the real output, in order.
 """
@@ -46,8 +47,19 @@ def _env() -> dict[str, str]:
     )
 
 
+REGISTRATION = """\
+id: readme-bridge
+url: "http://127.0.0.1:9000"
+as_token: "readme_as_token_0123456789"
+hs_token: "readme_hs_token_9876543210"
+sender_localpart: readmebot
+namespaces:
+  users: [{exclusive: true, regex: '@_irc_.*:example\\.org'}]
+"""
+
+
 @pytest.mark.parametrize(("doc", "line", "code"), _blocks("python"), ids=lambda v: str(v)[:40])
-def test_python_snippets_run(doc: str, line: int, code: str) -> None:
+def test_python_snippets_run(doc: str, line: int, code: str, tmp_path: Path) -> None:
     if ">>>" in code:
         parser = doctest.DocTestParser()
         test = parser.get_doctest(code, {}, f"{doc}:{line}", doc, line)
@@ -55,12 +67,15 @@ def test_python_snippets_run(doc: str, line: int, code: str) -> None:
         runner.run(test)
         assert runner.failures == 0, f"{doc}:{line}: the doctest fails"
         return
+    registration = tmp_path / "registration.yaml"
+    registration.write_text(REGISTRATION)
+    registration.chmod(0o600)
     done = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         env=_env(),
-        cwd=REPO,
+        cwd=tmp_path,
         timeout=120,
     )
     assert done.returncode == 0, f"{doc}:{line}: the snippet fails:\n{done.stderr[-2000:]}"
