@@ -7,7 +7,7 @@ pairs, oldest first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
@@ -251,6 +251,16 @@ class Operation:
     path_params: tuple[str, ...]
     query_params: tuple[tuple[str, bool], ...]
     """``(name, required)`` of each query parameter in the newest release."""
+    query_names: tuple[str, ...]
+    """Every query parameter the operation declares in any release."""
+    auth_optional: bool
+    """The specification lets the call go without credentials (a server may still want them)."""
+    identity_history: tuple[tuple[str, tuple[str, ...]], ...]
+    """The identity-assertion query parameters per release; see :meth:`identity_params`."""
+    no_identity_assertion: str | None
+    """Why identity assertion does not apply, on the Client-Server calls where it does not."""
+    free_query_history: tuple[tuple[str, str | None], ...]
+    """The free-form search parameter per release; see :meth:`free_query`."""
 
     def exists_in(self, version: str | None = None) -> bool:
         return resolve_release(version) in self.releases
@@ -273,6 +283,83 @@ class Operation:
         names = _pick(self.auth_history, version)
         assert isinstance(names, tuple)
         return tuple(AUTH_SCHEMES[n] for n in names)
+
+    def identity_params(self, version: str | None = None) -> tuple[str, ...]:
+        """The query parameters with which an appservice acts as one of its users here.
+
+        Identity assertion: with its ``as_token``, an appservice adds ``user_id`` to act as a
+        user of its namespaces, from v1.17 ``device_id`` to act as one of that user's
+        devices, and in ``unstable`` the pre-release spelling ``org.matrix.msc3202.device_id``
+        that some bridges still send. Empty for the homeserver -> appservice API and for
+        the calls that name their user themselves (see :attr:`no_identity_assertion`).
+        """
+        self._check(version)
+        names = _pick(self.identity_history, version)
+        assert isinstance(names, tuple)
+        return tuple(str(n) for n in names)
+
+    def free_query(self, version: str | None = None) -> str | None:
+        """The search parameter whose keys travel as query parameters of their own.
+
+        The third-party lookups take protocol-defined search fields (``network``,
+        ``channel``, ...). Each field is sent as a query parameter named after it
+        (``?network=irc.libera.chat&channel=%23matrix``). The releases name the parameter
+        that stands for them differently (``fields``, or ``searchFields`` on the
+        Client-Server location lookup before v1.13), and this is that name; ``None`` when
+        the operation takes no search fields. Build a query with :meth:`field_query` and
+        read one with :meth:`fields_from_query`.
+        """
+        self._check(version)
+        name = _pick(self.free_query_history, version)
+        return name if isinstance(name, str) else None
+
+    def _reserved(self) -> frozenset[str]:
+        free = {name for _, name in self.free_query_history if name}
+        tokens = {s.parameter for s in AUTH_SCHEMES.values() if s.kind == "query" and s.parameter}
+        return frozenset((set(self.query_names) - free) | tokens)
+
+    def field_query(
+        self, fields: Mapping[str, str], version: str | None = None
+    ) -> list[tuple[str, str]]:
+        """Client side: the query pairs that carry ``fields``, one pair per field.
+
+        A field named like a parameter the operation declares (``user_id``, ``access_token``,
+        ...) could not be told apart from it, and is refused with ``ValueError``.
+        """
+        if self.free_query(version) is None:
+            raise ValueError(f"{self.name} takes no search fields in {resolve_release(version)}")
+        reserved = self._reserved()
+        pairs: list[tuple[str, str]] = []
+        for key, value in fields.items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise TypeError(f"search fields are strings, got {key!r}: {value!r}")
+            if key in reserved:
+                raise ValueError(
+                    f"the search field {key!r} clashes with a parameter of {self.name}"
+                )
+            pairs.append((key, value))
+        return pairs
+
+    def fields_from_query(
+        self, query: Mapping[str, str] | Iterable[tuple[str, str]], version: str | None = None
+    ) -> dict[str, str]:
+        """Server side: the search fields in a request's query parameters.
+
+        Every parameter that the operation does not declare and that carries no token is a
+        field; when one is repeated the first value counts. ``query`` is a mapping or the
+        pairs of :func:`urllib.parse.parse_qsl`.
+        """
+        if self.free_query(version) is None:
+            raise ValueError(f"{self.name} takes no search fields in {resolve_release(version)}")
+        reserved = self._reserved()
+        pairs = query.items() if isinstance(query, Mapping) else query
+        fields: dict[str, str] = {}
+        for key, value in pairs:
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise TypeError(f"query parameters are strings, got {key!r}: {value!r}")
+            if key not in reserved:
+                fields.setdefault(key, value)
+        return fields
 
     def format_path(self, version: str | None = None, /, **params: str) -> str:
         """The path with its parameters filled in and percent-encoded."""
@@ -341,6 +428,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             rate_limited=False,
             path_params=("protocol",),
             query_params=(),
+            query_names=(),
+            auth_optional=False,
+            identity_history=(("r0.1.0", ()),),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "ping": Operation(
             name="ping",
@@ -384,6 +476,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             rate_limited=False,
             path_params=(),
             query_params=(),
+            query_names=(),
+            auth_optional=False,
+            identity_history=(("v1.7", ()),),
+            no_identity_assertion=None,
+            free_query_history=(("v1.7", None),),
         ),
         "queryLocationByAlias": Operation(
             name="queryLocationByAlias",
@@ -439,6 +536,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             rate_limited=False,
             path_params=(),
             query_params=(("alias", False),),
+            query_names=("alias",),
+            auth_optional=False,
+            identity_history=(("r0.1.0", ()),),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "queryLocationByProtocol": Operation(
             name="queryLocationByProtocol",
@@ -494,6 +596,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             rate_limited=False,
             path_params=("protocol",),
             query_params=(("fields", False),),
+            query_names=("fields",),
+            auth_optional=False,
+            identity_history=(("r0.1.0", ()),),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", "fields"),),
         ),
         "queryRoomByAlias": Operation(
             name="queryRoomByAlias",
@@ -549,6 +656,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             rate_limited=False,
             path_params=("roomAlias",),
             query_params=(),
+            query_names=(),
+            auth_optional=False,
+            identity_history=(("r0.1.0", ()),),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "queryUserByID": Operation(
             name="queryUserByID",
@@ -604,6 +716,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             rate_limited=False,
             path_params=(),
             query_params=(("userid", False),),
+            query_names=("userid",),
+            auth_optional=False,
+            identity_history=(("r0.1.0", ()),),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "queryUserById": Operation(
             name="queryUserById",
@@ -659,6 +776,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             rate_limited=False,
             path_params=("userId",),
             query_params=(),
+            query_names=(),
+            auth_optional=False,
+            identity_history=(("r0.1.0", ()),),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "queryUserByProtocol": Operation(
             name="queryUserByProtocol",
@@ -714,6 +836,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             rate_limited=False,
             path_params=("protocol",),
             query_params=(("fields", False),),
+            query_names=("fields",),
+            auth_optional=False,
+            identity_history=(("r0.1.0", ()),),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", "fields"),),
         ),
         "sendTransaction": Operation(
             name="sendTransaction",
@@ -769,6 +896,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             rate_limited=False,
             path_params=("txnId",),
             query_params=(),
+            query_names=(),
+            auth_optional=False,
+            identity_history=(("r0.1.0", ()),),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "clientGetProtocolMetadata": Operation(
             name="clientGetProtocolMetadata",
@@ -834,7 +966,34 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             query_params=(
                 ("user_id", False),
                 ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
             ),
+            query_names=(
+                "user_id",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "clientQueryLocationByAlias": Operation(
             name="clientQueryLocationByAlias",
@@ -901,7 +1060,35 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("alias", True),
                 ("user_id", False),
                 ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
             ),
+            query_names=(
+                "alias",
+                "user_id",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "clientQueryLocationByProtocol": Operation(
             name="clientQueryLocationByProtocol",
@@ -972,6 +1159,38 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("fields", False),
                 ("user_id", False),
                 ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
+            ),
+            query_names=(
+                "searchFields",
+                "user_id",
+                "fields",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(
+                ("r0.1.0", "searchFields"),
+                ("v1.13", "fields"),
             ),
         ),
         "clientQueryUserByID": Operation(
@@ -1039,7 +1258,35 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("userid", True),
                 ("user_id", False),
                 ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
             ),
+            query_names=(
+                "userid",
+                "user_id",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "clientQueryUserByProtocol": Operation(
             name="clientQueryUserByProtocol",
@@ -1110,7 +1357,35 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("fields", False),
                 ("user_id", False),
                 ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
             ),
+            query_names=(
+                "fields",
+                "user_id",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", "fields"),),
         ),
         "deleteDevice": Operation(
             name="deleteDevice",
@@ -1180,7 +1455,34 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             query_params=(
                 ("user_id", False),
                 ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
             ),
+            query_names=(
+                "user_id",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "deleteDevices": Operation(
             name="deleteDevices",
@@ -1250,7 +1552,34 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             query_params=(
                 ("user_id", False),
                 ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
             ),
+            query_names=(
+                "user_id",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "getProtocols": Operation(
             name="getProtocols",
@@ -1315,7 +1644,132 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             query_params=(
                 ("user_id", False),
                 ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
             ),
+            query_names=(
+                "user_id",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
+        ),
+        "getPublicRooms": Operation(
+            name="getPublicRooms",
+            matrix_name="getPublicRooms",
+            api="client-server",
+            method="GET",
+            summary="Page through the public room directory, without filters.",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in=None,
+            deprecated_in=None,
+            changed_in=MappingProxyType({}),
+            path_history=(
+                ("r0.1.0", "/_matrix/client/r0/publicRooms"),
+                ("v1.1", "/_matrix/client/v3/publicRooms"),
+            ),
+            auth_history=(
+                (
+                    "r0.1.0",
+                    (
+                        "accessTokenBearer",
+                        "accessTokenQuery",
+                    ),
+                ),
+                ("unstable", ("accessTokenBearer",)),
+            ),
+            legacy_paths=(),
+            request=None,
+            request_required=False,
+            responses=MappingProxyType(
+                {
+                    200: "PublicRoomsResponse",
+                    400: "Error",
+                    403: "Error",
+                }
+            ),
+            rate_limited=False,
+            path_params=(),
+            query_params=(
+                ("limit", False),
+                ("since", False),
+                ("server", False),
+                ("user_id", False),
+                ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
+            ),
+            query_names=(
+                "limit",
+                "since",
+                "server",
+                "user_id",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=True,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "login": Operation(
             name="login",
@@ -1386,6 +1840,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             rate_limited=True,
             path_params=(),
             query_params=(),
+            query_names=(),
+            auth_optional=False,
+            identity_history=(("r0.1.0", ()),),
+            no_identity_assertion="The body\u0027s `identifier` names the user to log in, and the request hands out a new device of its own, so homeservers ignore `user_id` and `device_id` here.",
+            free_query_history=(("r0.1.0", None),),
         ),
         "pingAppservice": Operation(
             name="pingAppservice",
@@ -1437,7 +1896,37 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             rate_limited=False,
             path_params=("appserviceId",),
-            query_params=(),
+            query_params=(
+                ("user_id", False),
+                ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
+            ),
+            query_names=(
+                "user_id",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("v1.7", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("v1.7", None),),
         ),
         "queryPublicRooms": Operation(
             name="queryPublicRooms",
@@ -1503,7 +1992,35 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("server", False),
                 ("user_id", False),
                 ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
             ),
+            query_names=(
+                "server",
+                "user_id",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "register": Operation(
             name="register",
@@ -1573,6 +2090,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             rate_limited=True,
             path_params=(),
             query_params=(("kind", False),),
+            query_names=("kind",),
+            auth_optional=False,
+            identity_history=(("r0.1.0", ()),),
+            no_identity_assertion="The account does not exist yet, so there is no one to act as: the body names the user to create, and homeservers ignore `user_id` and `device_id` here.",
+            free_query_history=(("r0.1.0", None),),
         ),
         "sendMessage": Operation(
             name="sendMessage",
@@ -1610,6 +2132,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             changed_in=MappingProxyType(
                 {
                     "v1.3": "Appservices may set the event\u0027s `origin_server_ts` with the `ts` query parameter.",
+                    "v1.7": "An annotation the sender has already made is refused with `M_DUPLICATE_ANNOTATION`.",
                 }
             ),
             path_history=(
@@ -1645,8 +2168,36 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             query_params=(
                 ("user_id", False),
                 ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
                 ("ts", False),
             ),
+            query_names=(
+                "user_id",
+                "ts",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "setRoomStateWithKey": Operation(
             name="setRoomStateWithKey",
@@ -1683,6 +2234,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             deprecated_in=None,
             changed_in=MappingProxyType(
                 {
+                    "v1.1": "Adding an alias to `m.room.canonical_alias` that is malformed or points elsewhere is refused with 400 `M_INVALID_PARAM` or `M_BAD_ALIAS`.",
                     "v1.3": "Appservices may set the event\u0027s `origin_server_ts` with the `ts` query parameter.",
                 }
             ),
@@ -1719,8 +2271,36 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             query_params=(
                 ("user_id", False),
                 ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
                 ("ts", False),
             ),
+            query_names=(
+                "user_id",
+                "ts",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "updateAppserviceRoomDirectoryVisibility": Operation(
             name="updateAppserviceRoomDirectoryVisibility",
@@ -1776,6 +2356,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             responses=MappingProxyType(
                 {
                     200: "AppserviceRoomDirectoryVisibilityResponse",
+                    400: "Error",
                     403: "Error",
                 }
             ),
@@ -1784,7 +2365,37 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 "networkId",
                 "roomId",
             ),
-            query_params=(),
+            query_params=(
+                ("user_id", False),
+                ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
+            ),
+            query_names=(
+                "user_id",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "updateDevice": Operation(
             name="updateDevice",
@@ -1855,7 +2466,34 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             query_params=(
                 ("user_id", False),
                 ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
             ),
+            query_names=(
+                "user_id",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "uploadCrossSigningKeys": Operation(
             name="uploadCrossSigningKeys",
@@ -1920,7 +2558,34 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             query_params=(
                 ("user_id", False),
                 ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
             ),
+            query_names=(
+                "user_id",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("v1.1", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("v1.1", None),),
         ),
     }
 )
