@@ -33,7 +33,8 @@ _STRING_FORMATS = (
 
 
 def _annotate_unstable(schemas: dict[str, Any]) -> dict[str, Any]:
-    """Put the MSC of ``x-unstable`` items into their descriptions, so docstrings show it."""
+    """Put the MSC of ``x-unstable`` items, and the origin of fields the official schema
+    leaves out, into their descriptions, so docstrings show them."""
 
     def walk(node: Any) -> Any:
         if isinstance(node, dict):
@@ -42,6 +43,10 @@ def _annotate_unstable(schemas: dict[str, Any]) -> dict[str, Any]:
             if isinstance(msc, str):
                 note = f"Unstable ({msc}): not part of any release yet."
                 out["description"] = f"{note}\n\n{node.get('description', '')}".strip()
+            origin = node.get("x-notInOfficialSchema")
+            if isinstance(origin, str):
+                note = f"Not in the official schema: {origin.strip()}"
+                out["description"] = f"{out.get('description', '')}\n\n{note}".strip()
             return out
         if isinstance(node, list):
             return [walk(v) for v in node]

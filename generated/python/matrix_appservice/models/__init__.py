@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from matrix_appservice.models.appservice import (
     OrgMatrixMsc3202DeviceLists,
+    OrgMatrixMsc3202DeviceOneTimeKeyCountsAdditionalProperty,
     OrgMatrixMsc3202DeviceOneTimeKeysCountAdditionalProperty,
     PingRequest,
     PingResponse,
@@ -37,7 +38,6 @@ from matrix_appservice.models.client import (
     DeleteDevicesResponse,
     Filter,
     Flow,
-    Identifier,
     LoginRequest,
     LoginResponse,
     MHomeserver,
@@ -58,6 +58,7 @@ from matrix_appservice.models.client import (
     UpdateDeviceResponse,
     UploadCrossSigningKeysRequest,
     UploadCrossSigningKeysResponse,
+    UserIdentifier,
     WellKnown,
 )
 from matrix_appservice.models.errors import Error, RateLimitError
@@ -93,7 +94,6 @@ __all__ = [
     "FieldType",
     "Filter",
     "Flow",
-    "Identifier",
     "Location",
     "LoginRequest",
     "LoginResponse",
@@ -102,6 +102,7 @@ __all__ = [
     "Namespace",
     "Namespaces",
     "OrgMatrixMsc3202DeviceLists",
+    "OrgMatrixMsc3202DeviceOneTimeKeyCountsAdditionalProperty",
     "OrgMatrixMsc3202DeviceOneTimeKeysCountAdditionalProperty",
     "PingAppserviceFailure",
     "PingAppserviceRequest",
@@ -133,5 +134,6 @@ __all__ = [
     "UpdateDeviceResponse",
     "UploadCrossSigningKeysRequest",
     "UploadCrossSigningKeysResponse",
+    "UserIdentifier",
     "WellKnown",
 ]

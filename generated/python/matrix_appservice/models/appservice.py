@@ -19,6 +19,7 @@ from matrix_appservice.models.events import ClientEvent, EphemeralEvent, ToDevic
 
 __all__ = [
     "OrgMatrixMsc3202DeviceLists",
+    "OrgMatrixMsc3202DeviceOneTimeKeyCountsAdditionalProperty",
     "OrgMatrixMsc3202DeviceOneTimeKeysCountAdditionalProperty",
     "PingRequest",
     "PingResponse",
@@ -52,6 +53,11 @@ class OrgMatrixMsc3202DeviceLists(BaseModel):
     more.
     """
 
+
+OrgMatrixMsc3202DeviceOneTimeKeyCountsAdditionalProperty = TypeAliasType(
+    "OrgMatrixMsc3202DeviceOneTimeKeyCountsAdditionalProperty",
+    Annotated[StrictInt, Field(ge=0)],
+)
 
 OrgMatrixMsc3202DeviceOneTimeKeysCountAdditionalProperty = TypeAliasType(
     "OrgMatrixMsc3202DeviceOneTimeKeysCountAdditionalProperty",
@@ -128,6 +134,18 @@ class Transaction(BaseModel):
     In effect this list joins what a client would find in the `presence`
     and `ephemeral` sections of a sync response.
     """
+    de_sorunome_msc2409_ephemeral: Annotated[
+        list[EphemeralEvent] | None, Field(alias="de.sorunome.msc2409.ephemeral")
+    ] = None
+    """
+    Unstable (MSC2409): not part of any release yet.
+
+    The pre-release name of `ephemeral`, with the same content. Synapse sends
+    it to appservices whose registration opts in with
+    `de.sorunome.msc2409.push_ephemeral`, and some SDKs (matrix-appservice-node,
+    matrix-bot-sdk) read only this name. Read `ephemeral` first and fall back
+    to this.
+    """
     de_sorunome_msc2409_to_device: Annotated[
         list[ToDeviceEvent] | None, Field(alias="de.sorunome.msc2409.to_device")
     ] = None
@@ -162,6 +180,22 @@ class Transaction(BaseModel):
 
     How many unclaimed one-time keys each device of the appservice's users
     has left, keyed by user ID, then device ID, then key algorithm.
+    """
+    org_matrix_msc3202_device_one_time_key_counts: Annotated[
+        dict[
+            str,
+            dict[str, dict[str, OrgMatrixMsc3202DeviceOneTimeKeyCountsAdditionalProperty]],
+        ]
+        | None,
+        Field(alias="org.matrix.msc3202.device_one_time_key_counts"),
+    ] = None
+    """
+    Unstable (MSC3202): not part of any release yet.
+
+    An older spelling of `org.matrix.msc3202.device_one_time_keys_count`
+    ("key counts" instead of "keys count"), with the same content. Synapse
+    sends both spellings side by side so that appservices written against
+    either keep working; read the newer one first.
     """
     org_matrix_msc3202_device_unused_fallback_key_types: Annotated[
         dict[str, dict[str, list[StrictStr]]] | None,

@@ -28,7 +28,6 @@ __all__ = [
     "DeleteDevicesResponse",
     "Filter",
     "Flow",
-    "Identifier",
     "LoginRequest",
     "LoginResponse",
     "MHomeserver",
@@ -49,6 +48,7 @@ __all__ = [
     "UpdateDeviceResponse",
     "UploadCrossSigningKeysRequest",
     "UploadCrossSigningKeysResponse",
+    "UserIdentifier",
     "WellKnown",
 ]
 
@@ -242,27 +242,6 @@ class Flow(BaseModel):
     """
 
 
-class Identifier(BaseModel):
-    """
-    Who is logging in. With the appservice login type this is a user
-    identifier: `type` is `m.id.user` and `user` is the full user ID or its
-    localpart.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    type: Annotated[StrictStr, Field(examples=["m.id.user"])]
-    """
-    The identifier type; `m.id.user` for a Matrix user.
-    """
-    user: StrictStr | None = None
-    """
-    For `m.id.user`, the full user ID or just its localpart.
-    """
-
-
 class LoginRequest(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -276,15 +255,38 @@ class LoginRequest(BaseModel):
     access token. (The v1.2 text of the Client-Server API spelled that type
     `m.login.appservice`; v1.3 corrected it. Servers use the long form.)
     """
-    identifier: Identifier | None = None
+    identifier: UserIdentifier | None = None
     """
     Who is logging in. With the appservice login type this is a user
     identifier: `type` is `m.id.user` and `user` is the full user ID or its
-    localpart.
+    localpart. Prefer it to the older top-level `user`, `medium` and
+    `address`.
+    """
+    user: Annotated[StrictStr | None, Field(deprecated=True)] = None
+    """
+    The older way to name a Matrix user: the full user ID or its localpart.
+    Superseded by `identifier` of kind `m.id.user`; homeservers still read
+    it when `identifier` is absent.
+    """
+    medium: Annotated[StrictStr | None, Field(deprecated=True)] = None
+    """
+    The older way to log in by a third-party identifier: its kind, which
+    could only be `email`. Superseded by `identifier` of kind
+    `m.id.thirdparty`.
+    """
+    address: Annotated[StrictStr | None, Field(deprecated=True)] = None
+    """
+    Goes with `medium`: the email address bound to the account. Superseded
+    by `identifier` of kind `m.id.thirdparty`.
     """
     password: StrictStr | None = None
     """
-    The account password, for `m.login.password`.
+    The account password; needed with `m.login.password`.
+    """
+    token: StrictStr | None = None
+    """
+    A login token handed out by an earlier step, such as a single sign-on
+    redirect; needed with `m.login.token`.
     """
     device_id: StrictStr | None = None
     """
@@ -453,6 +455,11 @@ class PublicRoomsFilterRequest(BaseModel):
 
 
 class PublicRoomsResponse(BaseModel):
+    """
+    One page of a room directory, as both the `GET` and the `POST` form of `/publicRooms`
+    return it: the rooms, largest first, and the tokens for the neighbouring pages.
+    """
+
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -716,6 +723,54 @@ class UploadCrossSigningKeysResponse(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
+
+
+class UserIdentifier(BaseModel):
+    """
+    Says which account a login is for. `type` picks the kind of identifier, and each kind
+    has fields of its own:
+
+    - `m.id.user`: a Matrix user, by `user` (the full user ID or its localpart). This is
+      the kind an appservice uses with the appservice login type.
+    - `m.id.thirdparty`: an account found through a third-party identifier bound to it, by
+      `medium` (such as `email`) and `address`.
+    - `m.id.phone`: an account found through a phone number, by `country` (where the number
+      was dialled from) and `phone` (the number as the user typed it). Homeservers turn it
+      into an `msisdn` third-party identifier.
+
+    Homeservers may support further kinds; keys not listed here are kept.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    type: Annotated[StrictStr, Field(examples=["m.id.user", "m.id.thirdparty", "m.id.phone"])]
+    """
+    The kind of identifier, such as `m.id.user`.
+    """
+    user: StrictStr | None = None
+    """
+    For `m.id.user`, the full user ID or just its localpart.
+    """
+    medium: StrictStr | None = None
+    """
+    For `m.id.thirdparty`, the kind of third-party identifier, such as `email`.
+    """
+    address: StrictStr | None = None
+    """
+    For `m.id.thirdparty`, the identifier itself, such as an email address.
+    """
+    country: StrictStr | None = None
+    """
+    For `m.id.phone`, the two-letter ISO 3166-1 code of the country the number was
+    dialled from, which tells the homeserver how to read a number without its country
+    prefix.
+    """
+    phone: StrictStr | None = None
+    """
+    For `m.id.phone`, the phone number as the user entered it.
+    """
 
 
 class WellKnown(BaseModel):

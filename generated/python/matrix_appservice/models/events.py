@@ -58,6 +58,16 @@ class ClientEvent(BaseModel):
     Present only on state events; it tells apart several state entries of the same type.
     An empty string is a valid state key, so test for presence, not truthiness.
     """
+    redacts: StrictStr | None = None
+    """
+    On an `m.room.redaction` event, the ID of the event it redacts. Rooms of versions 1
+    to 10 carry it here, at the top level; from room version 11 it moved into `content`,
+    and homeservers may still copy it here for older readers. Read `content.redacts`
+    first and fall back to this.
+
+    Not in the official schema: The generic client event schema leaves it out; the `m.room.redaction` event and the
+    room versions define it, and homeservers send it in pushed events.
+    """
     unsigned: UnsignedData | None = None
 
 
@@ -148,10 +158,11 @@ class UnsignedData(BaseModel):
     """
     For a state event, the `content` of the state entry it replaced, when there was one.
     """
-    redacted_because: dict[str, Any] | None = None
+    redacted_because: ClientEvent | None = None
     """
-    When the event has been redacted, the redaction event that removed its content, in
-    the same client format as this event.
+    When the event has been redacted, the redaction event that removed its content. It
+    is a room event in the same client format as this one, so it is checked as one: a
+    redaction without a `sender`, say, is not valid here.
     """
     transaction_id: StrictStr | None = None
     """
@@ -167,4 +178,12 @@ class UnsignedData(BaseModel):
     replaces_state: StrictStr | None = None
     """
     For a state event, the ID of the event that held this state slot before it.
+    """
+    prev_sender: StrictStr | None = None
+    """
+    For a state event that replaced an earlier one, the sender of that earlier event
+    (the one whose content is in `prev_content`).
+
+    Not in the official schema: No release of the specification lists it, but Synapse puts it next to
+    `prev_content` and `replaces_state` in the events it pushes.
     """
