@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from matrix_appservice._releases import RELEASES, UnknownReleaseError, resolve_release
-from matrix_appservice._validator import ValidationResult, validate
+from matrix_appservice._validator import DEFAULT_MAX_ERRORS, ValidationResult, omitted, validate
 from matrix_appservice.registration import (
     RegistrationError,
     check_registration,
@@ -51,8 +51,21 @@ def add_validate_command(sub: argparse._SubParsersAction[argparse.ArgumentParser
     )
     p.add_argument("--status", type=int, help="the response status, with --response")
     p.add_argument("--json", action="store_true", help="print one JSON report for tools")
+    p.add_argument(
+        "--max-errors",
+        type=_positive,
+        default=DEFAULT_MAX_ERRORS,
+        metavar="N",
+        help=f"list at most N problems per payload (default: {DEFAULT_MAX_ERRORS})",
+    )
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=run_validate)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return int(text)
 
 
 def _read(name: str) -> bytes:
@@ -111,6 +124,7 @@ def run_validate(args: argparse.Namespace) -> int:
                     status=args.status,
                     schema=args.schema,
                     version=release,
+                    max_errors=args.max_errors,
                 )
             except (ValueError, KeyError) as exc:
                 print(f"validate: {exc}", file=sys.stderr)
@@ -124,6 +138,8 @@ def run_validate(args: argparse.Namespace) -> int:
                         {"path": e.path, "message": e.message, "keyword": e.keyword}
                         for e in result.errors
                     ],
+                    "more": result.more,
+                    "complete": result.complete,
                 }
             )
     ok = all(r["valid"] for r in reports)
@@ -139,6 +155,8 @@ def run_validate(args: argparse.Namespace) -> int:
                 else:
                     tag = "warning: " if problem["severity"] == "warning" else ""
                     print(f"  {problem['file']}:{problem['line']}: {tag}{problem['message']}")
+            if report.get("more"):
+                print(f"  {omitted(report['more'], report['complete'])}")  # type: ignore[arg-type]
     return 0 if ok else 1
 
 
