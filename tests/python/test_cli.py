@@ -115,3 +115,45 @@ def test_registration_from_standard_input(
     monkeypatch.setattr(sys, "stdin", Stdin)
     assert main(["validate", "--registration", "-"]) == 1
     assert "  -:1: more than 10000 keys and values" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--request", "sendTransactio"], "unknown request 'sendTransactio' in v1.19; did you mean 'sendTransaction'?"),
+        (["--request", "p"], "did you mean 'ping' or 'pingAppservice'?"),
+        (["--schema", "Client"], "unknown schema 'Client' in v1.19; did you mean 'ClientEvent'"),
+        (["--request", "queryUserById"], "queryUserById has no request body"),
+        (["--request", "ping", "--version", "v1.6"], "request 'ping' does not exist in v1.6 (it exists in v1.7 to unstable)"),
+    ],
+)  # fmt: skip
+def test_unknown_names_are_usage_errors_with_a_suggestion(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: list[str], message: str
+) -> None:
+    good = _file(tmp_path, "good.json", TX)
+    assert main(["validate", *option, good]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and not captured.out
+
+
+def test_max_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    event = TX["events"][0]
+    bad = _file(tmp_path, "bad.json", {"events": [{**event, "sender": i} for i in range(30)]})
+    assert main(["validate", "--request", "sendTransaction", "--max-errors", "4", bad]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1:] == [
+        *(f'  $.events[{i}].sender: {i} is not of type "string"' for i in range(4)),
+        "  ... and 26 more",
+    ]
+    assert main(["validate", "--request", "sendTransaction", "--json", bad]) == 1
+    report = json.loads(capsys.readouterr().out)["files"][0]
+    assert len(report["problems"]) == 30 and report["more"] == 0 and report["complete"] is True
+    assert (
+        main(["validate", "--request", "sendTransaction", "--json", "--max-errors", "25", bad]) == 1
+    )
+    report = json.loads(capsys.readouterr().out)["files"][0]
+    assert len(report["problems"]) == 25 and report["more"] == 5
+    with pytest.raises(SystemExit) as exited:
+        main(["validate", "--request", "sendTransaction", "--max-errors", "0", bad])
+    assert exited.value.code == 2
+    assert "expected a whole number of at least 1" in capsys.readouterr().err

@@ -19,6 +19,8 @@ from matrix_appservice._releases import (
     resolve_release,
 )
 from matrix_appservice._validator import (
+    DEFAULT_MAX_ERRORS,
+    MAX_DEPTH,
     PayloadError,
     ValidationIssue,
     ValidationResult,
@@ -116,7 +118,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AUTH_SCHEMES",
+    "DEFAULT_MAX_ERRORS",
     "LATEST",
+    "MAX_DEPTH",
     "OPERATIONS",
     "RELEASES",
     "UNSTABLE",

@@ -27,7 +27,9 @@ from matrix_appservice._client_errors import (
     error_for,
 )
 from matrix_appservice._client_secrets import scrub
-from matrix_appservice._validator import _json_path, parse_json, validator_for
+from matrix_appservice._json import parse_json
+from matrix_appservice._validator import validator_for
+from matrix_appservice._walk import json_path
 from matrix_appservice.operations import AUTH_SCHEMES, OPERATIONS, Operation
 
 __all__ = [
@@ -363,7 +365,7 @@ def _adapter(text: str) -> TypeAdapter[Any]:
 
 
 def _pydantic_path(loc: tuple[int | str, ...]) -> str:
-    return _json_path(list(loc))
+    return json_path(tuple(loc))
 
 
 def _check_response(call: Call, status: int, body: Any, settings: Settings) -> None:
@@ -418,10 +420,7 @@ def _parse(answer: Answer) -> Any:
         )
     if not answer.content.strip():
         return None
-    try:
-        return parse_json(answer.content)
-    except RecursionError:
-        raise ValueError("the body is nested too deeply") from None
+    return parse_json(answer.content)  # ValueError names the problem, depth included
 
 
 def read_answer(call: Call, answer: Answer, settings: Settings) -> Any:

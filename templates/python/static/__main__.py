@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from matrix_appservice._releases import RELEASES, UnknownReleaseError, resolve_release
-from matrix_appservice._validator import ValidationResult, validate
+from matrix_appservice._validator import DEFAULT_MAX_ERRORS, ValidationResult, omitted, validate
 from matrix_appservice.server._serve import add_serve_command
 from matrix_appservice.registration import (
     MAX_REGISTRATION_BYTES,
@@ -61,8 +61,16 @@ def add_validate_command(sub: "argparse._SubParsersAction[argparse.ArgumentParse
         "namespace regexes that can backtrack catastrophically (warnings otherwise)",
     )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print one JSON report for tools")
+    p.add_argument("--max-errors", type=_positive, default=DEFAULT_MAX_ERRORS, metavar="N",
+                   help=f"list at most N problems per payload (default: {DEFAULT_MAX_ERRORS})")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=run_validate)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return int(text)
 
 
 def _read(name: str) -> bytes:
@@ -124,7 +132,7 @@ def run_validate(args: argparse.Namespace) -> int:
             try:
                 result: ValidationResult = validate(
                     data, request=args.request, response=args.response, status=args.status,
-                    schema=args.schema, version=release,
+                    schema=args.schema, version=release, max_errors=args.max_errors,
                 )
             except (ValueError, KeyError) as exc:
                 print(f"validate: {exc}", file=sys.stderr)
@@ -132,6 +140,7 @@ def run_validate(args: argparse.Namespace) -> int:
             reports.append({
                 "file": name, "valid": result.valid, "target": result.target,
                 "problems": [{"path": e.path, "message": e.message, "keyword": e.keyword} for e in result.errors],
+                "more": result.more, "complete": result.complete,
             })
     ok = all(r["valid"] for r in reports)
     if args.json:
@@ -145,6 +154,8 @@ def run_validate(args: argparse.Namespace) -> int:
                     print(f"  {problem['path']}: {problem['message']}")
                 else:
                     print(f"  {Problem(**problem)}")
+            if report.get("more"):
+                print(f"  {omitted(report['more'], report['complete'])}")  # type: ignore[arg-type]
     return 0 if ok else 1
 
 
