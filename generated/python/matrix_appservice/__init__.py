@@ -14,6 +14,7 @@ from matrix_appservice import models
 from matrix_appservice._releases import (
     LATEST,
     RELEASES,
+    SPEC_REVISION,
     UNSTABLE,
     UnknownReleaseError,
     resolve_release,
@@ -114,6 +115,7 @@ __all__ = [
     "LATEST",
     "OPERATIONS",
     "RELEASES",
+    "SPEC_REVISION",
     "UNSTABLE",
     "AuthScheme",
     "LoadedRegistration",

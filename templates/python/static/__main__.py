@@ -1,4 +1,5 @@
-"""``python -m matrix_appservice validate ...``: validate payloads from the command line."""
+"""``matrix-appservice validate ...`` (or ``python -m matrix_appservice validate ...``):
+validate payloads from the command line."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from matrix_appservice._releases import RELEASES, UnknownReleaseError, resolve_release
+from matrix_appservice import __version__
+from matrix_appservice._releases import RELEASES, SPEC_REVISION, UnknownReleaseError, resolve_release
 from matrix_appservice._validator import ValidationResult, validate
 from matrix_appservice.registration import (
     RegistrationError,
@@ -20,8 +22,21 @@ from matrix_appservice.registration import (
 __all__ = ["main"]
 
 
-def build_parser(prog: str = "python -m matrix_appservice") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description="Validate Matrix appservice payloads.")
+def program_name(argv0: str | None) -> str:
+    """The name usage lines show: the script it was run as (``matrix-appservice``), or
+    ``python -m matrix_appservice`` when run as a module or called with arguments."""
+    name = Path(argv0).name if argv0 else ""
+    if not name or name.startswith("-") or name.endswith(".py"):
+        return "python -m matrix_appservice"
+    return name
+
+
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog or program_name(None), description="Validate Matrix appservice payloads.")
+    parser.add_argument(
+        "-V", action="version", version=f"matrix-appservice {__version__} (spec revision {SPEC_REVISION})",
+        help="print the package version and the spec revision it was generated from, then exit",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     add_validate_command(sub)
     return parser
@@ -76,6 +91,12 @@ def run_validate(args: argparse.Namespace) -> int:
     except UnknownReleaseError as exc:
         print(f"validate: {exc}", file=sys.stderr)
         return 2
+    if args.response and args.status is None:
+        print("validate: --response needs --status (e.g. --status 200)", file=sys.stderr)
+        return 2
+    if args.status is not None and not args.response:
+        print("validate: --status goes with --response only", file=sys.stderr)
+        return 2
     if args.registration:
         reports = _registration_reports(args)
     else:
@@ -114,8 +135,10 @@ def run_validate(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    if prog is None:
+        prog = program_name(sys.argv[0] if argv is None and sys.argv else None)
+    args = build_parser(prog).parse_args(argv)
     return int(args.func(args))
 
 
