@@ -6,14 +6,12 @@ import argparse
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jinja2
-
-from codegen.python.metadata import collect_operations, collect_schemes
-from codegen.python.models import MODELS_HEADER, generate_model_modules
-from codegen.python.schemas import validation_files
-from codegen.python.split import DOCS
 from codegen.spec import Spec
+
+if TYPE_CHECKING:
+    import jinja2
 
 __all__ = ["PACKAGE_VERSION", "add_commands", "emit_python", "format_python"]
 
@@ -47,6 +45,8 @@ def format_python(text: str, name: str) -> str:
 
 
 def _env() -> jinja2.Environment:
+    import jinja2
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES / "package"),
         undefined=jinja2.StrictUndefined,
@@ -57,6 +57,13 @@ def _env() -> jinja2.Environment:
 
 def emit_python(spec: Spec) -> dict[str, str]:
     """``python/...``: the installable ``matrix-appservice`` distribution."""
+    # Imported here so that the command line (which registers `validate` from this module)
+    # does not load the model generator to print a usage line.
+    from codegen.python.metadata import collect_operations, collect_schemes
+    from codegen.python.models import MODELS_HEADER, generate_model_modules
+    from codegen.python.schemas import validation_files
+    from codegen.python.split import DOCS
+
     env = _env()
     model_modules, exports = generate_model_modules(spec)
     model_names = sorted((n for names in exports.values() for n in names), key=str.lower)
@@ -105,7 +112,7 @@ def _run_validate(args: argparse.Namespace) -> int:
     except ImportError:
         sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "generated" / "python"))
         package_cli = importlib.import_module("matrix_appservice.__main__")
-    return int(package_cli.main(["validate", *args.rest]))
+    return int(package_cli.main(["validate", *args.rest], prog=args.prog))
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
