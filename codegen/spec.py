@@ -10,7 +10,7 @@ from typing import Any
 
 from codegen.bundle import HTTP_METHODS, MAP_FILES, build_bundle, ref_target
 from codegen.changelog import Entry, load_changelog
-from codegen.errors import Problems
+from codegen.errors import Loc, Problems
 from codegen.load import SpecTree, load_tree, loc_of
 from codegen.versions import Release, Releases, load_releases
 from codegen.view import check_annotations
@@ -20,9 +20,12 @@ __all__ = [
     "FREE_FORM_QUERY",
     "IDENTITY_ASSERTION",
     "NO_IDENTITY_ASSERTION",
+    "NotASpecFolder",
     "Spec",
+    "check_spec_root",
     "load_spec",
     "load_spec_or_report",
+    "source_revision",
 ]
 
 DEFAULT_SPEC_ROOT = Path(__file__).resolve().parent.parent / "spec"
@@ -55,14 +58,33 @@ class Spec:
     @cached_property
     def revision(self) -> str:
         """A short content hash of the sources, stable across checkouts."""
-        import hashlib
+        return source_revision(self.root)
 
-        digest = hashlib.sha256()
-        for path in sorted(self.root.rglob("*")):
-            if path.is_file():
-                digest.update(path.relative_to(self.root).as_posix().encode())
-                digest.update(path.read_bytes())
-        return digest.hexdigest()[:12]
+
+def source_revision(root: Path) -> str:
+    """A short content hash of every file under ``root`` (names and bytes)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+class NotASpecFolder(Exception):
+    """The folder given as the sources is missing, not a folder, or has no ``versions.yaml``."""
+
+
+def check_spec_root(root: Path) -> None:
+    """Raise :class:`NotASpecFolder` unless ``root`` is a folder with a ``versions.yaml``."""
+    if not root.exists():
+        raise NotASpecFolder(f"{root}: no such folder")
+    if not root.is_dir():
+        raise NotASpecFolder(f"{root}: not a folder")
+    if not (root / "versions.yaml").is_file():
+        raise NotASpecFolder(f"{root}: not a spec folder (it has no versions.yaml file)")
 
 
 def _check_sources(tree: SpecTree, releases: Releases, problems: Problems) -> None:
@@ -204,17 +226,20 @@ def _check_refs(tree: SpecTree, owner: str, node: Any, problems: Problems) -> No
 
 
 def load_spec(root: Path = DEFAULT_SPEC_ROOT) -> Spec:
-    """Load and check the sources under ``root``. Problems are collected, not raised."""
+    """Load and check the sources under ``root``. Problems in the sources are collected, not
+    raised; a ``root`` that is no spec folder at all raises :class:`NotASpecFolder`."""
+    check_spec_root(root)
     problems = Problems()
     releases = load_releases(root / "versions.yaml", problems, _display(root, "versions.yaml"))
     tree = load_tree(root, problems)
     tree.files.pop("versions.yaml", None)
     for rel in MAP_FILES:
         if rel not in tree.files:
-            problems.add(None, f"{_display(root, rel)} is missing")
+            problems.add(Loc(_display(root, rel), 0), "the file is missing")
     if not problems:
         _check_sources(tree, releases, problems)
-    changelog = load_changelog(root, releases, problems)
+    # Without releases every changelog folder would look unknown: report versions.yaml alone.
+    changelog = load_changelog(root, releases, problems) if len(releases) else {}
     return Spec(root, tree, releases, problems, changelog)
 
 
@@ -223,7 +248,8 @@ def _display(root: Path, rel: str) -> str:
 
 
 def load_spec_or_report(root: Path, command: str) -> Spec | None:
-    """Load for a command: print the problems to stderr and return None when there are any."""
+    """Load for a command: print the problems to stderr and return None when there are any.
+    Raises :class:`NotASpecFolder` like :func:`load_spec`."""
     spec = load_spec(root)
     if spec.problems:
         print(spec.problems.render(), file=sys.stderr)

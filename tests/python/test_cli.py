@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from codegen.cli import main
+from codegen.spec import Spec
 from tests.python.registration_cases import CASES, GOOD, Case, located, materialize
 
 TX = {"events": [{"event_id": "$e", "type": "m.room.message", "sender": "@a:x",
@@ -157,3 +158,54 @@ def test_max_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         main(["validate", "--request", "sendTransaction", "--max-errors", "0", bad])
     assert exited.value.code == 2
     assert "expected a whole number of at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["--response", "pingAppservice"],
+            "validate: --response needs --status (e.g. --status 200)",
+        ),
+        (["--request", "ping", "--status", "200"], "validate: --status goes with --response only"),
+        (["--registration", "--status", "200"], "validate: --status goes with --response only"),
+    ],
+)
+def test_status_hints_name_the_flags(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    payload = _file(tmp_path, "payload.json", {})
+    assert main(["validate", *argv, payload]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == message + "\n" and captured.out == ""
+
+
+def test_usage_names_the_program(capsys: pytest.CaptureFixture[str]) -> None:
+    from matrix_appservice.__main__ import main as package_main
+    from matrix_appservice.__main__ import program_name
+
+    with pytest.raises(SystemExit):
+        package_main(["validate", "--help"], prog="matrix-appservice")
+    assert capsys.readouterr().out.startswith("usage: matrix-appservice validate [-h]")
+    with pytest.raises(SystemExit):
+        package_main(["validate", "--help"])  # called with arguments: the module form
+    assert capsys.readouterr().out.startswith("usage: python -m matrix_appservice validate [-h]")
+    assert program_name("/venv/bin/matrix-appservice") == "matrix-appservice"
+    assert program_name("/site-packages/matrix_appservice/__main__.py") == (
+        "python -m matrix_appservice"
+    )
+    assert program_name(None) == "python -m matrix_appservice"
+
+
+def test_dash_v_prints_the_package_version_and_spec_revision(
+    spec: Spec, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import matrix_appservice
+    from matrix_appservice.__main__ import main as package_main
+
+    with pytest.raises(SystemExit) as exited:
+        package_main(["-V"])
+    assert exited.value.code == 0
+    expected = f"matrix-appservice {matrix_appservice.__version__} (spec revision {spec.revision})"
+    assert capsys.readouterr().out == expected + "\n"
+    assert matrix_appservice.SPEC_REVISION == spec.revision

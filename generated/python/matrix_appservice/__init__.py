@@ -14,6 +14,7 @@ from matrix_appservice import models
 from matrix_appservice._releases import (
     LATEST,
     RELEASES,
+    SPEC_REVISION,
     UNSTABLE,
     UnknownReleaseError,
     resolve_release,
@@ -123,6 +124,7 @@ __all__ = [
     "MAX_DEPTH",
     "OPERATIONS",
     "RELEASES",
+    "SPEC_REVISION",
     "UNSTABLE",
     "AuthScheme",
     "LoadedRegistration",

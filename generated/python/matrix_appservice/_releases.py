@@ -7,12 +7,16 @@ from types import MappingProxyType
 __all__ = [
     "LATEST",
     "RELEASES",
+    "SPEC_REVISION",
     "UNSTABLE",
     "UnknownReleaseError",
     "release_index",
     "resolve_release",
     "schema_file",
 ]
+
+SPEC_REVISION = "5f2e2af59353"
+"""The revision (a content hash) of the spec sources this package was generated from."""
 
 RELEASES: tuple[str, ...] = (
     "r0.1.0",
