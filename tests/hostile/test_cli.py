@@ -148,7 +148,7 @@ def test_dash_v_on_both_command_lines() -> None:
         (["--response", "pingAppservice"], "validate: --response needs --status (e.g. --status 200)"),
         (["--request", "ping", "--status", "200"], "validate: --status goes with --response only"),
         (["--version", "v7", "--request", "ping"], "validate: unknown release 'v7'; known: "),
-        (["--request", "noSuchOperation"], "validate: unknown request 'noSuchOperation'; known: "),
+        (["--request", "noSuchOperation"], "validate: unknown request 'noSuchOperation' in v1.19; known: "),
         (["--response", "pingAppservice", "--status", "299"],
          "validate: pingAppservice has no JSON response with that status in v1.19; it has: "),
         (["--version", "v1.6", "--request", "ping"],
