@@ -8,10 +8,13 @@ STAMP := $(VENV)/.installed
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml generated/python/pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
+	# The generated package, editable: `.venv/bin/python -c 'import matrix_appservice'` and
+	# `.venv/bin/matrix-appservice` see what `make generate` writes (its extras' pins come from dev).
+	$(PY) -m pip install -q --no-deps -e ./generated/python
 	touch $(STAMP)
 
 ## The main job: lint the sources and regenerate everything under generated/.
