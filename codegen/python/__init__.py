@@ -9,6 +9,7 @@ from pathlib import Path
 
 import jinja2
 
+from codegen.python.client import client_methods
 from codegen.python.metadata import collect_operations, collect_schemes
 from codegen.python.models import MODELS_HEADER, generate_model_modules
 from codegen.python.schemas import validation_files
@@ -61,6 +62,7 @@ def emit_python(spec: Spec) -> dict[str, str]:
     model_modules, exports = generate_model_modules(spec)
     model_names = sorted((n for names in exports.values() for n in names), key=str.lower)
     schema_files, schema_index = validation_files(spec)
+    methods = client_methods(spec)
     context = {
         "releases": list(spec.releases),
         "latest": spec.releases.latest.name,
@@ -70,6 +72,9 @@ def emit_python(spec: Spec) -> dict[str, str]:
         "model_names": model_names,
         "revision": spec.revision,
         "version": PACKAGE_VERSION,
+        "appservice_methods": methods["application-service"],
+        "homeserver_methods": methods["client-server"],
+        "client_models": sorted({n for ms in methods.values() for m in ms for n in m.models}),
     }
     files: dict[str, str] = {
         f"{_PKG}/models/{module}.py": text for module, text in model_modules.items()
@@ -85,7 +90,7 @@ def emit_python(spec: Spec) -> dict[str, str]:
         f"{_OUT}/pyproject.toml": env.get_template("pyproject.toml.jinja").render(context),
         f"{_OUT}/README.md": env.get_template("README.md.jinja").render(context),
     }
-    for template in ("__init__.py", "_releases.py", "operations.py"):
+    for template in ("__init__.py", "_releases.py", "operations.py", "client.py"):
         files[f"{_PKG}/{template}"] = env.get_template(f"{template}.jinja").render(context)
     for static in sorted((TEMPLATES / "static").glob("*.py")):
         files[f"{_PKG}/{static.name}"] = static.read_text(encoding="utf-8")

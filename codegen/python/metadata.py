@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codegen.bundle import HTTP_METHODS, deref, json_body_schema
+from codegen.python.client import python_name
 from codegen.spec import Spec
 from codegen.versions import Release
 
@@ -32,6 +33,7 @@ class OperationMeta:
     rate_limited: bool = False
     path_params: list[str] = field(default_factory=list)
     query_params: list[tuple[str, bool]] = field(default_factory=list)  # (name, required)
+    python_name: str = ""  # the client method (see codegen.python.client.RENAMES)
 
 
 @dataclass
@@ -93,6 +95,7 @@ def collect_operations(spec: Spec) -> list[OperationMeta]:
                         added_in=None,
                         deprecated_in=None,
                         changed_in={},
+                        python_name=python_name(op["x-matrixOperationId"]),
                     )
                 meta.releases.append(release.name)
                 _append(meta.paths, release, path)

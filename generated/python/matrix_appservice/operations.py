@@ -251,6 +251,9 @@ class Operation:
     path_params: tuple[str, ...]
     query_params: tuple[tuple[str, bool], ...]
     """``(name, required)`` of each query parameter in the newest release."""
+    python_name: str
+    """The method of the generated clients (``send_transaction``; ``query_user`` for
+    ``queryUserById``, ``query_room_alias`` for ``queryRoomByAlias``)."""
 
     def exists_in(self, version: str | None = None) -> bool:
         return resolve_release(version) in self.releases
@@ -341,6 +344,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             rate_limited=False,
             path_params=("protocol",),
             query_params=(),
+            python_name="get_protocol_metadata",
         ),
         "ping": Operation(
             name="ping",
@@ -384,6 +388,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             rate_limited=False,
             path_params=(),
             query_params=(),
+            python_name="ping",
         ),
         "queryLocationByAlias": Operation(
             name="queryLocationByAlias",
@@ -439,6 +444,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             rate_limited=False,
             path_params=(),
             query_params=(("alias", False),),
+            python_name="query_location_by_alias",
         ),
         "queryLocationByProtocol": Operation(
             name="queryLocationByProtocol",
@@ -494,6 +500,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             rate_limited=False,
             path_params=("protocol",),
             query_params=(("fields", False),),
+            python_name="query_location_by_protocol",
         ),
         "queryRoomByAlias": Operation(
             name="queryRoomByAlias",
@@ -549,6 +556,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             rate_limited=False,
             path_params=("roomAlias",),
             query_params=(),
+            python_name="query_room_alias",
         ),
         "queryUserByID": Operation(
             name="queryUserByID",
@@ -604,6 +612,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             rate_limited=False,
             path_params=(),
             query_params=(("userid", False),),
+            python_name="query_user_by_id",
         ),
         "queryUserById": Operation(
             name="queryUserById",
@@ -659,6 +668,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             rate_limited=False,
             path_params=("userId",),
             query_params=(),
+            python_name="query_user",
         ),
         "queryUserByProtocol": Operation(
             name="queryUserByProtocol",
@@ -714,6 +724,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             rate_limited=False,
             path_params=("protocol",),
             query_params=(("fields", False),),
+            python_name="query_user_by_protocol",
         ),
         "sendTransaction": Operation(
             name="sendTransaction",
@@ -769,6 +780,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             rate_limited=False,
             path_params=("txnId",),
             query_params=(),
+            python_name="send_transaction",
         ),
         "clientGetProtocolMetadata": Operation(
             name="clientGetProtocolMetadata",
@@ -835,6 +847,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("user_id", False),
                 ("device_id", False),
             ),
+            python_name="get_protocol_metadata",
         ),
         "clientQueryLocationByAlias": Operation(
             name="clientQueryLocationByAlias",
@@ -902,6 +915,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("user_id", False),
                 ("device_id", False),
             ),
+            python_name="query_location_by_alias",
         ),
         "clientQueryLocationByProtocol": Operation(
             name="clientQueryLocationByProtocol",
@@ -973,6 +987,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("user_id", False),
                 ("device_id", False),
             ),
+            python_name="query_location_by_protocol",
         ),
         "clientQueryUserByID": Operation(
             name="clientQueryUserByID",
@@ -1040,6 +1055,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("user_id", False),
                 ("device_id", False),
             ),
+            python_name="query_user_by_id",
         ),
         "clientQueryUserByProtocol": Operation(
             name="clientQueryUserByProtocol",
@@ -1111,6 +1127,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("user_id", False),
                 ("device_id", False),
             ),
+            python_name="query_user_by_protocol",
         ),
         "deleteDevice": Operation(
             name="deleteDevice",
@@ -1181,6 +1198,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("user_id", False),
                 ("device_id", False),
             ),
+            python_name="delete_device",
         ),
         "deleteDevices": Operation(
             name="deleteDevices",
@@ -1251,6 +1269,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("user_id", False),
                 ("device_id", False),
             ),
+            python_name="delete_devices",
         ),
         "getProtocols": Operation(
             name="getProtocols",
@@ -1316,6 +1335,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("user_id", False),
                 ("device_id", False),
             ),
+            python_name="get_protocols",
         ),
         "login": Operation(
             name="login",
@@ -1386,6 +1406,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             rate_limited=True,
             path_params=(),
             query_params=(),
+            python_name="login",
         ),
         "pingAppservice": Operation(
             name="pingAppservice",
@@ -1438,6 +1459,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             rate_limited=False,
             path_params=("appserviceId",),
             query_params=(),
+            python_name="ping_appservice",
         ),
         "queryPublicRooms": Operation(
             name="queryPublicRooms",
@@ -1504,6 +1526,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("user_id", False),
                 ("device_id", False),
             ),
+            python_name="query_public_rooms",
         ),
         "register": Operation(
             name="register",
@@ -1573,6 +1596,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             rate_limited=True,
             path_params=(),
             query_params=(("kind", False),),
+            python_name="register",
         ),
         "sendMessage": Operation(
             name="sendMessage",
@@ -1647,6 +1671,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("device_id", False),
                 ("ts", False),
             ),
+            python_name="send_message",
         ),
         "setRoomStateWithKey": Operation(
             name="setRoomStateWithKey",
@@ -1721,6 +1746,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("device_id", False),
                 ("ts", False),
             ),
+            python_name="set_room_state_with_key",
         ),
         "updateAppserviceRoomDirectoryVisibility": Operation(
             name="updateAppserviceRoomDirectoryVisibility",
@@ -1785,6 +1811,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 "roomId",
             ),
             query_params=(),
+            python_name="update_appservice_room_directory_visibility",
         ),
         "updateDevice": Operation(
             name="updateDevice",
@@ -1856,6 +1883,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("user_id", False),
                 ("device_id", False),
             ),
+            python_name="update_device",
         ),
         "uploadCrossSigningKeys": Operation(
             name="uploadCrossSigningKeys",
@@ -1921,6 +1949,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("user_id", False),
                 ("device_id", False),
             ),
+            python_name="upload_cross_signing_keys",
         ),
     }
 )

@@ -1,0 +1,304 @@
+"""The I/O of the HTTP clients: run a plan of ``_client_core`` over httpx, sync or async.
+
+The two runners differ only in ``await``: they send what the plan asks for, sleep when it asks
+for it, and hand back what happened. Everything else (the request, the answer, the retries)
+is decided in ``_client_core``. The base classes hold what a client is made of.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
+from types import TracebackType
+from typing import Any, Literal, Self, get_args
+
+import httpx
+
+from matrix_appservice._client_core import (
+    MSC3202_DEVICE_ID,
+    AuthMode,
+    Backoff,
+    Call,
+    Failure,
+    LegacyRoutes,
+    Outgoing,
+    Outcome,
+    Plan,
+    Settings,
+    Sleep,
+    Answer,
+    RedactTokens,
+    appservice_plan,
+    build_call,
+    build_generic_call,
+    homeserver_plan,
+    identity_params,
+    scrub,
+)
+from matrix_appservice._client_retry import RetryPolicy
+from matrix_appservice._releases import resolve_release
+
+__all__ = [
+    "AppServiceBase",
+    "AsyncTransportBase",
+    "HomeserverBase",
+    "SyncTransportBase",
+    "appservice_settings",
+    "homeserver_settings",
+]
+
+_REDACT = RedactTokens()
+# httpx logs every request URL at INFO, query string included; with query authentication
+# that holds the token. The filter removes it from those records (and from httpcore's).
+logging.getLogger("httpx").addFilter(_REDACT)
+logging.getLogger("httpcore").addFilter(_REDACT)
+
+HomeserverAuthMode = Literal["auto", "header", "query"]
+
+
+def _positive(name: str, value: float) -> float:
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
+    return float(value)
+
+
+def _mode(auth: str, allowed: tuple[str, ...]) -> Any:
+    if auth not in allowed:
+        raise ValueError(f"auth must be one of {', '.join(allowed)}, not {auth!r}")
+    return auth
+
+
+def _count(name: str, value: int, least: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < least:
+        raise ValueError(f"{name} must be an integer of at least {least}, not {value!r}")
+    return value
+
+
+def appservice_settings(
+    hs_token: str, *, version: str | None, auth: AuthMode, validate: bool,
+    retry: Backoff | None, query_attempts: int, clock: Callable[[], float],
+) -> Settings:  # fmt: skip
+    """The settings of a client that calls an appservice, checked."""
+    return Settings(
+        token=hs_token,
+        version=resolve_release(version),
+        auth=_mode(auth, get_args(AuthMode)),
+        validate=validate,
+        clock=clock,
+        retry=retry if retry is not None else RetryPolicy(),
+        query_attempts=_count("query_attempts", query_attempts, 1),
+    )
+
+
+def homeserver_settings(
+    as_token: str, *, version: str | None, auth: HomeserverAuthMode, validate: bool,
+    rate_limit_retries: int, max_retry_after: float, clock: Callable[[], float],
+) -> Settings:  # fmt: skip
+    """The settings of a client that calls a homeserver, checked."""
+    if not (math.isfinite(max_retry_after) and max_retry_after >= 0):
+        raise ValueError(f"max_retry_after must be a number of seconds >= 0, not {max_retry_after!r}")
+    return Settings(
+        token=as_token,
+        version=resolve_release(version),
+        auth=_mode(auth, get_args(HomeserverAuthMode)),
+        validate=validate,
+        clock=clock,
+        rate_limit_retries=_count("rate_limit_retries", rate_limit_retries, 0),
+        max_retry_after=float(max_retry_after),
+    )
+
+
+def _clean_error(exc: httpx.TransportError, settings: Settings) -> BaseException:
+    """A copy of a transport error without its request (whose URL may hold the token)."""
+    message = settings.clean(str(exc))
+    try:
+        return type(exc)(message)
+    except Exception:  # an exception class with another signature: keep the text only
+        return httpx.TransportError(message)
+
+
+def _failure(exc: httpx.TransportError, settings: Settings) -> Failure:
+    if isinstance(exc, httpx.TimeoutException):
+        kind: Literal["timeout", "connect", "other"] = "timeout"
+    else:
+        kind = "connect" if isinstance(exc, httpx.ConnectError) else "other"
+    return Failure(kind, _clean_error(exc, settings))
+
+
+class _ClientBase:
+    """What a client is made of, apart from its transport and its plan."""
+
+    _settings: Settings
+    _base_url: str
+    _owns_pool: bool
+
+    def _plan(self, call: Call) -> Plan:
+        raise NotImplementedError
+
+    @property
+    def version(self) -> str:
+        """The release this client speaks."""
+        return self._settings.version
+
+    def _call(
+        self, name: str, *, path: Mapping[str, str], query: Mapping[str, Any],
+        body: Any = None, fields: Mapping[str, Any] | None = None,
+    ) -> Call:  # fmt: skip
+        return build_call(self._settings, name, path=path, query=query, body=body, fields=fields)
+
+    def __repr__(self) -> str:
+        s = self._settings
+        who = f", user_id={s.user_id!r}" if s.user_id is not None else ""
+        who += f", device_id={s.device_id!r}" if s.device_id is not None else ""
+        url = scrub(self._base_url, (s.token,))
+        return f"{type(self).__name__}({url!r}, version={s.version!r}, auth={s.auth!r}{who})"
+
+
+class AppServiceBase(_ClientBase):
+    """A client that calls an appservice, as a homeserver does."""
+
+    _routes: LegacyRoutes
+
+    def _plan(self, call: Call) -> Plan:
+        return appservice_plan(call, self._settings, self._routes)
+
+
+class HomeserverBase(_ClientBase):
+    """A client that calls a homeserver with the appservice's ``as_token``."""
+
+    def _plan(self, call: Call) -> Plan:
+        return homeserver_plan(call, self._settings)
+
+    def as_user(self, user_id: str, device_id: str | None = None) -> Self:
+        """A client that acts as ``user_id`` (and its device ``device_id``) by identity
+        assertion. It shares this client's connections; closing it does not close them."""
+        if not isinstance(user_id, str) or not user_id:
+            raise ValueError("as_user() needs a user ID such as @bot:example.org")
+        names = identity_params(None, self._settings.version)
+        if device_id is not None and not {"device_id", MSC3202_DEVICE_ID} & set(names):
+            raise ValueError(
+                f"{self._settings.version} has no device_id for identity assertion "
+                "(it exists from v1.17, and in unstable as org.matrix.msc3202.device_id)"
+            )
+        view = copy.copy(self)
+        view._settings = replace(self._settings, user_id=user_id, device_id=device_id)
+        view._owns_pool = False
+        return view
+
+    def _generic(
+        self, method: str, path: str, json: Any, query: Mapping[str, Any] | None
+    ) -> Call:
+        return build_generic_call(method, path, json, query)
+
+
+def _answer(response: httpx.Response) -> Answer:
+    return Answer(response.status_code, response.headers, response.content)
+
+
+class SyncTransportBase(_ClientBase):
+    """Runs plans over one ``httpx.Client`` (a connection pool), sleeping with ``sleep``."""
+
+    _http: httpx.Client
+    _sleep: Callable[[float], None]
+
+    def _setup(
+        self, base_url: str, settings: Settings, *, timeout: float,
+        transport: httpx.BaseTransport | None, sleep: Callable[[float], None],
+    ) -> None:  # fmt: skip
+        self._base_url, self._settings, self._sleep = base_url, settings, sleep
+        self._http = httpx.Client(
+            base_url=base_url, timeout=_positive("timeout", timeout), transport=transport
+        )
+        self._owns_pool = True
+
+    def _send(self, step: Outgoing) -> Outcome:
+        try:
+            response = self._http.request(
+                step.method, step.path, params=step.query, headers=step.headers,
+                content=step.content,
+            )  # fmt: skip
+        except httpx.TransportError as exc:
+            return _failure(exc, self._settings)
+        return _answer(response)
+
+    def _run(self, call: Call) -> Any:
+        plan = self._plan(call)
+        try:
+            step = next(plan)
+            while True:
+                if isinstance(step, Sleep):
+                    self._sleep(step.seconds)
+                    step = plan.send(None)
+                else:
+                    step = plan.send(self._send(step))
+        except StopIteration as done:
+            return done.value
+
+    def close(self) -> None:
+        """Close the connections (a client made by ``as_user()`` leaves them to its parent)."""
+        if self._owns_pool:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class AsyncTransportBase(_ClientBase):
+    """Runs plans over one ``httpx.AsyncClient``, sleeping with an async ``sleep``."""
+
+    _http: httpx.AsyncClient
+    _sleep: Callable[[float], Awaitable[None]]
+
+    def _setup(
+        self, base_url: str, settings: Settings, *, timeout: float,
+        transport: httpx.AsyncBaseTransport | None, sleep: Callable[[float], Awaitable[None]],
+    ) -> None:  # fmt: skip
+        self._base_url, self._settings, self._sleep = base_url, settings, sleep
+        self._http = httpx.AsyncClient(
+            base_url=base_url, timeout=_positive("timeout", timeout), transport=transport
+        )
+        self._owns_pool = True
+
+    async def _send(self, step: Outgoing) -> Outcome:
+        try:
+            response = await self._http.request(
+                step.method, step.path, params=step.query, headers=step.headers,
+                content=step.content,
+            )  # fmt: skip
+        except httpx.TransportError as exc:
+            return _failure(exc, self._settings)
+        return _answer(response)
+
+    async def _run(self, call: Call) -> Any:
+        plan = self._plan(call)
+        try:
+            step = next(plan)
+            while True:
+                if isinstance(step, Sleep):
+                    await self._sleep(step.seconds)
+                    step = plan.send(None)
+                else:
+                    step = plan.send(await self._send(step))
+        except StopIteration as done:
+            return done.value
+
+    async def aclose(self) -> None:
+        """Close the connections (a client made by ``as_user()`` leaves them to its parent)."""
+        if self._owns_pool:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
