@@ -4,7 +4,7 @@ Each operation becomes one method on the client of its direction: ``application-
 operations on ``AppServiceClient`` (homeserver to appservice), ``client-server`` operations on
 ``HomeserverClient``. The template ``client.py.jinja`` renders every method from this
 description once for the sync and once for the async class; the logic behind the methods lives
-in the package's static ``_client_core`` module.
+in the package's static ``_client_core`` and ``_client_plans`` modules.
 
 Arguments, in this order: the path parameters, the request body (whole, or its required
 top-level fields), the optional body fields, the query parameters (identity assertion
@@ -51,7 +51,8 @@ BODY_ARGUMENT = {
 }
 
 FIELD_DEFAULTS = {
-    # Body fields an appservice nearly always sends the same way; a caller may override them.
+    # Body fields an appservice nearly always sends the same way; a caller may override them,
+    # or pass None to leave them out.
     ("register", "type"): "m.login.application_service",
     ("login", "type"): "m.login.application_service",
 }
@@ -232,6 +233,7 @@ def _method(doc: dict[str, Any], op: dict[str, Any]) -> ClientMethod:
             if (name, wire) in FIELD_DEFAULTS:
                 arg.required, arg.keyword_only = False, True
                 arg.default = repr(FIELD_DEFAULTS[name, wire])
+                arg.type += " | None"  # None leaves the field out
                 defaulted.append(arg)
             elif arg.required:
                 args.append(arg)

@@ -1,14 +1,9 @@
 """The logic of the HTTP clients, without any I/O.
 
 Everything the sync and the async clients share lives here once: building a request for a
-release (path, authentication, identity assertion, query and body), reading an answer (status
-to model, error to exception) and the retry, rate-limit and legacy-route state machines.
-
-A state machine is a generator (a *plan*). It yields :class:`Outgoing` ("send this") or
-:class:`Sleep` ("wait this long"); the transport does that and sends back an :class:`Answer`
-or a :class:`Failure` (for ``Sleep``: ``None``). The plan's return value is the result of
-the call; the exceptions it raises are the client's. The transports in ``_client_http`` do
-nothing but the I/O.
+release (path, authentication, identity assertion, query and body) and reading an answer
+(status to model, error to exception). The state machines that decide when to send again
+are in ``_client_plans``; the transports in ``_client_http`` do nothing but the I/O.
 """
 
 from __future__ import annotations
@@ -16,7 +11,6 @@ from __future__ import annotations
 import functools
 import logging
 import operator
-import re
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -28,12 +22,11 @@ from pydantic import ValidationError as PydanticValidationError
 
 from matrix_appservice import models
 from matrix_appservice._client_errors import (
-    QueryTimeoutError,
-    RequestFailedError,
     RequestValidationError,
     ResponseValidationError,
     error_for,
 )
+from matrix_appservice._client_secrets import scrub
 from matrix_appservice._releases import UNSTABLE, release_index
 from matrix_appservice._validator import _json_path, parse_json, validator_for
 from matrix_appservice.operations import AUTH_SCHEMES, OPERATIONS, Operation
@@ -41,29 +34,28 @@ from matrix_appservice.operations import AUTH_SCHEMES, OPERATIONS, Operation
 __all__ = [
     "Answer",
     "AuthMode",
+    "Backoff",
     "Call",
     "Failure",
-    "LegacyRoutes",
+    "Outcome",
     "Outgoing",
     "Plan",
     "Settings",
     "Sleep",
-    "appservice_plan",
+    "Step",
     "auth_placement",
     "build_call",
     "build_generic_call",
-    "homeserver_plan",
     "identity_params",
+    "is_unrecognised",
+    "outgoing",
     "read_answer",
-    "scrub",
+    "retry_after",
 ]
 
 log = logging.getLogger("matrix_appservice.client")
 
 AuthMode = Literal["auto", "header", "query", "both"]
-
-TRANSACTION_OPERATIONS = frozenset({"sendTransaction"})
-"""Operations retried with the backoff policy; every other AS operation is a query."""
 
 DEVICE_ID_SINCE = "v1.17"
 """The first release with the ``device_id`` query parameter of identity assertion."""
@@ -71,36 +63,8 @@ MSC3202_DEVICE_ID = "org.matrix.msc3202.device_id"
 """The unstable name of ``device_id`` (MSC3202), sent in the ``unstable`` release as well."""
 DEFAULT_RATE_LIMIT_WAIT = 1.0
 """Seconds to wait on a 429 that says neither ``retry_after_ms`` nor ``Retry-After``."""
-
-# ---------------------------------------------------------------------------------------------
-# Secrets: never in a log line, a repr or an exception text.
-
-_QUERY_TOKEN = re.compile(r"((?:access_token|as_token|hs_token)(?:=|%3D))[^&\s'\"#<>]+", re.I)
-_BEARER = re.compile(r"(Bearer\s+)[^\s'\",<>]+", re.I)
-REDACTED = "<redacted>"
-
-
-def scrub(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` without tokens: query parameters, bearer values and the known secrets."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-            encoded = quote(secret, safe="")
-            if encoded != secret:
-                text = text.replace(encoded, REDACTED)
-    text = _QUERY_TOKEN.sub(r"\1" + REDACTED, text)
-    return _BEARER.sub(r"\1" + REDACTED, text)
-
-
-class RedactTokens(logging.Filter):
-    """A logging filter that removes tokens from records (httpx logs full request URLs)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        clean = scrub(message)
-        if clean != message:
-            record.msg, record.args = clean, None
-        return True
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
+"""The default bound on an answer's body; a transport stops reading beyond it."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -128,6 +92,7 @@ class Settings:
     max_retry_after: float = 0.0
     user_id: str | None = None
     device_id: str | None = None
+    max_answer_bytes: int = MAX_ANSWER_BYTES
 
     def clean(self, text: str) -> str:
         return scrub(text, (self.token,))
@@ -201,11 +166,13 @@ class Sleep:
 
 @dataclass(frozen=True)
 class Answer:
-    """The peer answered."""
+    """The peer answered. ``complete`` is false when the body went over the size bound and
+    the transport stopped reading."""
 
     status: int
     headers: Mapping[str, str]
     content: bytes
+    complete: bool = True
 
 
 @dataclass(frozen=True)
@@ -436,15 +403,26 @@ def _success_model(operation: Operation, status: int) -> str | None:
     return documented[0] if documented else None
 
 
+def _parse(answer: Answer) -> Any:
+    """The JSON body of an answer, or None; ValueError when it is not JSON."""
+    if not answer.complete:
+        raise ValueError(f"the body is larger than the client accepts ({len(answer.content)}+ bytes)")
+    if not answer.content.strip():
+        return None
+    try:
+        return parse_json(answer.content)
+    except RecursionError:
+        raise ValueError("the body is nested too deeply") from None
+
+
 def read_answer(call: Call, answer: Answer, settings: Settings) -> Any:
     """The result of an answer: the model of its status, or the exception of its errcode."""
     body: Any = None
     not_json = None
-    if answer.content.strip():
-        try:
-            body = parse_json(answer.content)
-        except ValueError as exc:
-            not_json = str(exc)
+    try:
+        body = _parse(answer)
+    except ValueError as exc:
+        not_json = str(exc)
     status = answer.status
     if 200 <= status < 300:
         model = _success_model(call.operation, status) if call.operation is not None else "Any"
@@ -452,7 +430,7 @@ def read_answer(call: Call, answer: Answer, settings: Settings) -> Any:
             return None
         if not_json is not None:
             raise ResponseValidationError(
-                f"{call.what} answered {status} with a body that is not JSON: "
+                f"{call.what} answered {status} with a body that cannot be read: "
                 + settings.clean(not_json),
                 path="$", status=status, issues=(f"$: {settings.clean(not_json)}",),
             )  # fmt: skip
@@ -470,7 +448,7 @@ def read_answer(call: Call, answer: Answer, settings: Settings) -> Any:
 
 def _errcode(answer: Answer) -> str | None:
     try:
-        body = parse_json(answer.content) if answer.content.strip() else None
+        body = _parse(answer)
     except ValueError:
         return None
     value = body.get("errcode") if isinstance(body, dict) else None
@@ -488,7 +466,7 @@ def is_unrecognised(answer: Answer) -> bool:
 def retry_after(answer: Answer) -> float:
     """Seconds a 429 asks to wait: ``retry_after_ms``, else ``Retry-After``, else a default."""
     try:
-        body = parse_json(answer.content) if answer.content.strip() else None
+        body = _parse(answer)
     except ValueError:
         body = None
     value = body.get("retry_after_ms") if isinstance(body, dict) else None
@@ -497,108 +475,3 @@ def retry_after(answer: Answer) -> float:
     header = answer.headers.get("retry-after", "")
     return float(header) if header.isdigit() else DEFAULT_RATE_LIMIT_WAIT
 
-
-# ---------------------------------------------------------------------------------------------
-# The state machines.
-
-
-class LegacyRoutes:
-    """Which operations fell back to their legacy path, and since when (by the client's clock).
-
-    After ``interval`` seconds the v1 path is tried again; when it answers, it is used again.
-    """
-
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self._since: dict[str, float] = {}
-
-    def use_legacy(self, name: str, now: float) -> bool:
-        since = self._since.get(name)
-        return since is not None and now - since < self.interval
-
-    def remember(self, name: str, now: float) -> None:
-        self._since[name] = now
-
-    def forget(self, name: str) -> None:
-        self._since.pop(name, None)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._since
-
-
-def _exchange(call: Call, settings: Settings, path: str) -> Generator[Step, Outcome, Answer | Failure]:
-    outcome = yield outgoing(call, settings, path)
-    if isinstance(outcome, Answer):
-        log.debug("%s %s -> %d", call.method, path, outcome.status)
-        return outcome
-    if not isinstance(outcome, Failure):
-        raise TypeError(f"a transport must answer a request with Answer or Failure, not {outcome!r}")
-    log.debug("%s %s -> no answer (%s)", call.method, path, outcome.kind)
-    return outcome
-
-
-def _with_legacy(
-    call: Call, settings: Settings, routes: LegacyRoutes
-) -> Generator[Step, Outcome, Answer | Failure]:
-    legacy, operation = call.legacy_path, call.operation
-    if legacy is None or operation is None:
-        return (yield from _exchange(call, settings, call.path))
-    if routes.use_legacy(operation.name, settings.clock()):
-        return (yield from _exchange(call, settings, legacy))
-    outcome = yield from _exchange(call, settings, call.path)
-    if isinstance(outcome, Answer) and is_unrecognised(outcome):
-        routes.remember(operation.name, settings.clock())
-        log.info("%s: the appservice does not know %s; using %s", operation.name, call.path, legacy)
-        return (yield from _exchange(call, settings, legacy))
-    if isinstance(outcome, Answer) and outcome.status < 500:
-        routes.forget(operation.name)
-    return outcome
-
-
-def _gave_up(call: Call, failure: Failure, attempts: int, settings: Settings, *, query: bool) -> RequestFailedError:
-    cls = QueryTimeoutError if query else RequestFailedError
-    reason = settings.clean(f"{type(failure.error).__name__}: {failure.error}")
-    return cls(f"{call.what} got no answer after {attempts} attempt(s): {reason}", attempts=attempts)
-
-
-def appservice_plan(call: Call, settings: Settings, routes: LegacyRoutes) -> Plan:
-    """Homeserver to appservice: legacy fallback; transactions retried with the backoff
-    policy (connection errors, timeouts, 5xx), queries tried ``query_attempts`` times."""
-    transaction = call.operation is not None and call.operation.name in TRANSACTION_OPERATIONS
-    delays = iter(settings.retry.delays()) if transaction and settings.retry is not None else None
-    attempts = 0
-    while True:
-        attempts += 1
-        outcome = yield from _with_legacy(call, settings, routes)
-        if isinstance(outcome, Answer) and outcome.status < 500:
-            return read_answer(call, outcome, settings)
-        if transaction:
-            wait = next(delays, None) if delays is not None else None
-        else:
-            wait = 0.0 if attempts < settings.query_attempts else None
-        if wait is None:
-            if isinstance(outcome, Answer):
-                return read_answer(call, outcome, settings)
-            raise _gave_up(call, outcome, attempts, settings, query=not transaction) from outcome.error
-        log.debug("%s: try %d failed; again in %.3f s", call.what, attempts, wait)
-        if wait > 0:
-            yield Sleep(wait)
-
-
-def homeserver_plan(call: Call, settings: Settings) -> Plan:
-    """Appservice to homeserver: one send, and 429 answers retried after the wait the
-    homeserver asks for (at most ``rate_limit_retries`` times, never longer than
-    ``max_retry_after`` seconds; otherwise ``LimitExceededError``)."""
-    retries = 0
-    while True:
-        outcome = yield from _exchange(call, settings, call.path)
-        if isinstance(outcome, Failure):
-            raise _gave_up(call, outcome, retries + 1, settings, query=False) from outcome.error
-        if outcome.status == 429 and retries < settings.rate_limit_retries:
-            wait = retry_after(outcome)
-            if wait <= settings.max_retry_after:
-                retries += 1
-                log.debug("%s: rate-limited; again in %.3f s", call.what, wait)
-                yield Sleep(wait)
-                continue
-        return read_answer(call, outcome, settings)

@@ -1,8 +1,9 @@
-"""The I/O of the HTTP clients: run a plan of ``_client_core`` over httpx, sync or async.
+"""The I/O of the HTTP clients: run a plan of ``_client_plans`` over httpx, sync or async.
 
 The two runners differ only in ``await``: they send what the plan asks for, sleep when it asks
 for it, and hand back what happened. Everything else (the request, the answer, the retries)
-is decided in ``_client_core``. The base classes hold what a client is made of.
+is decided in ``_client_core`` and ``_client_plans``. The base classes hold what a client is
+made of.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import copy
 import logging
 import math
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import replace
 from types import TracebackType
 from typing import Any, Literal, Self, get_args
@@ -19,25 +20,22 @@ import httpx
 
 from matrix_appservice._client_core import (
     MSC3202_DEVICE_ID,
+    Answer,
     AuthMode,
     Backoff,
     Call,
     Failure,
-    LegacyRoutes,
-    Outgoing,
     Outcome,
+    Outgoing,
     Plan,
     Settings,
     Sleep,
-    Answer,
-    RedactTokens,
-    appservice_plan,
     build_call,
     build_generic_call,
-    homeserver_plan,
     identity_params,
-    scrub,
 )
+from matrix_appservice._client_plans import LegacyRoutes, appservice_plan, homeserver_plan
+from matrix_appservice._client_secrets import RedactTokens, scrub
 from matrix_appservice._client_retry import RetryPolicy
 from matrix_appservice._releases import resolve_release
 
@@ -80,6 +78,7 @@ def _count(name: str, value: int, least: int) -> int:
 def appservice_settings(
     hs_token: str, *, version: str | None, auth: AuthMode, validate: bool,
     retry: Backoff | None, query_attempts: int, clock: Callable[[], float],
+    max_answer_bytes: int,
 ) -> Settings:  # fmt: skip
     """The settings of a client that calls an appservice, checked."""
     return Settings(
@@ -90,12 +89,14 @@ def appservice_settings(
         clock=clock,
         retry=retry if retry is not None else RetryPolicy(),
         query_attempts=_count("query_attempts", query_attempts, 1),
+        max_answer_bytes=_count("max_answer_bytes", max_answer_bytes, 1),
     )
 
 
 def homeserver_settings(
     as_token: str, *, version: str | None, auth: HomeserverAuthMode, validate: bool,
     rate_limit_retries: int, max_retry_after: float, clock: Callable[[], float],
+    max_answer_bytes: int,
 ) -> Settings:  # fmt: skip
     """The settings of a client that calls a homeserver, checked."""
     if not (math.isfinite(max_retry_after) and max_retry_after >= 0):
@@ -108,6 +109,7 @@ def homeserver_settings(
         clock=clock,
         rate_limit_retries=_count("rate_limit_retries", rate_limit_retries, 0),
         max_retry_after=float(max_retry_after),
+        max_answer_bytes=_count("max_answer_bytes", max_answer_bytes, 1),
     )
 
 
@@ -194,8 +196,26 @@ class HomeserverBase(_ClientBase):
         return build_generic_call(method, path, json, query)
 
 
-def _answer(response: httpx.Response) -> Answer:
-    return Answer(response.status_code, response.headers, response.content)
+def _answer(response: httpx.Response, content: bytearray, limit: int) -> Answer:
+    return Answer(response.status_code, response.headers, bytes(content), len(content) <= limit)
+
+
+def _read(chunks: Iterator[bytes], limit: int) -> bytearray:
+    content = bytearray()
+    for chunk in chunks:
+        content += chunk
+        if len(content) > limit:
+            break
+    return content
+
+
+async def _aread(chunks: AsyncIterator[bytes], limit: int) -> bytearray:
+    content = bytearray()
+    async for chunk in chunks:
+        content += chunk
+        if len(content) > limit:
+            break
+    return content
 
 
 class SyncTransportBase(_ClientBase):
@@ -215,14 +235,16 @@ class SyncTransportBase(_ClientBase):
         self._owns_pool = True
 
     def _send(self, step: Outgoing) -> Outcome:
+        limit = self._settings.max_answer_bytes
         try:
-            response = self._http.request(
+            with self._http.stream(
                 step.method, step.path, params=step.query, headers=step.headers,
                 content=step.content,
-            )  # fmt: skip
+            ) as response:  # fmt: skip
+                content = _read(response.iter_bytes(), limit)
         except httpx.TransportError as exc:
             return _failure(exc, self._settings)
-        return _answer(response)
+        return _answer(response, content, limit)
 
     def _run(self, call: Call) -> Any:
         plan = self._plan(call)
@@ -268,14 +290,16 @@ class AsyncTransportBase(_ClientBase):
         self._owns_pool = True
 
     async def _send(self, step: Outgoing) -> Outcome:
+        limit = self._settings.max_answer_bytes
         try:
-            response = await self._http.request(
+            async with self._http.stream(
                 step.method, step.path, params=step.query, headers=step.headers,
                 content=step.content,
-            )  # fmt: skip
+            ) as response:  # fmt: skip
+                content = await _aread(response.aiter_bytes(), limit)
         except httpx.TransportError as exc:
             return _failure(exc, self._settings)
-        return _answer(response)
+        return _answer(response, content, limit)
 
     async def _run(self, call: Call) -> Any:
         plan = self._plan(call)

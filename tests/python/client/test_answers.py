@@ -1,0 +1,182 @@
+"""Error mapping per errcode, answers that do not match the spec, and validate=True."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from matrix_appservice.client import (
+    BadStatusError,
+    ConnectionFailedError,
+    ConnectionTimeoutError,
+    ExclusiveError,
+    ForbiddenError,
+    LimitExceededError,
+    MatrixError,
+    NotFoundError,
+    RequestValidationError,
+    ResponseValidationError,
+    UnknownTokenError,
+    UnrecognizedError,
+    UrlNotSetError,
+)
+
+from tests.python.client.conftest import Kit, Peer
+
+ERRCODES = [
+    ("M_FORBIDDEN", 403, ForbiddenError),
+    ("M_EXCLUSIVE", 400, ExclusiveError),
+    ("M_UNKNOWN_TOKEN", 401, UnknownTokenError),
+    ("M_LIMIT_EXCEEDED", 429, LimitExceededError),
+    ("M_UNRECOGNIZED", 400, UnrecognizedError),
+    ("M_URL_NOT_SET", 400, UrlNotSetError),
+    ("M_BAD_STATUS", 502, BadStatusError),
+    ("M_CONNECTION_FAILED", 502, ConnectionFailedError),
+    ("M_CONNECTION_TIMEOUT", 504, ConnectionTimeoutError),
+    ("M_NOT_FOUND", 404, NotFoundError),
+    ("M_UNKNOWN", 400, MatrixError),
+]
+
+
+@pytest.mark.parametrize(("errcode", "status", "cls"), ERRCODES)
+def test_each_errcode_has_its_exception(kit: Kit, errcode: str, status: int, cls: type) -> None:
+    body = {"errcode": errcode, "error": "explained", "retry_after_ms": 7}
+    peer = Peer((status, body))
+    with pytest.raises(MatrixError) as caught:
+        kit.run(kit.homeserver(peer, rate_limit_retries=0), "ping_appservice", "irc")
+    error = caught.value
+    assert type(error) is cls
+    assert (error.status, error.errcode, error.error, error.body) == (
+        status,
+        errcode,
+        "explained",
+        body,
+    )
+    assert errcode in str(error) and "pingAppservice" in str(error)
+    peer = Peer((status, body))
+    with pytest.raises(cls):
+        kit.run(kit.appservice(peer), "query_user", "@u:e")
+
+
+def test_an_error_without_json_keeps_its_status(kit: Kit) -> None:
+    peer = Peer((418, b"I am a teapot"))
+    with pytest.raises(MatrixError) as caught:
+        kit.run(kit.homeserver(peer), "get_protocols")
+    assert type(caught.value) is MatrixError
+    assert (caught.value.status, caught.value.errcode, caught.value.body) == (418, None, None)
+
+
+def test_limit_exceeded_without_retry_after(kit: Kit) -> None:
+    peer = Peer((429, {"errcode": "M_LIMIT_EXCEEDED"}))
+    with pytest.raises(LimitExceededError) as caught:
+        kit.run(kit.homeserver(peer, rate_limit_retries=0), "get_protocols")
+    assert caught.value.retry_after_ms is None
+
+
+def test_an_answer_the_model_cannot_hold_names_the_path(kit: Kit) -> None:
+    peer = Peer((200, [{"alias": "#a:e", "protocol": 5, "fields": {}}]))
+    with pytest.raises(ResponseValidationError) as caught:
+        kit.run(kit.appservice(peer), "query_location_by_alias", "#a:e")
+    assert caught.value.path == "$[0].protocol" and caught.value.status == 200
+    assert "$[0].protocol" in str(caught.value)
+    peer = Peer((200, b"{not json"))
+    with pytest.raises(ResponseValidationError, match="not valid JSON") as bad:
+        kit.run(kit.homeserver(peer), "ping_appservice", "irc")
+    assert bad.value.path == "$"
+
+
+def test_validate_catches_what_the_model_lets_through(kit: Kit) -> None:
+    # Optional fields of the models accept null; the schema of next_batch is a string.
+    answer = {"chunk": [], "next_batch": None}
+    peer = Peer((200, answer))
+    lenient = kit.run(kit.homeserver(peer), "query_public_rooms")
+    assert lenient.next_batch is None
+    with pytest.raises(ResponseValidationError) as caught:
+        kit.run(kit.homeserver(peer, validate=True), "query_public_rooms")
+    assert caught.value.path == "$.next_batch" and caught.value.status == 200
+    assert any("string" in issue for issue in caught.value.issues)
+
+
+def test_validate_refuses_a_bad_request_before_it_leaves(kit: Kit) -> None:
+    peer = Peer((200, {}))
+    client = kit.appservice(peer, validate=True)
+    with pytest.raises(RequestValidationError) as caught:
+        kit.run(client, "send_transaction", "t", {"events": [{"type": "m.room.message"}]})
+    assert caught.value.path == "$.events[0]" and "room_id" in str(caught.value)
+    hs = kit.homeserver(peer, validate=True)
+    with pytest.raises(RequestValidationError) as visibility:
+        kit.run(hs, "update_appservice_room_directory_visibility", "irc", "!r:e", "hidden")
+    assert visibility.value.path == "$.visibility"
+    assert peer.requests == []
+    without = kit.homeserver(peer)  # validate=False sends what it is given
+    kit.run(without, "update_appservice_room_directory_visibility", "irc", "!r:e", "hidden")
+    assert peer.last.json == {"visibility": "hidden"}
+
+
+def test_validate_follows_the_release(kit: Kit) -> None:
+    # ephemeral exists from v1.13: the v1.12 schema does not know it but allows extra keys,
+    # while a wrong type inside it is caught in v1.13 only.
+    transaction = {"events": [], "ephemeral": "not a list"}
+    peer = Peer((200, {}))
+    kit.run(
+        kit.appservice(peer, validate=True, version="v1.12"), "send_transaction", "t", transaction
+    )
+    with pytest.raises(RequestValidationError) as caught:
+        kit.run(kit.appservice(peer, validate=True, version="v1.13"), "send_transaction", "t",
+                transaction)  # fmt: skip
+    assert caught.value.path == "$.ephemeral"
+    assert len(peer.requests) == 1
+
+
+def test_validate_checks_error_bodies_too(kit: Kit) -> None:
+    peer = Peer((403, {"error": "no errcode"}))
+    with pytest.raises(ResponseValidationError) as caught:
+        kit.run(kit.homeserver(peer, validate=True), "get_protocols")
+    assert caught.value.status == 403 and "errcode" in str(caught.value)
+    with pytest.raises(MatrixError):
+        kit.run(kit.homeserver(peer), "get_protocols")
+
+
+def test_a_custom_transport_error_is_not_swallowed(kit: Kit) -> None:
+    def broken(request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("a bug in the transport")
+
+    with pytest.raises(RuntimeError, match="a bug"):
+        kit.run(kit.homeserver(Peer(broken)), "get_protocols")
+
+
+def test_a_huge_answer_is_cut_off_at_the_bound(kit: Kit) -> None:
+    sent: list[int] = []
+
+    def endless() -> Any:
+        for n in range(10_000):  # up to 640 MB if nothing stopped reading
+            sent.append(n)
+            yield b" " * 65536
+
+    async def aendless() -> Any:
+        for chunk in endless():
+            yield chunk
+
+    def app(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=aendless() if kit.is_async else endless())
+
+    client = kit.homeserver(Peer(app), max_answer_bytes=1_000_000)
+    with pytest.raises(ResponseValidationError, match="larger than the client accepts"):
+        kit.run(client, "get_protocols")
+    assert len(sent) < 20
+
+
+def test_a_deeply_nested_answer_is_refused_cleanly(kit: Kit) -> None:
+    peer = Peer((200, b"[" * 200_000 + b"]" * 200_000))
+    with pytest.raises(ResponseValidationError, match=r"nested too deeply"):
+        kit.run(kit.appservice(peer), "query_location_by_alias", "#a:e")
+    peer = Peer((500, b"{" * 200_000))
+    with pytest.raises(MatrixError) as caught:  # an error body that cannot be read
+        kit.run(kit.homeserver(peer), "get_protocols")
+    assert caught.value.body is None and caught.value.status == 500
+
+
+def test_max_answer_bytes_is_checked(kit: Kit) -> None:
+    with pytest.raises(ValueError, match="max_answer_bytes"):
+        kit.homeserver(Peer(), max_answer_bytes=0)

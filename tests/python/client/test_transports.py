@@ -1,0 +1,147 @@
+"""The clients over real transports: an ASGI / WSGI app in process, and a loopback server
+for connection reuse and real timeouts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+from matrix_appservice import models
+from matrix_appservice.client import (
+    AppServiceClient,
+    AsyncAppServiceClient,
+    AsyncHomeserverClient,
+    HomeserverClient,
+    QueryTimeoutError,
+)
+
+TOKEN = "hs-token-for-apps"
+
+
+def _answer(method: str, path: str, auth: str) -> tuple[int, dict[str, Any]]:
+    if auth != f"Bearer {TOKEN}":
+        return 403, {"errcode": "M_FORBIDDEN"}
+    if method == "PUT" and path.startswith("/_matrix/app/v1/transactions/"):
+        return 200, {}
+    if path == "/_matrix/app/v1/users/@u:e":
+        return 200, {}
+    return 404, {"errcode": "M_UNRECOGNIZED"}
+
+
+async def asgi_app(
+    scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
+) -> None:
+    assert scope["type"] == "http"
+    headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+    while (await receive()).get("more_body"):
+        pass
+    status, body = _answer(scope["method"], scope["path"], headers.get("authorization", ""))
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json")]})  # fmt: skip
+    await send({"type": "http.response.body", "body": json.dumps(body).encode()})
+
+
+def wsgi_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    status, body = _answer(environ["REQUEST_METHOD"], environ["PATH_INFO"],
+                           environ.get("HTTP_AUTHORIZATION", ""))  # fmt: skip
+    start_response(f"{status} X", [("Content-Type", "application/json")])
+    return [json.dumps(body).encode()]
+
+
+def test_async_client_over_an_asgi_app() -> None:
+    async def main() -> None:
+        async with AsyncAppServiceClient("http://as.test", TOKEN,
+                                         transport=httpx.ASGITransport(app=asgi_app)) as client:  # fmt: skip
+            assert isinstance(await client.send_transaction("t", {"events": []}),
+                              models.TransactionResponse)  # fmt: skip
+            assert isinstance(await client.query_user("@u:e"), models.QueryUserResponse)
+
+    asyncio.run(main())
+
+
+def test_sync_client_over_a_wsgi_app() -> None:
+    with AppServiceClient("http://as.test", TOKEN,
+                          transport=httpx.WSGITransport(app=wsgi_app)) as client:  # fmt: skip
+        assert isinstance(client.send_transaction("t", {"events": []}), models.TransactionResponse)
+        assert isinstance(client.query_user("@u:e"), models.QueryUserResponse)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, so that a client can reuse its connection
+    ports: list[int]
+    delay: float
+
+    def do_GET(self) -> None:
+        self.ports.append(self.client_address[1])
+        if self.path.startswith("/slow"):
+            time.sleep(self.delay)
+        body = b"{}"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_PUT = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def loopback() -> Iterator[tuple[str, list[int]]]:
+    ports: list[int] = []
+    handler = type("Handler", (_Handler,), {"ports": ports, "delay": 0.6})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", ports
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_sync_clients_reuse_connections_and_time_out(loopback: tuple[str, list[int]]) -> None:
+    url, ports = loopback
+    with AppServiceClient(url, TOKEN) as client:
+        for n in range(3):
+            client.query_user(f"@u{n}:e")
+        assert len(ports) == 3 and len(set(ports)) == 1
+    with AppServiceClient(url + "/slow", TOKEN, timeout=0.2) as slow:
+        started = time.monotonic()
+        with pytest.raises(QueryTimeoutError) as caught:
+            slow.query_user("@u:e")
+        assert caught.value.attempts == 2 and time.monotonic() - started < 5
+        assert isinstance(caught.value.__cause__, httpx.ReadTimeout)
+    with HomeserverClient(url, TOKEN) as homeserver:
+        homeserver.get_protocols()
+        homeserver.as_user("@u:e").get_protocols()
+        assert len(set(ports[-2:])) == 1  # the as_user view shares the pool
+
+
+def test_async_clients_reuse_connections_and_time_out(loopback: tuple[str, list[int]]) -> None:
+    url, ports = loopback
+
+    async def main() -> None:
+        async with AsyncAppServiceClient(url, TOKEN) as client:
+            for n in range(3):
+                await client.query_user(f"@u{n}:e")
+        async with AsyncAppServiceClient(url + "/slow", TOKEN, timeout=0.2) as slow:
+            with pytest.raises(QueryTimeoutError):
+                await slow.query_user("@u:e")
+        async with AsyncHomeserverClient(url, TOKEN) as homeserver:
+            await homeserver.get_protocols()
+            await homeserver.as_user("@u:e").get_protocols()
+
+    asyncio.run(main())
+    assert len(set(ports[:3])) == 1 and len(set(ports[-2:])) == 1
