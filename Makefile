@@ -54,6 +54,7 @@ test: lint check-generated browser postgres
 
 bench: setup
 	$(PY) bench/validate.py
+	$(PY) bench/client.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -14,8 +14,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from matrix_appservice import load_registration
+
+from tests.interop.recorder import RecordingAppservice
 
 SYNAPSE_VERSION = "1.163.2"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "matrix-appservice-spec"
@@ -135,3 +141,30 @@ def start(workdir: Path, registration: Path, timeout: float = 90) -> Synapse:
             time.sleep(0.2)
     server.stop()
     raise RuntimeError(f"Synapse did not answer within {timeout} s:\n{server.log_tail()}")
+
+
+@contextmanager
+def with_recorder(
+    workdir: Path, registration: Callable[[int], str], hs_token: str
+) -> Iterator[tuple[Synapse, RecordingAppservice]]:
+    """Synapse with a recording appservice beside it, both stopped on exit.
+
+    ``registration`` gives the registration file's text for the appservice's port; the
+    package's own checks must pass on the file before Synapse loads it.
+    """
+    as_port = free_port()
+    reg_path = workdir / "registration.yaml"
+    reg_path.write_text(registration(as_port))
+    load_registration(reg_path)
+    appservice = RecordingAppservice(hs_token)
+    appservice.start(as_port)
+    try:
+        server = start(workdir, reg_path)
+    except BaseException:
+        appservice.stop()
+        raise
+    try:
+        yield server, appservice
+    finally:
+        server.stop()
+        appservice.stop()
