@@ -7,6 +7,9 @@ limits, and started with the appservice registration the test wrote.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import os
 import signal
 import socket
@@ -27,6 +30,8 @@ SYNAPSE_VERSION = "1.163.2"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "matrix-appservice-spec"
 VENV = CACHE / f"synapse-{SYNAPSE_VERSION}"
 SERVER_NAME = "localhost"
+SHARED_SECRET = "interop-shared-secret-4c1d"
+"""For registering normal users through the admin API (a fixed test value)."""
 
 
 def free_port() -> int:
@@ -69,6 +74,7 @@ listeners:
 database: {{name: sqlite3, args: {{database: "{workdir}/homeserver.db"}}}}
 media_store_path: "{workdir}/media"
 enable_registration: false
+registration_shared_secret: "{SHARED_SECRET}"
 app_service_config_files: ["{registration}"]
 report_stats: false
 enable_metrics: false
@@ -168,3 +174,24 @@ def with_recorder(
     finally:
         server.stop()
         appservice.stop()
+
+
+def register_user(
+    base_url: str, localpart: str, password: str = "interop-password"
+) -> dict[str, str]:
+    """A normal (non-admin) user, made through the shared-secret registration admin API.
+
+    Returns Synapse's answer: ``user_id``, ``access_token``, ``device_id``, ``home_server``.
+    """
+    url = f"{base_url}/_synapse/admin/v1/register"
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        nonce = json.load(answer)["nonce"]
+    message = b"\x00".join([nonce.encode(), localpart.encode(), password.encode(), b"notadmin"])
+    mac = hmac.new(SHARED_SECRET.encode(), message, hashlib.sha1).hexdigest()
+    body = {"nonce": nonce, "username": localpart, "password": password, "admin": False, "mac": mac}
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        registered: dict[str, str] = json.load(answer)
+    return registered
