@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup generate lint test check-generated bench clean browser postgres
+.PHONY: setup generate lint test check-generated bench clean browser postgres echo-bridge
 
 setup: $(STAMP)
 
@@ -22,9 +22,10 @@ generate: setup
 ## Style and types of the generator and of the generated package, and the spec lint.
 lint: setup
 	$(BIN)/appservice-spec lint
-	$(BIN)/ruff check codegen tests $(wildcard bench)
-	$(BIN)/ruff format --check codegen tests $(wildcard bench)
+	$(BIN)/ruff check codegen tests examples $(wildcard bench)
+	$(BIN)/ruff format --check codegen tests examples $(wildcard bench)
 	$(BIN)/mypy codegen
+	MYPYPATH=generated/python $(BIN)/mypy examples
 	$(BIN)/ruff check --no-cache generated/python
 	$(BIN)/ruff format --check generated/python
 	cd generated/python && ../../$(BIN)/mypy --cache-dir ../../.mypy_cache matrix_appservice
@@ -47,6 +48,11 @@ postgres:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; fi; }
 	@"$$( (command -v pg_ctl || ls /usr/lib/postgresql/*/bin/pg_ctl | sort -V | tail -n1) 2>/dev/null)" --version
+
+## The example echo bridge (examples/echo): make echo-bridge REGISTRATION=FILE HOMESERVER=URL
+echo-bridge: setup
+	@test -n "$(REGISTRATION)" -a -n "$(HOMESERVER)" || { echo "usage: make echo-bridge REGISTRATION=registration.yaml HOMESERVER=http://127.0.0.1:8008" >&2; exit 2; }
+	PYTHONPATH=generated/python $(PY) -m examples.echo --registration "$(REGISTRATION)" --homeserver "$(HOMESERVER)"
 
 ## Everything CI runs.
 test: lint check-generated browser postgres
