@@ -74,7 +74,7 @@ async def run(args: argparse.Namespace) -> None:
         app = create_app(loaded, bridge, server_name=bot.partition(":")[2], store=args.store)
         config = uvicorn.Config(
             app, host=host, port=port, lifespan="on", access_log=False, log_config=None,
-            server_header=False,
+            server_header=False, proxy_headers=False,
         )  # fmt: skip
         server = uvicorn.Server(config)
         serving = asyncio.create_task(server.serve())
