@@ -20,15 +20,21 @@ generate: setup
 	$(BIN)/appservice-spec generate
 
 ## Style and types of the generator and of the generated package, and the spec lint.
+## The tools keep their caches outside generated/; the last step fails if lint added or
+## changed anything there.
+GENERATED_STATE = { git status --porcelain generated/ 2>/dev/null; find generated | LC_ALL=C sort; }
 lint: setup
+	@$(GENERATED_STATE) > $(VENV)/.generated-before-lint
 	$(BIN)/appservice-spec lint
 	$(BIN)/ruff check codegen tests examples $(wildcard bench)
 	$(BIN)/ruff format --check codegen tests examples $(wildcard bench)
 	$(BIN)/mypy codegen
 	MYPYPATH=generated/python $(BIN)/mypy examples
 	$(BIN)/ruff check --no-cache generated/python
-	$(BIN)/ruff format --check generated/python
+	$(BIN)/ruff format --no-cache --check generated/python
 	cd generated/python && ../../$(BIN)/mypy --cache-dir ../../.mypy_cache matrix_appservice
+	@$(GENERATED_STATE) | diff $(VENV)/.generated-before-lint - \
+	  || { echo "make lint: the lines above were added to or removed from generated/ by lint"; exit 1; }
 
 ## Fails with a diff when generated/ is not exactly what the sources make.
 check-generated: setup

@@ -5,19 +5,33 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 
-from codegen import generate as gen
-from codegen.lint import lint
-from codegen.spec import DEFAULT_SPEC_ROOT, load_spec, load_spec_or_report
+from codegen.outputs import OutputError, check_file_target, check_folder_target, write_text_atomic
+from codegen.spec import (
+    DEFAULT_SPEC_ROOT,
+    NotASpecFolder,
+    check_spec_root,
+    load_spec,
+    load_spec_or_report,
+    source_revision,
+)
 
-__all__ = ["main"]
+__all__ = ["PROG", "build_parser", "main", "program_name", "version_line"]
 
 DEFAULT_OUT = DEFAULT_SPEC_ROOT.parent / "generated"
+PROG = "appservice-spec"
+DISTRIBUTION = "matrix-appservice-spec"
+
+
+# The commands import their machinery when they run: -V, --help and usage errors stay quick.
 
 
 def _cmd_lint(args: argparse.Namespace) -> int:
     spec = load_spec(Path(args.spec))
+    from codegen.lint import lint
+
     problems = lint(spec)
     if problems.items:
         print(problems.render(), file=sys.stderr)
@@ -33,6 +47,10 @@ def _cmd_lint(args: argparse.Namespace) -> int:
 
 
 def _cmd_bundle(args: argparse.Namespace) -> int:
+    from codegen import generate as gen
+
+    if args.output:
+        check_file_target(Path(args.output), "-o")
     spec = load_spec_or_report(Path(args.spec), "bundle")
     if spec is None:
         return 1
@@ -46,13 +64,17 @@ def _cmd_bundle(args: argparse.Namespace) -> int:
         print(spec.problems.render(), file=sys.stderr)
         return 1
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        write_text_atomic(Path(args.output), text)
     else:
         sys.stdout.write(text)
     return 0
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
+    from codegen import generate as gen
+
+    out = Path(args.out)
+    check_folder_target(out, "--out")
     spec = load_spec_or_report(Path(args.spec), "generate")
     if spec is None:
         return 1
@@ -60,7 +82,6 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     if spec.problems:
         print(spec.problems.render(), file=sys.stderr)
         return 1
-    out = Path(args.out)
     if args.check:
         diff = gen.check(files, out)
         if diff:
@@ -78,13 +99,21 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="appservice-spec",
+        prog=prog,
         description="Lint, bundle and generate from the Matrix Application Service API sources.",
+        # Abbreviated options would hide where the command word is; see _command_at.
+        allow_abbrev=False,
     )
     parser.add_argument("--spec", default=str(DEFAULT_SPEC_ROOT), help="the spec/ folder")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument(
+        "-V",
+        dest="tool_version",
+        action="store_true",
+        help="print the version of this tool and the revision of the spec sources, then exit",
+    )
+    sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("lint", help="check the sources and every release view")
     p.set_defaults(func=_cmd_lint)
@@ -107,16 +136,72 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def program_name(argv0: str | None) -> str:
+    """The name usage lines show: the file the command was run as, else ``appservice-spec``
+    (for ``python -m codegen.cli`` and for callers that pass their own arguments)."""
+    name = Path(argv0).name if argv0 else ""
+    if not name or name.startswith("-") or name.endswith(".py"):
+        return PROG
+    return name
+
+
+def version_line(spec_root: Path) -> str:
+    """``appservice-spec 0.1.0 (spec revision 0123456789ab)``."""
+    try:
+        version = metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        version = "(not installed)"
+    try:
+        check_spec_root(spec_root)
+    except NotASpecFolder as exc:
+        return f"{PROG} {version} (no spec sources: {exc})"
+    return f"{PROG} {version} (spec revision {source_revision(spec_root)})"
+
+
+def _command_at(argv: Sequence[str]) -> int | None:
+    """The position of the command word: the first argument after the top-level options."""
+    at = 0
+    while at < len(argv):
+        arg = argv[at]
+        if arg == "--":
+            return at + 1 if at + 1 < len(argv) else None
+        if arg == "--spec":
+            at += 2  # the option and its value
+        elif arg.startswith("-"):
+            at += 1
+        else:
+            return at
+    return None
+
+
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    if prog is None:
+        prog = program_name(sys.argv[0] if argv is None and sys.argv else None)
     argv = list(sys.argv[1:] if argv is None else argv)
-    if "validate" in argv:
-        # Hand everything after `validate` to the generated package's parser, unchanged.
-        at = argv.index("validate")
-        args = build_parser().parse_args([*argv[:at], "validate"])
-        args.rest = argv[at + 1 :]
-    else:
-        args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    parser = build_parser(prog)
+    at = _command_at(argv)
+    rest: list[str] = []
+    if at is not None and argv[at] == "validate":
+        # The generated package's parser reads everything after `validate`, --help included.
+        argv, rest = argv[: at + 1], argv[at + 1 :]
+    args = parser.parse_args(argv)
+    if args.tool_version:
+        print(version_line(Path(args.spec)))
+        return 0
+    if args.command is None:
+        parser.error("a command is required")
+    args.rest, args.prog = rest, prog
+    try:
+        return int(args.func(args))
+    except NotASpecFolder as exc:
+        print(f"{args.command}: --spec {exc}", file=sys.stderr)
+        return 2
+    except OutputError as exc:
+        print(f"{args.command}: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file that cannot be written (permissions, a full disk, ...)
+        print(f"{args.command}: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from codegen.outputs import OutputError, check_folder_target
 from codegen.spec import Spec
 
-__all__ = ["EMITTERS", "check", "dump_json", "emit_all", "write"]
+__all__ = ["EMITTERS", "check", "check_out", "dump_json", "emit_all", "write"]
 
 Files = dict[str, str]
 Emitter = Callable[[Spec], Files]
@@ -66,8 +67,28 @@ def _existing(out: Path) -> dict[str, Path]:
     }
 
 
+def check_out(files: Files, out: Path) -> None:
+    """Raise :class:`OutputError` unless ``files`` can all be written under ``out``.
+
+    ``write`` removes what no emitter produced, so an existing folder with files in it must be
+    an earlier output (it holds at least one path the generator writes): a mistyped ``--out``
+    never empties a folder the generator did not make."""
+    check_folder_target(out, "--out", files)
+    if not out.is_dir() or any((out / rel).is_file() for rel in files):
+        return
+    entries = sorted(p.name for p in out.iterdir() if not _ignored(Path(p.name)))
+    if entries:
+        shown = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
+        raise OutputError(
+            f"--out {out}: the folder holds files the generator did not make ({shown}); "
+            "name a new or empty folder, or an earlier output"
+        )
+
+
 def write(files: Files, out: Path) -> list[str]:
-    """Write ``files`` under ``out``, removing files no emitter produced; returns changes."""
+    """Write ``files`` under ``out``, removing files no emitter produced; returns changes.
+    Checks the whole target first (:func:`check_out`), so a conflict writes nothing."""
+    check_out(files, out)
     changed: list[str] = []
     for rel, path in _existing(out).items():
         if rel not in files:

@@ -10,15 +10,30 @@ from typing import Any
 
 from codegen.bundle import HTTP_METHODS, MAP_FILES, build_bundle, ref_target
 from codegen.changelog import Entry, load_changelog
-from codegen.errors import Problems
+from codegen.errors import Loc, Problems
 from codegen.load import SpecTree, load_tree, loc_of
 from codegen.versions import Release, Releases, load_releases
 from codegen.view import check_annotations
 
-__all__ = ["DEFAULT_SPEC_ROOT", "Spec", "load_spec", "load_spec_or_report"]
+__all__ = [
+    "DEFAULT_SPEC_ROOT",
+    "FREE_FORM_QUERY",
+    "IDENTITY_ASSERTION",
+    "NO_IDENTITY_ASSERTION",
+    "NotASpecFolder",
+    "Spec",
+    "check_spec_root",
+    "load_spec",
+    "load_spec_or_report",
+    "source_revision",
+]
 
 DEFAULT_SPEC_ROOT = Path(__file__).resolve().parent.parent / "spec"
 _REQUIRED_OP_KEYS = ("operationId", "tags", "summary", "responses")
+IDENTITY_ASSERTION = "x-identityAssertion"
+# A query parameter whose object keys travel as query parameters of their own.
+FREE_FORM_QUERY = "x-freeFormQuery"
+NO_IDENTITY_ASSERTION = "x-noIdentityAssertion"
 
 
 @dataclass
@@ -43,14 +58,33 @@ class Spec:
     @cached_property
     def revision(self) -> str:
         """A short content hash of the sources, stable across checkouts."""
-        import hashlib
+        return source_revision(self.root)
 
-        digest = hashlib.sha256()
-        for path in sorted(self.root.rglob("*")):
-            if path.is_file():
-                digest.update(path.relative_to(self.root).as_posix().encode())
-                digest.update(path.read_bytes())
-        return digest.hexdigest()[:12]
+
+def source_revision(root: Path) -> str:
+    """A short content hash of every file under ``root`` (names and bytes)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+class NotASpecFolder(Exception):
+    """The folder given as the sources is missing, not a folder, or has no ``versions.yaml``."""
+
+
+def check_spec_root(root: Path) -> None:
+    """Raise :class:`NotASpecFolder` unless ``root`` is a folder with a ``versions.yaml``."""
+    if not root.exists():
+        raise NotASpecFolder(f"{root}: no such folder")
+    if not root.is_dir():
+        raise NotASpecFolder(f"{root}: not a folder")
+    if not (root / "versions.yaml").is_file():
+        raise NotASpecFolder(f"{root}: not a spec folder (it has no versions.yaml file)")
 
 
 def _check_sources(tree: SpecTree, releases: Releases, problems: Problems) -> None:
@@ -58,6 +92,7 @@ def _check_sources(tree: SpecTree, releases: Releases, problems: Problems) -> No
     schemes = tree.files.get("definitions/security.yaml")
     scheme_names = set(schemes.data) if schemes and isinstance(schemes.data, dict) else set()
     seen_ids: dict[tuple[str, str], Any] = {}
+    identity = _identity_parameters(tree)
     for spec in tree.files.values():
         check_annotations(spec.data, releases, problems)
         _check_refs(tree, spec.rel, spec.data, problems)
@@ -91,6 +126,87 @@ def _check_sources(tree: SpecTree, releases: Releases, problems: Problems) -> No
                             problems.add(loc_of(op), f"{where}: unknown security scheme {name!r}")
                 if "security" not in op:
                     problems.add(loc_of(op), f"{where}: the operation has no security")
+                if spec.api == "client-server":
+                    _check_identity_assertion(tree, spec.rel, op, where, identity, problems)
+                free = [
+                    p
+                    for p in op.get("parameters") or []
+                    if isinstance(p, dict) and FREE_FORM_QUERY in p
+                ]
+                for param in free:
+                    if param.get("in") != "query" or param.get(FREE_FORM_QUERY) is not True:
+                        problems.add(
+                            loc_of(param),
+                            f"{where}: {FREE_FORM_QUERY} must be true, on a query parameter",
+                        )
+                # Releases may rename it (searchFields -> fields), but one at a time.
+                names = {p.get("name") for p in free}
+                if len(free) > len(names) or any(
+                    _overlap(a, b, releases) for i, a in enumerate(free) for b in free[i + 1 :]
+                ):
+                    problems.add(
+                        loc_of(op),
+                        f"{where}: two {FREE_FORM_QUERY} parameters exist in one release",
+                    )
+
+
+def _overlap(a: dict[str, Any], b: dict[str, Any], releases: Releases) -> bool:
+    """Whether two annotated items exist together in some release."""
+
+    def span(node: dict[str, Any]) -> tuple[int, int]:
+        added = releases.get(str(node.get("x-addedInMatrixVersion", "")))
+        removed = releases.get(str(node.get("x-removedInMatrixVersion", "")))
+        return (added.index if added else 0, removed.index if removed else len(releases.all))
+
+    (a0, a1), (b0, b1) = span(a), span(b)
+    return a0 < b1 and b0 < a1
+
+
+def _identity_parameters(tree: SpecTree) -> set[str]:
+    """The reusable parameters marked ``x-identityAssertion`` (``user_id``, ``device_id``, ...)."""
+    params = tree.files.get("definitions/parameters.yaml")
+    data = params.data if params is not None and isinstance(params.data, dict) else {}
+    return {
+        name
+        for name, entry in data.items()
+        if isinstance(entry, dict) and entry.get(IDENTITY_ASSERTION) is True
+    }
+
+
+def _check_identity_assertion(
+    tree: SpecTree,
+    owner: str,
+    op: dict[str, Any],
+    where: str,
+    identity: set[str],
+    problems: Problems,
+) -> None:
+    """A Client-Server operation takes every identity-assertion parameter, or says why not."""
+    used: set[str] = set()
+    for param in op.get("parameters") or []:
+        ref = param.get("$ref") if isinstance(param, dict) else None
+        target = ref_target(tree, owner, ref) if isinstance(ref, str) else None
+        if isinstance(target, tuple) and target[0] == "parameters" and target[1] in identity:
+            used.add(target[1])
+    reason = op.get(NO_IDENTITY_ASSERTION)
+    if reason is not None:
+        if not isinstance(reason, str) or not reason.strip():
+            problems.add(loc_of(op), f"{where}: {NO_IDENTITY_ASSERTION} must say why, as text")
+        elif used:
+            problems.add(
+                loc_of(op),
+                f"{where}: {NO_IDENTITY_ASSERTION} is set, yet the operation takes "
+                f"{', '.join(sorted(used))}",
+            )
+        return
+    missing = sorted(identity - used)
+    if missing:
+        problems.add(
+            loc_of(op),
+            f"{where}: identity assertion applies to every Client-Server call made with an "
+            f"as_token; add the parameters {', '.join(missing)} from "
+            f"definitions/parameters.yaml, or say why not in {NO_IDENTITY_ASSERTION}",
+        )
 
 
 def _check_refs(tree: SpecTree, owner: str, node: Any, problems: Problems) -> None:
@@ -110,17 +226,20 @@ def _check_refs(tree: SpecTree, owner: str, node: Any, problems: Problems) -> No
 
 
 def load_spec(root: Path = DEFAULT_SPEC_ROOT) -> Spec:
-    """Load and check the sources under ``root``. Problems are collected, not raised."""
+    """Load and check the sources under ``root``. Problems in the sources are collected, not
+    raised; a ``root`` that is no spec folder at all raises :class:`NotASpecFolder`."""
+    check_spec_root(root)
     problems = Problems()
     releases = load_releases(root / "versions.yaml", problems, _display(root, "versions.yaml"))
     tree = load_tree(root, problems)
     tree.files.pop("versions.yaml", None)
     for rel in MAP_FILES:
         if rel not in tree.files:
-            problems.add(None, f"{_display(root, rel)} is missing")
+            problems.add(Loc(_display(root, rel), 0), "the file is missing")
     if not problems:
         _check_sources(tree, releases, problems)
-    changelog = load_changelog(root, releases, problems)
+    # Without releases every changelog folder would look unknown: report versions.yaml alone.
+    changelog = load_changelog(root, releases, problems) if len(releases) else {}
     return Spec(root, tree, releases, problems, changelog)
 
 
@@ -129,7 +248,8 @@ def _display(root: Path, rel: str) -> str:
 
 
 def load_spec_or_report(root: Path, command: str) -> Spec | None:
-    """Load for a command: print the problems to stderr and return None when there are any."""
+    """Load for a command: print the problems to stderr and return None when there are any.
+    Raises :class:`NotASpecFolder` like :func:`load_spec`."""
     spec = load_spec(root)
     if spec.problems:
         print(spec.problems.render(), file=sys.stderr)

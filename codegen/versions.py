@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codegen.errors import Loc, Problems
+from codegen.errors import Loc, Problems, SpecError
 from codegen.load import Map, load_yaml, loc_of
 
 __all__ = ["Release", "Releases", "load_releases"]
@@ -77,7 +77,11 @@ class Releases:
 
 def load_releases(path: Path, problems: Problems, display: str = "spec/versions.yaml") -> Releases:
     """Read ``versions.yaml``; every problem is collected with its line."""
-    data = load_yaml(path, display)
+    try:
+        data = load_yaml(path, display)
+    except SpecError as exc:
+        problems.add(exc.loc, exc.message)
+        return Releases([])
     entries = data.get("releases") if isinstance(data, dict) else None
     if not isinstance(entries, list) or not entries:
         problems.add(Loc(display, 1), "expected a non-empty list under 'releases'")
@@ -106,4 +110,6 @@ def load_releases(path: Path, problems: Problems, display: str = "spec/versions.
         problems.add(Loc(display, 1), "release names must be unique")
     if releases and not releases[-1].is_unstable:
         problems.add(Loc(display, 1), "the last release must be 'unstable'")
+    if releases and all(r.is_unstable for r in releases):
+        problems.add(Loc(display, 1), "there must be at least one release besides 'unstable'")
     return Releases(releases)

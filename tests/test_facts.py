@@ -34,6 +34,7 @@ OPERATIONS = {
     "clientQueryLocationByAlias": ("GET", "/_matrix/client/v3/thirdparty/location"),
     "clientQueryUserByID": ("GET", "/_matrix/client/v3/thirdparty/user"),
     "queryPublicRooms": ("POST", "/_matrix/client/v3/publicRooms"),
+    "getPublicRooms": ("GET", "/_matrix/client/v3/publicRooms"),
     "sendMessage": ("PUT", "/_matrix/client/v3/rooms/{roomId}/send/{eventType}/{txnId}"),
     "setRoomStateWithKey": ("PUT", "/_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey}"),
     "updateDevice": ("PUT", "/_matrix/client/v3/devices/{deviceId}"),
@@ -52,8 +53,11 @@ PARAMETERS = {
     "queryLocationByProtocol": {"protocol": True, "fields": False},
     "queryLocationByAlias": {"alias": False},
     "queryUserByID": {"userid": False},
-    "pingAppservice": {"appserviceId": True},
-    "updateAppserviceRoomDirectoryVisibility": {"networkId": True, "roomId": True},
+    "pingAppservice": {"appserviceId": True, "user_id": False, "device_id": False,
+                       "org.matrix.msc3202.device_id": False},
+    "updateAppserviceRoomDirectoryVisibility": {"networkId": True, "roomId": True,
+                                                "user_id": False, "device_id": False,
+                                                "org.matrix.msc3202.device_id": False},
     "clientQueryLocationByAlias": {"alias": True},
     "clientQueryUserByID": {"userid": True},
     "clientQueryLocationByProtocol": {"protocol": True, "fields": False},
@@ -63,6 +67,8 @@ PARAMETERS = {
     "setRoomStateWithKey": {"roomId": True, "eventType": True, "stateKey": True,
                             "user_id": False, "device_id": False, "ts": False},
     "queryPublicRooms": {"user_id": False},
+    "getPublicRooms": {"limit": False, "since": False, "server": False, "user_id": False,
+                       "device_id": False, "org.matrix.msc3202.device_id": False},
     "updateDevice": {"deviceId": True},
     "deleteDevice": {"deviceId": True},
 }  # fmt: skip
@@ -74,16 +80,33 @@ REQUEST_FIELDS = {
     "pingAppservice": {"transaction_id": False},
     "updateAppserviceRoomDirectoryVisibility": {"visibility": True},
     "register": {"type": False, "username": False, "inhibit_login": False},
-    "login": {"type": True, "identifier": False},
+    "login": {
+        "type": True,
+        "identifier": False,
+        "user": False,
+        "medium": False,
+        "address": False,
+        "password": False,
+        "token": False,
+        "device_id": False,
+        "initial_device_display_name": False,
+        "refresh_token": False,
+    },
     "queryPublicRooms": {"include_all_networks": False, "third_party_instance_id": False},
 }
 
 # component -> {field: required?}
 SCHEMAS = {
     "ClientEvent": {"event_id": True, "type": True, "sender": True, "origin_server_ts": True,
-                    "content": True, "room_id": True, "state_key": False, "unsigned": False},
+                    "content": True, "room_id": True, "state_key": False, "unsigned": False,
+                    "redacts": False},
     "UnsignedData": {"age": False, "redacted_because": False, "transaction_id": False,
-                     "prev_content": False, "replaces_state": False, "membership": False},
+                     "prev_content": False, "replaces_state": False, "membership": False,
+                     "prev_sender": False},
+    "UserIdentifier": {"type": True, "user": False, "medium": False, "address": False,
+                       "country": False, "phone": False},
+    "PublicRoomsResponse": {"chunk": True, "next_batch": False, "prev_batch": False,
+                            "total_room_count_estimate": False},
     "EphemeralEvent": {"type": True, "content": True},
     "Protocol": {"user_fields": True, "location_fields": True, "icon": True,
                  "field_types": True, "instances": True},
@@ -112,17 +135,25 @@ RESPONSES: dict[str, dict[str, set[str]]] = {
     "queryLocationByProtocol": {"200": set(), "401": set(), "403": set(), "404": set()},
     "queryLocationByAlias": {"200": set(), "401": set(), "403": set(), "404": set()},
     "queryUserByID": {"200": set(), "401": set(), "403": set(), "404": set()},
-    "pingAppservice": {"200": set(), "400": {"M_URL_NOT_SET"}, "403": {"M_FORBIDDEN"},
+    "pingAppservice": {"200": set(), "400": {"M_URL_NOT_SET", "M_UNKNOWN_DEVICE"},
+                       "403": {"M_FORBIDDEN"},
                        "502": {"M_BAD_STATUS", "M_CONNECTION_FAILED"},
                        "504": {"M_CONNECTION_TIMEOUT"}},
     "register": {"400": {"M_EXCLUSIVE", "M_APPSERVICE_LOGIN_UNSUPPORTED", "M_USER_IN_USE"},
                  "401": {"M_MISSING_TOKEN", "M_UNKNOWN_TOKEN"}},
-    "login": {"400": {"M_APPSERVICE_LOGIN_UNSUPPORTED"}, "403": {"M_FORBIDDEN"}},
+    "login": {"400": {"M_UNKNOWN", "M_NOT_JSON", "M_BAD_JSON", "M_INVALID_PARAM",
+                      "M_EXCLUSIVE", "M_APPSERVICE_LOGIN_UNSUPPORTED"},
+              "401": {"M_MISSING_TOKEN", "M_UNKNOWN_TOKEN"},
+              "403": {"M_FORBIDDEN", "M_USER_DEACTIVATED"}, "429": {"M_LIMIT_EXCEEDED"}},
     "clientGetProtocolMetadata": {"404": {"M_NOT_FOUND"}},
     "clientQueryLocationByAlias": {"404": {"M_NOT_FOUND"}},
     "clientQueryUserByID": {"404": {"M_NOT_FOUND"}},
-    "sendMessage": {"400": {"M_UNKNOWN_DEVICE"}, "403": {"M_FORBIDDEN"}},
-    "setRoomStateWithKey": {"400": {"M_UNKNOWN_DEVICE"}},
+    "sendMessage": {"400": {"M_UNKNOWN_DEVICE", "M_DUPLICATE_ANNOTATION"},
+                    "403": {"M_FORBIDDEN"}},
+    "setRoomStateWithKey": {"400": {"M_UNKNOWN_DEVICE", "M_BAD_ALIAS", "M_INVALID_PARAM"}},
+    "getPublicRooms": {"200": set(), "400": {"M_UNKNOWN_DEVICE"}, "403": {"M_FORBIDDEN"}},
+    "updateAppserviceRoomDirectoryVisibility": {"400": {"M_UNKNOWN_DEVICE"},
+                                                "403": {"M_FORBIDDEN"}},
     "updateDevice": {"200": set(), "201": set()},
 }  # fmt: skip
 
@@ -224,3 +255,98 @@ def test_ephemeral_needs_room_id_for_typing(spec: Spec) -> None:
     assert not validator.is_valid({"type": "m.typing", "content": {"user_ids": []}})
     assert validator.is_valid({"type": "m.typing", "room_id": "!r:x", "content": {"user_ids": []}})
     assert validator.is_valid({"type": "m.presence", "sender": "@a:x", "content": {}})
+
+
+def test_login_identifier_kinds_and_legacy_fields(doc: dict[str, Any]) -> None:
+    from codegen.lint import schema_validator
+
+    body = body_schema(doc, operations(doc)["login"][2])
+    assert body["properties"]["identifier"]["$ref"] == "#/components/schemas/UserIdentifier"
+    assert {n for n, p in body["properties"].items() if p.get("deprecated")} == {
+        "user", "medium", "address"
+    }  # fmt: skip
+    identifier = schema_validator(doc, ("components", "schemas", "UserIdentifier"))
+    assert identifier.is_valid({"type": "m.id.user", "user": "alice"})
+    assert not identifier.is_valid({"type": "m.id.user"})
+    assert identifier.is_valid({"type": "m.id.thirdparty", "medium": "email", "address": "a@b.c"})
+    assert not identifier.is_valid({"type": "m.id.thirdparty", "medium": "email"})
+    assert identifier.is_valid({"type": "m.id.phone", "country": "GB", "phone": "07700 900123"})
+    assert not identifier.is_valid({"type": "m.id.phone", "phone": "07700 900123"})
+    assert identifier.is_valid({"type": "com.example.custom", "anything": 1})
+
+
+def test_identity_assertion_parameters(doc: dict[str, Any]) -> None:
+    marked = {
+        name: p for name, p in doc["components"]["parameters"].items()
+        if p.get("x-identityAssertion") is True
+    }  # fmt: skip
+    assert {p["name"] for p in marked.values()} == {
+        "user_id", "device_id", "org.matrix.msc3202.device_id"
+    }  # fmt: skip
+    assert marked["msc3202_device_id"]["x-unstable"] == "MSC3202"
+    assert all(p["in"] == "query" and not p.get("required") for p in marked.values())
+    for op_id, (_, _, op) in operations(doc).items():
+        names = set(params(doc, op))
+        if op["x-api"] == "application-service":
+            assert not names & {"user_id", "device_id"}, op_id
+        elif op_id in ("register", "login"):
+            assert not names & {"user_id", "device_id"}, op_id
+            assert op["x-noIdentityAssertion"].strip(), op_id
+        else:
+            assert {p["name"] for p in marked.values()} <= names, op_id
+
+
+def test_redacted_because_is_a_client_event(doc: dict[str, Any]) -> None:
+    from codegen.lint import schema_validator
+
+    unsigned = doc["components"]["schemas"]["UnsignedData"]
+    assert unsigned["properties"]["redacted_because"]["$ref"] == "#/components/schemas/ClientEvent"
+    event = schema_validator(doc, ("components", "schemas", "ClientEvent"))
+    redaction = {
+        "event_id": "$r", "type": "m.room.redaction", "sender": "@bob:example.org",
+        "origin_server_ts": 2, "content": {}, "room_id": "!r:example.org",
+    }  # fmt: skip
+    redacted = {
+        "event_id": "$e", "type": "m.room.message", "sender": "@alice:example.org",
+        "origin_server_ts": 1, "content": {}, "room_id": "!r:example.org",
+        "unsigned": {"redacted_because": redaction},
+    }  # fmt: skip
+    assert event.is_valid(redacted)
+    del redaction["sender"]
+    assert not event.is_valid(redacted)
+    redacted["unsigned"]["redacted_because"] = {"redacted": True}
+    assert not event.is_valid(redacted)
+
+
+def test_what_homeservers_send_beyond_the_official_schemas(doc: dict[str, Any]) -> None:
+    schemas = doc["components"]["schemas"]
+    for holder, name in (("ClientEvent", "redacts"), ("UnsignedData", "prev_sender")):
+        prop = schemas[holder]["properties"][name]
+        assert prop["x-notInOfficialSchema"].strip(), name
+        assert "x-unstable" not in prop and name not in schemas[holder].get("required", [])
+    tx = body_schema(doc, operations(doc)["sendTransaction"][2])["properties"]
+    assert tx["de.sorunome.msc2409.ephemeral"]["x-unstable"] == "MSC2409"
+    assert tx["de.sorunome.msc2409.ephemeral"]["items"] == tx["ephemeral"]["items"]
+    old, new = (tx[f"org.matrix.msc3202.device_one_time_{n}"] for n in ("key_counts", "keys_count"))
+    assert old["x-unstable"] == "MSC3202"
+    assert old["additionalProperties"] == new["additionalProperties"]
+
+
+def test_get_public_rooms_next_to_the_filtered_form(doc: dict[str, Any]) -> None:
+    ops = operations(doc)
+    get, post = ops["getPublicRooms"][2], ops["queryPublicRooms"][2]
+    assert {} in get["security"] and {"accessTokenBearer": []} in get["security"]
+    assert "requestBody" not in get
+    assert response_schema(doc, get, "200") is response_schema(doc, post, "200")
+    assert response_schema(doc, get, "200")["title"] == "PublicRoomsResponse"
+    assert {"include_all_networks", "third_party_instance_id"}.isdisjoint(params(doc, get))
+
+
+def test_search_fields_are_marked_free_form(doc: dict[str, Any]) -> None:
+    for op_id in ("queryUserByProtocol", "queryLocationByProtocol",
+                  "clientQueryUserByProtocol", "clientQueryLocationByProtocol"):  # fmt: skip
+        found = params(doc, operations(doc)[op_id][2])
+        free = [name for name, p in found.items() if p.get("x-freeFormQuery") is True]
+        assert free == ["fields"], op_id
+        assert found["fields"]["style"] == "form" and found["fields"]["explode"] is True
+        assert found["fields"]["schema"]["additionalProperties"] == {"type": "string"}

@@ -128,3 +128,57 @@ def test_bad_changelog_fragments(
     rendered = load_spec(root).problems.render()
     assert expected in rendered
     assert f"spec/changelog/{name.split('/')[0]}" in rendered
+
+
+APPSERVICE_PING = "client-server/appservice_ping.yaml"
+
+
+@pytest.mark.parametrize(
+    ("rel", "old", "new", "expected"),
+    [
+        (
+            APPSERVICE_PING,
+            "        - $ref: ../definitions/parameters.yaml#/msc3202_device_id\n",
+            "",
+            "add the parameters msc3202_device_id from definitions/parameters.yaml",
+        ),
+        (
+            APPSERVICE_PING,
+            "      security:\n",
+            "      x-noIdentityAssertion: Not needed.\n      security:\n",
+            "x-noIdentityAssertion is set, yet the operation takes device_id, msc3202_device_id,"
+            " user_id",
+        ),
+        (
+            "client-server/register.yaml",
+            "      x-noIdentityAssertion: |-\n",
+            "      x-noIdentityAssertion-was: |-\n",
+            "add the parameters device_id, msc3202_device_id, user_id",
+        ),
+        (
+            "client-server/login.yaml",
+            "      x-noIdentityAssertion: |-\n"
+            "        The body's `identifier` names the user to log in, and the request hands out a new\n"
+            "        device of its own, so homeservers ignore `user_id` and `device_id` here.\n",
+            "      x-noIdentityAssertion: ''\n",
+            "x-noIdentityAssertion must say why, as text",
+        ),
+    ],
+    ids=["missing-parameter", "reason-and-parameters", "no-reason", "empty-reason"],
+)
+def test_identity_assertion_on_every_client_server_operation(
+    broken_spec: Breaker, rel: str, old: str, new: str, expected: str
+) -> None:
+    root, _ = broken_spec(rel, old, new)
+    rendered = load_spec(root).problems.render()
+    rows = [row for row in rendered.splitlines() if expected in row]
+    assert rows, rendered
+    assert rows[0].startswith(f"spec/{rel}:"), rows[0]
+
+
+def test_two_free_form_parameters_in_one_release(broken_spec: Breaker) -> None:
+    rel = "client-server/third_party_lookup.yaml"
+    root, _ = broken_spec(rel, '          x-removedInMatrixVersion: "1.13"\n', "")
+    rendered = load_spec(root).problems.render()
+    assert "two x-freeFormQuery parameters exist in one release" in rendered
+    assert f"spec/{rel}:" in rendered

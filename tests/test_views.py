@@ -140,3 +140,133 @@ def test_every_release_view_builds_without_problems(spec: Spec) -> None:
     for name in _names(spec):
         assert spec.bundle(name)["info"]["version"] == name
     assert not spec.problems, spec.problems.render()
+
+
+def _errcodes_by_release(spec: Spec, op_id: str, status: str) -> dict[str, set[str]]:
+    from tests.helpers import errcodes
+
+    found = {}
+    for name in _names(spec):
+        doc = spec.bundle(name)
+        if op_id in operations(doc):
+            found[name] = errcodes(doc, operations(doc)[op_id][2], status)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("op_id", "status", "errcode", "first"),
+    [
+        ("login", "403", "M_USER_DEACTIVATED", "v1.1"),
+        ("login", "403", "M_FORBIDDEN", "r0.1.0"),
+        ("login", "400", "M_UNKNOWN", "r0.1.0"),
+        ("login", "400", "M_BAD_JSON", "r0.1.0"),
+        ("login", "400", "M_EXCLUSIVE", "v1.2"),
+        ("login", "429", "M_LIMIT_EXCEEDED", "r0.1.0"),
+        ("sendMessage", "400", "M_DUPLICATE_ANNOTATION", "v1.7"),
+        ("setRoomStateWithKey", "400", "M_BAD_ALIAS", "v1.1"),
+        ("setRoomStateWithKey", "400", "M_INVALID_PARAM", "v1.1"),
+        ("sendMessage", "400", "M_INVALID_PARAM", "v1.3"),
+        ("pingAppservice", "400", "M_UNKNOWN_DEVICE", "v1.17"),
+    ],
+)
+def test_errcodes_arrive_in_their_release(
+    spec: Spec, op_id: str, status: str, errcode: str, first: str
+) -> None:
+    found = _errcodes_by_release(spec, op_id, status)
+    assert first in found
+    for name, codes in found.items():
+        assert (errcode in codes) is (name in _from(spec, first)), (name, op_id)
+
+
+def test_state_invalid_param_mentions_ts_from_v1_3(spec: Spec) -> None:
+    for name in _from(spec, "v1.1"):
+        doc = spec.bundle(name)
+        resp = deref(doc, operations(doc)["setRoomStateWithKey"][2]["responses"]["400"])
+        [entry] = [e for e in resp["x-errcodes"] if e["errcode"] == "M_INVALID_PARAM"]
+        assert "m.room.canonical_alias" in entry["description"], name
+        assert ("`ts`" in entry["description"]) is (name in _from(spec, "v1.3")), name
+
+
+def test_login_body_in_every_release(spec: Spec) -> None:
+    always = {"type", "identifier", "user", "medium", "address", "password", "token",
+              "device_id", "initial_device_display_name"}  # fmt: skip
+    for name in _names(spec):
+        doc = spec.bundle(name)
+        body = body_schema(doc, operations(doc)["login"][2])
+        props = set(body["properties"])
+        assert always <= props, name
+        assert ("refresh_token" in props) is (name in _from(spec, "v1.3")), name
+        assert body["required"] == ["type"], name
+        assert all(body["properties"][f].get("deprecated") for f in ("user", "medium", "address"))
+        assert "UserIdentifier" in doc["components"]["schemas"], name
+
+
+def test_identity_assertion_parameters_per_release(spec: Spec) -> None:
+    for name in _names(spec):
+        doc = spec.bundle(name)
+        expected = {"user_id"}
+        if name in _from(spec, "v1.17"):
+            expected.add("device_id")
+        if name == "unstable":
+            expected.add("org.matrix.msc3202.device_id")
+        for op_id, (_, _, op) in operations(doc).items():
+            if op["x-api"] != "client-server":
+                continue
+            found = {n for n, p in params(doc, op).items() if p.get("x-identityAssertion") is True}
+            if op_id in ("register", "login"):
+                assert not found and op["x-noIdentityAssertion"], (name, op_id)
+                assert ("device_id" in op["x-noIdentityAssertion"]) is ("device_id" in expected)
+            else:
+                assert found == expected, (name, op_id)
+    for op_id in ("pingAppservice", "updateAppserviceRoomDirectoryVisibility", "getPublicRooms"):
+        doc = spec.bundle("v1.7")
+        assert "user_id" in params(doc, operations(doc)[op_id][2]), op_id
+
+
+def test_redacted_because_is_a_client_event_in_every_release(spec: Spec) -> None:
+    for name in _names(spec):
+        doc = spec.bundle(name)
+        unsigned = doc["components"]["schemas"]["UnsignedData"]["properties"]
+        assert unsigned["redacted_because"]["$ref"] == "#/components/schemas/ClientEvent", name
+
+
+def test_search_fields_per_release(spec: Spec) -> None:
+    """The free-form search parameter: its name and whether it is written as an object."""
+    as_object = {
+        "queryUserByProtocol": "v1.8", "queryLocationByProtocol": "v1.8",
+        "clientQueryUserByProtocol": "v1.8", "clientQueryLocationByProtocol": "v1.13",
+    }  # fmt: skip
+    for name in _names(spec):
+        doc = spec.bundle(name)
+        for op_id, since in as_object.items():
+            found = params(doc, operations(doc)[op_id][2])
+            [free] = [p for p in found.values() if p.get("x-freeFormQuery") is True]
+            renamed = op_id == "clientQueryLocationByProtocol" and name in _before(spec, "v1.13")
+            assert free["name"] == ("searchFields" if renamed else "fields"), (name, op_id)
+            is_object = free["schema"].get("type") == "object"
+            assert is_object is (name in _from(spec, since)), (name, op_id)
+
+
+def test_fields_outside_the_official_schemas_per_release(spec: Spec) -> None:
+    for name in _names(spec):
+        doc = spec.bundle(name)
+        schemas = doc["components"]["schemas"]
+        assert "x-notInOfficialSchema" in schemas["ClientEvent"]["properties"]["redacts"], name
+        assert "x-notInOfficialSchema" in schemas["UnsignedData"]["properties"]["prev_sender"]
+        tx = body_schema(doc, operations(doc)["sendTransaction"][2])["properties"]
+        unstable = {
+            "de.sorunome.msc2409.ephemeral",
+            "org.matrix.msc3202.device_one_time_key_counts",
+        }
+        assert (unstable <= set(tx)) is (name == "unstable"), name
+        assert unstable.isdisjoint(tx) is (name != "unstable"), name
+
+
+def test_get_public_rooms_in_every_release(spec: Spec) -> None:
+    for name in _names(spec):
+        doc = spec.bundle(name)
+        method, path, op = operations(doc)["getPublicRooms"]
+        prefix = "r0" if name in _before(spec, "v1.1") else "v3"
+        assert (method, path) == ("GET", f"/_matrix/client/{prefix}/publicRooms"), name
+        assert {"limit", "since", "server"} <= set(params(doc, op)), name
+        assert {} in op["security"], name

@@ -7,9 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from codegen.docs.diff import diff_bundles, render_json, render_text
-from codegen.docs.html import build_all, build_site
-from codegen.docs.render import DocsError, render_all
+from codegen.outputs import check_folder_target
 from codegen.spec import Spec, load_spec_or_report
 from codegen.versions import Release
 
@@ -28,7 +26,15 @@ def _release(spec: Spec, name: str, command: str) -> Release | None:
         return None
 
 
+# docutils and the renderers are imported when a command runs, not when the parser is built.
+
+
 def _cmd_docs(args: argparse.Namespace) -> int:
+    from codegen.docs.html import build_all, build_site, site_files
+    from codegen.docs.render import DocsError, render_all
+
+    if args.html:
+        check_folder_target(Path(args.html), "--html")
     spec = _load(args, "docs")
     if spec is None:
         return 1
@@ -38,6 +44,9 @@ def _cmd_docs(args: argparse.Namespace) -> int:
         if release is None:
             return 2
         only = [release]
+    if args.html:
+        names = [r.name for r in only or spec.releases]
+        check_folder_target(Path(args.html), "--html", site_files(names))
     started = time.perf_counter()
     try:
         documents = render_all(spec, only=only)
@@ -57,6 +66,8 @@ def _cmd_docs(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
+    from codegen.docs.diff import diff_bundles, render_json, render_text
+
     spec = _load(args, "diff")
     if spec is None:
         return 1

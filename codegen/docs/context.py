@@ -13,6 +13,7 @@ from typing import Any
 from codegen.bundle import HTTP_METHODS
 from codegen.docs.schema import Marks, ObjectTable, SchemaReader, marks_of
 from codegen.load import SpecTree
+from codegen.spec import FREE_FORM_QUERY, IDENTITY_ASSERTION, NO_IDENTITY_ASSERTION
 
 __all__ = [
     "Errcode",
@@ -51,6 +52,8 @@ class Param:
     has_example: bool = False
     explode_object: bool = False  # form style: one query parameter per key
     appservice_only: bool = False
+    identity: bool = False  # an identity-assertion parameter (user_id, device_id, ...)
+    free_form: bool = False  # stands for search fields sent as query parameters of their own
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,7 @@ class Operation:
     body_example: Any = None
     has_body_example: bool = False
     responses: list[Response] = field(default_factory=list)
+    no_identity_reason: str = ""  # why identity assertion does not apply, where it does not
 
     @property
     def rate_limited(self) -> bool:
@@ -101,6 +105,15 @@ class Operation:
     @property
     def requires_auth(self) -> bool:
         return any(self.security)
+
+    @property
+    def auth_optional(self) -> bool:
+        """An empty security requirement: the call also works without credentials."""
+        return any(not req for req in self.security)
+
+    @property
+    def identity_params(self) -> list[Param]:
+        return [p for p in self.params if p.identity]
 
     def params_in(self, location: str) -> list[Param]:
         return [p for p in self.params if p.location == location]
@@ -178,6 +191,8 @@ class _Builder:
             has_example="example" in node,
             explode_object=explode,
             appservice_only=bool(node.get("x-appserviceOnly")),
+            identity=node.get(IDENTITY_ASSERTION) is True,
+            free_form=node.get(FREE_FORM_QUERY) is True,
         )
 
     def response(self, status: str, raw: Any, seen: set[str], fallback: str) -> Response:
@@ -225,6 +240,7 @@ class _Builder:
             security=[[self.scheme(n) for n in req] for req in op.get("security") or []],
             legacy_paths=[str(p) for p in op.get("x-legacyPaths") or []],
             params=[self.param(p) for p in raw_params],
+            no_identity_reason=" ".join(str(op.get(NO_IDENTITY_ASSERTION) or "").split()),
         )
         seen: set[str] = set()
         body = self.reader.resolve(op.get("requestBody"))

@@ -56,8 +56,10 @@ def example_request(op: Operation) -> str:
     for param in op.params_in("header"):
         if param.has_example:
             headers.append(f"{param.name}: {_text(param.example)}")
-    if op.security and op.security[0]:
-        scheme = op.security[0][0]
+    # The first requirement that names a scheme (an optional one starts with ``{}``).
+    requirement = next((req for req in op.security if req), None)
+    if requirement:
+        scheme = requirement[0]
         secret = _placeholder(op, scheme)
         if scheme.location == "header" and scheme.type == "http":
             headers.append(f"Authorization: Bearer {secret}")

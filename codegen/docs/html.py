@@ -1,7 +1,7 @@
 """Build HTML from the RST documents with docutils; any docutils warning is an error.
 
-``build_site`` writes ``<release>.html`` for every document, ``index.html`` listing every
-release, and ``style.css``. Pages link to each other with relative links, so the output
+``build_site`` writes ``<release>.html`` for every document, ``index.html`` listing those
+pages, and ``style.css``. Pages link to each other with relative links, so the output
 folder can be served from anywhere or opened from disk.
 """
 
@@ -11,6 +11,7 @@ import importlib.util
 import io
 import os
 import shutil
+from collections.abc import Collection
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ __all__ = [
     "build_html",
     "build_site",
     "index_html",
+    "site_files",
 ]
 
 INDEX_TEMPLATE = "index.html.j2"
@@ -83,17 +85,27 @@ def _message(name: str, rst: str, exc: SystemMessage) -> str:
     return text
 
 
-def index_html(releases: Releases, revision: str, templates: Path = TEMPLATES) -> str:
-    """The page that lists every release, newest first, with a link to each."""
+def index_html(
+    releases: Releases,
+    revision: str,
+    templates: Path = TEMPLATES,
+    built: Collection[str] | None = None,
+) -> str:
+    """The page that lists the releases that have a page (``built``; default every release),
+    newest first, with a link to each."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates)),
         undefined=jinja2.StrictUndefined,
         autoescape=True,
         keep_trailing_newline=True,
     )
-    newest_first = list(reversed(releases.all))
+    listed = [r for r in reversed(releases.all) if built is None or r.name in built]
     return env.get_template(INDEX_TEMPLATE).render(
-        releases=newest_first, latest=releases.latest, revision=revision, stylesheet=STYLESHEET
+        releases=listed,
+        every=len(listed) == len(releases),
+        latest=releases.latest if releases.latest in listed else None,
+        revision=revision,
+        stylesheet=STYLESHEET,
     )
 
 
@@ -120,15 +132,21 @@ def build_site(
     out: Path,
     templates: Path = TEMPLATES,
 ) -> list[Path]:
-    """Write every page, the index and the stylesheet under ``out``; returns what it wrote."""
+    """Write the page of every document, an index of those pages and the stylesheet under
+    ``out``; returns what it wrote. Nothing is written when a document fails to build."""
+    pages = build_all(documents)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    pages = build_all(documents)
     for name, html in pages.items():
         path = out / f"{name}.html"
         path.write_text(html, encoding="utf-8")
         written.append(path)
     index = out / "index.html"
-    index.write_text(index_html(releases, revision, templates), encoding="utf-8")
+    index.write_text(index_html(releases, revision, templates, built=pages), encoding="utf-8")
     shutil.copyfile(templates / STYLESHEET, out / STYLESHEET)
     return [*written, index, out / STYLESHEET]
+
+
+def site_files(documents: Collection[str]) -> list[str]:
+    """The names ``build_site`` writes for these documents."""
+    return [*(f"{name}.html" for name in documents), "index.html", STYLESHEET]

@@ -21,6 +21,7 @@ class Marks:
     changed: tuple[tuple[str, str], ...] = ()  # (label, note), oldest first
     deprecated: bool = False
     unstable: str | None = None  # the MSC of an item present in the unstable view only
+    off_schema: str | None = None  # why an item the official schema leaves out is here
 
 
 def marks_of(node: Any) -> Marks:
@@ -30,11 +31,13 @@ def marks_of(node: Any) -> Marks:
     changed = node.get("x-changedInMatrixVersion")
     notes = tuple((str(k), str(v)) for k, v in changed.items()) if isinstance(changed, dict) else ()
     unstable = node.get("x-unstable")
+    off_schema = node.get("x-notInOfficialSchema")
     return Marks(
         added=str(added) if added is not None else None,
         changed=notes,
         deprecated=bool(node.get("deprecated")),
         unstable=str(unstable) if unstable is not None else None,
+        off_schema=" ".join(str(off_schema).split()) if off_schema is not None else None,
     )
 
 
@@ -196,4 +199,5 @@ def _merge(own: Marks, target: Marks) -> Marks:
         changed=own.changed or target.changed,
         deprecated=own.deprecated or target.deprecated,
         unstable=own.unstable or target.unstable,
+        off_schema=own.off_schema or target.off_schema,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from codegen.docs.context import Errcode, Operation, Param, Scheme
 from codegen.docs.examples import example_request, token_name
@@ -38,6 +39,8 @@ class Blocks:
         lines: list[str] = []
         if marks.unstable:
             lines.append(f"Unstable: defined by {marks.unstable} only, not in any release.")
+        if marks.off_schema:
+            lines.append(f"Not in the official schema: {md(marks.off_schema)}")
         if marks.added:
             mine = self.releases.get(marks.added) == self.release
             lines.append("New in this version." if mine else f"Added in {self._name(marks.added)}.")
@@ -86,9 +89,47 @@ class Blocks:
         ]
         if not options:
             return "No."
+        if op.auth_optional:
+            return (
+                "Optional: the call works without credentials, though a homeserver may "
+                "require them; to authenticate, send " + "; or ".join(options) + "."
+            )
         if len(options) == 1:
             return f"Yes: {options[0]}."
         return "Yes, either " + "; or ".join(options) + "."
+
+    @staticmethod
+    def identity(op: Operation) -> str:
+        """The value of the "Identity assertion" field of a Client-Server endpoint."""
+        if op.identity_params:
+            names = ", ".join(inline_literal(p.name) for p in op.identity_params)
+            return f"Yes, with {names} (see `Identity assertion`_)."
+        if op.no_identity_reason:
+            return f"No. {md(op.no_identity_reason)}"
+        return "No."
+
+    @staticmethod
+    def _free_form_text(p: Param) -> str:
+        if p.explode_object and isinstance(p.example, dict) and p.example:
+            shown = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in p.example.items())
+        else:
+            shown = "<field>=<value>&<field>=<value>"
+        sample = inline_literal("?" + shown)
+        if p.explode_object:
+            how = (
+                "Its keys are the search fields: each is sent as a query parameter of its "
+                f"own, named after the field ({sample})"
+            )
+        else:
+            how = (
+                "This release writes it as one string, but what travels is one query "
+                f"parameter per search field, named after the field ({sample})"
+            )
+        return (
+            f"{how}; there is no parameter called {inline_literal(p.name)} on the wire. The "
+            "receiver takes every query parameter that is not listed here and carries no "
+            "token as a search field."
+        )
 
     @staticmethod
     def legacy(op: Operation) -> str:
@@ -114,7 +155,9 @@ class Blocks:
         rows = []
         for p in params:
             extra = []
-            if p.explode_object:
+            if p.free_form:
+                extra.append(self._free_form_text(p))
+            elif p.explode_object:
                 extra.append("Sent as one query parameter per key.")
             if p.appservice_only:
                 extra.append("Only meaningful when an appservice calls with its ``as_token``.")

@@ -7,16 +7,14 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jinja2
-
-from codegen.python.client import client_methods
-from codegen.python.metadata import OperationMeta, collect_operations, collect_schemes
-from codegen.python.models import MODELS_HEADER, generate_model_modules
-from codegen.python.schemas import validation_files
-from codegen.python.server import collect_server_operations
-from codegen.python.split import DOCS
 from codegen.spec import Spec
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from codegen.python.metadata import OperationMeta
 
 __all__ = ["PACKAGE_VERSION", "add_commands", "emit_python", "format_python"]
 
@@ -50,6 +48,8 @@ def format_python(text: str, name: str) -> str:
 
 
 def _env() -> jinja2.Environment:
+    import jinja2
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES / "package"),
         undefined=jinja2.StrictUndefined,
@@ -60,6 +60,14 @@ def _env() -> jinja2.Environment:
 
 def emit_python(spec: Spec) -> dict[str, str]:
     """``python/...``: the installable ``matrix-appservice`` distribution."""
+    # Imported here so that the command line (which registers `validate` from this module)
+    # does not load the model generator to print a usage line.
+    from codegen.python.client import client_methods
+    from codegen.python.metadata import collect_operations, collect_schemes
+    from codegen.python.models import MODELS_HEADER, generate_model_modules
+    from codegen.python.schemas import validation_files
+    from codegen.python.split import DOCS
+
     env = _env()
     model_modules, exports = generate_model_modules(spec)
     model_names = sorted((n for names in exports.values() for n in names), key=str.lower)
@@ -110,6 +118,8 @@ def emit_python(spec: Spec) -> dict[str, str]:
 
 def _render_server(env: jinja2.Environment, spec: Spec, operations: list[OperationMeta]) -> str:
     """``server/_handler.py``: the handler base class and the dispatch table."""
+    from codegen.python.server import collect_server_operations
+
     server_ops = collect_server_operations(spec, operations)
     models = {
         name
@@ -131,7 +141,7 @@ def _run_validate(args: argparse.Namespace) -> int:
     except ImportError:
         sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "generated" / "python"))
         package_cli = importlib.import_module("matrix_appservice.__main__")
-    return int(package_cli.main(["validate", *args.rest]))
+    return int(package_cli.main(["validate", *args.rest], prog=args.prog))
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

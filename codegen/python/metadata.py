@@ -7,7 +7,7 @@ from typing import Any
 
 from codegen.bundle import HTTP_METHODS, deref, json_body_schema
 from codegen.python.client import python_name
-from codegen.spec import Spec
+from codegen.spec import FREE_FORM_QUERY, IDENTITY_ASSERTION, NO_IDENTITY_ASSERTION, Spec
 from codegen.versions import Release
 
 __all__ = ["OperationMeta", "SchemeMeta", "collect_operations", "collect_schemes"]
@@ -34,6 +34,12 @@ class OperationMeta:
     path_params: list[str] = field(default_factory=list)
     query_params: list[tuple[str, bool]] = field(default_factory=list)  # (name, required)
     python_name: str = ""  # the client method (see codegen.python.client.RENAMES)
+    # Every query parameter name the operation declares in any release.
+    query_names: list[str] = field(default_factory=list)
+    auth_optional: bool = False  # an empty security requirement: credentials are optional
+    identity: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (since, names)
+    no_identity_reason: str | None = None
+    free_query: list[tuple[str, str | None]] = field(default_factory=list)  # (since, name)
 
 
 @dataclass
@@ -118,10 +124,22 @@ def collect_operations(spec: Spec) -> list[OperationMeta]:
                 }
                 meta.rate_limited = "429" in op["responses"]
                 params = [deref(doc, p) for p in op.get("parameters", [])]
+                query = [p for p in params if p["in"] == "query"]
                 meta.path_params = [p["name"] for p in params if p["in"] == "path"]
-                meta.query_params = [
-                    (p["name"], bool(p.get("required"))) for p in params if p["in"] == "query"
-                ]
+                meta.query_params = [(p["name"], bool(p.get("required"))) for p in query]
+                meta.query_names.extend(
+                    p["name"] for p in query if p["name"] not in meta.query_names
+                )
+                meta.auth_optional = any(not req for req in op.get("security", []))
+                _append(
+                    meta.identity,
+                    release,
+                    tuple(p["name"] for p in query if p.get(IDENTITY_ASSERTION) is True),
+                )
+                reason = op.get(NO_IDENTITY_ASSERTION)
+                meta.no_identity_reason = " ".join(reason.split()) if reason else None
+                free = [p["name"] for p in query if p.get(FREE_FORM_QUERY) is True]
+                _append(meta.free_query, release, free[0] if free else None)
     return sorted(found.values(), key=lambda m: (m.api, m.name))
 
 

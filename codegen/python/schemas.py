@@ -4,6 +4,12 @@ Each release bundle is reduced to what validation needs: the named schemas (as `
 and one target per request body, response body, schema and the registration file.
 Annotations (descriptions, examples, titles, ``x-`` keys) are dropped; releases whose
 reduced document is identical share one file.
+
+Schemas that refer to themselves, directly or through others (a client event's
+``unsigned.redacted_because`` is a client event), are unrolled to ``RECURSION_DEPTH``
+references: the compiled validator then descends a bounded number of levels whatever the
+payload, so a payload nested thousands of levels deep cannot exhaust its stack. Below that
+depth anything is accepted; no real payload nests redactions that deep.
 """
 
 from __future__ import annotations
@@ -15,7 +21,12 @@ from typing import Any
 from codegen.bundle import HTTP_METHODS, json_body_schema
 from codegen.spec import Spec
 
-__all__ = ["ANNOTATIONS", "compact_release", "validation_files"]
+__all__ = ["ANNOTATIONS", "RECURSION_DEPTH", "compact_release", "validation_files"]
+
+# References followed inside a cycle of schemas before the rest is accepted as is (8 is
+# four nested redactions: event -> unsigned -> event ...).
+RECURSION_DEPTH = 8
+_DEFS = "#/$defs/"
 
 ANNOTATIONS = frozenset(
     {"description", "examples", "example", "title", "deprecated", "default", "$comment"}
@@ -59,7 +70,65 @@ def compact_release(doc: dict[str, Any]) -> dict[str, Any]:
     for name in doc["components"]["schemas"]:
         targets[f"schema:{name}"] = {"$ref": f"#/$defs/{name}"}
     defs = {name: _strip(s) for name, s in doc["components"]["schemas"].items()}
-    return {"$defs": defs, "targets": dict(sorted(targets.items()))}
+    return {"$defs": _unroll(defs), "targets": dict(sorted(targets.items()))}
+
+
+def _refs(node: Any) -> set[str]:
+    """The ``$defs`` names ``node`` refers to."""
+    if isinstance(node, dict):
+        found = {n for v in node.values() for n in _refs(v)}
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_DEFS):
+            found.add(ref[len(_DEFS) :])
+        return found
+    if isinstance(node, list):
+        return {n for v in node for n in _refs(v)}
+    return set()
+
+
+def _cyclic(defs: dict[str, Any]) -> set[str]:
+    """The names that can reach themselves through references."""
+    graph = {name: _refs(schema) & set(defs) for name, schema in defs.items()}
+    found: set[str] = set()
+    for start in graph:
+        stack, seen = list(graph[start]), set()
+        while stack:
+            name = stack.pop()
+            if name == start:
+                found.add(start)
+                break
+            if name not in seen:
+                seen.add(name)
+                stack.extend(graph[name])
+    return found
+
+
+def _retarget(node: Any, cyclic: set[str], level: int) -> Any:
+    """``node`` with references to cyclic schemas pointing at copy ``level`` (or accepting
+    anything once ``level`` passes ``RECURSION_DEPTH``)."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_DEFS) and ref[len(_DEFS) :] in cyclic:
+            rest = {k: _retarget(v, cyclic, level) for k, v in node.items() if k != "$ref"}
+            if level > RECURSION_DEPTH:
+                return rest
+            return {**rest, "$ref": f"{_DEFS}{ref[len(_DEFS) :]}__{level}"}
+        return {k: _retarget(v, cyclic, level) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_retarget(v, cyclic, level) for v in node]
+    return node
+
+
+def _unroll(defs: dict[str, Any]) -> dict[str, Any]:
+    """Replace every cycle of references by ``RECURSION_DEPTH`` numbered copies."""
+    cyclic = _cyclic(defs)
+    if not cyclic:
+        return defs
+    out = {name: s if name not in cyclic else _retarget(s, cyclic, 1) for name, s in defs.items()}
+    for level in range(1, RECURSION_DEPTH + 1):
+        for name in sorted(cyclic):
+            out[f"{name}__{level}"] = _retarget(defs[name], cyclic, level + 1)
+    return out
 
 
 def validation_files(spec: Spec) -> tuple[dict[str, str], dict[str, str]]:

@@ -37,6 +37,8 @@ MODULES = {
     "definitions/authentication_data.yaml": "client",
     "definitions/authentication_response.yaml": "client",
     "definitions/cross_signing_key.yaml": "client",
+    "definitions/public_rooms_response.yaml": "client",
+    "definitions/user_identifier.yaml": "client",
 }
 DOCS = {
     "events": "Room events, ephemeral data and to-device messages, as pushed in transactions.",

@@ -97,3 +97,28 @@ def test_unknown_release_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["diff", "v1.6", "v2.0"]) == 2
     err = capsys.readouterr().err
     assert "diff: unknown release 'v2.0'" in err and "known releases: r0.1.0" in err
+
+
+def test_errcodes_the_official_sources_list(spec: Spec) -> None:
+    def added(old: str, new: str) -> set[tuple[str, str]]:
+        return {
+            (c.where, c.detail)
+            for c in _diff(spec, old, new)
+            if c.kind == "errcode" and c.change == "added"
+        }
+
+    send = "PUT /_matrix/client/v3/rooms/{roomId}/send/{eventType}/{txnId} 400"
+    state = "PUT /_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey} 400"
+    assert (send, "M_DUPLICATE_ANNOTATION") in added("v1.6", "v1.7")
+    assert {
+        ("POST /_matrix/client/v3/login 403", "M_USER_DEACTIVATED"),
+        (state, "M_BAD_ALIAS"),
+        (state, "M_INVALID_PARAM"),
+    } <= added("r0.1.2", "v1.1")
+    unstable = {(c.kind, c.change, c.where) for c in _diff(spec, "v1.19", "unstable")}
+    assert ("field", "added", "Transaction.de.sorunome.msc2409.ephemeral") in unstable
+    assert (
+        "parameter",
+        "added",
+        "GET /_matrix/client/v3/publicRooms: query org.matrix.msc3202.device_id",
+    ) in unstable

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from codegen.cli import main
-from codegen.docs.html import build_html
+from codegen.docs.html import build_html, index_html
 from codegen.docs.render import DocsError
 from codegen.spec import Spec
 
@@ -48,6 +48,14 @@ def test_index_lists_every_release_newest_first(spec: Spec, site: Path) -> None:
     assert spec.revision in index
 
 
+def test_index_of_some_releases_lists_only_those(spec: Spec) -> None:
+    latest = spec.releases.latest.name
+    index = index_html(spec.releases, spec.revision, built={"v1.2", latest, "unstable"})
+    assert re.findall(r'<td><a href="([^"]+)\.html">', index) == ["unstable", latest, "v1.2"]
+    assert f'latest release is <a href="{latest}.html">' in index
+    assert "The versions built here" in index and "all versions" not in index
+
+
 def test_pages_link_to_every_other_version(spec: Spec, site: Path) -> None:
     names = [r.name for r in spec.releases]
     for name in names:
@@ -67,5 +75,9 @@ def test_docs_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["docs", "--version", "v1.7", "--html", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["index.html", "style.css", "v1.7.html"]
     assert "1 document(s) built without warnings" in capsys.readouterr().out
+    # The index links only the page that was built (and so names no latest release).
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert re.findall(r'href="([^"]+)\.html"', index) == ["v1.7"]
+    assert "latest release is" not in index and "The version built here" in index
     assert main(["docs", "--version", "v0.9"]) == 2
     assert "unknown release 'v0.9'" in capsys.readouterr().err

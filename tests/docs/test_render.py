@@ -162,3 +162,47 @@ def test_timestamp_massaging_appears_in_v1_3(spec: Spec, documents: dict[str, st
             assert mentions == 0, name
         else:
             assert mentions > 3, name
+
+
+def test_identity_assertion_of_each_client_server_endpoint(
+    spec: Spec, documents: dict[str, str]
+) -> None:
+    heading = re.compile(r"^``(?:GET|PUT|POST|DELETE) /_matrix/client/[^`]+``\n~+$", re.M)
+    for release in spec.releases:
+        rst = documents[release.name]
+        fields = re.findall(r"^:Identity assertion: (.*)$", rst, re.M)
+        # Every Client-Server endpoint says it; all but registering and logging in say yes.
+        assert len(fields) == len(heading.findall(rst)) > 10, release.name
+        expected = "Yes, with ``user_id``"
+        if release.index >= spec.releases["v1.17"].index:
+            expected += ", ``device_id``"
+        if release.is_unstable:
+            expected += ", ``org.matrix.msc3202.device_id``"
+        no = [f for f in fields if f.startswith("No.")]
+        assert len(no) == 2, release.name
+        assert ("``device_id``" in " ".join(no)) is ("device_id" in expected), release.name
+        assert all(f == expected + " (see `Identity assertion`_)." for f in fields if f not in no)
+        cs = "v3" if release.index >= spec.releases["v1.1"].index else "r0"
+        register = section(rst, f"``POST /_matrix/client/{cs}/register``")
+        assert ":Identity assertion: No. The account does not exist yet" in register
+        public = section(rst, f"``GET /_matrix/client/{cs}/publicRooms``")
+        assert ":Requires authentication: Optional: the call works without credentials" in public
+
+
+def test_login_and_event_fields_in_the_tables(spec: Spec, documents: dict[str, str]) -> None:
+    for release in spec.releases:
+        rst = documents[release.name]
+        cs = "v3" if release.index >= spec.releases["v1.1"].index else "r0"
+        login = section(rst, f"``POST /_matrix/client/{cs}/login``")
+        for name in ("identifier", "user", "medium", "address", "token"):
+            assert f"   * - ``{name}``" in login, (release.name, name)
+        assert ".. rubric:: UserIdentifier\n" in login
+        assert ("``M_USER_DEACTIVATED``" in login) is (release.name not in _R0), release.name
+        transactions = section(rst, TRANSACTIONS)
+        # The recursive reference is drawn once, as a type name, not as an endless table.
+        assert transactions.count(".. rubric:: ClientEvent\n") == 1, release.name
+        assert "   * - ``redacted_because``\n     - ClientEvent\n" in transactions
+        assert transactions.count("Not in the official schema:") == 2, release.name
+
+
+_R0 = ("r0.1.0", "r0.1.1", "r0.1.2")

@@ -180,6 +180,11 @@ def test_room_directory_and_public_rooms(world: tuple[Homeserver, RecordingAppse
         time.sleep(0.2)
     assert room in listed
     hs.call("getProtocols")
+    # The plain GET form (which bridges also use), with identity assertion as the metadata says.
+    get = OPERATIONS["getPublicRooms"]
+    assert get.identity_params(LATEST)[0] == "user_id"
+    page = hs.call("getPublicRooms", query={"limit": 5, "user_id": "@interopbot:localhost"})
+    assert len(page["chunk"]) <= 5
 
 
 def test_user_and_alias_queries_reach_the_appservice(

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from codegen.cli import main
+from codegen.spec import Spec
 from tests.python.registration_cases import CASES, GOOD, Case, located, materialize
 
 TX = {"events": [{"event_id": "$e", "type": "m.room.message", "sender": "@a:x",
@@ -115,3 +116,96 @@ def test_registration_from_standard_input(
     monkeypatch.setattr(sys, "stdin", Stdin)
     assert main(["validate", "--registration", "-"]) == 1
     assert "  -:1: more than 10000 keys and values" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--request", "sendTransactio"], "unknown request 'sendTransactio' in v1.19; did you mean 'sendTransaction'?"),
+        (["--request", "p"], "did you mean 'ping' or 'pingAppservice'?"),
+        (["--schema", "Client"], "unknown schema 'Client' in v1.19; did you mean 'ClientEvent'"),
+        (["--request", "queryUserById"], "queryUserById has no request body"),
+        (["--request", "ping", "--version", "v1.6"], "request 'ping' does not exist in v1.6 (it exists in v1.7 to unstable)"),
+    ],
+)  # fmt: skip
+def test_unknown_names_are_usage_errors_with_a_suggestion(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: list[str], message: str
+) -> None:
+    good = _file(tmp_path, "good.json", TX)
+    assert main(["validate", *option, good]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and not captured.out
+
+
+def test_max_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    event = TX["events"][0]
+    bad = _file(tmp_path, "bad.json", {"events": [{**event, "sender": i} for i in range(30)]})
+    assert main(["validate", "--request", "sendTransaction", "--max-errors", "4", bad]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1:] == [
+        *(f'  $.events[{i}].sender: {i} is not of type "string"' for i in range(4)),
+        "  ... and 26 more",
+    ]
+    assert main(["validate", "--request", "sendTransaction", "--json", bad]) == 1
+    report = json.loads(capsys.readouterr().out)["files"][0]
+    assert len(report["problems"]) == 30 and report["more"] == 0 and report["complete"] is True
+    assert (
+        main(["validate", "--request", "sendTransaction", "--json", "--max-errors", "25", bad]) == 1
+    )
+    report = json.loads(capsys.readouterr().out)["files"][0]
+    assert len(report["problems"]) == 25 and report["more"] == 5
+    with pytest.raises(SystemExit) as exited:
+        main(["validate", "--request", "sendTransaction", "--max-errors", "0", bad])
+    assert exited.value.code == 2
+    assert "expected a whole number of at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["--response", "pingAppservice"],
+            "validate: --response needs --status (e.g. --status 200)",
+        ),
+        (["--request", "ping", "--status", "200"], "validate: --status goes with --response only"),
+        (["--registration", "--status", "200"], "validate: --status goes with --response only"),
+    ],
+)
+def test_status_hints_name_the_flags(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    payload = _file(tmp_path, "payload.json", {})
+    assert main(["validate", *argv, payload]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == message + "\n" and captured.out == ""
+
+
+def test_usage_names_the_program(capsys: pytest.CaptureFixture[str]) -> None:
+    from matrix_appservice.__main__ import main as package_main
+    from matrix_appservice.__main__ import program_name
+
+    with pytest.raises(SystemExit):
+        package_main(["validate", "--help"], prog="matrix-appservice")
+    assert capsys.readouterr().out.startswith("usage: matrix-appservice validate [-h]")
+    with pytest.raises(SystemExit):
+        package_main(["validate", "--help"])  # called with arguments: the module form
+    assert capsys.readouterr().out.startswith("usage: python -m matrix_appservice validate [-h]")
+    assert program_name("/venv/bin/matrix-appservice") == "matrix-appservice"
+    assert program_name("/site-packages/matrix_appservice/__main__.py") == (
+        "python -m matrix_appservice"
+    )
+    assert program_name(None) == "python -m matrix_appservice"
+
+
+def test_dash_v_prints_the_package_version_and_spec_revision(
+    spec: Spec, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import matrix_appservice
+    from matrix_appservice.__main__ import main as package_main
+
+    with pytest.raises(SystemExit) as exited:
+        package_main(["-V"])
+    assert exited.value.code == 0
+    expected = f"matrix-appservice {matrix_appservice.__version__} (spec revision {spec.revision})"
+    assert capsys.readouterr().out == expected + "\n"
+    assert matrix_appservice.SPEC_REVISION == spec.revision

@@ -53,3 +53,77 @@ def test_lookup_by_official_name() -> None:
     assert operation("pingAppservice").matrix_name == "pingAppservice"
     with pytest.raises(KeyError, match="no single operation"):
         operation("nothing")
+
+
+def test_identity_assertion_per_release(spec: Spec) -> None:
+    for op in OPERATIONS.values():
+        for release in op.releases:
+            found = op.identity_params(release)
+            if op.api == "application-service" or op.name in ("register", "login"):
+                assert found == (), (op.name, release)
+                continue
+            expected = ["user_id"]
+            if spec.releases[release].index >= spec.releases["v1.17"].index:
+                expected.append("device_id")
+            if release == "unstable":
+                expected.append("org.matrix.msc3202.device_id")
+            assert list(found) == expected, (op.name, release)
+            assert set(found) <= set(op.query_names)
+    assert OPERATIONS["pingAppservice"].identity_params("v1.7") == ("user_id",)
+    assert "user_id" in OPERATIONS["updateAppserviceRoomDirectoryVisibility"].identity_params()
+    register = OPERATIONS["register"]
+    assert register.no_identity_assertion and "body" in register.no_identity_assertion
+    assert OPERATIONS["sendMessage"].no_identity_assertion is None
+    assert OPERATIONS["sendTransaction"].no_identity_assertion is None
+
+
+def test_search_fields_per_release() -> None:
+    location = OPERATIONS["clientQueryLocationByProtocol"]
+    assert location.free_query("r0.1.0") == "searchFields"
+    assert location.free_query("v1.12") == "searchFields"
+    assert location.free_query("v1.13") == "fields"
+    for name in ("queryUserByProtocol", "queryLocationByProtocol", "clientQueryUserByProtocol"):
+        op = OPERATIONS[name]
+        assert {op.free_query(r) for r in op.releases} == {"fields"}, name
+    assert OPERATIONS["queryLocationByAlias"].free_query() is None
+    assert OPERATIONS["sendMessage"].free_query() is None
+
+
+def test_search_fields_from_client_to_server() -> None:
+    from urllib.parse import parse_qsl, urlencode
+
+    op = OPERATIONS["clientQueryLocationByProtocol"]
+    fields = {"network": "irc.libera.chat", "channel": "#matrix"}
+    pairs = op.field_query(fields, "v1.12")
+    assert pairs == [("network", "irc.libera.chat"), ("channel", "#matrix")]
+    query = urlencode([*pairs, ("user_id", "@_irc_alice:example.org"), ("access_token", "t")])
+    assert query.startswith("network=irc.libera.chat&channel=%23matrix&")
+    # The server side drops what the operation declares and the tokens, and keeps the rest.
+    assert op.fields_from_query(parse_qsl(query), "v1.12") == fields
+    assert op.fields_from_query({"device_id": "D", "nick": "x"}, "v1.12") == {"nick": "x"}
+    assert op.fields_from_query([("nick", "a"), ("nick", "b")]) == {"nick": "a"}
+    with pytest.raises(ValueError, match="clashes with a parameter"):
+        op.field_query({"user_id": "@a:x"})
+    with pytest.raises(ValueError, match="clashes with a parameter"):
+        op.field_query({"org.matrix.msc3202.device_id": "D"}, "v1.13")
+    with pytest.raises(TypeError, match="strings"):
+        op.field_query({"network": 1})  # type: ignore[dict-item]
+    as_side = OPERATIONS["queryUserByProtocol"]
+    assert as_side.fields_from_query({"access_token": "hs", "nickname": "alice"}) == {
+        "nickname": "alice"
+    }
+    with pytest.raises(ValueError, match=r"sendMessage takes no search fields in v1\.19"):
+        OPERATIONS["sendMessage"].field_query({"a": "b"})
+    with pytest.raises(ValueError, match="takes no search fields"):
+        OPERATIONS["sendMessage"].fields_from_query({"a": "b"})
+
+
+def test_get_public_rooms_metadata() -> None:
+    get = OPERATIONS["getPublicRooms"]
+    assert get.method == "GET" and get.api == "client-server"
+    assert get.path("r0.1.0") == "/_matrix/client/r0/publicRooms"
+    assert get.releases == OPERATIONS["queryPublicRooms"].releases
+    assert get.auth_optional and not OPERATIONS["queryPublicRooms"].auth_optional
+    assert [s.kind for s in get.auth("v1.19")] == ["bearer", "query"]
+    assert get.request is None and get.responses[200] == "PublicRoomsResponse"
+    assert [n for n, _ in get.query_params][:3] == ["limit", "since", "server"]

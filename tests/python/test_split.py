@@ -17,7 +17,10 @@ from codegen.python.split import _check_acyclic, module_of_source
         ("registration", {"Registration", "Namespaces", "Namespace"}),
         ("thirdparty", {"Protocol", "ProtocolInstance", "FieldType", "Location", "ThirdPartyUser"}),
         ("appservice", {"Transaction", "PingRequest", "QueryUserResponse"}),
-        ("client", {"RegisterRequest", "PingAppserviceResponse", "PublicRoomsResponse"}),
+        (
+            "client",
+            {"RegisterRequest", "PingAppserviceResponse", "PublicRoomsResponse", "UserIdentifier"},
+        ),
         ("errors", {"Error", "RateLimitError"}),
     ],
 )

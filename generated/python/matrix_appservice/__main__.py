@@ -1,4 +1,5 @@
-"""``python -m matrix_appservice validate|serve ...``: validate payloads, run a server.
+"""``matrix-appservice validate|serve ...`` (or ``python -m matrix_appservice ...``):
+validate payloads, run an appservice server.
 
 Exit status: 0 when everything is valid, 1 when anything is invalid, 2 on a usage error.
 For registration files (``--registration``), a file that cannot be read at all (missing, a
@@ -16,8 +17,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from matrix_appservice._releases import RELEASES, UnknownReleaseError, resolve_release
-from matrix_appservice._validator import ValidationResult, validate
+from matrix_appservice import __version__
+from matrix_appservice._releases import (
+    RELEASES,
+    SPEC_REVISION,
+    UnknownReleaseError,
+    resolve_release,
+)
+from matrix_appservice._validator import DEFAULT_MAX_ERRORS, ValidationResult, omitted, validate
 from matrix_appservice.registration import (
     MAX_REGISTRATION_BYTES,
     LoadedRegistration,
@@ -34,8 +41,25 @@ from matrix_appservice.server._serve import add_serve_command
 __all__ = ["main"]
 
 
-def build_parser(prog: str = "python -m matrix_appservice") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description="Validate Matrix appservice payloads.")
+def program_name(argv0: str | None) -> str:
+    """The name usage lines show: the script it was run as (``matrix-appservice``), or
+    ``python -m matrix_appservice`` when run as a module or called with arguments."""
+    name = Path(argv0).name if argv0 else ""
+    if not name or name.startswith("-") or name.endswith(".py"):
+        return "python -m matrix_appservice"
+    return name
+
+
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog or program_name(None), description="Validate Matrix appservice payloads."
+    )
+    parser.add_argument(
+        "-V",
+        action="version",
+        version=f"matrix-appservice {__version__} (spec revision {SPEC_REVISION})",
+        help="print the package version and the spec revision it was generated from, then exit",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     add_validate_command(sub)
     add_serve_command(sub)
@@ -71,8 +95,21 @@ def add_validate_command(sub: argparse._SubParsersAction[argparse.ArgumentParser
         "namespace regexes that can backtrack catastrophically (warnings otherwise)",
     )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print one JSON report for tools")
+    p.add_argument(
+        "--max-errors",
+        type=_positive,
+        default=DEFAULT_MAX_ERRORS,
+        metavar="N",
+        help=f"list at most N problems per payload (default: {DEFAULT_MAX_ERRORS})",
+    )
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=run_validate)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return int(text)
 
 
 def _read(name: str) -> bytes:
@@ -125,6 +162,12 @@ def run_validate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.response and args.status is None:
+        print("validate: --response needs --status (e.g. --status 200)", file=sys.stderr)
+        return 2
+    if args.status is not None and not args.response:
+        print("validate: --status goes with --response only", file=sys.stderr)
+        return 2
     if args.registration:
         try:
             reports = _registration_reports(args)
@@ -147,6 +190,7 @@ def run_validate(args: argparse.Namespace) -> int:
                     status=args.status,
                     schema=args.schema,
                     version=release,
+                    max_errors=args.max_errors,
                 )
             except (ValueError, KeyError) as exc:
                 print(f"validate: {exc}", file=sys.stderr)
@@ -160,6 +204,8 @@ def run_validate(args: argparse.Namespace) -> int:
                         {"path": e.path, "message": e.message, "keyword": e.keyword}
                         for e in result.errors
                     ],
+                    "more": result.more,
+                    "complete": result.complete,
                 }
             )
     ok = all(r["valid"] for r in reports)
@@ -174,11 +220,15 @@ def run_validate(args: argparse.Namespace) -> int:
                     print(f"  {problem['path']}: {problem['message']}")
                 else:
                     print(f"  {Problem(**problem)}")
+            if report.get("more"):
+                print(f"  {omitted(report['more'], report['complete'])}")  # type: ignore[arg-type]
     return 0 if ok else 1
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    if prog is None:
+        prog = program_name(sys.argv[0] if argv is None and sys.argv else None)
+    args = build_parser(prog).parse_args(argv)
     return int(args.func(args))
 
 

@@ -27,8 +27,9 @@ from matrix_appservice._client_errors import (
     error_for,
 )
 from matrix_appservice._client_secrets import scrub
-from matrix_appservice._releases import UNSTABLE, release_index
-from matrix_appservice._validator import _json_path, parse_json, validator_for
+from matrix_appservice._json import parse_json
+from matrix_appservice._validator import validator_for
+from matrix_appservice._walk import json_path
 from matrix_appservice.operations import AUTH_SCHEMES, OPERATIONS, Operation
 
 __all__ = [
@@ -57,10 +58,10 @@ log = logging.getLogger("matrix_appservice.client")
 
 AuthMode = Literal["auto", "header", "query", "both"]
 
-DEVICE_ID_SINCE = "v1.17"
-"""The first release with the ``device_id`` query parameter of identity assertion."""
 MSC3202_DEVICE_ID = "org.matrix.msc3202.device_id"
 """The unstable name of ``device_id`` (MSC3202), sent in the ``unstable`` release as well."""
+_PLAIN_CALL = "sendMessage"
+"""The operation whose identity parameters ``request()`` uses for endpoints outside the spec."""
 DEFAULT_RATE_LIMIT_WAIT = 1.0
 """Seconds to wait on a 429 that says neither ``retry_after_ms`` nor ``Retry-After``."""
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
@@ -128,18 +129,14 @@ def auth_placement(
 def identity_params(operation: Operation | None, version: str) -> tuple[str, ...]:
     """The identity-assertion query parameters an operation takes in a release.
 
-    Operations with a ``user_id`` query parameter take it (``None``: any Client-Server
-    endpoint, for ``request()``); ``device_id`` from v1.17; the ``unstable`` release also
-    takes MSC3202's ``org.matrix.msc3202.device_id``. This is the one place that decides.
+    This reads the operation metadata (:meth:`Operation.identity_params`): ``user_id``;
+    ``device_id`` from v1.17; MSC3202's ``org.matrix.msc3202.device_id`` in ``unstable``;
+    nothing for the calls that name their user themselves (``register``, ``login``).
+    ``operation=None`` stands for any Client-Server endpoint outside the spec (``request()``),
+    which takes what a plain call such as ``sendMessage`` takes.
     """
-    if operation is not None and all(name != "user_id" for name, _ in operation.query_params):
-        return ()
-    names = ["user_id"]
-    if release_index(version) >= release_index(DEVICE_ID_SINCE):
-        names.append("device_id")
-    if version == UNSTABLE:
-        names.append(MSC3202_DEVICE_ID)
-    return tuple(names)
+    operation = OPERATIONS[_PLAIN_CALL] if operation is None else operation
+    return operation.identity_params(version) if operation.exists_in(version) else ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,12 +223,19 @@ def _query_value(value: Any) -> str:
     return str(value)
 
 
-def _query_items(query: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+def _query_items(
+    query: Mapping[str, Any], operation: Operation | None = None, version: str | None = None
+) -> tuple[tuple[str, str], ...]:
+    """Query pairs; the search fields of a third-party lookup become one parameter each, as
+    the operation metadata says (:meth:`Operation.field_query`)."""
+    search = {n for _, n in operation.free_query_history if n} if operation else set()
     items: list[tuple[str, str]] = []
     for name, value in query.items():
         if value is None:
             continue
-        if isinstance(value, Mapping):  # an object in form style: one parameter per key
+        if operation is not None and name in search:
+            items += operation.field_query(value, version)
+        elif isinstance(value, Mapping):  # an object in form style: one parameter per key
             items += [(str(k), _query_value(v)) for k, v in value.items()]
         else:
             items.append((name, _query_value(value)))
@@ -290,7 +294,10 @@ def build_call(
         if settings.validate:
             _check_request(operation, payload, settings.version)
         content = orjson.dumps(payload)
-    return Call(operation, operation.method, filled, legacy, _query_items(query), content)
+    return Call(
+        operation, operation.method, filled, legacy,
+        _query_items(query, operation, settings.version), content,
+    )  # fmt: skip
 
 
 def build_generic_call(
@@ -358,7 +365,7 @@ def _adapter(text: str) -> TypeAdapter[Any]:
 
 
 def _pydantic_path(loc: tuple[int | str, ...]) -> str:
-    return _json_path(list(loc))
+    return json_path(tuple(loc))
 
 
 def _check_response(call: Call, status: int, body: Any, settings: Settings) -> None:
@@ -413,10 +420,7 @@ def _parse(answer: Answer) -> Any:
         )
     if not answer.content.strip():
         return None
-    try:
-        return parse_json(answer.content)
-    except RecursionError:
-        raise ValueError("the body is nested too deeply") from None
+    return parse_json(answer.content)  # ValueError names the problem, depth included
 
 
 def read_answer(call: Call, answer: Answer, settings: Settings) -> Any:

@@ -7,12 +7,16 @@ from types import MappingProxyType
 __all__ = [
     "LATEST",
     "RELEASES",
+    "SPEC_REVISION",
     "UNSTABLE",
     "UnknownReleaseError",
     "release_index",
     "resolve_release",
     "schema_file",
 ]
+
+SPEC_REVISION = "5f2e2af59353"
+"""The revision (a content hash) of the spec sources this package was generated from."""
 
 RELEASES: tuple[str, ...] = (
     "r0.1.0",
@@ -77,29 +81,29 @@ UNSTABLE = "unstable"
 
 _SCHEMA_FILES = MappingProxyType(
     {
-        "r0.1.0": "250d981861a6.json",
-        "r0.1.1": "250d981861a6.json",
-        "r0.1.2": "250d981861a6.json",
-        "v1.1": "011d3b23313a.json",
-        "v1.2": "d1eb8c674f3f.json",
-        "v1.3": "6733a23458ea.json",
-        "v1.4": "904d59c1239c.json",
-        "v1.5": "904d59c1239c.json",
-        "v1.6": "03f65ab11e4f.json",
-        "v1.7": "f52ff825ab4a.json",
-        "v1.8": "f52ff825ab4a.json",
-        "v1.9": "f52ff825ab4a.json",
-        "v1.10": "0a85555fa0a6.json",
-        "v1.11": "737b29e2b23c.json",
-        "v1.12": "737b29e2b23c.json",
-        "v1.13": "4c61365ad857.json",
-        "v1.14": "20b5d21ffbba.json",
-        "v1.15": "f47e71e34811.json",
-        "v1.16": "f47e71e34811.json",
-        "v1.17": "3ea65f69542a.json",
-        "v1.18": "3ea65f69542a.json",
-        "v1.19": "0da4a1c7281d.json",
-        "unstable": "82924472b2fc.json",
+        "r0.1.0": "a47183a1bb23.json",
+        "r0.1.1": "a47183a1bb23.json",
+        "r0.1.2": "a47183a1bb23.json",
+        "v1.1": "c4701b47dcdd.json",
+        "v1.2": "dd1c1c92a9a4.json",
+        "v1.3": "bafe0047c342.json",
+        "v1.4": "26922d6475b2.json",
+        "v1.5": "26922d6475b2.json",
+        "v1.6": "31c82a3fd02e.json",
+        "v1.7": "f4a3d64ed842.json",
+        "v1.8": "f4a3d64ed842.json",
+        "v1.9": "f4a3d64ed842.json",
+        "v1.10": "d015c65fbab9.json",
+        "v1.11": "a8598ecbafb1.json",
+        "v1.12": "a8598ecbafb1.json",
+        "v1.13": "baffa73c2221.json",
+        "v1.14": "da39391a8366.json",
+        "v1.15": "b4198cb2e3e1.json",
+        "v1.16": "b4198cb2e3e1.json",
+        "v1.17": "e2295ed5aadb.json",
+        "v1.18": "e2295ed5aadb.json",
+        "v1.19": "0208a8d7100a.json",
+        "unstable": "50f7124cf167.json",
     }
 )
 

@@ -7,7 +7,7 @@ pairs, oldest first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
@@ -254,6 +254,16 @@ class Operation:
     python_name: str
     """The method of the generated clients (``send_transaction``; ``query_user`` for
     ``queryUserById``, ``query_room_alias`` for ``queryRoomByAlias``)."""
+    query_names: tuple[str, ...]
+    """Every query parameter the operation declares in any release."""
+    auth_optional: bool
+    """The specification lets the call go without credentials (a server may still want them)."""
+    identity_history: tuple[tuple[str, tuple[str, ...]], ...]
+    """The identity-assertion query parameters per release; see :meth:`identity_params`."""
+    no_identity_assertion: str | None
+    """Why identity assertion does not apply, on the Client-Server calls where it does not."""
+    free_query_history: tuple[tuple[str, str | None], ...]
+    """The free-form search parameter per release; see :meth:`free_query`."""
 
     def exists_in(self, version: str | None = None) -> bool:
         return resolve_release(version) in self.releases
@@ -276,6 +286,83 @@ class Operation:
         names = _pick(self.auth_history, version)
         assert isinstance(names, tuple)
         return tuple(AUTH_SCHEMES[n] for n in names)
+
+    def identity_params(self, version: str | None = None) -> tuple[str, ...]:
+        """The query parameters with which an appservice acts as one of its users here.
+
+        Identity assertion: with its ``as_token``, an appservice adds ``user_id`` to act as a
+        user of its namespaces, from v1.17 ``device_id`` to act as one of that user's
+        devices, and in ``unstable`` the pre-release spelling ``org.matrix.msc3202.device_id``
+        that some bridges still send. Empty for the homeserver -> appservice API and for
+        the calls that name their user themselves (see :attr:`no_identity_assertion`).
+        """
+        self._check(version)
+        names = _pick(self.identity_history, version)
+        assert isinstance(names, tuple)
+        return tuple(str(n) for n in names)
+
+    def free_query(self, version: str | None = None) -> str | None:
+        """The search parameter whose keys travel as query parameters of their own.
+
+        The third-party lookups take protocol-defined search fields (``network``,
+        ``channel``, ...). Each field is sent as a query parameter named after it
+        (``?network=irc.libera.chat&channel=%23matrix``). The releases name the parameter
+        that stands for them differently (``fields``, or ``searchFields`` on the
+        Client-Server location lookup before v1.13), and this is that name; ``None`` when
+        the operation takes no search fields. Build a query with :meth:`field_query` and
+        read one with :meth:`fields_from_query`.
+        """
+        self._check(version)
+        name = _pick(self.free_query_history, version)
+        return name if isinstance(name, str) else None
+
+    def _reserved(self) -> frozenset[str]:
+        free = {name for _, name in self.free_query_history if name}
+        tokens = {s.parameter for s in AUTH_SCHEMES.values() if s.kind == "query" and s.parameter}
+        return frozenset((set(self.query_names) - free) | tokens)
+
+    def field_query(
+        self, fields: Mapping[str, str], version: str | None = None
+    ) -> list[tuple[str, str]]:
+        """Client side: the query pairs that carry ``fields``, one pair per field.
+
+        A field named like a parameter the operation declares (``user_id``, ``access_token``,
+        ...) could not be told apart from it, and is refused with ``ValueError``.
+        """
+        if self.free_query(version) is None:
+            raise ValueError(f"{self.name} takes no search fields in {resolve_release(version)}")
+        reserved = self._reserved()
+        pairs: list[tuple[str, str]] = []
+        for key, value in fields.items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise TypeError(f"search fields are strings, got {key!r}: {value!r}")
+            if key in reserved:
+                raise ValueError(
+                    f"the search field {key!r} clashes with a parameter of {self.name}"
+                )
+            pairs.append((key, value))
+        return pairs
+
+    def fields_from_query(
+        self, query: Mapping[str, str] | Iterable[tuple[str, str]], version: str | None = None
+    ) -> dict[str, str]:
+        """Server side: the search fields in a request's query parameters.
+
+        Every parameter that the operation does not declare and that carries no token is a
+        field; when one is repeated the first value counts. ``query`` is a mapping or the
+        pairs of :func:`urllib.parse.parse_qsl`.
+        """
+        if self.free_query(version) is None:
+            raise ValueError(f"{self.name} takes no search fields in {resolve_release(version)}")
+        reserved = self._reserved()
+        pairs = query.items() if isinstance(query, Mapping) else query
+        fields: dict[str, str] = {}
+        for key, value in pairs:
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise TypeError(f"query parameters are strings, got {key!r}: {value!r}")
+            if key not in reserved:
+                fields.setdefault(key, value)
+        return fields
 
     def format_path(self, version: str | None = None, /, **params: str) -> str:
         """The path with its parameters filled in and percent-encoded."""
@@ -345,6 +432,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             path_params=("protocol",),
             query_params=(),
             python_name="get_protocol_metadata",
+            query_names=(),
+            auth_optional=False,
+            identity_history=(("r0.1.0", ()),),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "ping": Operation(
             name="ping",
@@ -389,6 +481,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             path_params=(),
             query_params=(),
             python_name="ping",
+            query_names=(),
+            auth_optional=False,
+            identity_history=(("v1.7", ()),),
+            no_identity_assertion=None,
+            free_query_history=(("v1.7", None),),
         ),
         "queryLocationByAlias": Operation(
             name="queryLocationByAlias",
@@ -445,6 +542,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             path_params=(),
             query_params=(("alias", False),),
             python_name="query_location_by_alias",
+            query_names=("alias",),
+            auth_optional=False,
+            identity_history=(("r0.1.0", ()),),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "queryLocationByProtocol": Operation(
             name="queryLocationByProtocol",
@@ -501,6 +603,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             path_params=("protocol",),
             query_params=(("fields", False),),
             python_name="query_location_by_protocol",
+            query_names=("fields",),
+            auth_optional=False,
+            identity_history=(("r0.1.0", ()),),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", "fields"),),
         ),
         "queryRoomByAlias": Operation(
             name="queryRoomByAlias",
@@ -557,6 +664,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             path_params=("roomAlias",),
             query_params=(),
             python_name="query_room_alias",
+            query_names=(),
+            auth_optional=False,
+            identity_history=(("r0.1.0", ()),),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "queryUserByID": Operation(
             name="queryUserByID",
@@ -613,6 +725,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             path_params=(),
             query_params=(("userid", False),),
             python_name="query_user_by_id",
+            query_names=("userid",),
+            auth_optional=False,
+            identity_history=(("r0.1.0", ()),),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "queryUserById": Operation(
             name="queryUserById",
@@ -669,6 +786,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             path_params=("userId",),
             query_params=(),
             python_name="query_user",
+            query_names=(),
+            auth_optional=False,
+            identity_history=(("r0.1.0", ()),),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "queryUserByProtocol": Operation(
             name="queryUserByProtocol",
@@ -725,6 +847,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             path_params=("protocol",),
             query_params=(("fields", False),),
             python_name="query_user_by_protocol",
+            query_names=("fields",),
+            auth_optional=False,
+            identity_history=(("r0.1.0", ()),),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", "fields"),),
         ),
         "sendTransaction": Operation(
             name="sendTransaction",
@@ -781,6 +908,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             path_params=("txnId",),
             query_params=(),
             python_name="send_transaction",
+            query_names=(),
+            auth_optional=False,
+            identity_history=(("r0.1.0", ()),),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "clientGetProtocolMetadata": Operation(
             name="clientGetProtocolMetadata",
@@ -846,8 +978,35 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             query_params=(
                 ("user_id", False),
                 ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
             ),
             python_name="get_protocol_metadata",
+            query_names=(
+                "user_id",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "clientQueryLocationByAlias": Operation(
             name="clientQueryLocationByAlias",
@@ -914,8 +1073,36 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("alias", True),
                 ("user_id", False),
                 ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
             ),
             python_name="query_location_by_alias",
+            query_names=(
+                "alias",
+                "user_id",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "clientQueryLocationByProtocol": Operation(
             name="clientQueryLocationByProtocol",
@@ -986,8 +1173,40 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("fields", False),
                 ("user_id", False),
                 ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
             ),
             python_name="query_location_by_protocol",
+            query_names=(
+                "searchFields",
+                "user_id",
+                "fields",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(
+                ("r0.1.0", "searchFields"),
+                ("v1.13", "fields"),
+            ),
         ),
         "clientQueryUserByID": Operation(
             name="clientQueryUserByID",
@@ -1054,8 +1273,36 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("userid", True),
                 ("user_id", False),
                 ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
             ),
             python_name="query_user_by_id",
+            query_names=(
+                "userid",
+                "user_id",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "clientQueryUserByProtocol": Operation(
             name="clientQueryUserByProtocol",
@@ -1126,8 +1373,36 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("fields", False),
                 ("user_id", False),
                 ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
             ),
             python_name="query_user_by_protocol",
+            query_names=(
+                "fields",
+                "user_id",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", "fields"),),
         ),
         "deleteDevice": Operation(
             name="deleteDevice",
@@ -1197,8 +1472,35 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             query_params=(
                 ("user_id", False),
                 ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
             ),
             python_name="delete_device",
+            query_names=(
+                "user_id",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "deleteDevices": Operation(
             name="deleteDevices",
@@ -1268,8 +1570,35 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             query_params=(
                 ("user_id", False),
                 ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
             ),
             python_name="delete_devices",
+            query_names=(
+                "user_id",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "getProtocols": Operation(
             name="getProtocols",
@@ -1334,8 +1663,134 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             query_params=(
                 ("user_id", False),
                 ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
             ),
             python_name="get_protocols",
+            query_names=(
+                "user_id",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
+        ),
+        "getPublicRooms": Operation(
+            name="getPublicRooms",
+            matrix_name="getPublicRooms",
+            api="client-server",
+            method="GET",
+            summary="Page through the public room directory, without filters.",
+            releases=(
+                "r0.1.0",
+                "r0.1.1",
+                "r0.1.2",
+                "v1.1",
+                "v1.2",
+                "v1.3",
+                "v1.4",
+                "v1.5",
+                "v1.6",
+                "v1.7",
+                "v1.8",
+                "v1.9",
+                "v1.10",
+                "v1.11",
+                "v1.12",
+                "v1.13",
+                "v1.14",
+                "v1.15",
+                "v1.16",
+                "v1.17",
+                "v1.18",
+                "v1.19",
+                "unstable",
+            ),
+            added_in=None,
+            deprecated_in=None,
+            changed_in=MappingProxyType({}),
+            path_history=(
+                ("r0.1.0", "/_matrix/client/r0/publicRooms"),
+                ("v1.1", "/_matrix/client/v3/publicRooms"),
+            ),
+            auth_history=(
+                (
+                    "r0.1.0",
+                    (
+                        "accessTokenBearer",
+                        "accessTokenQuery",
+                    ),
+                ),
+                ("unstable", ("accessTokenBearer",)),
+            ),
+            legacy_paths=(),
+            request=None,
+            request_required=False,
+            responses=MappingProxyType(
+                {
+                    200: "PublicRoomsResponse",
+                    400: "Error",
+                    403: "Error",
+                }
+            ),
+            rate_limited=False,
+            path_params=(),
+            query_params=(
+                ("limit", False),
+                ("since", False),
+                ("server", False),
+                ("user_id", False),
+                ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
+            ),
+            python_name="get_public_rooms",
+            query_names=(
+                "limit",
+                "since",
+                "server",
+                "user_id",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=True,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "login": Operation(
             name="login",
@@ -1407,6 +1862,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             path_params=(),
             query_params=(),
             python_name="login",
+            query_names=(),
+            auth_optional=False,
+            identity_history=(("r0.1.0", ()),),
+            no_identity_assertion="The body\u0027s `identifier` names the user to log in, and the request hands out a new device of its own, so homeservers ignore `user_id` and `device_id` here.",
+            free_query_history=(("r0.1.0", None),),
         ),
         "pingAppservice": Operation(
             name="pingAppservice",
@@ -1458,8 +1918,38 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             rate_limited=False,
             path_params=("appserviceId",),
-            query_params=(),
+            query_params=(
+                ("user_id", False),
+                ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
+            ),
             python_name="ping_appservice",
+            query_names=(
+                "user_id",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("v1.7", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("v1.7", None),),
         ),
         "queryPublicRooms": Operation(
             name="queryPublicRooms",
@@ -1525,8 +2015,36 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("server", False),
                 ("user_id", False),
                 ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
             ),
             python_name="query_public_rooms",
+            query_names=(
+                "server",
+                "user_id",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "register": Operation(
             name="register",
@@ -1597,6 +2115,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             path_params=(),
             query_params=(("kind", False),),
             python_name="register",
+            query_names=("kind",),
+            auth_optional=False,
+            identity_history=(("r0.1.0", ()),),
+            no_identity_assertion="The account does not exist yet, so there is no one to act as: the body names the user to create, and homeservers ignore `user_id` and `device_id` here.",
+            free_query_history=(("r0.1.0", None),),
         ),
         "sendMessage": Operation(
             name="sendMessage",
@@ -1634,6 +2157,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             changed_in=MappingProxyType(
                 {
                     "v1.3": "Appservices may set the event\u0027s `origin_server_ts` with the `ts` query parameter.",
+                    "v1.7": "An annotation the sender has already made is refused with `M_DUPLICATE_ANNOTATION`.",
                 }
             ),
             path_history=(
@@ -1669,9 +2193,37 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             query_params=(
                 ("user_id", False),
                 ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
                 ("ts", False),
             ),
             python_name="send_message",
+            query_names=(
+                "user_id",
+                "ts",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "setRoomStateWithKey": Operation(
             name="setRoomStateWithKey",
@@ -1708,6 +2260,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             deprecated_in=None,
             changed_in=MappingProxyType(
                 {
+                    "v1.1": "Adding an alias to `m.room.canonical_alias` that is malformed or points elsewhere is refused with 400 `M_INVALID_PARAM` or `M_BAD_ALIAS`.",
                     "v1.3": "Appservices may set the event\u0027s `origin_server_ts` with the `ts` query parameter.",
                 }
             ),
@@ -1744,9 +2297,37 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             query_params=(
                 ("user_id", False),
                 ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
                 ("ts", False),
             ),
             python_name="set_room_state_with_key",
+            query_names=(
+                "user_id",
+                "ts",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "updateAppserviceRoomDirectoryVisibility": Operation(
             name="updateAppserviceRoomDirectoryVisibility",
@@ -1802,6 +2383,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             responses=MappingProxyType(
                 {
                     200: "AppserviceRoomDirectoryVisibilityResponse",
+                    400: "Error",
                     403: "Error",
                 }
             ),
@@ -1810,8 +2392,38 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 "networkId",
                 "roomId",
             ),
-            query_params=(),
+            query_params=(
+                ("user_id", False),
+                ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
+            ),
             python_name="update_appservice_room_directory_visibility",
+            query_names=(
+                "user_id",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "updateDevice": Operation(
             name="updateDevice",
@@ -1882,8 +2494,35 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             query_params=(
                 ("user_id", False),
                 ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
             ),
             python_name="update_device",
+            query_names=(
+                "user_id",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("r0.1.0", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("r0.1.0", None),),
         ),
         "uploadCrossSigningKeys": Operation(
             name="uploadCrossSigningKeys",
@@ -1948,8 +2587,35 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             query_params=(
                 ("user_id", False),
                 ("device_id", False),
+                ("org.matrix.msc3202.device_id", False),
             ),
             python_name="upload_cross_signing_keys",
+            query_names=(
+                "user_id",
+                "device_id",
+                "org.matrix.msc3202.device_id",
+            ),
+            auth_optional=False,
+            identity_history=(
+                ("v1.1", ("user_id",)),
+                (
+                    "v1.17",
+                    (
+                        "user_id",
+                        "device_id",
+                    ),
+                ),
+                (
+                    "unstable",
+                    (
+                        "user_id",
+                        "device_id",
+                        "org.matrix.msc3202.device_id",
+                    ),
+                ),
+            ),
+            no_identity_assertion=None,
+            free_query_history=(("v1.1", None),),
         ),
     }
 )

@@ -86,16 +86,13 @@ def test_an_answer_the_model_cannot_hold_names_the_path(kit: Kit) -> None:
     assert bad.value.path == "$"
 
 
-def test_validate_catches_what_the_model_lets_through(kit: Kit) -> None:
-    # Optional fields of the models accept null; the schema of next_batch is a string.
-    answer = {"chunk": [], "next_batch": None}
-    peer = Peer((200, answer))
-    lenient = kit.run(kit.homeserver(peer), "query_public_rooms")
-    assert lenient.next_batch is None
-    with pytest.raises(ResponseValidationError) as caught:
-        kit.run(kit.homeserver(peer, validate=True), "query_public_rooms")
-    assert caught.value.path == "$.next_batch" and caught.value.status == 200
-    assert any("string" in issue for issue in caught.value.issues)
+def test_a_null_the_schema_refuses_is_refused_with_or_without_validate(kit: Kit) -> None:
+    # The schema of next_batch is a string: the model and the validator both refuse null.
+    peer = Peer((200, {"chunk": [], "next_batch": None}))
+    for client in (kit.homeserver(peer), kit.homeserver(peer, validate=True)):
+        with pytest.raises(ResponseValidationError) as caught:
+            kit.run(client, "query_public_rooms")
+        assert caught.value.path == "$.next_batch" and caught.value.status == 200
 
 
 def test_validate_refuses_a_bad_request_before_it_leaves(kit: Kit) -> None:
@@ -169,7 +166,7 @@ def test_a_huge_answer_is_cut_off_at_the_bound(kit: Kit) -> None:
 
 def test_a_deeply_nested_answer_is_refused_cleanly(kit: Kit) -> None:
     peer = Peer((200, b"[" * 200_000 + b"]" * 200_000))
-    with pytest.raises(ResponseValidationError, match=r"nested too deeply"):
+    with pytest.raises(ResponseValidationError, match=r"nested deeper than 1024 levels"):
         kit.run(kit.appservice(peer), "query_location_by_alias", "#a:e")
     peer = Peer((500, b"{" * 200_000))
     with pytest.raises(MatrixError) as caught:  # an error body that cannot be read

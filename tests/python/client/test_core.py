@@ -62,8 +62,14 @@ def test_identity_params_per_release() -> None:
         assert ("device_id" in names) is (release in ("v1.17", "v1.18", "v1.19", "unstable"))
         assert ("org.matrix.msc3202.device_id" in names) is (release == "unstable")
     assert identity_params(OPERATIONS["register"], "v1.19") == ()
-    assert identity_params(OPERATIONS["pingAppservice"], "unstable") == ()
+    assert identity_params(OPERATIONS["pingAppservice"], "unstable") == (
+        "user_id", "device_id", "org.matrix.msc3202.device_id",
+    )  # fmt: skip
+    assert identity_params(OPERATIONS["sendTransaction"], "v1.19") == ()
     assert identity_params(None, "v1.19") == ("user_id", "device_id")
+    assert identity_params(None, "unstable") == OPERATIONS["sendMessage"].identity_params(
+        "unstable"
+    )
 
 
 def test_auth_placement_reads_the_operation_metadata() -> None:

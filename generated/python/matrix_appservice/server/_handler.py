@@ -277,7 +277,7 @@ _QUERY_LOCATION_BY_PROTOCOL_ANSWER: TypeAdapter[list[Location]] = TypeAdapter(li
 async def _query_location_by_protocol(handler: AppServiceHandler, request: HandlerRequest) -> bytes:
     answer = await handler.query_location_by_protocol(
         request.path["protocol"],
-        request.query_fields(exclude=()),
+        request.search_fields("queryLocationByProtocol"),
     )
     return _answer(_QUERY_LOCATION_BY_PROTOCOL_ANSWER, answer)
 
@@ -320,7 +320,7 @@ _QUERY_USER_BY_PROTOCOL_ANSWER: TypeAdapter[list[ThirdPartyUser]] = TypeAdapter(
 async def _query_user_by_protocol(handler: AppServiceHandler, request: HandlerRequest) -> bytes:
     answer = await handler.query_user_by_protocol(
         request.path["protocol"],
-        request.query_fields(exclude=()),
+        request.search_fields("queryUserByProtocol"),
     )
     return _answer(_QUERY_USER_BY_PROTOCOL_ANSWER, answer)
 

@@ -403,7 +403,7 @@ class AppService:
         self, route: _Route, params: dict[str, str], query_string: bytes, raw: bytes
     ) -> bytes:
         body = self._parse(route, raw) if route.body is not None else None
-        request = HandlerRequest(params, _query(query_string), body)
+        request = HandlerRequest(params, _query(query_string), body, self.version)
         assert route.dispatch is not None and route.answer is not None
         name = route.operation.name
         try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from matrix_appservice.operations import OPERATIONS
+
 __all__ = ["HandlerRequest"]
 
 
@@ -17,6 +19,8 @@ class HandlerRequest:
     """Every query parameter in order, without ``access_token``."""
     body: Any = None
     """The parsed body, already checked against the operation's schema; ``None`` if absent."""
+    release: str | None = None
+    """The release the server speaks (the default: the latest)."""
 
     def query_value(self, name: str) -> str | None:
         """The first value of a query parameter, or ``None``."""
@@ -25,10 +29,7 @@ class HandlerRequest:
                 return value
         return None
 
-    def query_fields(self, exclude: tuple[str, ...] = ()) -> dict[str, str]:
-        """Every query parameter not named in ``exclude`` (the first value of each)."""
-        fields: dict[str, str] = {}
-        for key, value in self.query:
-            if key not in exclude:
-                fields.setdefault(key, value)
-        return fields
+    def search_fields(self, operation: str) -> dict[str, str]:
+        """The third-party search fields of ``operation``: every query parameter it does not
+        declare (see :meth:`Operation.fields_from_query`)."""
+        return OPERATIONS[operation].fields_from_query(self.query, self.release)
