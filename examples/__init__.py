@@ -1,1 +1,2 @@
-"""Example appservices built on the generated package (run them from the repository root)."""
+"""Examples: appservices built on the generated package (`echo/`, run from the repository
+root) and invalid inputs for the validator (`invalid/`)."""
