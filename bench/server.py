@@ -316,6 +316,9 @@ def main() -> int:
     if args.only:
         wanted = [w.strip() for w in args.only.split(",")]
         variants = [v for v in variants if any(w in v.name for w in wanted)]
+    if not variants:
+        print("bench/server.py: no variant to run", file=sys.stderr)
+        return 2
     results = measure(variants, connections, args.seconds, args.repeats)
     if args.json:
         print(json.dumps({name: {c: [vars(r) for r in rs] for c, rs in by_c.items()}
