@@ -162,6 +162,7 @@ class AppService:
         self.access_log = access_log
         self._owns_store = owns_store
         self._token = registration.hs_token.encode("utf-8")
+        self._bearer = b"Bearer " + self._token
         self._prefix = path_prefix.encode("utf-8")
         self._paths = self._routes(legacy_routes)
         self._next_prune = 0.0
@@ -210,7 +211,7 @@ class AppService:
                 return
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = time.perf_counter()
+        started = time.perf_counter() if self.access_log else 0.0
         headers: list[tuple[bytes, bytes]] = []
         try:
             status, body = await self._respond(scope, receive, headers)
@@ -271,6 +272,12 @@ class AppService:
     # -- steps ----------------------------------------------------------------------------------
 
     def _authenticate(self, authorization: bytes | None, query_string: bytes) -> None:
+        if (
+            authorization is not None
+            and not query_string
+            and hmac.compare_digest(authorization, self._bearer)
+        ):
+            return  # the usual request: exactly "Bearer <token>", nothing in the query
         header = None
         if authorization is not None:
             scheme, _, credentials = authorization.strip().partition(b" ")
@@ -303,16 +310,15 @@ class AppService:
 
     async def _read_body(self, receive: Receive, declared: bytes | None) -> bytes:
         limit = self.max_body_bytes
-        too_large = MatrixError(413, "M_TOO_LARGE", f"The body is larger than {limit} bytes")
         if declared is not None and declared.strip().isdigit() and int(declared) > limit:
-            raise too_large
+            raise _too_large(limit)
         message = await receive()
         if message["type"] == "http.disconnect":
             raise _Disconnected
         body: bytes = message.get("body", b"")
         if not message.get("more_body"):
             if len(body) > limit:
-                raise too_large
+                raise _too_large(limit)
             return body
         chunks = [body]
         size = len(body)
@@ -323,7 +329,7 @@ class AppService:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                raise too_large
+                raise _too_large(limit)
             chunks.append(chunk)
             if not message.get("more_body"):
                 return b"".join(chunks)
@@ -352,7 +358,7 @@ class AppService:
     async def _transaction(self, route: _Route, txn_id: str, raw: bytes) -> bytes:
         data = self._parse(route, raw)
         digest = fingerprint(data)
-        deadline = time.monotonic() + self.wait_timeout
+        deadline: float | None = None
         store = self.store
         while True:
             claim = await store.claim(txn_id, digest)
@@ -362,6 +368,8 @@ class AppService:
                 return claim.answer
             if claim.state == "new":
                 break
+            if deadline is None:
+                deadline = time.monotonic() + self.wait_timeout
             left = deadline - time.monotonic()
             if left <= 0:
                 raise MatrixError(500, "M_UNKNOWN", "The transaction is still being handled")
@@ -440,6 +448,10 @@ class AppService:
             await self.store.close()
 
 
+def _too_large(limit: int) -> MatrixError:
+    return MatrixError(413, "M_TOO_LARGE", f"The body is larger than {limit} bytes")
+
+
 def _raw_path(scope: Scope) -> bytes:
     raw = scope.get("raw_path")
     if raw is None:
@@ -450,6 +462,8 @@ def _raw_path(scope: Scope) -> bytes:
 
 def _decode_segment(segment: bytes) -> str:
     try:
+        if b"%" not in segment:  # Synapse's numeric transaction IDs, for one
+            return segment.decode("utf-8")
         return unquote_to_bytes(segment).decode("utf-8")
     except UnicodeDecodeError:
         raise MatrixError(400, "M_INVALID_PARAM", "A path segment is not UTF-8") from None
