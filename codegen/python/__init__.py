@@ -134,9 +134,7 @@ def _render_server(env: jinja2.Environment, spec: Spec, operations: list[Operati
     )
 
 
-def _render_homeserver(
-    env: jinja2.Environment, spec: Spec, operations: list[OperationMeta]
-) -> str:
+def _render_homeserver(env: jinja2.Environment, spec: Spec, operations: list[OperationMeta]) -> str:
     """``homeserver/_handler.py``: the Client-Server handler base class and its dispatch."""
     from codegen.python.homeserver import collect_homeserver_operations
 
