@@ -1,4 +1,4 @@
-"""The homeserver side: Client-Server calls of appservices, and an in-memory homeserver.
+"""The homeserver side of the Application Service API.
 
 - :class:`HomeserverHandler` (generated: one typed async method per Client-Server operation
   of the spec) and :class:`HomeserverApp`, the ASGI application that authenticates the
@@ -6,7 +6,9 @@
   answers against the release's schemas before and after the handler runs;
 - :class:`InMemoryHomeserver`, a homeserver in memory built on them, to run a bridge against
   in tests (``matrix-appservice homeserver``, and the ``in_memory_homeserver`` pytest fixture
-  of :mod:`matrix_appservice.homeserver.testing`).
+  of :mod:`matrix_appservice.homeserver.testing`);
+- :mod:`matrix_appservice.homeserver.pusher`, which delivers events to appservices as
+  transactions, durably and in order (see :class:`~matrix_appservice.homeserver.pusher.Pusher`).
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from matrix_appservice._releases import resolve_release
 from matrix_appservice.homeserver._app import Appservice, HomeserverApp
 from matrix_appservice.homeserver._handler import HomeserverHandler
 from matrix_appservice.homeserver._plain import plain_routes
+from matrix_appservice.homeserver._pusher import Pusher
 from matrix_appservice.homeserver._requester import Requester
 from matrix_appservice.homeserver._routes import PlainRoute
 from matrix_appservice.homeserver._sink import EventPusher, RecordingPusher
@@ -101,8 +102,14 @@ class InMemoryHomeserver(HomeserverHandler):
         :func:`check_registrations`), loaded registrations or models.
     ``server_name``
         the part after ``:`` of every user ID, room ID and alias it makes.
+    ``pusher_store``
+        the SQLite file of a :class:`~matrix_appservice.homeserver.pusher.Pusher` that
+        delivers every event created to the appservices whose namespaces it falls in, as
+        transactions (started and stopped with the app's lifespan, or :meth:`startup` and
+        :meth:`shutdown`).
     ``pusher``
-        takes every event created (default: a :class:`RecordingPusher`, which keeps them).
+        takes every event created instead (default without ``pusher_store``: a
+        :class:`RecordingPusher`, which keeps them and delivers nothing).
     ``ping_timeout``
         seconds the appservice ping waits for the appservice's ``/ping``.
     ``appservice_transport``
@@ -117,12 +124,15 @@ class InMemoryHomeserver(HomeserverHandler):
         server_name: str = "localhost",
         version: str | None = None,
         pusher: EventPusher | None = None,
+        pusher_store: str | Path | None = None,
         anchoring: Anchoring = "full",
         ping_timeout: float = 10.0,
         appservice_transport: Any = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.version = resolve_release(version)
+        if pusher is not None and pusher_store is not None:
+            raise ValueError("give pusher or pusher_store, not both")
         self.pusher: EventPusher = pusher if pusher is not None else RecordingPusher()
         self.state = HomeserverState(server_name, self.pusher, clock)
         self.ping_timeout = ping_timeout
@@ -138,6 +148,40 @@ class InMemoryHomeserver(HomeserverHandler):
         for service in self.app.appservices.values():
             if service.sender not in self.state.users:
                 self.state.add_user(service.sender)
+        self.transaction_pusher: Pusher | None = None
+        if pusher_store is not None:
+            self.transaction_pusher = Pusher(
+                [s.registration for s in self.app.appservices.values()],
+                store_path=pusher_store,
+                server_name=server_name,
+                aliases_of=self._aliases_of,
+                members_of=self._members_of,
+                version=self.version,
+            )
+            self.pusher = self.state.pusher = self.transaction_pusher
+        self._pushing = False
+
+    def _aliases_of(self, room_id: str) -> list[str]:
+        return [alias for alias, target in self.state.aliases.items() if target == room_id]
+
+    def _members_of(self, room_id: str) -> list[str]:
+        room = self.state.rooms.get(room_id)
+        if room is None:
+            return []
+        return [key for kind, key in room.state if kind == "m.room.member"
+                and room.membership(key) == "join"]  # fmt: skip
+
+    async def startup(self) -> None:
+        """Start delivering events to the appservices (with ``pusher_store``)."""
+        if self.transaction_pusher is not None and not self._pushing:
+            await self.transaction_pusher.start()
+            self._pushing = True
+
+    async def shutdown(self) -> None:
+        """Stop delivering; what is not acknowledged stays in the pusher's store."""
+        if self.transaction_pusher is not None and self._pushing:
+            self._pushing = False
+            await self.transaction_pusher.stop()
 
     @property
     def server_name(self) -> str:

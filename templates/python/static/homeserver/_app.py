@@ -176,8 +176,10 @@ class HomeserverApp:
             while True:
                 message = await receive()
                 if message["type"] == "lifespan.startup":
+                    await self.handler.startup()
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
+                    await self.handler.shutdown()
                     await send({"type": "lifespan.shutdown.complete"})
                     return
 

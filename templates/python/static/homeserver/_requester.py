@@ -44,6 +44,12 @@ class Identities:
         """The user and device of an access token that is no appservice's ``as_token``."""
         return None
 
+    async def startup(self) -> None:
+        """Called when the ASGI server starts the app (lifespan startup)."""
+
+    async def shutdown(self) -> None:
+        """Called when the ASGI server stops the app (lifespan shutdown)."""
+
     def plain_routes(self) -> Sequence[PlainRoute]:
         """Client-Server routes outside this spec that the app serves too (none by default)."""
         return ()

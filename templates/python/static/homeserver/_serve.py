@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import tempfile
+from pathlib import Path
+from typing import Any
 
 from matrix_appservice._releases import RELEASES, UnknownReleaseError, resolve_release
 from matrix_appservice.homeserver._memory import InMemoryHomeserver
@@ -31,6 +34,12 @@ def add_homeserver_command(sub: argparse._SubParsersAction[argparse.ArgumentPars
     p.add_argument("--port", type=int, default=8008, help="the port (default: 8008)")
     p.add_argument("--server-name", default="localhost", help="default: localhost")
     p.add_argument("--version", default=None, help=f"the release served; one of {', '.join(RELEASES)}")
+    p.add_argument(
+        "--pusher-store",
+        metavar="PATH",
+        help="the SQLite file of the transaction pusher that delivers events to the "
+        "appservices (default: a temporary file, removed when it stops)",
+    )
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.set_defaults(func=run_homeserver)
 
@@ -41,10 +50,16 @@ def run_homeserver(args: argparse.Namespace) -> int:
     except ImportError:
         print("homeserver: needs uvicorn: pip install 'matrix-appservice[server]'", file=sys.stderr)
         return 2
+    with tempfile.TemporaryDirectory(prefix="matrix-appservice-hs-") as scratch:
+        store = args.pusher_store or str(Path(scratch) / "pusher.sqlite3")
+        return _run(uvicorn, args, store)
+
+
+def _run(uvicorn: Any, args: argparse.Namespace, store: str) -> int:
     try:
         release = resolve_release(args.version)
         homeserver = InMemoryHomeserver(
-            args.registration, server_name=args.server_name, version=release
+            args.registration, server_name=args.server_name, version=release, pusher_store=store
         )
     except (UnknownReleaseError, ValueError, OSError) as exc:
         if isinstance(exc, RegistrationError):

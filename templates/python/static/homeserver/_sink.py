@@ -1,4 +1,5 @@
-"""Where the in-memory homeserver hands the events it creates: a pusher, or a plain list."""
+"""Where the in-memory homeserver hands the events it creates: the transaction pusher
+(:class:`~matrix_appservice.homeserver.pusher.Pusher`), or a plain list."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ __all__ = ["EventPusher", "RecordingPusher"]
 class EventPusher(Protocol):
     """Takes each event the homeserver creates, in order, to deliver it to appservices."""
 
-    def push(self, event: Mapping[str, Any]) -> None: ...
+    def push(self, event: Mapping[str, Any]) -> object: ...
 
 
 class RecordingPusher:

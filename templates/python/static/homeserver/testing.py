@@ -18,6 +18,7 @@ The server listens on 127.0.0.1 at a free port and is stopped after the test.
 from __future__ import annotations
 
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -62,10 +63,22 @@ def running_homeserver(
     **options: Any,
 ) -> Iterator[RunningHomeserver]:
     """Start an :class:`InMemoryHomeserver` (``options`` go to it) with uvicorn in a thread
-    on 127.0.0.1; stop it on leaving."""
+    on 127.0.0.1; stop it on leaving. Its events are delivered to the appservices by a
+    transaction pusher whose store is a temporary file (unless ``pusher_store`` or
+    ``pusher`` is given)."""
     import uvicorn
 
-    homeserver = InMemoryHomeserver(registrations, **options)
+    with tempfile.TemporaryDirectory(prefix="matrix-appservice-hs-") as scratch:
+        if "pusher" not in options:
+            options.setdefault("pusher_store", Path(scratch) / "pusher.sqlite3")
+        with _serving(uvicorn, InMemoryHomeserver(registrations, **options), port, start_timeout) as running:
+            yield running
+
+
+@contextmanager
+def _serving(
+    uvicorn: Any, homeserver: InMemoryHomeserver, port: int | None, start_timeout: float
+) -> Iterator[RunningHomeserver]:
     port = free_port() if port is None else port
     config = uvicorn.Config(
         homeserver.app,
