@@ -61,6 +61,7 @@ _NOT_FOUND = error_body("M_UNRECOGNIZED", "Unrecognized request")
 _FAILED = error_body("M_UNKNOWN", "The homeserver failed to handle the request")
 # The routes outside this spec take identity assertion and tokens as sendMessage does.
 _PLAIN_LIKE = "sendMessage"
+_MAY_BE_EMPTY = ("stateKey",)  # most state events have the empty state key
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,7 @@ class HomeserverApp:
             )
         paths = []
         for template, methods in by_template.items():
-            pattern, names = compile_path(template)
+            pattern, names = compile_path(template, _MAY_BE_EMPTY)
             paths.append(_Path(pattern, names, methods, ", ".join(sorted(methods)).encode()))
         return paths
 

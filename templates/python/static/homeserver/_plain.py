@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["plain_routes"]
 
 _MAX_MESSAGES = 1000
+_CS_R0 = ("r0.5.0", "r0.6.0", "r0.6.1")
 
 
 def _text(body: Any, key: str) -> str | None:
@@ -37,8 +38,10 @@ def plain_routes(hs: InMemoryHomeserver) -> list[PlainRoute]:
 
     async def versions(requester: Requester, request: HandlerRequest) -> Any:
         served = release_index(hs.version)
-        names = [r for r in RELEASES if r != "unstable" and release_index(r) <= served]
-        return {"versions": names, "unstable_features": {}}
+        names = [
+            r for r in RELEASES if r.startswith("v") and release_index(r) <= served
+        ]  # the appservice releases r0.1.x are not Client-Server versions
+        return {"versions": [*_CS_R0, *names], "unstable_features": {}}
 
     async def whoami(requester: Requester, request: HandlerRequest) -> Any:
         answer: dict[str, Any] = {"user_id": requester.user_id, "is_guest": False}

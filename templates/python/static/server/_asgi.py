@@ -40,11 +40,20 @@ class Disconnected(Exception):
     """The client went away while the body was being read."""
 
 
-def compile_path(template: str) -> tuple[re.Pattern[bytes], tuple[str, ...]]:
-    """A path template (``/rooms/{roomId}/send``) as a regex on raw paths, and its names."""
+def compile_path(
+    template: str, may_be_empty: tuple[str, ...] = ()
+) -> tuple[re.Pattern[bytes], tuple[str, ...]]:
+    """A path template (``/rooms/{roomId}/send``) as a regex on raw paths, and its names.
+
+    A parameter matches one non-empty segment; those in ``may_be_empty`` (a state key) may
+    also be empty.
+    """
     parts = re.split(r"\{([^}]+)\}", template)
     names = tuple(parts[1::2])
-    regex = "".join(re.escape(p) if i % 2 == 0 else "([^/]+)" for i, p in enumerate(parts))
+    regex = "".join(
+        re.escape(p) if i % 2 == 0 else "([^/]*)" if p in may_be_empty else "([^/]+)"
+        for i, p in enumerate(parts)
+    )
     return re.compile(f"{regex}$".encode()), names
 
 
