@@ -119,7 +119,7 @@ def test_device_assertion_per_release(version: str, param: str, honoured: bool) 
 
 def test_bad_bodies() -> None:
     async def main() -> None:
-        async with homeserver() as (client, hs), raw(hs) as http:
+        async with homeserver() as (_client, hs), raw(hs) as http:
             auth = {"Authorization": f"Bearer {AS_TOKEN}"}
             answer = await http.post("/_matrix/client/v3/register", content=b"{nope", headers=auth)
             assert (answer.status_code, answer.json()["errcode"]) == (400, "M_NOT_JSON")

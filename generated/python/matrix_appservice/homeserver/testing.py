@@ -71,38 +71,57 @@ def running_homeserver(
     with tempfile.TemporaryDirectory(prefix="matrix-appservice-hs-") as scratch:
         if "pusher" not in options:
             options.setdefault("pusher_store", Path(scratch) / "pusher.sqlite3")
-        with _serving(
-            uvicorn, InMemoryHomeserver(registrations, **options), port, start_timeout
-        ) as running:
+        with _serving(uvicorn, registrations, options, port, start_timeout) as running:
             yield running
 
 
 @contextmanager
 def _serving(
-    uvicorn: Any, homeserver: InMemoryHomeserver, port: int | None, start_timeout: float
+    uvicorn: Any,
+    registrations: Iterable[str | Path | LoadedRegistration | Registration],
+    options: dict[str, Any],
+    port: int | None,
+    start_timeout: float,
 ) -> Iterator[RunningHomeserver]:
     port = free_port() if port is None else port
-    config = uvicorn.Config(
-        homeserver.app,
-        host="127.0.0.1",
-        port=port,
-        access_log=False,
-        log_config=None,
-        lifespan="on",
-        server_header=False,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="in-memory-homeserver", daemon=True)
+    # Built in the server's thread: the pusher's SQLite connection belongs to that thread.
+    built: list[InMemoryHomeserver] = []
+    failed: list[BaseException] = []
+    servers: list[Any] = []
+
+    def serve() -> None:
+        try:
+            homeserver = InMemoryHomeserver(registrations, **options)
+        except BaseException as exc:
+            failed.append(exc)
+            return
+        config = uvicorn.Config(
+            homeserver.app,
+            host="127.0.0.1",
+            port=port,
+            access_log=False,
+            log_config=None,
+            lifespan="on",
+            server_header=False,
+        )
+        servers.append(uvicorn.Server(config))
+        built.append(homeserver)
+        servers[0].run()
+
+    thread = threading.Thread(target=serve, name="in-memory-homeserver", daemon=True)
     thread.start()
     try:
         deadline = time.monotonic() + start_timeout
-        while not server.started:
+        while not (servers and servers[0].started):
+            if failed:
+                raise failed[0]
             if not thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError(f"the in-memory homeserver did not start on port {port}")
             time.sleep(0.01)
-        yield RunningHomeserver(f"http://127.0.0.1:{port}", homeserver)
+        yield RunningHomeserver(f"http://127.0.0.1:{port}", built[0])
     finally:
-        server.should_exit = True
+        if servers:
+            servers[0].should_exit = True
         thread.join(timeout=start_timeout)
 
 
