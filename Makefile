@@ -4,14 +4,17 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup generate lint test check-generated bench clean browser postgres
+.PHONY: setup generate lint test check-generated bench clean browser postgres wrk echo-bridge
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml generated/python/pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
+	# The generated package, editable: `.venv/bin/python -c 'import matrix_appservice'` and
+	# `.venv/bin/matrix-appservice` see what `make generate` writes (its extras' pins come from dev).
+	$(PY) -m pip install -q --no-deps -e ./generated/python
 	touch $(STAMP)
 
 ## The main job: lint the sources and regenerate everything under generated/.
@@ -26,9 +29,10 @@ GENERATED_STATE = { git status --porcelain generated/ 2>/dev/null; find generate
 lint: setup
 	@$(GENERATED_STATE) > $(VENV)/.generated-before-lint
 	$(BIN)/appservice-spec lint
-	$(BIN)/ruff check codegen tests $(wildcard bench)
-	$(BIN)/ruff format --check codegen tests $(wildcard bench)
+	$(BIN)/ruff check codegen tests examples $(wildcard bench)
+	$(BIN)/ruff format --check codegen tests examples $(wildcard bench)
 	$(BIN)/mypy codegen
+	MYPYPATH=generated/python $(BIN)/mypy examples
 	$(BIN)/ruff check --no-cache generated/python
 	$(BIN)/ruff format --no-cache --check generated/python
 	cd generated/python && ../../$(BIN)/mypy --cache-dir ../../.mypy_cache matrix_appservice
@@ -54,12 +58,27 @@ postgres:
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; fi; }
 	@"$$( (command -v pg_ctl || ls /usr/lib/postgresql/*/bin/pg_ctl | sort -V | tail -n1) 2>/dev/null)" --version
 
+## Debian's wrk, the load generator of bench/server.py.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; fi; }
+	@wrk --version | head -n1
+
+## The example echo bridge (examples/echo): make echo-bridge REGISTRATION=FILE HOMESERVER=URL
+echo-bridge: setup
+	@test -n "$(REGISTRATION)" -a -n "$(HOMESERVER)" || { echo "usage: make echo-bridge REGISTRATION=registration.yaml HOMESERVER=http://127.0.0.1:8008" >&2; exit 2; }
+	PYTHONPATH=generated/python $(PY) -m examples.echo --registration "$(REGISTRATION)" --homeserver "$(HOMESERVER)"
+
 ## Everything CI runs.
 test: lint check-generated browser postgres
 	$(BIN)/pytest -q
 
-bench: setup
+## Side-by-side figures: validation, the clients, the server under wrk (about 3 minutes).
+bench: setup wrk
 	$(PY) bench/validate.py
+	$(PY) bench/client.py
+	$(PY) bench/server.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

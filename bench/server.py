@@ -1,31 +1,42 @@
-"""The transaction endpoint under load, variants side by side in one run (skeleton).
+"""The transaction endpoint under load: appservice servers side by side in one run.
 
-Each variant is a server process on a loopback port; the load is
-``PUT /_matrix/app/v1/transactions/{n}`` with a 10-event body (a new txn ID per request),
-a bearer token, and a reply ``{}``. The load comes from ``wrk`` when it is on the PATH (a
-Lua script numbers the IDs), otherwise from a small asyncio client in this file, which is
-slower than the servers it measures: its figures compare variants, not absolute capacity.
+Each variant is a server process on a loopback port, pinned to one core; ``wrk`` (Debian's
+package, ``make wrk``) runs on the other core with ``bench/transactions.lua``, which PUTs a
+10-event transaction shaped like Synapse's to ``/_matrix/app/v1/transactions/{txnId}`` with
+a new ID for every request and a bearer token. The variants:
 
-    .venv/bin/python bench/server.py [--seconds 5] [--connections 1,32] [--json]
+- this package's server (``matrix-appservice serve``: uvicorn with uvloop and httptools),
+  validating every body against the spec's schema and typing it, with the memory store and
+  with the SQLite store;
+- a plain aiohttp + pydantic server (``bench/peers.py aiohttp``);
+- mautrix-python's ``AppService`` (``bench/peers.py mautrix``).
 
-Variants live in ``VARIANTS``: a name and the command that serves on a given port. Add the
-plain aiohttp + pydantic server and mautrix-python here to get the ratios the issue asks
-for; the first variant is the reference of the ratio column.
+All servers run at once (idle while another is measured); each repeat measures every variant
+at every connection count in turn, in an order that changes from repeat to repeat. The table
+shows, for each, the median run (req/s with wrk's p50/p99 latency), the median of the ratios
+to the plain aiohttp server's rate in the same repeat, and the server's CPU time per request
+(user + system, from /proc): on a machine other work also uses, the rates move with that
+work, the CPU time per request much less. Every answer must be 200: a socket error or
+another status stops the bench.
+
+    .venv/bin/python bench/server.py [--seconds 3] [--repeats 5] [--connections 1,32] [--only NAMES] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import importlib.util
 import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,55 +44,88 @@ import orjson
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "generated" / "python")]
+BENCH = ROOT / "bench"
+sys.path[:0] = [str(BENCH), str(ROOT / "generated" / "python")]
 
 from validate import transaction  # noqa: E402 - after the path set-up above
 
-HS_TOKEN = "bench-hs-token"
-HANDLER = "matrix_appservice.server:AppServiceHandler"
+HS_TOKEN = "bench-hs-token-5f0c2a"
+LUA = BENCH / "transactions.lua"
+OURS = "matrix_appservice.server, memory store"
+REFERENCE = "aiohttp + pydantic"
+MAUTRIX = "mautrix-python AppService"
 
 
 @dataclass(frozen=True)
 class Variant:
     name: str
+    detail: str
     command: Callable[[int, Path], list[str]]
     """The command line that serves on ``port``, given a scratch folder."""
+    needs: tuple[str, ...] = ()
+    """Modules the variant imports; it is skipped, with a message, when one is missing."""
 
 
-def _registration(port: int, folder: Path) -> Path:
-    path = folder / "registration.yaml"
-    path.write_text(
-        yaml.safe_dump({
-            "id": "bench", "url": f"http://127.0.0.1:{port}", "as_token": "bench-as-token",
-            "hs_token": HS_TOKEN, "sender_localpart": "bench",
-            "namespaces": {"users": [{"regex": "@bench_.*:example\\.org", "exclusive": True}]},
-        }),
-        encoding="utf-8",
-    )  # fmt: skip
-    return path
-
-
-def _generated(store: str) -> Callable[[int, Path], list[str]]:
+def _ours(store: str) -> Callable[[int, Path], list[str]]:
     def command(port: int, folder: Path) -> list[str]:
-        reg = _registration(port, folder)
-        if store == "sqlite":
-            store_arg = f"sqlite:{folder / 'txns.sqlite3'}"
-        else:
-            store_arg = "memory"
-        return [sys.executable, "-m", "matrix_appservice", "serve", HANDLER,
-                "--registration", str(reg), "--store", store_arg, "--log-level", "warning"]  # fmt: skip
+        reg = folder / f"registration-{port}.yaml"
+        reg.write_text(
+            yaml.safe_dump({
+                "id": "bench", "url": f"http://127.0.0.1:{port}", "as_token": "bench-as-token",
+                "hs_token": HS_TOKEN, "sender_localpart": "bench",
+                "namespaces": {"users": [{"regex": "@bench_.*:example\\.org", "exclusive": True}]},
+            }),
+            encoding="utf-8",
+        )  # fmt: skip
+        where = "memory" if store == "memory" else f"sqlite:{folder / f'txns-{port}.sqlite3'}"
+        return [sys.executable, "-m", "matrix_appservice", "serve", "peers:Bridge",
+                "--registration", str(reg), "--store", where, "--log-level", "warning"]  # fmt: skip
+
+    return command
+
+
+def _peer(kind: str) -> Callable[[int, Path], list[str]]:
+    def command(port: int, folder: Path) -> list[str]:
+        return [sys.executable, str(BENCH / "peers.py"), kind, "--port", str(port),
+                "--hs-token", HS_TOKEN]  # fmt: skip
 
     return command
 
 
 VARIANTS = [
-    Variant(
-        "matrix_appservice.server, memory store (uvicorn, uvloop+httptools)", _generated("memory")
-    ),
-    Variant(
-        "matrix_appservice.server, SQLite store (uvicorn, uvloop+httptools)", _generated("sqlite")
-    ),
-]
+    Variant(OURS, "uvicorn, uvloop+httptools; schema check + typed models", _ours("memory"),
+            ("uvicorn", "uvloop", "httptools")),
+    Variant("matrix_appservice.server, SQLite store", "the same, IDs kept on disk",
+            _ours("sqlite"), ("uvicorn", "uvloop", "httptools")),
+    Variant(REFERENCE, "aiohttp web app, asyncio; Transaction.model_validate_json",
+            _peer("aiohttp"), ("aiohttp",)),
+    Variant(MAUTRIX, "its aiohttp app, asyncio; mautrix event types", _peer("mautrix"),
+            ("mautrix", "aiohttp")),
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Run:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    cpu_us: float
+    """The server's CPU time (user + system) per request: other load on the machine moves it
+    much less than the rate."""
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def synapse_shaped(n: int) -> bytes:
+    """``n`` events as Synapse pushes them: with the legacy top-level ``age`` and ``user_id``."""
+    data = orjson.loads(transaction(n))
+    for event in data["events"]:
+        event["age"] = event["unsigned"]["age"]
+        event["user_id"] = event["sender"]
+    return orjson.dumps(data)
 
 
 def _free_port() -> int:
@@ -90,93 +134,200 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_listening(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
+def _cores() -> tuple[int | None, int | None]:
+    """The server's core and the load generator's core (``None``: not pinned)."""
+    available = sorted(os.sched_getaffinity(0))
+    if len(available) < 2:
+        print("note: fewer than 2 cores: the server and wrk are not pinned", file=sys.stderr)
+        return None, None
+    return available[0], available[1]
+
+
+def _pin(core: int | None) -> Callable[[], None] | None:
+    if core is None:
+        return None
+    return lambda: os.sched_setaffinity(0, {core})
+
+
+def _wait_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on {port}")
+    raise RuntimeError(f"nothing listens on {port}:\n{log.read_text()}")
 
 
-async def _connection(port: int, body: bytes, until: float, counter: list[int], start: int) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    n = start
-    try:
-        while time.monotonic() < until:
-            head = (
-                f"PUT /_matrix/app/v1/transactions/{n} HTTP/1.1\r\nHost: bench\r\n"
-                f"Authorization: Bearer {HS_TOKEN}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n"
-            ).encode()
-            writer.write(head + body)
-            status = await reader.readline()
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            await reader.readexactly(length)
-            if b" 200 " not in status:
-                raise RuntimeError(f"unexpected answer: {status!r}")
-            counter[0] += 1
-            n += 1
-    finally:
-        writer.close()
-
-
-async def _python_load(port: int, connections: int, seconds: float, body: bytes) -> float:
-    counter = [0]
-    until = time.monotonic() + seconds
-    started = time.monotonic()
-    await asyncio.gather(*(
-        _connection(port, body, until, counter, i * 10_000_000) for i in range(connections)
-    ))  # fmt: skip
-    return counter[0] / (time.monotonic() - started)
-
-
-def measure(
-    variant: Variant, connections: list[int], seconds: float, body: bytes
-) -> dict[int, float]:
+@contextmanager
+def _serving(variant: Variant, folder: Path, core: int | None) -> Iterator[tuple[int, int]]:
     port = _free_port()
-    with tempfile.TemporaryDirectory() as scratch:
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "generated" / "python")}
-        server = subprocess.Popen(variant.command(port, Path(scratch)), env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    log = folder / f"{port}.log"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(BENCH), str(ROOT / "generated" / "python")])}  # fmt: skip
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            variant.command(port, folder), env=env, cwd=folder, stdout=sink,
+            stderr=subprocess.STDOUT, preexec_fn=_pin(core),
+        )  # fmt: skip
+    try:
+        _wait_listening(port, process, log)
+        yield port, process.pid
+    finally:
+        process.terminate()
         try:
-            _wait_listening(port)
-            asyncio.run(_python_load(port, 1, 1.0, body))  # warm-up
-            return {c: asyncio.run(_python_load(port, c, seconds, body)) for c in connections}
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wrk(
+    server: tuple[int, int],
+    connections: int,
+    seconds: float,
+    body: Path,
+    prefix: str,
+    core: int | None,
+) -> Run:
+    """One wrk run; raises when any request failed or was not answered 200."""
+    port, pid = server
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "-s", str(LUA),
+               f"http://127.0.0.1:{port}", "--", prefix, HS_TOKEN, str(body)]  # fmt: skip
+    cpu = _cpu_seconds(pid)
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + 60, preexec_fn=_pin(core)
+    )
+    cpu = _cpu_seconds(pid) - cpu
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    figures = json.loads(lines[-1])
+    if figures["socket_errors"] or figures["bad_status"] or not figures["requests"]:
+        raise RuntimeError(f"wrk saw errors against port {port}: {figures}\n{done.stdout}")
+    return Run(
+        rps=figures["requests"] / (figures["duration_us"] / 1e6),
+        p50_ms=figures["p50_us"] / 1000,
+        p99_ms=figures["p99_us"] / 1000,
+        cpu_us=cpu / figures["requests"] * 1e6,
+    )
+
+
+def _available(variant: Variant) -> bool:
+    missing = [m for m in variant.needs if importlib.util.find_spec(m) is None]
+    if missing:
+        print(f"skipped {variant.name}: {', '.join(missing)} not installed", file=sys.stderr)
+    return not missing
+
+
+Runs = dict[str, dict[int, list[Run]]]
+"""Every run, by variant and connection count, in the order of the repeats."""
+
+
+def measure(variants: list[Variant], connections: list[int], seconds: float, repeats: int) -> Runs:
+    server_core, load_core = _cores()
+    runs: Runs = {v.name: {c: [] for c in connections} for v in variants}
+    with tempfile.TemporaryDirectory() as scratch, ExitStack() as stack:
+        folder = Path(scratch)
+        body = folder / "body.json"
+        body.write_bytes(synapse_shaped(10))
+        servers = {v.name: stack.enter_context(_serving(v, folder, server_core)) for v in variants}
+        for v in variants:  # warm-up: imports, caches, the first connections
+            wrk(servers[v.name], 4, 2, body, f"warm{servers[v.name][0]}", load_core)
+        for repeat in range(repeats):
+            for c in connections:
+                # A different order in each repeat, so that no variant always goes first.
+                shift = repeat % len(variants)
+                for v in variants[shift:] + variants[:shift]:
+                    prefix = f"r{repeat}c{c}p{servers[v.name][0]}"
+                    run = wrk(servers[v.name], c, seconds, body, prefix, load_core)
+                    runs[v.name][c].append(run)
+    return runs
+
+
+def median_run(runs: list[Run]) -> Run:
+    ordered = sorted(runs, key=lambda r: r.rps)
+    return ordered[(len(ordered) - 1) // 2]  # the lower median: a run that happened
+
+
+def ratio(runs: Runs, mine: str, theirs: str, c: int) -> float:
+    """The median over the repeats of the rate of ``mine`` over that of ``theirs`` in the same
+    repeat: steadier than a ratio of medians on a busy machine, since those runs are close
+    together in time."""
+    pairs = zip(runs[mine][c], runs[theirs][c], strict=True)
+    return statistics.median(m.rps / t.rps for m, t in pairs)
+
+
+def cpu(runs: Runs, name: str, c: int) -> float:
+    return statistics.median(r.cpu_us for r in runs[name][c])
+
+
+def table(runs: Runs, connections: list[int]) -> str:
+    head = "| variant | " + " | ".join(
+        f"c={c} req/s | c={c} p50/p99 ms | c={c} CPU µs/req" for c in connections
+    )
+    lines = [head + " |", "|---|" + "---|---|---|" * len(connections)]
+    for v in VARIANTS:
+        if v.name not in runs:
+            continue
+        cells = []
+        for c in connections:
+            run = median_run(runs[v.name][c])
+            x = f" x{ratio(runs, v.name, REFERENCE, c):.2f}" if REFERENCE in runs else ""
+            cells += [
+                f"{run.rps:,.0f}{x}",
+                f"{run.p50_ms:.2f}/{run.p99_ms:.2f}",
+                f"{cpu(runs, v.name, c):,.0f}",
+            ]
+        lines.append(f"| {v.name} ({v.detail}) | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def summary(runs: Runs, connections: list[int]) -> str:
+    """Ours against the others: rates (median of per-repeat ratios) and CPU per request."""
+    lines = []
+    for other in (REFERENCE, MAUTRIX):
+        if OURS in runs and other in runs:
+            rates = ", ".join(f"c={c} {ratio(runs, OURS, other, c):.2f}x" for c in connections)
+            costs = ", ".join(
+                f"c={c} {cpu(runs, other, c) / cpu(runs, OURS, c):.2f}x" for c in connections
+            )
+            lines.append(
+                f"{OURS} / {other}: req/s {rates}; CPU per request, theirs / ours: {costs}"
+            )
+    return "\n".join(lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--connections", default="1,32")
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of one wrk run")
+    parser.add_argument("--repeats", type=int, default=5, help="runs per variant; median shown")
+    parser.add_argument("--connections", default="1,32", help="comma-separated connection counts")
+    parser.add_argument("--only", help="comma-separated substrings of the variants to run")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    connections = [int(c) for c in args.connections.split(",")]
-    body = transaction(10)
-    assert orjson.loads(body)["events"]
-    if shutil.which("wrk"):
-        print(
-            "note: wrk is installed; this skeleton still uses its own asyncio client",
-            file=sys.stderr,
-        )
-    results = {v.name: measure(v, connections, args.seconds, body) for v in VARIANTS}
-    if args.json:
-        print(json.dumps(results, indent=2))
+    if shutil.which("wrk") is None:
+        print("skipped bench/server.py: wrk is not installed (make wrk installs Debian's wrk)")
         return 0
-    reference = results[VARIANTS[0].name]
-    print("| variant | " + " | ".join(f"c={c} req/s" for c in connections) + " |")
-    print("|---|" + "---|" * len(connections))
-    for name, figures in results.items():
-        cells = [f"{figures[c]:,.0f} x{figures[c] / reference[c]:.2f}" for c in connections]
-        print(f"| {name} | " + " | ".join(cells) + " |")
+    connections = [int(c) for c in args.connections.split(",")]
+    variants = [v for v in VARIANTS if _available(v)]
+    if args.only:
+        wanted = [w.strip() for w in args.only.split(",")]
+        variants = [v for v in variants if any(w in v.name for w in wanted)]
+    if not variants:
+        print("bench/server.py: no variant to run", file=sys.stderr)
+        return 2
+    results = measure(variants, connections, args.seconds, args.repeats)
+    if args.json:
+        print(json.dumps({name: {c: [vars(r) for r in rs] for c, rs in by_c.items()}
+                          for name, by_c in results.items()}, indent=2))  # fmt: skip
+        return 0
+    print(f"10-event transactions ({len(synapse_shaped(10)):,} bytes), wrk {args.seconds:g} s "
+          f"per run, median of {args.repeats}; x = ratio to the {REFERENCE} server")  # fmt: skip
+    print(table(results, connections))
+    print(summary(results, connections))
     return 0
 
 

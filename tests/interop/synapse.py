@@ -7,6 +7,9 @@ limits, and started with the appservice registration the test wrote.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import os
 import signal
 import socket
@@ -14,13 +17,21 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from matrix_appservice import load_registration
+
+from tests.interop.recorder import RecordingAppservice
 
 SYNAPSE_VERSION = "1.163.2"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "matrix-appservice-spec"
 VENV = CACHE / f"synapse-{SYNAPSE_VERSION}"
 SERVER_NAME = "localhost"
+SHARED_SECRET = "interop-shared-secret-4c1d"
+"""For registering normal users through the admin API (a fixed test value)."""
 
 
 def free_port() -> int:
@@ -63,6 +74,7 @@ listeners:
 database: {{name: sqlite3, args: {{database: "{workdir}/homeserver.db"}}}}
 media_store_path: "{workdir}/media"
 enable_registration: false
+registration_shared_secret: "{SHARED_SECRET}"
 app_service_config_files: ["{registration}"]
 report_stats: false
 enable_metrics: false
@@ -135,3 +147,51 @@ def start(workdir: Path, registration: Path, timeout: float = 90) -> Synapse:
             time.sleep(0.2)
     server.stop()
     raise RuntimeError(f"Synapse did not answer within {timeout} s:\n{server.log_tail()}")
+
+
+@contextmanager
+def with_recorder(
+    workdir: Path, registration: Callable[[int], str], hs_token: str
+) -> Iterator[tuple[Synapse, RecordingAppservice]]:
+    """Synapse with a recording appservice beside it, both stopped on exit.
+
+    ``registration`` gives the registration file's text for the appservice's port; the
+    package's own checks must pass on the file before Synapse loads it.
+    """
+    as_port = free_port()
+    reg_path = workdir / "registration.yaml"
+    reg_path.write_text(registration(as_port))
+    load_registration(reg_path)
+    appservice = RecordingAppservice(hs_token)
+    appservice.start(as_port)
+    try:
+        server = start(workdir, reg_path)
+    except BaseException:
+        appservice.stop()
+        raise
+    try:
+        yield server, appservice
+    finally:
+        server.stop()
+        appservice.stop()
+
+
+def register_user(
+    base_url: str, localpart: str, password: str = "interop-password"
+) -> dict[str, str]:
+    """A normal (non-admin) user, made through the shared-secret registration admin API.
+
+    Returns Synapse's answer: ``user_id``, ``access_token``, ``device_id``, ``home_server``.
+    """
+    url = f"{base_url}/_synapse/admin/v1/register"
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        nonce = json.load(answer)["nonce"]
+    message = b"\x00".join([nonce.encode(), localpart.encode(), password.encode(), b"notadmin"])
+    mac = hmac.new(SHARED_SECRET.encode(), message, hashlib.sha1).hexdigest()
+    body = {"nonce": nonce, "username": localpart, "password": password, "admin": False, "mac": mac}
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        registered: dict[str, str] = json.load(answer)
+    return registered

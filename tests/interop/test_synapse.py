@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from matrix_appservice import LATEST, OPERATIONS, load_registration, validate
+from matrix_appservice import LATEST, OPERATIONS, validate
 from matrix_appservice._validator import parse_json
 
 from codegen.spec import Spec
@@ -79,24 +79,16 @@ def world(
     tmp_path_factory: pytest.TempPathFactory, spec: Spec
 ) -> Iterator[tuple[Homeserver, RecordingAppservice]]:
     workdir = tmp_path_factory.mktemp("synapse")
-    as_port = synapse.free_port()
-    reg_path = workdir / "registration.yaml"
-    reg_path.write_text(REGISTRATION.format(port=as_port, as_token=AS_TOKEN, hs_token=HS_TOKEN))
-    load_registration(reg_path)  # our own checks pass on the file Synapse will load
-    appservice = RecordingAppservice(HS_TOKEN)
-    appservice.start(as_port)
-    try:
-        server = synapse.start(workdir, reg_path)
-    except BaseException:
-        appservice.stop()
-        raise
-    try:
+
+    def registration(port: int) -> str:
+        return REGISTRATION.format(port=port, as_token=AS_TOKEN, hs_token=HS_TOKEN)
+
+    with synapse.with_recorder(workdir, registration, HS_TOKEN) as (server, appservice):
         homeserver = Homeserver(server.base_url, spec)
-        yield homeserver, appservice
-    finally:
-        homeserver.client.close()
-        server.stop()
-        appservice.stop()
+        try:
+            yield homeserver, appservice
+        finally:
+            homeserver.client.close()
 
 
 def _operation_for(rec: Recorded) -> str:

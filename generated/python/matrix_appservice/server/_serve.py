@@ -144,6 +144,8 @@ def run_serve(args: argparse.Namespace) -> int:
         log_config=None,
         lifespan="on",
         server_header=False,
+        # The app reads no client address: skip the X-Forwarded-For middleware on every request.
+        proxy_headers=False,
     )
     try:
         uvicorn.Server(config).run()

@@ -69,6 +69,8 @@ def raw_path(scope: Scope) -> bytes:
 def decode_segment(segment: bytes) -> str:
     """One percent-encoded path segment as text; 400 ``M_INVALID_PARAM`` if not UTF-8."""
     try:
+        if b"%" not in segment:  # Synapse's numeric transaction IDs, for one
+            return segment.decode("utf-8")
         return unquote_to_bytes(segment).decode("utf-8")
     except UnicodeDecodeError:
         raise MatrixError(400, "M_INVALID_PARAM", "A path segment is not UTF-8") from None

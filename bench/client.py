@@ -1,0 +1,312 @@
+"""Sending a message as an appservice user, side by side in one run.
+
+A minimal HTTP/1.1 keep-alive server (a child process on 127.0.0.1, pinned to one core)
+answers ``PUT /_matrix/client/v3/rooms/{roomId}/send/{eventType}/{txnId}`` with an event id,
+after checking the bearer token and the ``user_id`` of identity assertion (and answers the
+register, join and power-level requests mautrix makes once before its first send). On the other core,
+each client sends the same message to it, as the appservice's bot:
+
+- ``AsyncHomeserverClient.as_user(bot).send_message`` (this package);
+- ``httpx.AsyncClient`` with the request built by hand, body and answer through orjson
+  (the floor: what the package's client is built on, with no work of its own), and the same
+  with httpx's own ``json=`` and ``.json()`` (what hand-written code usually looks like);
+- mautrix-python's ``IntentAPI.send_message_event`` over its aiohttp session.
+
+Prints calls per second, one call in flight and many, and the ratio to the floor; best of
+several repeats, the clients taking turns within each repeat, so the figures compare within
+one run on a noisy machine.
+
+    .venv/bin/python bench/client.py [--calls 3000] [--repeat 5] [--concurrency 1,16] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from urllib.parse import quote
+
+import aiohttp
+import httpx
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "generated" / "python")]
+
+from matrix_appservice.client import AsyncHomeserverClient  # noqa: E402 - after the path set-up
+from mautrix.appservice import AppServiceAPI  # noqa: E402
+from mautrix.types import EventType, RoomID, UserID  # noqa: E402
+from yarl import URL  # noqa: E402
+
+from tests.interop.mautrix_peer import MemoryASStateStore  # noqa: E402
+
+AS_TOKEN = "as_token_bench_0123456789"
+BOT = "@benchbot:localhost"
+ROOM = "!bench:localhost"
+CONTENT = {"msgtype": "m.text", "body": "hello from the bridge"}
+SEND_PATH = f"/_matrix/client/v3/rooms/{quote(ROOM, safe='')}/send/m.room.message/"
+
+# --- the server ---------------------------------------------------------------------------
+
+_POWER_LEVELS = orjson.dumps(
+    {"users": {BOT: 100}, "users_default": 0, "events": {}, "events_default": 0,
+     "state_default": 50}
+)  # fmt: skip
+_CREATE = orjson.dumps(
+    {"type": "m.room.create", "state_key": "", "sender": BOT, "room_id": ROOM,
+     "event_id": "$create", "origin_server_ts": 1, "content": {"room_version": "10", "creator": BOT}}
+)  # fmt: skip
+
+
+def _response(status: int, body: bytes) -> bytes:
+    head = f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    return head.encode() + body
+
+
+class _Homeserver(asyncio.Protocol):
+    """Just enough HTTP/1.1: keep-alive, bodies with Content-Length, one answer per request."""
+
+    sent = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.buffer = bytearray()
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while (end := self.buffer.find(b"\r\n\r\n")) >= 0:
+            lines = self.buffer[:end].decode("latin-1").split("\r\n")
+            headers = {}
+            for line in lines[1:]:
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip()
+            if "content-length" not in headers and "transfer-encoding" in headers:
+                self.transport.write(_response(501, b'{"error": "chunked bodies not served"}'))
+                self.transport.close()
+                return
+            total = end + 4 + int(headers.get("content-length", 0))
+            if len(self.buffer) < total:
+                return
+            del self.buffer[:total]
+            method, target, _ = lines[0].split(" ", 2)
+            self.transport.write(self.answer(method, target, headers))
+
+    def answer(self, method: str, target: str, headers: dict[str, str]) -> bytes:
+        path, _, query = target.partition("?")
+        if headers.get("authorization") != f"Bearer {AS_TOKEN}" or "user_id=" not in query:
+            return _response(401, b'{"errcode": "M_UNKNOWN_TOKEN", "error": "no identity"}')
+        if method == "PUT" and path.startswith(SEND_PATH):
+            _Homeserver.sent += 1
+            return _response(200, b'{"event_id": "$e%d"}' % _Homeserver.sent)
+        if method == "GET" and "/state/m.room.power_levels" in path:
+            return _response(200, _POWER_LEVELS)
+        if method == "GET" and "/state/m.room.create" in path:
+            return _response(200, _CREATE)
+        # mautrix registers its bot and joins the room once before its first send.
+        if method == "POST" and path.endswith("/register"):
+            return _response(200, orjson.dumps({"user_id": BOT}))
+        if method == "POST" and "/join/" in path:
+            return _response(200, orjson.dumps({"room_id": ROOM}))
+        return _response(404, b'{"errcode": "M_UNRECOGNIZED", "error": "not served here"}')
+
+
+def serve(port: int, core: int | None) -> None:
+    if core is not None:
+        os.sched_setaffinity(0, {core})
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(_Homeserver, "127.0.0.1", port)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(core: int | None) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    args = [sys.executable, __file__, "--serve", str(port)]
+    if core is not None:
+        args += ["--core", str(core)]
+    process = subprocess.Popen(args)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process, f"http://127.0.0.1:{port}"
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError("the bench server exited during start-up") from None
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("the bench server did not listen within 10 s")
+
+
+# --- the clients --------------------------------------------------------------------------
+
+Send = Callable[[str], Awaitable[str]]
+
+
+async def ours(base_url: str) -> tuple[Send, Callable[[], Awaitable[None]]]:
+    client = AsyncHomeserverClient(base_url, AS_TOKEN)
+    bot = client.as_user(BOT)
+
+    async def send(txn_id: str) -> str:
+        answer = await bot.send_message(ROOM, "m.room.message", txn_id, CONTENT)
+        return answer.event_id
+
+    return send, client.aclose
+
+
+async def httpx_orjson(base_url: str) -> tuple[Send, Callable[[], Awaitable[None]]]:
+    client = httpx.AsyncClient(base_url=base_url)
+    headers = {"Authorization": f"Bearer {AS_TOKEN}", "Content-Type": "application/json"}
+    params = {"user_id": BOT}
+
+    async def send(txn_id: str) -> str:
+        response = await client.put(
+            SEND_PATH + quote(txn_id, safe=""),
+            params=params,
+            content=orjson.dumps(CONTENT),
+            headers=headers,
+        )
+        if response.status_code != 200:
+            raise RuntimeError(f"{response.status_code}: {response.text}")
+        return str(orjson.loads(response.content)["event_id"])
+
+    return send, client.aclose
+
+
+async def httpx_json(base_url: str) -> tuple[Send, Callable[[], Awaitable[None]]]:
+    client = httpx.AsyncClient(base_url=base_url)
+    headers = {"Authorization": f"Bearer {AS_TOKEN}"}
+    params = {"user_id": BOT}
+
+    async def send(txn_id: str) -> str:
+        response = await client.put(
+            SEND_PATH + quote(txn_id, safe=""), params=params, json=CONTENT, headers=headers
+        )
+        response.raise_for_status()
+        return str(response.json()["event_id"])
+
+    return send, client.aclose
+
+
+async def mautrix(base_url: str) -> tuple[Send, Callable[[], Awaitable[None]]]:
+    session = aiohttp.ClientSession()
+    api = AppServiceAPI(
+        base_url=URL(base_url),
+        bot_mxid=UserID(BOT),
+        token=AS_TOKEN,
+        log=logging.getLogger("bench.mautrix"),
+        state_store=MemoryASStateStore(),
+        client_session=session,
+    )
+    intent = api.bot_intent()
+    room = RoomID(ROOM)
+
+    async def send(txn_id: str) -> str:
+        return str(
+            await intent.send_message_event(room, EventType.ROOM_MESSAGE, CONTENT, txn_id=txn_id)
+        )
+
+    return send, session.close
+
+
+CLIENTS: dict[str, Callable[[str], Awaitable[tuple[Send, Callable[[], Awaitable[None]]]]]] = {
+    "httpx by hand, orjson (the floor)": httpx_orjson,
+    "matrix_appservice AsyncHomeserverClient": ours,
+    "httpx by hand, json= / .json()": httpx_json,
+    "mautrix IntentAPI.send_message_event": mautrix,
+}
+FLOOR = "httpx by hand, orjson (the floor)"
+
+
+async def calls_per_second(send: Send, calls: int, concurrency: int, tag: str) -> float:
+    per_worker = calls // concurrency
+
+    async def worker(w: int) -> None:
+        for i in range(per_worker):
+            await send(f"{tag}.{w}.{i}")
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker(w) for w in range(concurrency)))
+    return per_worker * concurrency / (time.perf_counter() - start)
+
+
+async def measure(
+    base_url: str, calls: int, repeat: int, levels: list[int]
+) -> dict[str, dict[int, float]]:
+    clients = {name: await make(base_url) for name, make in CLIENTS.items()}
+    try:
+        for name, (send, _) in clients.items():  # warm up, and check every client's answer
+            assert (await send(f"warm.{name}")).startswith("$e"), name
+            await calls_per_second(send, min(calls, 300), max(levels), f"warm.{name}")
+        best: dict[str, dict[int, float]] = {name: dict.fromkeys(levels, 0.0) for name in clients}
+        for r in range(repeat):
+            for level in levels:
+                for name, (send, _) in clients.items():
+                    rate = await calls_per_second(send, calls, level, f"{r}.{level}.{name}")
+                    best[name][level] = max(best[name][level], rate)
+        return best
+    finally:
+        for _, close in clients.values():
+            await close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=3000, help="calls per client per repeat")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--concurrency", default="1,16", help="calls in flight, comma-separated")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--core", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.core)
+        return 0
+
+    cores = sorted(os.sched_getaffinity(0))
+    server_core, client_core = (cores[0], cores[1]) if len(cores) >= 2 else (None, None)
+    levels = [int(n) for n in args.concurrency.split(",")]
+    process, base_url = start_server(server_core)
+    try:
+        if client_core is not None:
+            os.sched_setaffinity(0, {client_core})
+        best = asyncio.run(measure(base_url, args.calls, args.repeat, levels))
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+    if args.json:
+        print(json.dumps({"calls_per_second": best, "cores": [server_core, client_core]}, indent=2))
+        return 0
+    floor = best[FLOOR]
+    print(f"| client | {' | '.join(f'{n} in flight' for n in levels)} |")
+    print("|---|" + "---|" * len(levels))
+    for name, row in best.items():
+        cells = " | ".join(f"{row[n]:,.0f} calls/s x{row[n] / floor[n]:.2f}" for n in levels)
+        print(f"| {name} | {cells} |")
+    if server_core is None:
+        print("(one core only: server and clients were not pinned apart)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

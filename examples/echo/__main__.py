@@ -1,0 +1,128 @@
+"""Run the echo bridge: ``python -m examples.echo --registration FILE --homeserver URL``.
+
+It asks the homeserver who its bot is (which also checks the ``as_token``), serves the
+appservice API on the registration's ``url`` (or ``--host``/``--port``) with uvicorn, and
+once it listens has the homeserver ping it, which proves the ``hs_token`` and the ``url``
+and makes the homeserver send at once what it held back while the bridge was down. Handled
+transaction IDs are kept in SQLite beside the registration (``--store`` for another place).
+Logs are JSON lines on standard error, without tokens. Ctrl-C stops it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from urllib.parse import urlsplit
+
+import uvicorn
+from matrix_appservice import load_registration
+from matrix_appservice.client import AsyncHomeserverClient, MatrixError, RequestFailedError
+from matrix_appservice.registration import NamespaceMatcher, RegistrationError
+from matrix_appservice.server import configure_logging, create_app
+
+from examples.echo.bridge import EchoBridge, puppet_localpart
+from examples.echo.make_registration import DEFAULT_PREFIX
+
+_LOG = logging.getLogger("examples.echo")
+
+
+class StartError(Exception):
+    """The bridge cannot start; the message says why."""
+
+
+def _address(url: str | None, host: str | None, port: int | None) -> tuple[str, int]:
+    parts = urlsplit(url or "")
+    try:
+        found = parts.port
+    except ValueError:
+        found = None
+    host = host or parts.hostname or "127.0.0.1"
+    port = port or found
+    if port is None:
+        raise StartError(f"the registration's url {url!r} names no port: give --port")
+    return host, port
+
+
+async def run(args: argparse.Namespace) -> None:
+    try:
+        loaded = load_registration(args.registration)
+    except (OSError, RegistrationError) as exc:
+        raise StartError(str(exc)) from None
+    reg = loaded.model
+    handler = configure_logging(args.log_level, secrets=(reg.as_token, reg.hs_token))
+    _LOG.handlers[:] = [handler]
+    _LOG.setLevel(args.log_level.upper())
+    _LOG.propagate = False
+    host, port = _address(reg.url, args.host, args.port)
+    async with AsyncHomeserverClient(args.homeserver, reg.as_token) as client:
+        try:
+            whoami = await client.request("GET", "/_matrix/client/v3/account/whoami")
+        except (MatrixError, RequestFailedError) as exc:
+            raise StartError(
+                f"the homeserver at {args.homeserver} did not accept us: {exc}"
+            ) from None
+        bot = whoami["user_id"]
+        sample = f"@{puppet_localpart(args.prefix, bot)}:{bot.partition(':')[2]}"
+        if not NamespaceMatcher(reg).user_is_exclusive(sample):
+            raise StartError(
+                f"puppets such as {sample} are not in an exclusive users namespace of "
+                f"{args.registration}: make the registration with --prefix {args.prefix}"
+            )
+        bridge = EchoBridge(client, bot, args.prefix)
+        app = create_app(loaded, bridge, server_name=bot.partition(":")[2], store=args.store)
+        config = uvicorn.Config(
+            app, host=host, port=port, lifespan="on", access_log=False, log_config=None,
+            server_header=False, proxy_headers=False,
+        )  # fmt: skip
+        server = uvicorn.Server(config)
+        serving = asyncio.create_task(server.serve())
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.05)
+        if server.started:
+            _LOG.info("echo bridge %s for %s on %s:%d", reg.id, bot, host, port)
+            try:
+                pong = await client.ping_appservice(reg.id)
+                _LOG.info("the homeserver reached us in %d ms", pong.duration_ms)
+            except (MatrixError, RequestFailedError) as exc:
+                _LOG.warning("the homeserver could not ping us: %s", exc)
+        await serving
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m examples.echo", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--registration", required=True, help="the registration file")
+    parser.add_argument("--homeserver", required=True, help="the homeserver's client API URL")
+    parser.add_argument("--host", help="address to listen on (default: the url's host)")
+    parser.add_argument("--port", type=int, help="port to listen on (default: the url's port)")
+    parser.add_argument(
+        "--store",
+        help="memory, sqlite:PATH or postgresql://... (default: SQLite beside the registration)",
+    )
+    parser.add_argument("--prefix", default=DEFAULT_PREFIX, help="the puppets' localpart prefix")
+    parser.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
+    args = parser.parse_args(argv)
+    try:
+        import uvloop  # the [server] extra brings it
+    except ImportError:
+        loop_factory = None
+    else:
+        loop_factory = uvloop.new_event_loop
+    try:
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            runner.run(run(args))
+    except StartError as exc:
+        print(f"echo bridge: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its graceful shutdown
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
