@@ -104,6 +104,7 @@ def emit_python(spec: Spec) -> dict[str, str]:
     for template in ("__init__.py", "_releases.py", "operations.py", "client.py"):
         files[f"{_PKG}/{template}"] = env.get_template(f"{template}.jinja").render(context)
     files[f"{_PKG}/server/_handler.py"] = _render_server(env, spec, operations)
+    files[f"{_PKG}/homeserver/_handler.py"] = _render_homeserver(env, spec, operations)
     static_root = TEMPLATES / "static"
     for static in sorted(static_root.rglob("*.py")):
         rel = static.relative_to(static_root).as_posix()
@@ -130,6 +131,23 @@ def _render_server(env: jinja2.Environment, spec: Spec, operations: list[Operati
     }
     return env.get_template("server/_handler.py.jinja").render(
         operations=server_ops, model_imports=sorted(models)
+    )
+
+
+def _render_homeserver(env: jinja2.Environment, spec: Spec, operations: list[OperationMeta]) -> str:
+    """``homeserver/_handler.py``: the Client-Server handler base class and its dispatch."""
+    from codegen.python.homeserver import collect_homeserver_operations
+
+    ops = collect_homeserver_operations(spec, operations)
+    models = {
+        name
+        for op in ops
+        for typed in (op.request, op.response)
+        if typed
+        for name in re.findall(r"[A-Z]\w*", typed)
+    }
+    return env.get_template("homeserver/_handler.py.jinja").render(
+        operations=ops, model_imports=sorted(models)
     )
 
 

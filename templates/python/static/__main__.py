@@ -1,5 +1,5 @@
 """``matrix-appservice validate|serve ...`` (or ``python -m matrix_appservice ...``):
-validate payloads, run an appservice server.
+validate payloads, run an appservice server or an in-memory homeserver.
 
 Exit status: 0 when everything is valid, 1 when anything is invalid, 2 on a usage error.
 For registration files (``--registration``), a file that cannot be read at all (missing, a
@@ -20,6 +20,7 @@ from pathlib import Path
 from matrix_appservice import __version__
 from matrix_appservice._releases import RELEASES, SPEC_REVISION, UnknownReleaseError, resolve_release
 from matrix_appservice._validator import DEFAULT_MAX_ERRORS, ValidationResult, omitted, validate
+from matrix_appservice.homeserver._serve import add_homeserver_command
 from matrix_appservice.server._serve import add_serve_command
 from matrix_appservice.registration import (
     MAX_REGISTRATION_BYTES,
@@ -54,6 +55,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     add_validate_command(sub)
     add_serve_command(sub)
+    add_homeserver_command(sub)
     return parser
 
 

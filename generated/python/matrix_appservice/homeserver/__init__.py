@@ -1,5 +1,44 @@
 """The homeserver side of the Application Service API.
 
-:mod:`matrix_appservice.homeserver.pusher` delivers events to appservices as transactions,
-durably and in order (see :class:`~matrix_appservice.homeserver.pusher.Pusher`).
+- :class:`HomeserverHandler` (generated: one typed async method per Client-Server operation
+  of the spec) and :class:`HomeserverApp`, the ASGI application that authenticates the
+  ``as_token``, resolves identity assertion into a :class:`Requester` and checks bodies and
+  answers against the release's schemas before and after the handler runs;
+- :class:`InMemoryHomeserver`, a homeserver in memory built on them, to run a bridge against
+  in tests (``matrix-appservice homeserver``, and the ``in_memory_homeserver`` pytest fixture
+  of :mod:`matrix_appservice.homeserver.testing`);
+- :mod:`matrix_appservice.homeserver.pusher`, which delivers events to appservices as
+  transactions, durably and in order (see :class:`~matrix_appservice.homeserver.pusher.Pusher`).
 """
+
+from __future__ import annotations
+
+from matrix_appservice.homeserver._app import DEFAULT_MAX_BODY_BYTES, Appservice, HomeserverApp
+from matrix_appservice.homeserver._handler import DISPATCH, HANDLER_METHODS, HomeserverHandler
+from matrix_appservice.homeserver._memory import InMemoryHomeserver, PingFailed
+from matrix_appservice.homeserver._requester import Identities, Requester
+from matrix_appservice.homeserver._routes import PlainHandler, PlainRoute
+from matrix_appservice.homeserver._sink import EventPusher, RecordingPusher
+from matrix_appservice.homeserver._state import HomeserverState, Room, User
+from matrix_appservice.server._errors import MatrixError
+
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "DISPATCH",
+    "HANDLER_METHODS",
+    "Appservice",
+    "EventPusher",
+    "HomeserverApp",
+    "HomeserverHandler",
+    "HomeserverState",
+    "Identities",
+    "InMemoryHomeserver",
+    "MatrixError",
+    "PingFailed",
+    "PlainHandler",
+    "PlainRoute",
+    "RecordingPusher",
+    "Requester",
+    "Room",
+    "User",
+]

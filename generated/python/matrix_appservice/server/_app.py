@@ -20,11 +20,11 @@ import hmac
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote_to_bytes, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import ValidationError
 
@@ -39,6 +39,19 @@ from matrix_appservice.registration import (
     check_registration,
     load_registration,
 )
+from matrix_appservice.server._asgi import (
+    Disconnected,
+    Receive,
+    Scope,
+    Send,
+    compile_path,
+    decode_segment,
+    parse_body,
+    query_pairs,
+    raw_path,
+    read_body,
+    send_json,
+)
 from matrix_appservice.server._errors import InvalidAnswer, MatrixError, bad_json, error_body
 from matrix_appservice.server._handler import DISPATCH, AppServiceHandler, Dispatch
 from matrix_appservice.server._request import HandlerRequest
@@ -46,11 +59,6 @@ from matrix_appservice.server._store import MemoryStore, SQLiteStore, Transactio
 from matrix_appservice.server._transactions import OptIns, OwnUsers, build_transaction, fingerprint
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "QUIRKS", "AppService", "create_app", "default_store_path"]
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 """32 MiB: Synapse puts at most 100 events (64 KiB each at most), 100 ephemeral items and
@@ -74,10 +82,6 @@ _NOT_FOUND = error_body("M_UNRECOGNIZED", "Unrecognized request")
 _FAILED = error_body("M_UNKNOWN", "The appservice failed to handle the request")
 
 
-class _Disconnected(Exception):
-    """The client went away while the body was being read."""
-
-
 @dataclass(frozen=True)
 class _Route:
     operation: Operation
@@ -94,13 +98,6 @@ class _Path:
     params: tuple[str, ...]
     methods: dict[str, _Route]
     allow: bytes
-
-
-def _compile(template: str) -> tuple[re.Pattern[bytes], tuple[str, ...]]:
-    parts = re.split(r"\{([^}]+)\}", template)
-    names = tuple(parts[1::2])
-    regex = "".join(re.escape(p) if i % 2 == 0 else "([^/]+)" for i, p in enumerate(parts))
-    return re.compile(f"{regex}$".encode()), names
 
 
 def default_store_path(registration_file: str | Path) -> Path:
@@ -186,7 +183,7 @@ class AppService:
         paths = []
         # Transactions first: they are nearly all the traffic.
         for template in sorted(by_template, key=lambda t: "/transactions/" not in t):
-            pattern, names = _compile(template)
+            pattern, names = compile_path(template)
             methods = by_template[template]
             allow = ", ".join(sorted(methods)).encode()
             paths.append(_Path(pattern, names, methods, allow))
@@ -217,25 +214,22 @@ class AppService:
             status, body = await self._respond(scope, receive, headers)
         except MatrixError as exc:
             status, body = exc.status, exc.body()
-        except _Disconnected:
+        except Disconnected:
             return
         except Exception:
             _LOG.exception("request failed", extra={"event": "request_failed"})
             status, body = 500, _FAILED
-        headers.append((b"content-type", b"application/json"))
-        headers.append((b"content-length", str(len(body)).encode()))
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await send_json(send, status, body, headers)
         if self.access_log:
             _LOG.info(
                 "%s %s %d",
                 scope["method"],
-                _raw_path(scope).decode("latin-1"),
+                raw_path(scope).decode("latin-1"),
                 status,
                 extra={
                     "event": "request",
                     "method": scope["method"],
-                    "path": _raw_path(scope).decode("latin-1"),
+                    "path": raw_path(scope).decode("latin-1"),
                     "status": status,
                     "ms": round((time.perf_counter() - started) * 1000, 3),
                 },
@@ -244,9 +238,9 @@ class AppService:
     async def _respond(
         self, scope: Scope, receive: Receive, headers: list[tuple[bytes, bytes]]
     ) -> tuple[int, bytes]:
-        raw_path = _raw_path(scope)
+        requested = raw_path(scope)
         for path in self._paths:
-            match = path.pattern.match(raw_path)
+            match = path.pattern.match(requested)
             if match is not None:
                 break
         else:
@@ -263,8 +257,10 @@ class AppService:
             elif name == b"content-length":
                 length = value
         self._authenticate(authorization, scope.get("query_string", b""))
-        params = {name: _decode_segment(match.group(i + 1)) for i, name in enumerate(path.params)}
-        raw = await self._read_body(receive, length) if route.body is not None else b""
+        params = {name: decode_segment(match.group(i + 1)) for i, name in enumerate(path.params)}
+        raw = (
+            await read_body(receive, length, self.max_body_bytes) if route.body is not None else b""
+        )
         if route.dispatch is None:
             return 200, await self._transaction(route, params["txnId"], raw)
         return 200, await self._operation(route, params, scope.get("query_string", b""), raw)
@@ -308,52 +304,15 @@ class AppService:
         if not hmac.compare_digest(header, self._token):
             raise MatrixError(403, "M_FORBIDDEN", "Invalid access token")
 
-    async def _read_body(self, receive: Receive, declared: bytes | None) -> bytes:
-        limit = self.max_body_bytes
-        if declared is not None and declared.strip().isdigit() and int(declared) > limit:
-            raise _too_large(limit)
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise _Disconnected
-        body: bytes = message.get("body", b"")
-        if not message.get("more_body"):
-            if len(body) > limit:
-                raise _too_large(limit)
-            return body
-        chunks = [body]
-        size = len(body)
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise _Disconnected
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise _too_large(limit)
-            chunks.append(chunk)
-            if not message.get("more_body"):
-                return b"".join(chunks)
-
     def _parse(self, route: _Route, raw: bytes) -> Any:
         op = route.operation
-        if not raw or raw.isspace():
-            if op.request_required:
-                raise MatrixError(400, "M_NOT_JSON", "The request needs a JSON body")
-            data: Any = {}
-        else:
-            try:
-                data = parse_json(raw)
-            except ValueError as exc:
-                raise MatrixError(400, "M_NOT_JSON", str(exc)) from None
-        if isinstance(data, dict):
-            for key in _NULL_MEANS_ABSENT.get(op.name, ()):
-                if key in data and data[key] is None:
-                    del data[key]
         assert route.body is not None
-        if not route.body.is_valid(data):
-            # The first problem only: collecting all of them is unbounded on hostile bodies.
-            raise MatrixError(400, "M_BAD_JSON", str(route.body.first_issue(data)))
-        return data
+        return parse_body(
+            raw,
+            route.body,
+            required=op.request_required,
+            null_means_absent=_NULL_MEANS_ABSENT.get(op.name, ()),
+        )
 
     async def _transaction(self, route: _Route, txn_id: str, raw: bytes) -> bytes:
         data = self._parse(route, raw)
@@ -403,7 +362,7 @@ class AppService:
         self, route: _Route, params: dict[str, str], query_string: bytes, raw: bytes
     ) -> bytes:
         body = self._parse(route, raw) if route.body is not None else None
-        request = HandlerRequest(params, _query(query_string), body, self.version)
+        request = HandlerRequest(params, query_pairs(query_string), body, self.version)
         assert route.dispatch is not None and route.answer is not None
         name = route.operation.name
         try:
@@ -446,42 +405,6 @@ class AppService:
             await asyncio.gather(self._prune_task, return_exceptions=True)
         if self._owns_store:
             await self.store.close()
-
-
-def _too_large(limit: int) -> MatrixError:
-    return MatrixError(413, "M_TOO_LARGE", f"The body is larger than {limit} bytes")
-
-
-def _raw_path(scope: Scope) -> bytes:
-    raw = scope.get("raw_path")
-    if raw is None:
-        return str(scope["path"]).encode("utf-8")
-    path: bytes = raw
-    return path.partition(b"?")[0]
-
-
-def _decode_segment(segment: bytes) -> str:
-    try:
-        if b"%" not in segment:  # Synapse's numeric transaction IDs, for one
-            return segment.decode("utf-8")
-        return unquote_to_bytes(segment).decode("utf-8")
-    except UnicodeDecodeError:
-        raise MatrixError(400, "M_INVALID_PARAM", "A path segment is not UTF-8") from None
-
-
-def _query(query_string: bytes) -> list[tuple[str, str]]:
-    if not query_string:
-        return []
-    try:
-        pairs = parse_qsl(
-            query_string.decode("ascii"),
-            keep_blank_values=True,
-            errors="strict",
-            max_num_fields=1000,
-        )
-    except (UnicodeDecodeError, ValueError):
-        raise MatrixError(400, "M_INVALID_PARAM", "The query string cannot be read") from None
-    return [(k, v) for k, v in pairs if k != "access_token"]
 
 
 def _legacy_query_auth(version: str) -> bool:

@@ -1,0 +1,196 @@
+"""Client-Server routes outside this spec that a bridge calls first, for the in-memory homeserver.
+
+``GET /versions``, ``GET /account/whoami``, ``POST /createRoom``, joining, inviting, the
+display name, aliases (``/directory/room/{roomAlias}``), one event and a minimal
+``/messages``. They answer the common cases the way Synapse does; anything else gets the
+errcode a client expects.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from matrix_appservice._releases import RELEASES, release_index
+from matrix_appservice.homeserver._requester import Requester
+from matrix_appservice.homeserver._routes import PlainHandler, PlainRoute
+from matrix_appservice.server._errors import MatrixError
+from matrix_appservice.server._request import HandlerRequest
+
+if TYPE_CHECKING:
+    from matrix_appservice.homeserver._memory import InMemoryHomeserver
+
+__all__ = ["plain_routes"]
+
+_MAX_MESSAGES = 1000
+_CS_R0 = ("r0.5.0", "r0.6.0", "r0.6.1")
+
+
+def _text(body: Any, key: str) -> str | None:
+    value = body.get(key) if isinstance(body, dict) else None
+    if value is not None and not isinstance(value, str):
+        raise MatrixError(400, "M_BAD_JSON", f"$.{key} must be a string")
+    return value
+
+
+def plain_routes(hs: InMemoryHomeserver) -> list[PlainRoute]:
+    """The routes, under both ``/r0`` and ``/v3``."""
+    state = hs.state
+
+    async def versions(requester: Requester, request: HandlerRequest) -> Any:
+        served = release_index(hs.version)
+        names = [
+            r for r in RELEASES if r.startswith("v") and release_index(r) <= served
+        ]  # the appservice releases r0.1.x are not Client-Server versions
+        return {"versions": [*_CS_R0, *names], "unstable_features": {}}
+
+    async def whoami(requester: Requester, request: HandlerRequest) -> Any:
+        answer: dict[str, Any] = {"user_id": requester.user_id, "is_guest": False}
+        if requester.device_id is not None:
+            answer["device_id"] = requester.device_id
+        return answer
+
+    async def create_room(requester: Requester, request: HandlerRequest) -> Any:
+        body = request.body
+        alias_name = _text(body, "room_alias_name")
+        alias = f"#{alias_name}:{state.server_name}" if alias_name else None
+        if alias is not None and alias in state.aliases:
+            raise MatrixError(400, "M_ROOM_IN_USE", f"The alias {alias} is taken")
+        preset = _text(body, "preset")
+        visibility = _text(body, "visibility") or "private"
+        if preset is None:
+            preset = "public_chat" if visibility == "public" else "private_chat"
+        invites = body.get("invite", [])
+        initial = body.get("initial_state", [])
+        if not isinstance(invites, list) or not all(isinstance(u, str) for u in invites):
+            raise MatrixError(400, "M_BAD_JSON", "$.invite must be a list of user IDs")
+        if not isinstance(initial, list) or not all(isinstance(e, dict) for e in initial):
+            raise MatrixError(400, "M_BAD_JSON", "$.initial_state must be a list of events")
+        user = requester.user_id
+        room = state.new_room(user)
+        creation = body.get("creation_content") or {}
+        state.add_event(room, user, "m.room.create", {**creation, "creator": user}, state_key="")
+        state.set_membership(room, user, user, "join")
+        state.add_event(
+            room,
+            user,
+            "m.room.power_levels",
+            {"users": {user: 100}, "users_default": 0, "events_default": 0, "state_default": 50},
+            state_key="",
+        )
+        rule = "public" if preset == "public_chat" else "invite"
+        state.add_event(room, user, "m.room.join_rules", {"join_rule": rule}, state_key="")
+        for event in initial:
+            kind, key, content = event.get("type"), event.get("state_key", ""), event.get("content")
+            if not isinstance(kind, str) or not isinstance(key, str) or not isinstance(content, dict):
+                raise MatrixError(400, "M_BAD_JSON", "$.initial_state: type, state_key, content")
+            state.add_event(room, user, kind, content, state_key=key)
+        for key, kind in (("name", "m.room.name"), ("topic", "m.room.topic")):
+            value = _text(body, key)
+            if value is not None:
+                state.add_event(room, user, kind, {key: value}, state_key="")
+        if alias is not None:
+            state.add_alias(alias, room.room_id)
+            state.add_event(room, user, "m.room.canonical_alias", {"alias": alias}, state_key="")
+        for invitee in invites:
+            state.set_membership(room, user, invitee, "invite")
+        room.public = visibility == "public"
+        return {"room_id": room.room_id}
+
+    async def join_by_id(requester: Requester, request: HandlerRequest) -> Any:
+        room = state.room(request.path["roomId"])
+        state.join(room, requester.user_id)
+        return {"room_id": room.room_id}
+
+    async def join_any(requester: Requester, request: HandlerRequest) -> Any:
+        room = state.resolve_room(request.path["roomIdOrAlias"])
+        state.join(room, requester.user_id)
+        return {"room_id": room.room_id}
+
+    async def invite(requester: Requester, request: HandlerRequest) -> Any:
+        room = state.joined_room(request.path["roomId"], requester.user_id)
+        target = _text(request.body, "user_id")
+        if not target:
+            raise MatrixError(400, "M_MISSING_PARAM", "user_id is required")
+        if room.membership(target) == "join":
+            raise MatrixError(403, "M_FORBIDDEN", f"{target} is already in the room")
+        state.set_membership(room, requester.user_id, target, "invite")
+        return {}
+
+    async def get_displayname(requester: Requester, request: HandlerRequest) -> Any:
+        user = state.known_user(request.path["userId"])
+        return {} if user.displayname is None else {"displayname": user.displayname}
+
+    async def set_displayname(requester: Requester, request: HandlerRequest) -> Any:
+        user_id = request.path["userId"]
+        if user_id != requester.user_id:
+            raise MatrixError(403, "M_FORBIDDEN", "You cannot set another user's display name")
+        user = state.known_user(user_id)
+        user.displayname = _text(request.body, "displayname")
+        for room in state.rooms.values():
+            if room.membership(user_id) == "join":
+                state.set_membership(room, user_id, user_id, "join")
+        return {}
+
+    async def get_event(requester: Requester, request: HandlerRequest) -> Any:
+        room = state.room(request.path["roomId"])
+        event = state.events.get(request.path["eventId"])
+        if event is None or event["room_id"] != room.room_id or room.membership(
+            requester.user_id
+        ) not in ("join", "leave"):
+            raise MatrixError(404, "M_NOT_FOUND", "Event not found")
+        return event
+
+    async def messages(requester: Requester, request: HandlerRequest) -> Any:
+        room = state.joined_room(request.path["roomId"], requester.user_id)
+        backwards = (request.query_value("dir") or "b") == "b"
+        limit_text = request.query_value("limit") or "10"
+        if not limit_text.isdigit():
+            raise MatrixError(400, "M_INVALID_PARAM", "limit must be a whole number")
+        limit = min(int(limit_text), _MAX_MESSAGES)
+        timeline = room.timeline
+        token = request.query_value("from")
+        position = int(token) if token and token.isdigit() else None
+        if backwards:
+            end = len(timeline) if position is None else min(position, len(timeline))
+            start = max(end - limit, 0)
+            chunk = list(reversed(timeline[start:end]))
+            return {"chunk": chunk, "start": str(end), "end": str(start)}
+        begin = 0 if position is None else min(position, len(timeline))
+        stop = min(begin + limit, len(timeline))
+        return {"chunk": timeline[begin:stop], "start": str(begin), "end": str(stop)}
+
+    async def get_alias(requester: Requester, request: HandlerRequest) -> Any:
+        room = state.resolve_room(request.path["roomAlias"])
+        return {"room_id": room.room_id, "servers": [state.server_name]}
+
+    async def put_alias(requester: Requester, request: HandlerRequest) -> Any:
+        room_id = _text(request.body, "room_id")
+        if not room_id:
+            raise MatrixError(400, "M_MISSING_PARAM", "room_id is required")
+        state.add_alias(request.path["roomAlias"], room_id)
+        return {}
+
+    async def delete_alias(requester: Requester, request: HandlerRequest) -> Any:
+        alias = request.path["roomAlias"]
+        if state.aliases.pop(alias, None) is None:
+            raise MatrixError(404, "M_NOT_FOUND", f"Unknown alias {alias}")
+        return {}
+
+    table: list[tuple[str, str, PlainHandler, bool]] = [
+        ("GET", "/account/whoami", whoami, False),
+        ("POST", "/createRoom", create_room, True),
+        ("POST", "/rooms/{roomId}/join", join_by_id, True),
+        ("POST", "/join/{roomIdOrAlias}", join_any, True),
+        ("POST", "/rooms/{roomId}/invite", invite, True),
+        ("GET", "/profile/{userId}/displayname", get_displayname, False),
+        ("PUT", "/profile/{userId}/displayname", set_displayname, True),
+        ("GET", "/rooms/{roomId}/event/{eventId}", get_event, False),
+        ("GET", "/rooms/{roomId}/messages", messages, False),
+        ("GET", "/directory/room/{roomAlias}", get_alias, False),
+        ("PUT", "/directory/room/{roomAlias}", put_alias, True),
+        ("DELETE", "/directory/room/{roomAlias}", delete_alias, False),
+    ]
+    routes = [PlainRoute("GET", "/_matrix/client/versions", versions, auth=False)]
+    for prefix in ("/_matrix/client/r0", "/_matrix/client/v3"):
+        routes += [PlainRoute(m, prefix + p, f, body=b) for m, p, f, b in table]
+    return routes
