@@ -15,6 +15,7 @@ from matrix_appservice.client import (
     MatrixError,
     UrlNotSetError,
 )
+from matrix_appservice.homeserver import MatrixError as ServerError
 
 from tests.python.homeserver.support import (
     OTHER_AS_TOKEN,
@@ -233,5 +234,87 @@ def test_plain_endpoints() -> None:
                                     json={"displayname": "x"})  # fmt: skip
             alias = await client.request("GET", f"{CS}/directory/room/%23_irc_chan:localhost")
             assert alias["room_id"] == room
+
+    run(main())
+
+
+def test_state_reads_and_joined_members() -> None:
+    async def main() -> None:
+        async with homeserver() as (client, hs):
+            await client.register("_irc_alice", inhibit_login=True)
+            await client.register("_irc_bob", inhibit_login=True)
+            alice = client.as_user("@_irc_alice:localhost")
+            bob = client.as_user("@_irc_bob:localhost")
+            made = await alice.request("POST", f"{CS}/createRoom", json={"name": "chan"})
+            room = made["room_id"]
+            levels = await alice.request("GET", f"{CS}/rooms/{room}/state/m.room.power_levels/")
+            assert levels["users"] == {"@_irc_alice:localhost": 100}
+            name = await alice.request("GET", f"{CS}/rooms/{room}/state/m.room.name/")
+            assert name == {"name": "chan"}
+            whole = await alice.request(
+                "GET", f"{CS}/rooms/{room}/state/m.room.create/", query={"format": "event"}
+            )
+            assert whole["type"] == "m.room.create" and whole["room_id"] == room
+            assert whole["state_key"] == "" and whole["event_id"] in hs.state.events
+            member = await alice.request(
+                "GET", f"{CS}/rooms/{room}/state/m.room.member/@_irc_alice:localhost"
+            )
+            assert member["membership"] == "join"
+            with pytest.raises(MatrixError) as missing:
+                await alice.request("GET", f"{CS}/rooms/{room}/state/m.room.topic/")
+            assert (missing.value.status, missing.value.errcode) == (404, "M_NOT_FOUND")
+            with pytest.raises(ForbiddenError):  # bob is not in the room
+                await bob.request("GET", f"{CS}/rooms/{room}/state/m.room.name/")
+            with pytest.raises(ForbiddenError):
+                await bob.request("GET", f"{CS}/rooms/{room}/joined_members")
+
+            everything = await alice.request("GET", f"{CS}/rooms/{room}/state")
+            kinds = sorted(e["type"] for e in everything)
+            assert kinds == sorted(
+                ["m.room.create", "m.room.member", "m.room.power_levels",
+                 "m.room.join_rules", "m.room.name"]
+            )  # fmt: skip
+            await alice.request(
+                "POST", f"{CS}/rooms/{room}/invite", json={"user_id": "@_irc_bob:localhost"}
+            )
+            members = await alice.request("GET", f"{CS}/rooms/{room}/joined_members")
+            assert members == {"joined": {"@_irc_alice:localhost": {}}}  # bob is only invited
+            await bob.request("PUT", f"{CS}/profile/@_irc_bob:localhost/displayname",
+                              json={"displayname": "Bob"})  # fmt: skip
+            await bob.request("POST", f"{CS}/rooms/{room}/join", json={})
+            members = await alice.request("GET", f"{CS}/rooms/{room}/joined_members")
+            assert members["joined"] == {
+                "@_irc_alice:localhost": {},
+                "@_irc_bob:localhost": {"display_name": "Bob"},
+            }
+
+    run(main())
+
+
+def test_create_user_makes_a_plain_user_outside_exclusive_namespaces() -> None:
+    async def main() -> None:
+        async with (
+            homeserver(registration(), other_registration()) as (_client, hs),
+            raw(hs) as http,
+        ):
+            token = hs.create_user("dana", displayname="Dana")
+            assert hs.state.users["@dana:localhost"].displayname == "Dana"
+            who = await http.get(
+                f"{CS}/account/whoami", headers={"Authorization": f"Bearer {token}"}
+            )
+            assert who.status_code == 200 and who.json()["user_id"] == "@dana:localhost"
+            made = await http.post(
+                f"{CS}/createRoom", json={}, headers={"Authorization": f"Bearer {token}"}
+            )
+            assert made.status_code == 200
+            assert hs.state.rooms[made.json()["room_id"]].creator == "@dana:localhost"
+            refused = [("_irc_x", "M_EXCLUSIVE"), ("_slack_y", "M_EXCLUSIVE"),
+                       ("dana", "M_USER_IN_USE"), ("ircbot", "M_USER_IN_USE"),
+                       ("Upper", "M_INVALID_USERNAME"), ("", "M_INVALID_USERNAME")]  # fmt: skip
+            for localpart, errcode in refused:
+                with pytest.raises(ServerError) as error:
+                    hs.create_user(localpart)
+                assert error.value.errcode == errcode, localpart
+            assert "@_irc_x:localhost" not in hs.state.users
 
     run(main())

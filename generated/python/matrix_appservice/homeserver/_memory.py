@@ -213,7 +213,7 @@ class InMemoryHomeserver(HomeserverHandler):
             raise MatrixError(403, "M_FORBIDDEN", "Only an application service can do this")
         return self.app.appservices[requester.appservice_id]
 
-    def _claimed_by_other(self, user_id: str, own: Appservice) -> bool:
+    def _claimed_by_other(self, user_id: str, own: Appservice | None) -> bool:
         for service in self.app.appservices.values():
             if service is own:
                 continue
@@ -233,6 +233,22 @@ class InMemoryHomeserver(HomeserverHandler):
             return False
 
     # -- registering and logging in -----------------------------------------------------------
+
+    def create_user(self, localpart: str, *, displayname: str | None = None) -> str:
+        """Register a plain (non-appservice) user, as a person signing up would, and return
+        an access token for a new device of it: the test's way to have someone talk to a
+        bridge. A user ID that an appservice holds exclusively is refused (``M_EXCLUSIVE``),
+        one that exists already too (``M_USER_IN_USE``)."""
+        user_id = self.state.user_id(localpart)
+        if not localpart or localpart != localpart.lower() or ":" in localpart:
+            raise MatrixError(400, "M_INVALID_USERNAME", f"{localpart!r} is not a valid localpart")
+        if self._claimed_by_other(user_id, None):
+            raise MatrixError(
+                400, "M_EXCLUSIVE", f"{user_id} is held exclusively by an application service"
+            )
+        self.state.add_user(user_id).displayname = displayname
+        token, _device = self.state.new_session(user_id)
+        return token
 
     async def register(
         self, requester: Requester, kind: str | None = None, *, body: RegisterRequest

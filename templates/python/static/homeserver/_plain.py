@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from matrix_appservice._releases import RELEASES, release_index
 from matrix_appservice.homeserver._requester import Requester
+from matrix_appservice.homeserver._state import Room
 from matrix_appservice.homeserver._routes import PlainHandler, PlainRoute
 from matrix_appservice.server._errors import MatrixError
 from matrix_appservice.server._request import HandlerRequest
@@ -81,7 +82,11 @@ def plain_routes(hs: InMemoryHomeserver) -> list[PlainRoute]:
         state.add_event(room, user, "m.room.join_rules", {"join_rule": rule}, state_key="")
         for event in initial:
             kind, key, content = event.get("type"), event.get("state_key", ""), event.get("content")
-            if not isinstance(kind, str) or not isinstance(key, str) or not isinstance(content, dict):
+            if (
+                not isinstance(kind, str)
+                or not isinstance(key, str)
+                or not isinstance(content, dict)
+            ):
                 raise MatrixError(400, "M_BAD_JSON", "$.initial_state: type, state_key, content")
             state.add_event(room, user, kind, content, state_key=key)
         for key, kind in (("name", "m.room.name"), ("topic", "m.room.topic")):
@@ -134,9 +139,11 @@ def plain_routes(hs: InMemoryHomeserver) -> list[PlainRoute]:
     async def get_event(requester: Requester, request: HandlerRequest) -> Any:
         room = state.room(request.path["roomId"])
         event = state.events.get(request.path["eventId"])
-        if event is None or event["room_id"] != room.room_id or room.membership(
-            requester.user_id
-        ) not in ("join", "leave"):
+        if (
+            event is None
+            or event["room_id"] != room.room_id
+            or room.membership(requester.user_id) not in ("join", "leave")
+        ):
             raise MatrixError(404, "M_NOT_FOUND", "Event not found")
         return event
 
@@ -158,6 +165,34 @@ def plain_routes(hs: InMemoryHomeserver) -> list[PlainRoute]:
         begin = 0 if position is None else min(position, len(timeline))
         stop = min(begin + limit, len(timeline))
         return {"chunk": timeline[begin:stop], "start": str(begin), "end": str(stop)}
+
+    def _visible_room(room_id: str, user_id: str) -> Room:
+        room = state.room(room_id)
+        if room.membership(user_id) != "join":
+            raise MatrixError(403, "M_FORBIDDEN", f"{user_id} is not in the room {room_id}")
+        return room
+
+    async def state_event(requester: Requester, request: HandlerRequest) -> Any:
+        room = _visible_room(request.path["roomId"], requester.user_id)
+        kind, key = request.path["eventType"], request.path.get("stateKey") or ""
+        event = room.state.get((kind, key))
+        if event is None:
+            raise MatrixError(404, "M_NOT_FOUND", f"No {kind} state event with key {key!r}")
+        # ``format=event`` (a Synapse habit that mautrix relies on) asks for the whole event.
+        return event if request.query_value("format") == "event" else event["content"]
+
+    async def room_state(requester: Requester, request: HandlerRequest) -> Any:
+        room = _visible_room(request.path["roomId"], requester.user_id)
+        return list(room.state.values())
+
+    async def joined_members(requester: Requester, request: HandlerRequest) -> Any:
+        room = _visible_room(request.path["roomId"], requester.user_id)
+        joined: dict[str, Any] = {}
+        for (kind, key), event in room.state.items():
+            if kind == "m.room.member" and room.membership(key) == "join":
+                name = event["content"].get("displayname")
+                joined[key] = {} if name is None else {"display_name": name}
+        return {"joined": joined}
 
     async def get_alias(requester: Requester, request: HandlerRequest) -> Any:
         room = state.resolve_room(request.path["roomAlias"])
@@ -186,6 +221,9 @@ def plain_routes(hs: InMemoryHomeserver) -> list[PlainRoute]:
         ("PUT", "/profile/{userId}/displayname", set_displayname, True),
         ("GET", "/rooms/{roomId}/event/{eventId}", get_event, False),
         ("GET", "/rooms/{roomId}/messages", messages, False),
+        ("GET", "/rooms/{roomId}/state/{eventType}/{stateKey}", state_event, False),
+        ("GET", "/rooms/{roomId}/state", room_state, False),
+        ("GET", "/rooms/{roomId}/joined_members", joined_members, False),
         ("GET", "/directory/room/{roomAlias}", get_alias, False),
         ("PUT", "/directory/room/{roomAlias}", put_alias, True),
         ("DELETE", "/directory/room/{roomAlias}", delete_alias, False),
