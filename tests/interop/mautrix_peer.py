@@ -1,9 +1,9 @@
 """mautrix-python's appservice server on loopback, as a peer for the homeserver-side client.
 
 ``serve()`` starts a real ``mautrix.appservice.AppService`` on 127.0.0.1 at a free port, with
-an in-memory state store and a homeserver URL that nothing listens on (these tests never make
-it talk to a homeserver), and records what reached it: every HTTP request (method, path, how
-the token came) and every event its handlers saw. Handlers run before the transaction is
+an in-memory state store and, unless told another, a homeserver URL that nothing listens on,
+and records what reached it: every HTTP request (method, path, how the token came) and every
+event its handlers saw. Handlers run before the transaction is
 answered, so a test can assert on them as soon as the client's call returns.
 """
 
@@ -64,9 +64,18 @@ async def serve(
     ephemeral: bool = False,
     query_user: Query = _none,
     query_alias: Query = _none,
+    homeserver: str = "http://127.0.0.1:9",
+    as_token: str = "mautrix_peer_as_token",
+    bot_localpart: str = "mautrixbot",
+    appservice_id: str = "mautrix-peer",
+    port: int | None = None,
 ) -> AsyncIterator[MautrixPeer]:
-    """A started mautrix AppService; stopped (server, HTTP session, store) on exit."""
-    port = free_port()
+    """A started mautrix AppService; stopped (server, HTTP session, store) on exit.
+
+    By default its homeserver URL is the discard port (nothing is called there); give
+    ``homeserver`` (and the registration's ``as_token``, bot and id, and the ``port`` of its
+    ``url``) to have its intents talk to a real one."""
+    port = free_port() if port is None else port
     peer: MautrixPeer
 
     async def on_user(user_id: str) -> dict[str, Any] | None:
@@ -81,12 +90,12 @@ async def serve(
         # mautrix 0.21 passes the running loop to aiohttp's Application, which aiohttp deprecates.
         warnings.filterwarnings("ignore", "loop argument is deprecated", DeprecationWarning)
         appservice = AppService(
-            server="http://127.0.0.1:9",  # discard port: the peer never calls a homeserver here
+            server=homeserver,
             domain="localhost",
-            as_token="mautrix_peer_as_token",
+            as_token=as_token,
             hs_token=hs_token,
-            bot_localpart="mautrixbot",
-            id="mautrix-peer",
+            bot_localpart=bot_localpart,
+            id=appservice_id,
             log=logging.getLogger("tests.interop.mautrix"),
             query_user=on_user,
             query_alias=on_alias,
