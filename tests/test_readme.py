@@ -3,9 +3,10 @@ excerpts match what the commands print now.
 
 A ``python`` block with ``>>>`` prompts runs as a doctest; any other ``python`` block runs as
 a script in a fresh interpreter, in a folder that holds a valid ``registration.yaml`` (the
-file the snippets name). A ``console`` block's ``$`` command is run when it is one of
-the quick, deterministic commands listed below, and every line shown after it (``...`` marks a
-gap) must appear in the real output, in order.
+file the snippets name); a block whose first line is ``# test_<name>.py ...`` is a test
+module, saved under that name and run by pytest there. A ``console`` block's ``$`` command is
+run when it is one of the quick, deterministic commands listed below, and every line shown
+after it (``...`` marks a gap) must appear in the real output, in order.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ CHECKED = {
     ("appservice-spec", "lint"),
     ("appservice-spec", "validate"),
 }
+_TEST_FILE = re.compile(r"# (test_\w+\.py)\b")
 _FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.M | re.S)
 
 
@@ -74,15 +76,23 @@ def test_python_snippets_run(doc: str, line: int, code: str, tmp_path: Path) -> 
     registration = tmp_path / "registration.yaml"
     registration.write_text(REGISTRATION)
     registration.chmod(0o600)
+    test_file = _TEST_FILE.match(code)
+    if test_file:  # a test module: written under its name and run by pytest
+        (tmp_path / test_file.group(1)).write_text(code)
+        argv = ["-m", "pytest", "-q", "-p", "no:cacheprovider", test_file.group(1)]
+    else:
+        argv = ["-c", code]
     done = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, *argv],
         capture_output=True,
         text=True,
         env=_env(),
         cwd=tmp_path,
         timeout=120,
     )
-    assert done.returncode == 0, f"{doc}:{line}: the snippet fails:\n{done.stderr[-2000:]}"
+    assert done.returncode == 0, (
+        f"{doc}:{line}: the snippet fails:\n{(done.stdout + done.stderr)[-2000:]}"
+    )
     shown = [ln.split("# prints: ", 1)[1] for ln in code.splitlines() if "# prints: " in ln]
     for expected in shown:
         assert expected.strip() in done.stdout, f"{doc}:{line}: {expected!r} not in {done.stdout!r}"

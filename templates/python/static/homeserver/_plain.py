@@ -1,8 +1,8 @@
 """Client-Server routes outside this spec that a bridge calls first, for the in-memory homeserver.
 
 ``GET /versions``, ``GET /account/whoami``, ``POST /createRoom``, joining, inviting, the
-display name, aliases (``/directory/room/{roomAlias}``), one event and a minimal
-``/messages``. They answer the common cases the way Synapse does; anything else gets the
+display name, aliases (``/directory/room/{roomAlias}``), one event, room state (one event, or
+all), the joined members and a minimal ``/messages``. They answer the common cases the way Synapse does; anything else gets the
 errcode a client expects.
 """
 

@@ -2,7 +2,8 @@
 
 With the package installed, pytest loads this module as a plugin (entry point ``pytest11``);
 override the ``homeserver_registrations`` fixture with the registration files (or loaded
-registrations) of the bridge under test, then take ``in_memory_homeserver``::
+registrations) of the bridge under test (and ``homeserver_options`` for the homeserver's
+keyword arguments, such as ``server_name``), then take ``in_memory_homeserver``::
 
     @pytest.fixture
     def homeserver_registrations(tmp_path):
@@ -135,9 +136,16 @@ if pytest is not None:
         )
 
     @pytest.fixture
+    def homeserver_options() -> dict[str, Any]:
+        """Override with keyword arguments for :class:`InMemoryHomeserver`
+        (``server_name``, ``version``, ...); none by default."""
+        return {}
+
+    @pytest.fixture
     def in_memory_homeserver(
         homeserver_registrations: list[str | Path | LoadedRegistration | Registration],
+        homeserver_options: dict[str, Any],
     ) -> Iterator[RunningHomeserver]:
         """An in-memory homeserver on 127.0.0.1 at a free port, stopped after the test."""
-        with running_homeserver(homeserver_registrations) as running:
+        with running_homeserver(homeserver_registrations, **homeserver_options) as running:
             yield running
