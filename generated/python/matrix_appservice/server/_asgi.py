@@ -36,6 +36,9 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 
+_JSON = (b"content-type", b"application/json")
+
+
 class Disconnected(Exception):
     """The client went away while the body was being read."""
 
@@ -92,18 +95,21 @@ def query_pairs(query_string: bytes) -> list[tuple[str, str]]:
     return [(k, v) for k, v in pairs if k != "access_token"]
 
 
+def _too_large(limit: int) -> MatrixError:
+    return MatrixError(413, "M_TOO_LARGE", f"The body is larger than {limit} bytes")
+
+
 async def read_body(receive: Receive, declared: bytes | None, limit: int) -> bytes:
     """The whole body; 413 ``M_TOO_LARGE`` past ``limit`` bytes (declared or read)."""
-    too_large = MatrixError(413, "M_TOO_LARGE", f"The body is larger than {limit} bytes")
     if declared is not None and declared.strip().isdigit() and int(declared) > limit:
-        raise too_large
+        raise _too_large(limit)
     message = await receive()
     if message["type"] == "http.disconnect":
         raise Disconnected
     body: bytes = message.get("body", b"")
     if not message.get("more_body"):
         if len(body) > limit:
-            raise too_large
+            raise _too_large(limit)
         return body
     chunks = [body]
     size = len(body)
@@ -114,7 +120,7 @@ async def read_body(receive: Receive, declared: bytes | None, limit: int) -> byt
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise too_large
+            raise _too_large(limit)
         chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)
@@ -155,8 +161,7 @@ async def send_json(
     send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
     """Answer with ``body`` as ``application/json``."""
-    out = list(headers or ())
-    out.append((b"content-type", b"application/json"))
-    out.append((b"content-length", str(len(body)).encode()))
+    out = [*headers, _JSON] if headers else [_JSON]
+    out.append((b"content-length", b"%d" % len(body)))
     await send({"type": "http.response.start", "status": status, "headers": out})
     await send({"type": "http.response.body", "body": body})

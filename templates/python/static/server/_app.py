@@ -79,6 +79,7 @@ _NULL_MEANS_ABSENT: Mapping[str, tuple[str, ...]] = {"ping": ("transaction_id",)
 _TRANSACTION = "sendTransaction"
 _LOG = logging.getLogger("matrix_appservice.server")
 _NOT_FOUND = error_body("M_UNRECOGNIZED", "Unrecognized request")
+_EMPTY = b"{}"
 _FAILED = error_body("M_UNKNOWN", "The appservice failed to handle the request")
 
 
@@ -98,6 +99,8 @@ class _Path:
     params: tuple[str, ...]
     methods: dict[str, _Route]
     allow: bytes
+    txn_group: int
+    """The regex group of ``txnId`` (0 on paths without one)."""
 
 
 def default_store_path(registration_file: str | Path) -> Path:
@@ -186,7 +189,8 @@ class AppService:
             pattern, names = compile_path(template)
             methods = by_template[template]
             allow = ", ".join(sorted(methods)).encode()
-            paths.append(_Path(pattern, names, methods, allow))
+            txn_group = names.index("txnId") + 1 if "txnId" in names else 0
+            paths.append(_Path(pattern, names, methods, allow, txn_group))
         return paths
 
     # -- ASGI ---------------------------------------------------------------------------------
@@ -256,12 +260,15 @@ class AppService:
                 authorization = value
             elif name == b"content-length":
                 length = value
-        self._authenticate(authorization, scope.get("query_string", b""))
+        query_string: bytes = scope.get("query_string", b"")
+        self._authenticate(authorization, query_string)
+        if route.dispatch is None:  # a transaction: the one parameter, and always a body
+            txn_id = decode_segment(match.group(path.txn_group))
+            raw = await read_body(receive, length, self.max_body_bytes)
+            return 200, await self._transaction(route, txn_id, raw)
         params = {name: decode_segment(match.group(i + 1)) for i, name in enumerate(path.params)}
         raw = await read_body(receive, length, self.max_body_bytes) if route.body is not None else b""
-        if route.dispatch is None:
-            return 200, await self._transaction(route, params["txnId"], raw)
-        return 200, await self._operation(route, params, scope.get("query_string", b""), raw)
+        return 200, await self._operation(route, params, query_string, raw)
 
     # -- steps ----------------------------------------------------------------------------------
 
@@ -317,11 +324,17 @@ class AppService:
         digest = fingerprint(data)
         deadline: float | None = None
         store = self.store
+        # The memory store answers at once: skip the coroutines on the usual path.
+        memory = store if type(store) is MemoryStore else None
         while True:
-            claim = await store.claim(txn_id, digest)
+            if memory is not None:
+                claim = memory.claim_nowait(txn_id, digest)
+            else:
+                claim = await store.claim(txn_id, digest)
             if claim.state == "done":
                 assert claim.answer is not None
-                _LOG.debug("transaction %s already handled", txn_id, extra={"txn_id": txn_id})
+                if _LOG.isEnabledFor(logging.DEBUG):
+                    _LOG.debug("transaction %s already handled", txn_id, extra={"txn_id": txn_id})
                 return claim.answer
             if claim.state == "new":
                 break
@@ -351,10 +364,12 @@ class AppService:
         except BaseException:
             await store.release(txn_id)
             raise
-        answer = b"{}"
-        await store.complete(txn_id, digest, answer)
+        if memory is not None:
+            memory.complete_nowait(txn_id, digest, _EMPTY)
+        else:
+            await store.complete(txn_id, digest, _EMPTY)
         self._maybe_prune()
-        return answer
+        return _EMPTY
 
     async def _operation(
         self, route: _Route, params: dict[str, str], query_string: bytes, raw: bytes

@@ -152,7 +152,8 @@ class MemoryStore(TransactionStore):
         self._done: OrderedDict[str, tuple[str, bytes, float]] = OrderedDict()
         self._flight = _InFlight()
 
-    async def claim(self, txn_id: str, fingerprint: str) -> Claim:
+    def claim_nowait(self, txn_id: str, fingerprint: str) -> Claim:
+        """:meth:`claim` without a coroutine: the memory store never waits to answer."""
         if self._flight.busy(txn_id):
             return IN_PROGRESS
         done = self._done.get(txn_id)
@@ -161,12 +162,19 @@ class MemoryStore(TransactionStore):
         self._flight.take(txn_id)
         return NEW
 
-    async def complete(self, txn_id: str, fingerprint: str, answer: bytes) -> None:
+    def complete_nowait(self, txn_id: str, fingerprint: str, answer: bytes) -> None:
+        """:meth:`complete` without a coroutine."""
         self._done.pop(txn_id, None)
         self._done[txn_id] = (fingerprint, answer, time.time())
         while len(self._done) > self.retention.max_entries:
             self._done.popitem(last=False)
         self._flight.drop(txn_id)
+
+    async def claim(self, txn_id: str, fingerprint: str) -> Claim:
+        return self.claim_nowait(txn_id, fingerprint)
+
+    async def complete(self, txn_id: str, fingerprint: str, answer: bytes) -> None:
+        self.complete_nowait(txn_id, fingerprint, answer)
 
     async def release(self, txn_id: str) -> None:
         self._flight.drop(txn_id)
