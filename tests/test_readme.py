@@ -26,7 +26,11 @@ DOCS = {
     "generated/python/README.md": REPO / "generated" / "python" / "README.md",
 }
 # Commands whose output does not depend on time or on files the README does not show.
-CHECKED = {("appservice-spec", "diff"), ("appservice-spec", "lint"), ("appservice-spec", "validate")}
+CHECKED = {
+    ("appservice-spec", "diff"),
+    ("appservice-spec", "lint"),
+    ("appservice-spec", "validate"),
+}
 _FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.M | re.S)
 
 
