@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from codegen.errors import Loc, Problems
+from codegen.errors import Loc, Problems, SpecError
+from codegen.source_text import read_source_text
 from codegen.versions import Releases
 
 __all__ = ["TYPES", "Entry", "load_changelog"]
@@ -53,7 +54,11 @@ def load_changelog(root: Path, releases: Releases, problems: Problems) -> dict[s
             if kind not in TYPES or not slug:
                 problems.add(where, f"the type must be one of: {', '.join(TYPES)}")
                 continue
-            text = " ".join(path.read_text(encoding="utf-8").split())
+            try:
+                text = " ".join(read_source_text(path, where.file).split())
+            except SpecError as exc:
+                problems.add(exc.loc, exc.message)
+                continue
             if not text:
                 problems.add(where, "the fragment is empty")
                 continue

@@ -3,10 +3,26 @@
 The rest of the generator works on plain ``dict``/``list`` trees. The subclasses below are
 ``dict`` and ``list`` with a ``loc`` attribute, so error messages can point back to the source
 line of any node, even after the tree has been copied into a release view.
+
+A file is read by :func:`codegen.source_text.read_source_text` (size, file type, encoding),
+then its YAML event stream is walked once with an explicit stack, so no input can exhaust the
+Python or C stack. Only what a JSON document holds is built: mappings with string keys, lists,
+strings, integers, finite numbers, booleans and null. The first thing that is not stops the
+walk with its line:
+
+- anchors and aliases (``&name`` / ``*name``): an alias repeats a whole subtree, so a few
+  hundred bytes can stand for billions of nodes, and the sources need none;
+- nesting deeper than :data:`MAX_DEPTH` levels and more than :data:`MAX_VALUES` keys and
+  values in one file;
+- values YAML reads as dates or binary data, infinity and NaN, tags beyond the standard
+  scalar and collection ones, merge keys (``<<``), keys that are not strings, repeated keys,
+  and more than one document.
 """
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,10 +31,45 @@ from typing import Any
 import yaml
 
 from codegen.errors import Loc, Problems, SpecError
+from codegen.source_text import read_source_text
 
-__all__ = ["Map", "Seq", "SpecFile", "SpecTree", "load_tree", "load_yaml", "loc_of"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_VALUES",
+    "Map",
+    "Seq",
+    "SpecFile",
+    "SpecTree",
+    "load_tree",
+    "load_yaml",
+    "loc_of",
+    "parse_yaml",
+]
 
-_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_DEPTH = 64
+"""Mappings and lists nested deeper than this are refused (the sources need 16)."""
+MAX_VALUES = 10_000
+"""A file with more keys and values than this is refused (the largest source has under 1,000)."""
+
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_RESOLVER: Any = yaml.resolver.Resolver()  # its methods carry no type hints
+_CONSTRUCTOR: Any = yaml.constructor.SafeConstructor()
+_TAG = "tag:yaml.org,2002:"
+_READ_AS = {
+    "int": "an integer",
+    "float": "a number",
+    "bool": "a boolean",
+    "null": "null",
+    "timestamp": "a date",
+    "binary": "binary data",
+    "merge": "a merge key",
+    "value": "a value key",
+}
+_NO_ANCHORS = (
+    "anchors and aliases are not allowed in the spec sources "
+    "(an alias can expand a small file enormously); write the value out"
+)
+_NOTHING = object()
 
 
 class Map(dict[str, Any]):
@@ -43,61 +94,168 @@ def loc_of(node: object) -> Loc | None:
     return getattr(node, "loc", None)
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """A safe loader that builds ``Map``/``Seq`` and refuses duplicate keys."""
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Map:
-    loader.flatten_mapping(node)
-    result = Map()
-    result.loc = Loc(str(loader.name), node.start_mark.line + 1)
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        line = key_node.start_mark.line + 1
-        if not isinstance(key, str):
-            raise yaml.constructor.ConstructorError(
-                None, None, f"mapping keys must be strings, found {key!r}", key_node.start_mark
+@dataclass
+class _Frame:
+    node: Map | Seq
+    key: str | None = None  # in a mapping: the key whose value comes next
+
+
+class _Builder:
+    """Builds ``Map``/``Seq`` trees from YAML events; every refusal raises ``SpecError``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.stack: list[_Frame] = []
+        self.root: Any = _NOTHING
+        self.values = 0
+        self.documents = 0
+
+    def fail(self, line: int, message: str) -> SpecError:
+        return SpecError(Loc(self.name, line), message)
+
+    def run(self, loader: Any) -> Any:
+        while True:
+            event = loader.get_event()
+            if isinstance(event, yaml.StreamEndEvent):
+                return None if self.root is _NOTHING else self.root
+            if isinstance(event, (yaml.StreamStartEvent, yaml.DocumentEndEvent)):
+                continue
+            line = event.start_mark.line + 1
+            if isinstance(event, yaml.DocumentStartEvent):
+                self.documents += 1
+                if self.documents > 1:
+                    raise self.fail(line, "more than one YAML document ('---'); expected one")
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                self.place(self.stack.pop().node)
+            elif isinstance(event, yaml.AliasEvent):
+                raise self.fail(line, f"YAML alias *{_short(str(event.anchor))}: {_NO_ANCHORS}")
+            else:
+                self.node(event, line)
+
+    def node(self, event: Any, line: int) -> None:
+        if event.anchor is not None:
+            raise self.fail(line, f"YAML anchor &{_short(str(event.anchor))}: {_NO_ANCHORS}")
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise self.fail(line, f"more than {MAX_VALUES:,} keys and values in one file")
+        top = self.stack[-1] if self.stack else None
+        if top is not None and isinstance(top.node, Map) and top.key is None:
+            top.key = self.key(top.node, event, line)
+            return
+        if isinstance(event, yaml.ScalarEvent):
+            self.place(self.scalar(event, line))
+            return
+        if len(self.stack) >= MAX_DEPTH:
+            raise self.fail(line, f"nested more than {MAX_DEPTH} levels deep")
+        is_map = isinstance(event, yaml.MappingStartEvent)
+        if event.tag not in (None, "!", _TAG + ("map" if is_map else "seq")):
+            raise self.fail(line, f"the tag {_tag_name(event.tag)} is not allowed; remove it")
+        node: Map | Seq = Map() if is_map else Seq()
+        node.loc = Loc(self.name, line)
+        self.stack.append(_Frame(node))
+
+    def key(self, owner: Map, event: Any, line: int) -> str:
+        if not isinstance(event, yaml.ScalarEvent):
+            kind = "a mapping" if isinstance(event, yaml.MappingStartEvent) else "a list"
+            raise self.fail(line, f"YAML error: a key is {kind}; mapping keys must be strings")
+        tag = _resolve(event)
+        if tag != _TAG + "str":
+            what = _READ_AS.get(tag.removeprefix(_TAG), f"the tag {_tag_name(tag)}")
+            raise self.fail(line, (
+                f"YAML error: the key {_short(event.value)!r} is read as {what}; mapping keys "
+                f"must be strings (quote it: '{_short(event.value)}')"
+            ))  # fmt: skip
+        key = str(event.value)
+        if key in owner:
+            raise self.fail(
+                line,
+                f"YAML error: duplicate key {key!r} (first written on line {owner.key_lines[key]})",
             )
-        if key in result:
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                f"duplicate key {key!r} (first written on line {result.key_lines[key]})",
-                key_node.start_mark,
-            )
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.key_lines[key] = line
-    return result
+        owner.key_lines[key] = line
+        return key
+
+    def place(self, value: Any) -> None:
+        if not self.stack:
+            self.root = value
+            return
+        top = self.stack[-1]
+        if isinstance(top.node, Map):
+            assert top.key is not None
+            top.node[top.key] = value
+            top.key = None
+        else:
+            top.node.append(value)
+
+    def scalar(self, event: Any, line: int) -> Any:
+        tag = _resolve(event)
+        name = tag.removeprefix(_TAG) if tag.startswith(_TAG) else ""
+        value = str(event.value)
+        if name == "str":
+            return value
+        shown = _short(value)
+        if name in ("int", "float", "bool", "null"):
+            node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
+            try:
+                result = _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, node)
+            except ValueError:
+                digits = sum(char.isdigit() for char in value)
+                if name == "int" and digits > sys.get_int_max_str_digits():
+                    raise self.fail(
+                        line,
+                        f"the number {shown} has more than {sys.get_int_max_str_digits():,} digits",
+                    ) from None
+                raise self.fail(line, f"{shown!r} cannot be read as {_READ_AS[name]}") from None
+            if isinstance(result, float) and not math.isfinite(result):
+                raise self.fail(line, f"{shown} is not a finite number; JSON has no such value")
+            return result
+        if name in _READ_AS:
+            raise self.fail(line, (
+                f"{shown} is read by YAML as {_READ_AS[name]}; the spec sources hold JSON values "
+                f"only: write it as a quoted string ('{shown}')"
+            ))  # fmt: skip
+        raise self.fail(line, f"the tag {_tag_name(tag)} is not allowed; remove it")
 
 
-def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> Seq:
-    result = Seq(loader.construct_object(child, deep=True) for child in node.value)
-    result.loc = Loc(str(loader.name), node.start_mark.line + 1)
-    return result
+def _tag_name(tag: str) -> str:
+    """``!!set`` for the standard tags, the tag itself for the others."""
+    return _short("!!" + tag.removeprefix(_TAG) if tag.startswith(_TAG) else tag)
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
+def _resolve(event: Any) -> str:
+    tag = event.tag
+    if tag is None or tag == "!":
+        tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)
+    return str(tag)
 
 
-def load_yaml(path: Path, display: str | None = None) -> Any:
-    """Parse one YAML file; a syntax error becomes a ``SpecError`` naming file and line."""
-    name = display or str(path)
+def parse_yaml(text: str, name: str) -> Any:
+    """Parse the YAML ``text`` of the file called ``name`` into ``Map``/``Seq`` trees.
+
+    Raises ``SpecError`` with the line of the first problem (see the module documentation).
+    """
+    builder = _Builder(name)
+    loader = _LOADER(text)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError(Loc(name, 0), f"cannot read the file: {exc.strerror}") from exc
-    loader = _Loader(text)
-    loader.name = name
-    try:
-        return loader.get_single_data()
+        return builder.run(loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 0
         what = " ".join(part for part in (exc.context, exc.problem) if part)
-        raise SpecError(Loc(name, line), f"YAML error: {what}") from exc
+        raise SpecError(Loc(name, line), f"YAML error: {what}") from None
+    except yaml.YAMLError as exc:  # a reader error: the text was checked, so not expected
+        raise SpecError(Loc(name, 0), f"YAML error: {_short(str(exc), 200)}") from None
     finally:
         loader.dispose()
+
+
+def load_yaml(path: Path, display: str | None = None) -> Any:
+    """Read and parse one YAML file; every problem is a ``SpecError`` naming file and line."""
+    name = display or str(path)
+    return parse_yaml(read_source_text(path, name), name)
 
 
 @dataclass

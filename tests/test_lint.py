@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
 from codegen.cli import main
+from codegen.errors import SpecError
 from codegen.lint import lint
+from codegen.load import MAX_VALUES, parse_yaml
+from codegen.source_text import MAX_SOURCE_BYTES, read_source_text
 from codegen.spec import Spec, load_spec
 from tests.conftest import Breaker
 
@@ -182,3 +189,183 @@ def test_two_free_form_parameters_in_one_release(broken_spec: Breaker) -> None:
     rendered = load_spec(root).problems.render()
     assert "two x-freeFormQuery parameters exist in one release" in rendered
     assert f"spec/{rel}:" in rendered
+
+
+# -- what the loader refuses: each problem is one `file:line: message` ----------------------
+
+
+def _only_problem(root: Path) -> str:
+    """Load ``root``; there must be exactly one problem. Return it rendered."""
+    rows = load_spec(root).problems.render().splitlines()
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+@pytest.mark.parametrize(
+    ("new", "expected"),
+    [
+        ("      x-deep: " + "[" * 64 + "]" * 64 + "\n", "nested more than 64 levels deep"),
+        ("      x-a: &shared [lol, lol]\n      x-b: [*shared, *shared]\n",
+         "YAML anchor &shared: anchors and aliases are not allowed in the spec sources"),
+        ("      x-b: *nowhere\n", "YAML alias *nowhere: anchors and aliases are not allowed"),
+        ("      x-when: 2021-11-09\n",
+         "2021-11-09 is read by YAML as a date; the spec sources hold JSON values only: "
+         "write it as a quoted string ('2021-11-09')"),
+        ("      x-blob: !!binary aGVsbG8=\n", "aGVsbG8= is read by YAML as binary data"),
+        ("      x-big: 1.0e+400\n", "1.0e+400 is not a finite number; JSON has no such value"),
+        ("      x-nan: .nan\n", ".nan is not a finite number"),
+        ("      x-many: " + "7" * 5000 + "\n",
+         "the number " + "7" * 59 + "… has more than 4,300 digits"),
+        ("      x-set: !!set {a, b}\n", "the tag !!set is not allowed; remove it"),
+        ("      x-mine: !mine {a: b}\n", "the tag !mine is not allowed; remove it"),
+        ("      <<: {x-merged: true}\n", "YAML error: the key '<<' is read as a merge key"),
+        ("      200: OK\n", "YAML error: the key '200' is read as an integer; mapping keys must be "
+         "strings (quote it: '200')"),
+    ],
+    ids=["deeper-than-64", "anchor", "alias", "date", "binary", "infinity", "nan", "huge-integer",
+         "set", "local-tag", "merge-key", "integer-key"],
+)  # fmt: skip
+def test_yaml_beyond_plain_json_values(broken_spec: Breaker, new: str, expected: str) -> None:
+    root, line = broken_spec(PING, "      summary:", new + "      summary:")
+    row = _only_problem(root)
+    assert row.startswith(f"spec/{PING}:{line}: {expected}"), row
+
+
+def test_nesting_of_64_levels_is_read(broken_spec: Breaker) -> None:
+    assert parse_yaml("a: " + "[" * 63 + "]" * 63, "deep.yaml")["a"]  # the mapping and 63 lists
+    with pytest.raises(SpecError) as caught:
+        parse_yaml("a:\n  b: " + "[" * 63 + "]" * 63, "deeper.yaml")
+    assert str(caught.value) == "deeper.yaml:2: nested more than 64 levels deep"
+    # `summary` sits in the fourth mapping of ping.yaml: 60 lists make 64 levels.
+    new = "      x-deep: " + "[" * 60 + "]" * 60 + "\n      summary:"
+    root, _ = broken_spec(PING, "      summary:", new)
+    assert not load_spec(root).problems, load_spec(root).problems.render()
+
+
+def test_more_than_max_values_is_refused() -> None:
+    items = ", ".join("x" for _ in range(MAX_VALUES))
+    assert len(parse_yaml(f"[{items[:-3]}]", "ok.yaml")) == MAX_VALUES - 1
+    with pytest.raises(SpecError) as caught:
+        parse_yaml(f"a: [{items}]", "many.yaml")
+    assert str(caught.value) == "many.yaml:1: more than 10,000 keys and values in one file"
+
+
+def test_a_second_document_is_refused(broken_spec: Breaker) -> None:
+    root, _ = broken_spec(PING, "openapi: 3.1.0\n", "openapi: 3.1.0\n")
+    with (root / PING).open("a", encoding="utf-8") as handle:
+        handle.write("---\nopenapi: 3.1.0\n")
+    lines = (root / PING).read_text(encoding="utf-8").count("\n")
+    assert _only_problem(root) == (
+        f"spec/{PING}:{lines - 1}: more than one YAML document ('---'); expected one"
+    )
+
+
+def _break_bytes(broken_spec: Breaker, rel: str, old: str, new: bytes) -> tuple[Path, int, int]:
+    """Replace ``old`` by raw bytes; return the root, the line and the byte offset of ``new``."""
+    marker = "\u2603MARKER\u2603"
+    root, line = broken_spec(rel, old, marker)
+    data = (root / rel).read_bytes()
+    offset = data.index(marker.encode("utf-8"))
+    (root / rel).write_bytes(data.replace(marker.encode("utf-8"), new))
+    return root, line, offset
+
+
+def test_text_that_is_not_utf8(broken_spec: Breaker) -> None:
+    root, line, offset = _break_bytes(
+        broken_spec, PING, "      summary: Answer", b"      summary: Caf\xe9 answer"
+    )
+    assert _only_problem(root) == (
+        f"spec/{PING}:{line}: not UTF-8: byte 0xe9 at byte offset {offset + 18} cannot be "
+        "decoded; save the file as UTF-8"
+    )
+
+
+def test_byte_order_marks(broken_spec: Breaker) -> None:
+    """UTF-16 is refused at once; a UTF-8 byte order mark is dropped."""
+    root, _ = broken_spec(PING, "openapi:", "openapi:")
+    text = (root / PING).read_text(encoding="utf-8")
+    (root / PING).write_bytes(text.encode("utf-16"))
+    assert _only_problem(root) == f"spec/{PING}:1: the file is UTF-16; save it as UTF-8"
+    (root / PING).write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert not load_spec(root).problems, load_spec(root).problems.render()
+
+
+@pytest.mark.parametrize(
+    ("raw", "what"),
+    [
+        (b"\0", "a NUL byte"),
+        (b"\x1b", "the character U+001B"),
+        (b"\xc2\x9b", "the character U+009B"),
+    ],
+    ids=["nul", "escape", "c1-control"],
+)
+def test_control_characters(broken_spec: Breaker, raw: bytes, what: str) -> None:
+    root, line, offset = _break_bytes(
+        broken_spec, PING, "      summary: Answer", b"      summary: Answer" + raw
+    )
+    assert _only_problem(root) == (
+        f"spec/{PING}:{line}: {what} at byte offset {offset + 21}; "
+        "the sources hold printable text only"
+    )
+
+
+def test_a_file_over_the_size_limit(broken_spec: Breaker) -> None:
+    root, _ = broken_spec(PING, "openapi:", "openapi:")
+    size = MAX_SOURCE_BYTES + 1
+    (root / "definitions" / "huge.yaml").write_text("x: '" + "a" * (size - 6) + "'\n")
+    assert (root / "definitions" / "huge.yaml").stat().st_size == size
+    assert _only_problem(root) == (
+        "spec/definitions/huge.yaml: the file has 2,097,153 bytes; "
+        "a spec source may have at most 2,097,152 bytes"
+    )
+
+
+def test_the_size_limit_is_checked_on_the_bytes_read(tmp_path: Path) -> None:
+    path = tmp_path / "small.yaml"
+    path.write_bytes("é".encode() * 4)
+    assert read_source_text(path, "small.yaml", limit=8) == "éééé"
+    with pytest.raises(SpecError) as caught:
+        read_source_text(path, "small.yaml", limit=7)
+    assert str(caught.value) == (
+        "small.yaml: the file has 8 bytes; a spec source may have at most 7 bytes"
+    )
+
+
+def test_a_folder_named_like_a_source(broken_spec: Breaker) -> None:
+    root, _ = broken_spec(PING, "openapi:", "openapi:")
+    (root / "definitions" / "folder.yaml").mkdir()
+    assert _only_problem(root) == (
+        "spec/definitions/folder.yaml: is a folder; a spec source must be a file"
+    )
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their permissions")
+def test_a_file_without_read_permission(broken_spec: Breaker) -> None:
+    root, _ = broken_spec(PING, "openapi:", "openapi:")
+    (root / PING).chmod(0)
+    assert _only_problem(root) == f"spec/{PING}: cannot read the file: Permission denied"
+
+
+def test_versions_yaml_goes_through_the_same_loader(broken_spec: Breaker) -> None:
+    root, line = broken_spec(
+        "versions.yaml", "releases:\n", "x-bomb: &a [x, x]\nx-more: [*a, *a]\nreleases:\n"
+    )
+    rows = load_spec(root).problems.render().splitlines()
+    assert rows[0].startswith(f"spec/versions.yaml:{line}: YAML anchor &a: "), rows
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda p: p.write_bytes(b"Caf\xe9 changed.\n"),
+         ":1: not UTF-8: byte 0xe9 at byte offset 3 cannot be decoded; save the file as UTF-8"),
+        (lambda p: p.mkdir(), ": is a folder; a spec source must be a file"),
+    ],
+    ids=["not-utf8", "folder"],
+)  # fmt: skip
+def test_changelog_fragment_that_cannot_be_read(
+    broken_spec: Breaker, make: Callable[[Path], object], expected: str
+) -> None:
+    root, _ = broken_spec("versions.yaml", "releases:", "releases:")
+    make(root / "changelog" / "v1.7" / "broken.feature")
+    assert _only_problem(root) == f"spec/changelog/v1.7/broken.feature{expected}"

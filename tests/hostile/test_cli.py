@@ -7,6 +7,7 @@ in the sources or the payloads), no traceback, within the time and memory ceilin
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -168,3 +169,116 @@ def test_validate_usage_errors_speak_in_flags(
     assert line.startswith(message), line
     # Python keyword forms (status=200, request=...) belong to the library, not the CLI.
     assert not re.search(r"\b(request|response|status|schema|registration)=", line), line
+
+
+# -- hostile source files under --spec: one `file:line: problem`, exit status 1 -------------
+
+_BOMB = "\n".join(
+    ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+) + "\n"  # fmt: skip
+
+
+def _hostile_source(root: Path, kind: str) -> str:
+    """Write one hostile file under ``root``; return the problem line `lint` must print."""
+    definitions = root / "definitions"
+    if kind == "nested-50000-flow":
+        (definitions / "deep.yaml").write_text("a: " + "[" * 50_000 + "]" * 50_000 + "\n")
+        return "spec/definitions/deep.yaml:1: nested more than 64 levels deep"
+    if kind == "nested-50000-block":
+        (definitions / "deep.yaml").write_text("a:\n" + "- " * 50_000 + "x\n")
+        return "spec/definitions/deep.yaml:2: nested more than 64 levels deep"
+    if kind == "billion-laughs":
+        assert len(_BOMB) < 600
+        (definitions / "bomb.yaml").write_text(_BOMB)
+        return (
+            "spec/definitions/bomb.yaml:1: YAML anchor &a0: anchors and aliases are not allowed in "
+            "the spec sources (an alias can expand a small file enormously); write the value out"
+        )
+    if kind == "latin-1":
+        (definitions / "latin.yaml").write_bytes(b"title: Latin\ndescription: caf\xe9\n")
+        return (
+            "spec/definitions/latin.yaml:2: not UTF-8: byte 0xe9 at byte offset 29 cannot be "
+            "decoded; save the file as UTF-8"
+        )
+    if kind == "nul-bytes":
+        (definitions / "nul.yaml").write_bytes(b"title: Nul\n" + b"\0" * 1000)
+        return (
+            "spec/definitions/nul.yaml:2: a NUL byte at byte offset 11; "
+            "the sources hold printable text only"
+        )
+    if kind == "50-MB":
+        with (definitions / "huge.yaml").open("w") as handle:
+            handle.write("title: Huge\ndescription: '")
+            for _ in range(50):
+                handle.write("a" * 1024 * 1024)
+            handle.write("'\n")
+        size = (definitions / "huge.yaml").stat().st_size
+        return (
+            f"spec/definitions/huge.yaml: the file has {size:,} bytes; "
+            "a spec source may have at most 2,097,152 bytes"
+        )
+    if kind == "huge-integer":
+        (definitions / "number.yaml").write_text("title: Number\nx-n: " + "9" * 100_000 + "\n")
+        return (
+            "spec/definitions/number.yaml:2: the number "
+            + "9" * 59
+            + "… has more than 4,300 digits"
+        )
+    if kind == "folder":
+        (definitions / "folder.yaml").mkdir()
+        return "spec/definitions/folder.yaml: is a folder; a spec source must be a file"
+    if kind == "fifo":
+        os.mkfifo(definitions / "pipe.yaml")
+        return (
+            "spec/definitions/pipe.yaml: is not a regular file (a device, pipe or socket); "
+            "a spec source must be a file"
+        )
+    assert kind == "dev-zero"
+    (definitions / "zero.yaml").symlink_to("/dev/zero")
+    return (
+        "spec/definitions/zero.yaml: is not a regular file (a device, pipe or socket); "
+        "a spec source must be a file"
+    )
+
+
+HOSTILE_SOURCES = [
+    "nested-50000-flow", "nested-50000-block", "billion-laughs", "latin-1", "nul-bytes", "50-MB",
+    "huge-integer", "folder", "fifo", "dev-zero",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", HOSTILE_SOURCES)
+def test_hostile_source_file(tmp_path: Path, kind: str) -> None:
+    root = _spec_copy(tmp_path)
+    expected = _hostile_source(root, kind)
+    outcome = appservice_spec("--spec", str(root), "lint")
+    outcome.check_clean(codes=[1], seconds=10, peak_mb=400)
+    assert outcome.stderr.splitlines() == [expected, "lint: 1 error(s)"]
+    assert outcome.stdout == ""
+
+
+@pytest.mark.parametrize("kind", ["nested-50000-flow", "billion-laughs"])
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c != "lint"])
+def test_hostile_source_file_in_every_command(tmp_path: Path, command: str, kind: str) -> None:
+    root = _spec_copy(tmp_path)
+    expected = _hostile_source(root, kind)
+    outcome = appservice_spec("--spec", str(root), *COMMANDS[command])
+    outcome.check_clean(codes=[1], seconds=10, peak_mb=400)
+    assert outcome.stderr.splitlines() == [expected, f"{command}: 1 problem(s) in {root}"]
+
+
+def test_a_date_in_a_source_is_refused_before_bundling(tmp_path: Path) -> None:
+    root = _spec_copy(tmp_path)
+    ping = root / "application-service" / "ping.yaml"
+    text = ping.read_text()
+    line = text[: text.index("      summary:")].count("\n") + 1
+    ping.write_text(text.replace("      summary:", "      x-since: 2023-05-25\n      summary:", 1))
+    outcome = appservice_spec("--spec", str(root), "bundle", "--version", "v1.7")
+    outcome.check_clean(codes=[1], seconds=10)
+    assert outcome.stderr.splitlines() == [
+        f"spec/application-service/ping.yaml:{line}: 2023-05-25 is read by YAML as a date; the spec "
+        "sources hold JSON values only: write it as a quoted string ('2023-05-25')",
+        f"bundle: 1 problem(s) in {root}",
+    ]
+    assert outcome.stdout == ""
