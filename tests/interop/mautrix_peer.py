@@ -3,7 +3,7 @@
 ``serve()`` starts a real ``mautrix.appservice.AppService`` on 127.0.0.1 at a free port, with
 an in-memory state store and a homeserver URL that nothing listens on (these tests never make
 it talk to a homeserver), and records what reached it: every HTTP request (method, path, how
-the token came) and every event its handlers saw. Handlers run before the transaction is
+the token came, body) and every event its handlers saw. Handlers run before the transaction is
 answered, so a test can assert on them as soon as the client's call returns.
 """
 
@@ -41,6 +41,7 @@ class Arrived:
     path: str
     query: dict[str, str]
     authorization: str | None
+    body: bytes
 
 
 @dataclass
@@ -100,9 +101,10 @@ async def serve(
     async def record(
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
+        body = await request.read()  # aiohttp keeps it for the handler
         peer.requests.append(
             Arrived(request.method, request.path, dict(request.query),
-                    request.headers.get("Authorization"))
+                    request.headers.get("Authorization"), body)
         )  # fmt: skip
         return await handler(request)
 
