@@ -2,8 +2,8 @@
 
 ``serve()`` starts a real ``mautrix.appservice.AppService`` on 127.0.0.1 at a free port, with
 an in-memory state store and, unless told another, a homeserver URL that nothing listens on,
-and records what reached it: every HTTP request (method, path, how the token came) and every
-event its handlers saw. Handlers run before the transaction is
+and records what reached it: every HTTP request (method, path, how the token came, body) and
+every event its handlers saw. Handlers run before the transaction is
 answered, so a test can assert on them as soon as the client's call returns.
 """
 
@@ -41,6 +41,7 @@ class Arrived:
     path: str
     query: dict[str, str]
     authorization: str | None
+    body: bytes
 
 
 @dataclass
@@ -109,9 +110,10 @@ async def serve(
     async def record(
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
+        body = await request.read()  # aiohttp keeps it for the handler
         peer.requests.append(
             Arrived(request.method, request.path, dict(request.query),
-                    request.headers.get("Authorization"))
+                    request.headers.get("Authorization"), body)
         )  # fmt: skip
         return await handler(request)
 

@@ -17,11 +17,13 @@ the client asks again on the legacy route (which mautrix serves too).
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
 from matrix_appservice import models
 from matrix_appservice.client import (
+    AppServiceClient,
     AsyncAppServiceClient,
     MatrixError,
     NotFoundError,
@@ -189,6 +191,29 @@ def test_user_and_alias_queries_found_and_not_found() -> None:
                 "/_matrix/app/v1/rooms/#mautrix_missing:localhost",
                 "/rooms/#mautrix_missing:localhost",
                 "/rooms/#mautrix_found:localhost",
+            ]
+
+    asyncio.run(scenario())
+
+
+def test_the_sync_client_pings_and_sends() -> None:
+    def talk(base_url: str) -> tuple[models.PingResponse, models.TransactionResponse]:
+        with AppServiceClient(base_url, HS_TOKEN, validate=True) as client:
+            return client.ping("sync-ping-1"), client.send_transaction("txn-s", _transaction("s"))
+
+    async def scenario() -> None:
+        async with mautrix_peer.serve(HS_TOKEN) as peer:
+            # The blocking client runs in a thread while mautrix serves on this loop.
+            pong, answer = await asyncio.to_thread(talk, peer.base_url)
+            assert isinstance(pong, models.PingResponse)
+            assert isinstance(answer, models.TransactionResponse)
+            ping, pushed = peer.requests
+            assert (ping.method, ping.path) == ("POST", "/_matrix/app/v1/ping")
+            assert json.loads(ping.body) == {"transaction_id": "sync-ping-1"}
+            assert pushed.path == "/_matrix/app/v1/transactions/txn-s"
+            assert [getattr(e, "event_id", None) for e in peer.events] == [
+                "$s-message",
+                "$s-member",
             ]
 
     asyncio.run(scenario())
