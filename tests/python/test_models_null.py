@@ -59,7 +59,8 @@ def _model_places(
         for name in type(value).model_fields:
             alias = _alias(type(value), name)
             if isinstance(raw, dict) and alias in raw:
-                yield from _model_places(getattr(value, name), raw[alias], (*path, alias))
+                # Deprecated fields (login's `user`, ...) warn when read; they are still fields.
+                yield from _model_places(value.__dict__[name], raw[alias], (*path, alias))
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _model_places(item, raw[index], (*path, index))
