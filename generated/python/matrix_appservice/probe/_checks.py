@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from matrix_appservice._releases import release_index
 from matrix_appservice._validator import validate
 from matrix_appservice.operations import OPERATIONS, Operation
-from matrix_appservice.probe._report import Check, Outcome, Report
+from matrix_appservice.probe._report import Check, Outcome, Report, rule_for
 from matrix_appservice.probe._samples import Samples
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ class Prober:
         return op.format_path(self.release, txnId=txn_id or f"probe-{uuid.uuid4().hex}")
 
     def _record(self, name: str, outcome: Outcome, reason: str, section: str) -> None:
-        check = Check(name, outcome, reason, section)
+        check = Check(name, outcome, reason, section, rule_for(name) if outcome == "fail" else None)
         self.report.checks.append(check)
         self.progress(check)
 

@@ -76,6 +76,8 @@ def run_probe_command(args: argparse.Namespace) -> int:
     parts = urlsplit(args.url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return _usage(f"URL must be an http:// or https:// address, not {args.url!r}")
+    if parts.query or parts.fragment:
+        return _usage("URL takes no query or fragment: give the appservice's base URL")
     if not args.timeout > 0:
         return _usage("--timeout must be a positive number of seconds")
     registration = None

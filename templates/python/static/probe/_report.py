@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from matrix_appservice.server._logs import scrub
 
-__all__ = ["SECTIONS", "Check", "Outcome", "Report", "scrubbed"]
+__all__ = ["RULES", "SECTIONS", "Check", "Outcome", "Report", "rule_for", "scrubbed"]
 
 Outcome = Literal["pass", "fail", "n/a"]
 
@@ -32,6 +32,32 @@ SECTIONS: dict[str, str] = {
 }
 """The spec sections the checks rest on, by key."""
 
+_LOOKUP_RULE = (
+    "a lookup answers its documented shape, or 404 with a JSON error body that has an errcode"
+)
+RULES: dict[str, str] = {
+    "connect": "the appservice listens at the url of its registration",
+    "transaction": "a valid transaction is acknowledged with 200 and an empty JSON object",
+    "transaction-empty": "a valid transaction is acknowledged with 200 and an empty JSON object",
+    "transaction-retry": "a transaction sent again with the same ID is acknowledged again, 200 {}",
+    "missing-token": "a request without the hs_token is refused with 401 and an errcode",
+    "wrong-token": "a token that is not the hs_token is refused with 403 M_FORBIDDEN",
+    "legacy-query-token": "releases before v1.4 send the hs_token as the access_token parameter",
+    "unknown-route": "from v1.6 an unknown endpoint answers 404 with the JSON errcode M_UNRECOGNIZED",
+    "wrong-method": "from v1.6 a known endpoint called with another method answers 405 M_UNRECOGNIZED",
+    "malformed-json": "a body that is not JSON is refused with 400 M_NOT_JSON",
+    "schema-violation": "a JSON body that breaks the operation's schema is refused with 400 M_BAD_JSON",
+    "oversized-body": "a body over the size limit is refused with 413 M_TOO_LARGE (or cut off)",
+    "ping": "from v1.7 a ping is answered 200 with an empty JSON object",
+    "user-query": "a user query answers 200 {} or 404 with a JSON error body that has an errcode",
+    "alias-query": "an alias query answers 200 {} or 404 with a JSON error body that has an errcode",
+}
+"""The rule each check enforces, printed with its failures (lookups share one)."""
+
+
+def rule_for(name: str) -> str:
+    return RULES.get(name, _LOOKUP_RULE)
+
 
 def scrubbed(text: str, secrets: Iterable[str]) -> str:
     """``text`` without any of ``secrets`` (as given or percent-encoded) or token credentials."""
@@ -46,9 +72,13 @@ class Check:
     reason: str
     section: str
 
+    rule: str | None = None
+    """The rule broken, for failures."""
+
     def line(self) -> str:
         label = {"pass": "PASS", "fail": "FAIL", "n/a": "N/A "}[self.outcome]
-        return f"{label} {self.name}: {self.reason} [{SECTIONS[self.section]}]"
+        rule = f"; rule: {self.rule}" if self.rule else ""
+        return f"{label} {self.name}: {self.reason}{rule} [{SECTIONS[self.section]}]"
 
 
 @dataclass
