@@ -121,3 +121,17 @@ def test_appservice_spec_probe_forwards_to_the_package() -> None:
         cwd=REPO, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert usage.returncode == 0 and "usage: appservice-spec probe" in usage.stdout
+
+
+def test_without_httpx_the_probe_says_which_extra_it_needs() -> None:
+    code = (
+        "import sys; sys.modules['httpx'] = None\n"
+        "from matrix_appservice.__main__ import main\n"
+        "sys.exit(main(['probe', 'http://127.0.0.1:9', '--hs-token', 't']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert "needs httpx: pip install 'matrix-appservice[client]'" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -64,6 +64,16 @@ def test_legacy_query_token_passes_for_a_release_before_v1_4(
     assert json.loads(out)["summary"] == {"passed": 16, "failed": 0, "not_applicable": 4}
 
 
+def test_r0_1_0_has_no_wrong_token_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    app = create_app(registration(), Recorder(), store="memory", version="r0.1.0")
+    with served(app) as url:
+        code, out, _ = probe(capsys, url, "--hs-token", HS_TOKEN, "--version", "r0.1.0", "--json")
+    assert code == 0, out
+    found = outcomes(out)
+    assert found["wrong-token"][0] == "n/a" and "r0.1.1" in found["wrong-token"][1]
+    assert found["legacy-query-token"][0] == "pass"
+
+
 def test_every_check_passes_against_the_echo_bridge(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -224,6 +224,8 @@ class Prober:
         return "pass", f"no token: {self._error(op, response, 401, None)}"
 
     def wrong_token(self) -> tuple[Outcome, str]:
+        if not self._since("r0.1.1"):
+            return "n/a", "r0.1.0 has no rule for a wrong token (403 M_FORBIDDEN is from r0.1.1)"
         op = OPERATIONS["sendTransaction"]
         wrong = "probe-wrong-" + uuid.uuid4().hex
         headers, params = self._auth()
