@@ -181,8 +181,8 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     parser = build_parser(prog)
     at = _command_at(argv)
     rest: list[str] = []
-    if at is not None and argv[at] == "validate":
-        # The generated package's parser reads everything after `validate`, --help included.
+    if at is not None and argv[at] in ("validate", "probe"):
+        # The generated package's parser reads everything after the command, --help included.
         argv, rest = argv[: at + 1], argv[at + 1 :]
     args = parser.parse_args(argv)
     if args.tool_version:

@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from codegen.spec import Spec
 
@@ -151,7 +151,7 @@ def _render_homeserver(env: jinja2.Environment, spec: Spec, operations: list[Ope
     )
 
 
-def _run_validate(args: argparse.Namespace) -> int:
+def _package_cli() -> Any:
     import importlib
 
     try:
@@ -159,11 +159,19 @@ def _run_validate(args: argparse.Namespace) -> int:
     except ImportError:
         sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "generated" / "python"))
         package_cli = importlib.import_module("matrix_appservice.__main__")
-    return int(package_cli.main(["validate", *args.rest], prog=args.prog))
+    return package_cli
+
+
+def _run_validate(args: argparse.Namespace) -> int:
+    return int(_package_cli().main(["validate", *args.rest], prog=args.prog))
+
+
+def _run_probe(args: argparse.Namespace) -> int:
+    return int(_package_cli().main(["probe", *args.rest], prog=args.prog))
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register ``validate``, which runs the generated package's validator."""
+    """Register ``validate`` and ``probe``, which run the generated package's commands."""
     p = sub.add_parser(
         "validate",
         add_help=False,
@@ -171,3 +179,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "(see `appservice-spec validate --help`)",
     )
     p.set_defaults(func=_run_validate, rest=[])
+    p = sub.add_parser(
+        "probe",
+        add_help=False,
+        help="check a live appservice against the spec with the generated package "
+        "(see `appservice-spec probe --help`)",
+    )
+    p.set_defaults(func=_run_probe, rest=[])

@@ -1,5 +1,6 @@
-"""``matrix-appservice validate|serve ...`` (or ``python -m matrix_appservice ...``):
-validate payloads, run an appservice server or an in-memory homeserver.
+"""``matrix-appservice validate|serve|homeserver|probe ...`` (or ``python -m matrix_appservice ...``):
+validate payloads, run an appservice server or an in-memory homeserver, or probe a live
+appservice.
 
 Exit status: 0 when everything is valid, 1 when anything is invalid, 2 on a usage error.
 For registration files (``--registration``), a file that cannot be read at all (missing, a
@@ -21,6 +22,7 @@ from matrix_appservice import __version__
 from matrix_appservice._releases import RELEASES, SPEC_REVISION, UnknownReleaseError, resolve_release
 from matrix_appservice._validator import DEFAULT_MAX_ERRORS, ValidationResult, omitted, validate
 from matrix_appservice.homeserver._serve import add_homeserver_command
+from matrix_appservice.probe._cli import add_probe_command
 from matrix_appservice.server._serve import add_serve_command
 from matrix_appservice.registration import (
     MAX_REGISTRATION_BYTES,
@@ -56,6 +58,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     add_validate_command(sub)
     add_serve_command(sub)
     add_homeserver_command(sub)
+    add_probe_command(sub)
     return parser
 
 

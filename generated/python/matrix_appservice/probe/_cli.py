@@ -1,0 +1,104 @@
+"""``matrix-appservice probe URL --hs-token T``: check a live appservice against the spec.
+
+Exit status: 0 when no check failed, 1 when any did (an unreachable URL included), 2 on a
+usage error (bad arguments, an unreadable or invalid registration, httpx not installed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from urllib.parse import urlsplit
+
+from matrix_appservice._releases import RELEASES, UnknownReleaseError, resolve_release
+from matrix_appservice.probe._report import Check, scrubbed
+
+__all__ = ["DEFAULT_TIMEOUT", "add_probe_command", "run_probe_command"]
+
+DEFAULT_TIMEOUT = 10.0
+
+
+def add_probe_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "probe",
+        help="check a live appservice against the spec (needs the [client] extra)",
+        description=(
+            "Send valid and invalid requests to the appservice at URL as its homeserver would, "
+            "validate every answer against the release, and print one line per check. "
+            "Exit status 1 if any check fails. The token is never printed."
+        ),
+    )
+    p.add_argument(
+        "url", metavar="URL", help="the appservice's base URL, e.g. http://127.0.0.1:9009"
+    )
+    p.add_argument(
+        "--hs-token", metavar="T", help="the registration's hs_token (default: from --registration)"
+    )
+    p.add_argument(
+        "--registration",
+        metavar="FILE",
+        help="the registration: events and queries use its namespaces",
+    )
+    p.add_argument(
+        "--version",
+        default=None,
+        help=f"the release to check (default: the latest); one of {', '.join(RELEASES)}",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"the limit for each request (default: {DEFAULT_TIMEOUT:g})",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON report for tools")
+    p.set_defaults(func=run_probe_command)
+
+
+def _usage(message: str) -> int:
+    print(f"probe: {message}", file=sys.stderr)
+    return 2
+
+
+def run_probe_command(args: argparse.Namespace) -> int:
+    try:
+        import httpx
+    except ImportError:
+        return _usage("needs httpx: pip install 'matrix-appservice[client]'")
+    from matrix_appservice.probe._checks import Prober
+    from matrix_appservice.probe._samples import Samples
+    from matrix_appservice.registration import RegistrationError, load_registration
+
+    try:
+        release = resolve_release(args.version)
+    except UnknownReleaseError as exc:
+        return _usage(str(exc))
+    parts = urlsplit(args.url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return _usage(f"URL must be an http:// or https:// address, not {args.url!r}")
+    if parts.query or parts.fragment:
+        return _usage("URL takes no query or fragment: give the appservice's base URL")
+    if not args.timeout > 0:
+        return _usage("--timeout must be a positive number of seconds")
+    registration = None
+    if args.registration:
+        try:
+            registration = load_registration(args.registration, release).model
+        except (OSError, RegistrationError) as exc:
+            secrets = [args.hs_token] if args.hs_token else []
+            return _usage(scrubbed(str(exc), secrets))
+    token = args.hs_token or (registration.hs_token if registration else None)
+    if not token:
+        return _usage("give --hs-token, or --registration with an hs_token")
+    secrets = [token]
+
+    def progress(check: Check) -> None:
+        sys.stderr.write("." if check.outcome != "fail" else "F")
+        sys.stderr.flush()
+
+    with httpx.Client(timeout=args.timeout) as client:
+        prober = Prober(client, args.url, token, release, Samples(registration), progress)
+        report = prober.run()
+    sys.stderr.write("\n")
+    print(report.json(secrets) if args.json else report.text(secrets))
+    return 1 if report.failed else 0

@@ -1,0 +1,32 @@
+"""A conformance probe for live appservices: ``matrix-appservice probe URL --hs-token T``.
+
+It acts as a homeserver would, sends valid and deliberately broken requests, validates every
+answer against a release and reports each check as pass, fail or not applicable with the
+section of the spec it rests on. Sending needs httpx (``pip install 'matrix-appservice[client]'``)::
+
+    import httpx
+    from matrix_appservice.probe import Prober, Samples
+
+    with httpx.Client(timeout=10) as client:
+        report = Prober(client, "http://127.0.0.1:9009", hs_token, "v1.19", Samples(None)).run()
+    print(report.text([hs_token]))
+"""
+
+from __future__ import annotations
+
+from matrix_appservice.probe._checks import OVERSIZED_BYTES, Prober
+from matrix_appservice.probe._cli import add_probe_command, run_probe_command
+from matrix_appservice.probe._report import SECTIONS, Check, Report, scrubbed
+from matrix_appservice.probe._samples import Samples
+
+__all__ = [
+    "OVERSIZED_BYTES",
+    "SECTIONS",
+    "Check",
+    "Prober",
+    "Report",
+    "Samples",
+    "add_probe_command",
+    "run_probe_command",
+    "scrubbed",
+]

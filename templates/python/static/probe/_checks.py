@@ -1,0 +1,335 @@
+"""The checks: each sends one or two requests to a live appservice and judges the answers.
+
+Requests go out with httpx (the ``[client]`` extra) directly, since several are malformed on
+purpose. Every answer is validated against the chosen release; error answers whose status
+the operation does not list are validated against the spec's ``Error`` schema.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from matrix_appservice._releases import release_index
+from matrix_appservice._validator import validate
+from matrix_appservice.operations import OPERATIONS, Operation
+from matrix_appservice.probe._report import Check, Outcome, Report, rule_for
+from matrix_appservice.probe._samples import Samples
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["OVERSIZED_BYTES", "Prober"]
+
+OVERSIZED_BYTES = 64 * 1024 * 1024
+"""The size of the oversized body: twice the largest common limit."""
+_CHUNK = b" " * (1024 * 1024)
+_PROTOCOL = "probe-protocol"
+
+
+class _Failed(Exception):
+    """A check failed; the message says why."""
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        preview = response.text[:60]
+        raise _Failed(
+            f"answered {response.status_code} with a body that is not JSON: {preview!r}"
+        ) from None
+
+
+class Prober:
+    """Runs every check against ``base_url`` for ``release`` and collects a :class:`Report`."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        base_url: str,
+        hs_token: str,
+        release: str,
+        samples: Samples,
+        progress: Callable[[Check], None] = lambda check: None,
+    ) -> None:
+        self.client = client
+        self.base = base_url.rstrip("/")
+        self.token = hs_token
+        self.release = release
+        self.samples = samples
+        self.progress = progress
+        self.report = Report(base_url, release)
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _since(self, release: str) -> bool:
+        return release_index(self.release) >= release_index(release)
+
+    def _auth(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Headers and query parameters that carry the token the way the release wants."""
+        schemes = OPERATIONS["sendTransaction"].auth(self.release)
+        if any(s.kind == "bearer" for s in schemes):
+            return {"Authorization": f"Bearer {self.token}"}, {}
+        return {}, {"access_token": self.token}
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers, params = self._auth()
+        headers.update(kwargs.pop("headers", {}))
+        params.update(kwargs.pop("params", {}))
+        if kwargs.pop("anonymous", False):
+            headers.pop("Authorization", None)
+            params.pop("access_token", None)
+        return self.client.request(
+            method, self.base + path, headers=headers, params=params, **kwargs
+        )
+
+    def _validated(self, op: Operation, response: httpx.Response) -> Any:
+        """The parsed body; fails when it breaks the release's schema for that status."""
+        body = _json(response)
+        status = response.status_code
+        if status in op.responses:
+            result = validate(body, response=op.name, status=status, version=self.release)
+        else:
+            result = validate(body, schema="Error", version=self.release)
+        if not result.valid:
+            problem = result.errors[0]
+            raise _Failed(
+                f"answered {status} with a body the spec does not allow for {op.name}: "
+                f"{problem.path}: {problem.message}"
+            )
+        return body
+
+    def _error(self, op: Operation, response: httpx.Response, status: int, errcode: str | None) -> str:
+        """Checks an error answer: the status, a valid error body and the errcode if one is due."""
+        if response.status_code != status:
+            raise _Failed(
+                f"expected {status}{' ' + errcode if errcode else ''}, "
+                f"got {response.status_code} {response.text[:60]!r}"
+            )
+        body = self._validated(op, response)
+        if errcode is not None and body.get("errcode") != errcode:
+            raise _Failed(f"answered {status} with errcode {body.get('errcode')!r}, not {errcode}")
+        return f"{status} {body['errcode']}"
+
+    def _empty_ok(self, op: Operation, response: httpx.Response) -> None:
+        if response.status_code != 200:
+            raise _Failed(f"expected 200 {{}}, got {response.status_code} {response.text[:80]!r}")
+        body = self._validated(op, response)
+        if body != {}:
+            raise _Failed(f"answered 200 with {json.dumps(body)[:80]}, not {{}}")
+
+    def _txn_path(self, txn_id: str | None = None) -> str:
+        op = OPERATIONS["sendTransaction"]
+        return op.format_path(self.release, txnId=txn_id or f"probe-{uuid.uuid4().hex}")
+
+    def _record(self, name: str, outcome: Outcome, reason: str, section: str) -> None:
+        check = Check(name, outcome, reason, section, rule_for(name) if outcome == "fail" else None)
+        self.report.checks.append(check)
+        self.progress(check)
+
+    def _run(self, name: str, section: str, body: Callable[[], tuple[Outcome, str]]) -> None:
+        import httpx
+
+        try:
+            outcome, reason = body()
+        except _Failed as exc:
+            outcome, reason = "fail", str(exc)
+        except httpx.TimeoutException as exc:
+            outcome, reason = "fail", f"no answer in time ({type(exc).__name__})"
+        except httpx.HTTPError as exc:
+            outcome, reason = "fail", f"the request failed: {type(exc).__name__}: {exc}"
+        self._record(name, outcome, reason, section)
+
+    # -- the checks -------------------------------------------------------------------------
+
+    def run(self) -> Report:
+        import httpx
+
+        try:
+            self.client.request("GET", self.base + "/")
+        except httpx.HTTPError as exc:
+            reason = f"cannot reach {self.base}: {type(exc).__name__}: {exc or 'no answer'}"
+            self._record("connect", "fail", reason, "connect")
+            return self.report
+        for name, section, check in self.checks():
+            self._run(name, section, check)
+        return self.report
+
+    def checks(self) -> Iterator[tuple[str, str, Callable[[], tuple[Outcome, str]]]]:
+        yield "transaction", "transactions", self.transaction
+        yield "transaction-empty", "transactions", self.transaction_empty
+        yield "transaction-retry", "transactions", self.transaction_retry
+        yield "transaction-handled-once", "transactions", self.handled_once
+        yield "missing-token", "auth", self.missing_token
+        yield "wrong-token", "auth", self.wrong_token
+        yield "legacy-query-token", "legacy-auth", self.legacy_query_token
+        yield "unknown-route", "unknown", self.unknown_route
+        yield "wrong-method", "unknown", self.wrong_method
+        yield "malformed-json", "errors", self.malformed_json
+        yield "schema-violation", "errors", self.schema_violation
+        yield "oversized-body", "errors", self.oversized_body
+        yield "ping", "ping", self.ping
+        yield "user-query", "query-user", self.user_query
+        yield "alias-query", "query-alias", self.alias_query
+        for op_name, params, path_params in (
+            ("getProtocolMetadata", {}, {"protocol": _PROTOCOL}),
+            ("queryLocationByProtocol", {"probe_field": "x"}, {"protocol": _PROTOCOL}),
+            ("queryUserByProtocol", {"probe_field": "x"}, {"protocol": _PROTOCOL}),
+            ("queryLocationByAlias", {"alias": self.samples.alias}, {}),
+            ("queryUserByID", {"userid": self.samples.user}, {}),
+        ):
+            yield (
+                f"thirdparty-{OPERATIONS[op_name].python_name.replace('_', '-')}",
+                "thirdparty",
+                self._lookup(op_name, params, path_params),
+            )
+
+    def _put_transaction(self, body: Any, txn_id: str | None = None) -> httpx.Response:
+        result = validate(body, request="sendTransaction", version=self.release)
+        assert result.valid, result.errors  # the probe's own transaction must be valid
+        return self._send("PUT", self._txn_path(txn_id), json=body)
+
+    def transaction(self) -> tuple[Outcome, str]:
+        body = self.samples.transaction()
+        self._empty_ok(OPERATIONS["sendTransaction"], self._put_transaction(body))
+        who = "a namespaced" if self.samples.namespaced_user else "an unregistered"
+        return "pass", f"a transaction with one event from {who} user: 200 {{}}"
+
+    def transaction_empty(self) -> tuple[Outcome, str]:
+        self._empty_ok(OPERATIONS["sendTransaction"], self._put_transaction({"events": []}))
+        return "pass", "a transaction without events: 200 {}"
+
+    def transaction_retry(self) -> tuple[Outcome, str]:
+        op = OPERATIONS["sendTransaction"]
+        txn_id = f"probe-{uuid.uuid4().hex}"
+        body = self.samples.transaction()
+        self._empty_ok(op, self._put_transaction(body, txn_id))
+        try:
+            self._empty_ok(op, self._put_transaction(body, txn_id))
+        except _Failed as exc:
+            raise _Failed(f"the same transaction sent again: {exc}") from None
+        return "pass", "the same transaction ID and body sent twice: 200 {} both times"
+
+    def handled_once(self) -> tuple[Outcome, str]:
+        return "n/a", "whether a retried transaction is handled once is not observable from outside"
+
+    def missing_token(self) -> tuple[Outcome, str]:
+        op = OPERATIONS["sendTransaction"]
+        response = self._send("PUT", self._txn_path(), json={"events": []}, anonymous=True)
+        return "pass", f"no token: {self._error(op, response, 401, None)}"
+
+    def wrong_token(self) -> tuple[Outcome, str]:
+        if not self._since("r0.1.1"):
+            return "n/a", "r0.1.0 has no rule for a wrong token (403 M_FORBIDDEN is from r0.1.1)"
+        op = OPERATIONS["sendTransaction"]
+        wrong = "probe-wrong-" + uuid.uuid4().hex
+        headers, params = self._auth()
+        if headers:
+            headers = {"Authorization": f"Bearer {wrong}"}
+        else:
+            params = {"access_token": wrong}
+        response = self.client.request(
+            "PUT", self.base + self._txn_path(), headers=headers, params=params, json={"events": []}
+        )
+        return "pass", f"a wrong token: {self._error(op, response, 403, 'M_FORBIDDEN')}"
+
+    def legacy_query_token(self) -> tuple[Outcome, str]:
+        schemes = OPERATIONS["sendTransaction"].auth(self.release)
+        if not any(s.kind == "query" for s in schemes):
+            return "n/a", f"{self.release} has no access_token query parameter"
+        response = self.client.request(
+            "PUT", self.base + self._txn_path(), params={"access_token": self.token},
+            json={"events": []},
+        )  # fmt: skip
+        self._empty_ok(OPERATIONS["sendTransaction"], response)
+        return "pass", "the token as access_token query parameter only: 200 {}"
+
+    def unknown_route(self) -> tuple[Outcome, str]:
+        if not self._since("v1.6"):
+            return "n/a", "404 M_UNRECOGNIZED for unknown routes is required from v1.6"
+        response = self._send("GET", "/_matrix/app/v1/probe-unknown-route")
+        return "pass", self._error(OPERATIONS["ping"], response, 404, "M_UNRECOGNIZED")
+
+    def wrong_method(self) -> tuple[Outcome, str]:
+        if not self._since("v1.6"):
+            return "n/a", "405 M_UNRECOGNIZED for unsupported methods is required from v1.6"
+        op = OPERATIONS["sendTransaction"]
+        response = self._send("DELETE", self._txn_path())
+        return "pass", f"DELETE on the transactions route: {self._error(op, response, 405, 'M_UNRECOGNIZED')}"
+
+    def malformed_json(self) -> tuple[Outcome, str]:
+        op = OPERATIONS["sendTransaction"]
+        response = self._send(
+            "PUT", self._txn_path(), content=b'{"events": [', headers={"Content-Type": "application/json"}
+        )
+        return "pass", f"a cut-off JSON body: {self._error(op, response, 400, 'M_NOT_JSON')}"
+
+    def schema_violation(self) -> tuple[Outcome, str]:
+        op = OPERATIONS["sendTransaction"]
+        response = self._send("PUT", self._txn_path(), json={"events": "not a list"})
+        return "pass", f"events that is not a list: {self._error(op, response, 400, 'M_BAD_JSON')}"
+
+    def oversized_body(self) -> tuple[Outcome, str]:
+        import httpx
+
+        op = OPERATIONS["sendTransaction"]
+
+        def chunks() -> Iterator[bytes]:
+            yield b'{"events": ['
+            for _ in range(OVERSIZED_BYTES // len(_CHUNK)):
+                yield _CHUNK
+
+        size = 12 + OVERSIZED_BYTES // len(_CHUNK) * len(_CHUNK)
+        headers = {"Content-Type": "application/json", "Content-Length": str(size)}
+        try:
+            response = self._send("PUT", self._txn_path(), content=chunks(), headers=headers)
+        except (httpx.RemoteProtocolError, httpx.WriteError, httpx.ReadError) as exc:
+            return "pass", f"a 64 MiB body: the connection was closed without an answer ({type(exc).__name__})"
+        return "pass", f"a 64 MiB body: {self._error(op, response, 413, 'M_TOO_LARGE')}"
+
+    def ping(self) -> tuple[Outcome, str]:
+        op = OPERATIONS["ping"]
+        if not op.exists_in(self.release):
+            return "n/a", f"{self.release} has no ping (added in {op.releases[0]})"
+        response = self._send("POST", op.path(self.release), json={"transaction_id": "probe-ping"})
+        self._empty_ok(op, response)
+        return "pass", "200 {}"
+
+    def _query(self, op: Operation, **path: str) -> tuple[Outcome, str]:
+        response = self._send("GET", op.format_path(self.release, **path))
+        status = response.status_code
+        if status == 200:
+            self._empty_ok(op, response)
+            return "pass", "200 {}"
+        if status == 404:
+            body = self._validated(op, response)
+            return "pass", f"404 {body['errcode']}"
+        raise _Failed(f"expected 200 {{}} or 404 with an errcode, got {status} {response.text[:60]!r}")
+
+    def user_query(self) -> tuple[Outcome, str]:
+        return self._query(OPERATIONS["queryUserById"], userId=self.samples.user)
+
+    def alias_query(self) -> tuple[Outcome, str]:
+        return self._query(OPERATIONS["queryRoomByAlias"], roomAlias=self.samples.alias)
+
+    def _lookup(
+        self, op_name: str, params: dict[str, str], path: dict[str, str]
+    ) -> Callable[[], tuple[Outcome, str]]:
+        op = OPERATIONS[op_name]
+
+        def check() -> tuple[Outcome, str]:
+            if not op.exists_in(self.release):
+                return "n/a", f"{self.release} has no {op.name}"
+            response = self._send("GET", op.format_path(self.release, **path), params=params)
+            status = response.status_code
+            if status not in (200, 404):
+                raise _Failed(f"expected 200 or 404 with an errcode, got {status} {response.text[:60]!r}")
+            body = self._validated(op, response)
+            if status == 200:
+                return "pass", f"200, a valid {op.responses[200]}"
+            return "pass", f"404 {body['errcode']}"
+
+        return check

@@ -1,0 +1,103 @@
+"""The probe against our own appservice server and the example echo bridge: every check passes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from matrix_appservice.client import AsyncHomeserverClient
+from matrix_appservice.probe import Check, Report
+from matrix_appservice.server import create_app
+
+from examples.echo.bridge import EchoBridge
+from tests.python.probe.support import outcomes, probe, served, write_registration
+from tests.python.server.support import AS_TOKEN, HS_TOKEN, Recorder, registration
+
+CHECKS = {
+    "transaction", "transaction-empty", "transaction-retry", "transaction-handled-once",
+    "missing-token", "wrong-token", "legacy-query-token", "unknown-route", "wrong-method",
+    "malformed-json", "schema-violation", "oversized-body", "ping", "user-query", "alias-query",
+    "thirdparty-get-protocol-metadata", "thirdparty-query-location-by-protocol",
+    "thirdparty-query-user-by-protocol", "thirdparty-query-location-by-alias",
+    "thirdparty-query-user-by-id",
+}  # fmt: skip
+
+
+def test_every_check_passes_against_our_server(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recorder = Recorder()
+    reg = write_registration(tmp_path, registration())
+    with served(create_app(registration(), recorder, store="memory")) as url:
+        code, out, err = probe(capsys, url, "--hs-token", HS_TOKEN, "--registration", str(reg))
+    assert code == 0, out
+    lines = out.splitlines()
+    assert lines[-1] == "18 passed, 0 failed, 2 not applicable"
+    assert {line.split()[1].rstrip(":") for line in lines[1:-1]} == CHECKS
+    not_applicable = [line for line in lines if line.startswith("N/A")]
+    assert [line.split()[1] for line in not_applicable] == [
+        "transaction-handled-once:", "legacy-query-token:",
+    ]  # fmt: skip
+    assert "PASS wrong-token: a wrong token: 403 M_FORBIDDEN [AS API §Authorization]" in lines
+    assert "PASS oversized-body: a 64 MiB body: 413 M_TOO_LARGE" in out
+    assert err.strip() == "." * 20  # progress: one mark per check
+    # The events came from the registration's namespace, and the retried transaction
+    # reached the handler once: three transactions (one, empty, retried) for four PUTs.
+    assert len(recorder.transactions) == 3
+    senders = {e.sender for t in recorder.transactions for e in t.events}
+    assert senders == {"@_echo_probe:example.org"}
+
+
+def test_legacy_query_token_passes_for_a_release_before_v1_4(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    app = create_app(registration(), Recorder(), store="memory", version="v1.3")
+    with served(app) as url:
+        code, out, _ = probe(capsys, url, "--hs-token", HS_TOKEN, "--version", "v1.3", "--json")
+    assert code == 0, out
+    found = outcomes(out)
+    assert found["legacy-query-token"] == (
+        "pass", "the token as access_token query parameter only: 200 {}",
+    )  # fmt: skip
+    assert found["ping"][0] == "n/a" and found["unknown-route"][0] == "n/a"
+    assert json.loads(out)["summary"] == {"passed": 16, "failed": 0, "not_applicable": 4}
+
+
+def test_r0_1_0_has_no_wrong_token_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    app = create_app(registration(), Recorder(), store="memory", version="r0.1.0")
+    with served(app) as url:
+        code, out, _ = probe(capsys, url, "--hs-token", HS_TOKEN, "--version", "r0.1.0", "--json")
+    assert code == 0, out
+    found = outcomes(out)
+    assert found["wrong-token"][0] == "n/a" and "r0.1.1" in found["wrong-token"][1]
+    assert found["legacy-query-token"][0] == "pass"
+
+
+def test_every_check_passes_against_the_echo_bridge(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reg = registration(sender_localpart="echobot")
+    path = write_registration(tmp_path, reg)
+
+    # The homeserver URL is the discard port: the probe's events come from the bridge's own
+    # namespace, which the bridge leaves alone, so it never needs the homeserver.
+    client = AsyncHomeserverClient("http://127.0.0.1:9", AS_TOKEN)
+    bridge = EchoBridge(client, "@echobot:example.org", "_echo_")
+    with served(create_app(reg, bridge, store="memory")) as url:
+        code, out, _ = probe(capsys, url, "--registration", str(path))
+    assert code == 0, out
+    assert out.splitlines()[-1] == "18 passed, 0 failed, 2 not applicable"
+
+
+def test_a_failure_names_the_rule_and_the_report_counts_it() -> None:
+    report = Report("http://as", "v1.19")
+    report.checks.append(Check("user-query", "fail", "404 without errcode", "query-user", "r"))
+    report.checks.append(Check("ping", "pass", "200 {}", "ping"))
+    assert report.failed
+    assert report.text([]).splitlines() == [
+        "probe http://as against v1.19",
+        "FAIL user-query: 404 without errcode; rule: r [AS API §Querying: User query]",
+        "PASS ping: 200 {} [AS API §Pinging]",
+        "1 passed, 1 failed, 0 not applicable",
+    ]
