@@ -25,7 +25,6 @@ from matrix_appservice import models
 from matrix_appservice.client import (
     AppServiceClient,
     AsyncAppServiceClient,
-    MatrixError,
     NotFoundError,
     ResponseValidationError,
     RetryPolicy,
@@ -163,12 +162,12 @@ def test_user_and_alias_queries_found_and_not_found() -> None:
             assert peer.alias_queries == ["#mautrix_found:localhost"]
 
             # Not found: mautrix answers 404 {}. Checked against the spec, that body lacks the
-            # errcode an error body must have; unchecked, it is a 404 MatrixError without one.
+            # errcode an error body must have; unchecked, it is a NotFoundError without one.
             with pytest.raises(ResponseValidationError) as invalid:
                 await checking.query_user("@mautrix_missing:localhost")
             assert (invalid.value.status, invalid.value.path) == (404, "$")
             assert "errcode" in str(invalid.value)
-            with pytest.raises(MatrixError) as missing:
+            with pytest.raises(NotFoundError) as missing:
                 await plain.query_room_alias("#mautrix_missing:localhost")
             assert (missing.value.status, missing.value.errcode, missing.value.body) == (
                 404,
@@ -176,21 +175,22 @@ def test_user_and_alias_queries_found_and_not_found() -> None:
                 {},
             )
             assert "answered 404 (no errcode)" in str(missing.value)
-            assert not isinstance(missing.value, NotFoundError)  # no M_NOT_FOUND was said
+            assert "/_matrix/app/v1/rooms/%23mautrix_missing%3Alocalhost" in str(missing.value)
 
-            # A 404 without an errcode is also how an appservice without the v1 routes
-            # answers, so each not-found query was asked again on the legacy route, and the
-            # client stays there for that operation (mautrix serves both, so answers hold).
+            # A JSON 404 is an answer of the v1 route, not a sign that it is missing: no
+            # query went to a legacy route, and the next ones stay on v1.
             again = await plain.query_room_alias("#mautrix_found:localhost")
             assert isinstance(again, models.QueryRoomResponse)
+            assert isinstance(
+                await plain.query_user("@mautrix_found:localhost"), models.QueryUserResponse
+            )
             assert [r.path for r in peer.requests] == [
                 "/_matrix/app/v1/users/@mautrix_found:localhost",
                 "/_matrix/app/v1/rooms/#mautrix_found:localhost",
                 "/_matrix/app/v1/users/@mautrix_missing:localhost",
-                "/users/@mautrix_missing:localhost",
                 "/_matrix/app/v1/rooms/#mautrix_missing:localhost",
-                "/rooms/#mautrix_missing:localhost",
-                "/rooms/#mautrix_found:localhost",
+                "/_matrix/app/v1/rooms/#mautrix_found:localhost",
+                "/_matrix/app/v1/users/@mautrix_found:localhost",
             ]
 
     asyncio.run(scenario())

@@ -454,21 +454,22 @@ def read_answer(call: Call, answer: Answer, settings: Settings) -> Any:
     raise error
 
 
-def _errcode(answer: Answer) -> str | None:
+def is_unrecognised(answer: Answer) -> bool:
+    """Whether an answer says "no such route": a 404 or 405 with ``M_UNRECOGNIZED``, or a
+    404 or 405 whose body is not JSON (a web server's or a proxy's "not found" page).
+
+    A JSON 404 without an errcode (``404 {}``, as mautrix answers a query for an unknown
+    user) is an answer of the route, not a sign that the route is missing.
+    """
+    if answer.status not in (404, 405):
+        return False
     try:
         body = _parse(answer)
     except ValueError:
-        return None
-    value = body.get("errcode") if isinstance(body, dict) else None
-    return value if isinstance(value, str) else None
-
-
-def is_unrecognised(answer: Answer) -> bool:
-    """A 404/405 with ``M_UNRECOGNIZED``, or a 404 without an errcode: no such route."""
-    if answer.status not in (404, 405):
-        return False
-    errcode = _errcode(answer)
-    return errcode == "M_UNRECOGNIZED" or (answer.status == 404 and errcode is None)
+        return True
+    if body is None:  # an empty body: nothing that a Matrix route would answer
+        return True
+    return isinstance(body, dict) and body.get("errcode") == "M_UNRECOGNIZED"
 
 
 def retry_after(answer: Answer) -> float:
