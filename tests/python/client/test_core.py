@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
+import tomllib
 
 import pytest
 from matrix_appservice import OPERATIONS, RELEASES
@@ -175,8 +176,13 @@ def test_the_package_imports_without_httpx() -> None:
                           cwd=REPO / "generated" / "python", timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "client needs httpx"
-    pyproject = (REPO / "generated" / "python" / "pyproject.toml").read_text()
-    assert '[project.optional-dependencies]\nclient = ["httpx>=0.28,<1"]' in pyproject
+    package = tomllib.loads((REPO / "generated" / "python" / "pyproject.toml").read_text())
+    client = package["project"]["optional-dependencies"]["client"]
+    assert client == ["httpx>=0.28,<1", "sniffio>=1.3"]
+    assert "httpx" not in str(package["project"]["dependencies"])
+    # The repository's dev install pins what the extra brings, sniffio included.
+    dev = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert {"httpx==0.28.1", "sniffio==1.3.1"} <= set(dev["dev"])
 
 
 def test_two_operations_with_one_method_name_are_an_error(
