@@ -191,3 +191,25 @@ def test_two_operations_with_one_method_name_are_an_error(
     monkeypatch.setitem(RENAMES, "queryUserById", "query_user_by_id")
     with pytest.raises(ValueError, match=r"application-service: .*'query_user_by_id'"):
         client_methods(spec)
+
+
+def test_a_route_is_worked_out_once_and_says_what_the_metadata_says() -> None:
+    from matrix_appservice import NotInReleaseError
+    from matrix_appservice._client_core import auth_placement, identity_params, route
+
+    modes = ("auto", "header", "query", "both")
+    for op in OPERATIONS.values():
+        for version in RELEASES:
+            for mode in modes:
+                if not op.exists_in(version):
+                    with pytest.raises(NotInReleaseError):
+                        route(op.name, version, mode)
+                    continue
+                known = route(op.name, version, mode)
+                assert route(op.name, version, mode) is known
+                assert known.template == op.path(version)
+                assert (known.header, known.token_parameter) == auth_placement(op, version, mode)
+                assert known.identity == identity_params(op, version)
+                assert known.legacy == (op.legacy_paths[0] if op.legacy_paths else None)
+    plain = route(None, "v1.17", "auto")
+    assert (plain.template, plain.identity) == (None, ("user_id", "device_id"))
