@@ -179,6 +179,7 @@ def test_the_package_imports_without_httpx() -> None:
     package = tomllib.loads((REPO / "generated" / "python" / "pyproject.toml").read_text())
     client = package["project"]["optional-dependencies"]["client"]
     assert client == ["httpx>=0.28,<1", "sniffio>=1.3"]
+    assert package["project"]["optional-dependencies"]["aiohttp"] == [*client, "aiohttp>=3.10,<4"]
     assert "httpx" not in str(package["project"]["dependencies"])
     # The repository's dev install pins what the extra brings, sniffio included.
     dev = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
@@ -213,3 +214,20 @@ def test_a_route_is_worked_out_once_and_says_what_the_metadata_says() -> None:
                 assert known.legacy == (op.legacy_paths[0] if op.legacy_paths else None)
     plain = route(None, "v1.17", "auto")
     assert (plain.template, plain.identity) == (None, ("user_id", "device_id"))
+
+
+def test_the_client_imports_without_aiohttp_until_it_is_asked_for() -> None:
+    script = (
+        "import sys\n"
+        "sys.modules['aiohttp'] = None  # as if it were not installed\n"
+        "from matrix_appservice.client import AsyncHomeserverClient\n"
+        "AsyncHomeserverClient('http://hs.test', 'tok')\n"
+        "try:\n"
+        "    AsyncHomeserverClient('http://hs.test', 'tok', backend='aiohttp')\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=REPO / "generated" / "python", timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "pip install 'matrix-appservice[aiohttp]'" in done.stdout
