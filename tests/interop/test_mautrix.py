@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from matrix_appservice import models
+from matrix_appservice._client_http import Backend
 from matrix_appservice.client import (
     AppServiceClient,
     AsyncAppServiceClient,
@@ -138,7 +139,8 @@ def test_a_wrong_hs_token_is_refused_and_not_retried() -> None:
     asyncio.run(scenario())
 
 
-def test_user_and_alias_queries_found_and_not_found() -> None:
+@pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
+def test_user_and_alias_queries_found_and_not_found(backend: Backend) -> None:
     async def query_user(user_id: str) -> dict[str, Any] | None:
         return {"bridged": True} if user_id.startswith("@mautrix_found") else None
 
@@ -148,8 +150,10 @@ def test_user_and_alias_queries_found_and_not_found() -> None:
     async def scenario() -> None:
         async with (
             mautrix_peer.serve(HS_TOKEN, query_user=query_user, query_alias=query_alias) as peer,
-            AsyncAppServiceClient(peer.base_url, HS_TOKEN, validate=True) as checking,
-            AsyncAppServiceClient(peer.base_url, HS_TOKEN) as plain,
+            AsyncAppServiceClient(
+                peer.base_url, HS_TOKEN, validate=True, backend=backend
+            ) as checking,
+            AsyncAppServiceClient(peer.base_url, HS_TOKEN, backend=backend) as plain,
         ):
             user = await checking.query_user("@mautrix_found:localhost")
             assert isinstance(user, models.QueryUserResponse)
