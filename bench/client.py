@@ -6,7 +6,8 @@ after checking the bearer token and the ``user_id`` of identity assertion (and a
 register, join and power-level requests mautrix makes once before its first send). On the other core,
 each client sends the same message to it, as the appservice's bot:
 
-- ``AsyncHomeserverClient.as_user(bot).send_message`` (this package);
+- ``AsyncHomeserverClient.as_user(bot).send_message`` (this package), over httpx and over
+  aiohttp (``backend="aiohttp"``);
 - ``httpx.AsyncClient`` with the request built by hand, body and answer through orjson
   (the floor: what the package's client is built on, with no work of its own), and the same
   with httpx's own ``json=`` and ``.json()`` (what hand-written code usually looks like);
@@ -177,6 +178,17 @@ async def ours(base_url: str) -> tuple[Send, Callable[[], Awaitable[None]]]:
     return send, client.aclose
 
 
+async def ours_aiohttp(base_url: str) -> tuple[Send, Callable[[], Awaitable[None]]]:
+    client = AsyncHomeserverClient(base_url, AS_TOKEN, backend="aiohttp")
+    bot = client.as_user(BOT)
+
+    async def send(txn_id: str) -> str:
+        answer = await bot.send_message(ROOM, "m.room.message", txn_id, CONTENT)
+        return answer.event_id
+
+    return send, client.aclose
+
+
 async def httpx_orjson(base_url: str) -> tuple[Send, Callable[[], Awaitable[None]]]:
     client = httpx.AsyncClient(base_url=base_url)
     headers = {"Authorization": f"Bearer {AS_TOKEN}", "Content-Type": "application/json"}
@@ -255,6 +267,7 @@ async def mautrix(base_url: str) -> tuple[Send, Callable[[], Awaitable[None]]]:
 CLIENTS: dict[str, Callable[[str], Awaitable[tuple[Send, Callable[[], Awaitable[None]]]]]] = {
     "httpx by hand, orjson (the floor)": httpx_orjson,
     "matrix_appservice AsyncHomeserverClient": ours,
+    "matrix_appservice AsyncHomeserverClient (aiohttp transport)": ours_aiohttp,
     "httpx by hand, json= / .json()": httpx_json,
     "mautrix IntentAPI.send_message_event": mautrix,
     "aiohttp by hand, orjson (mautrix's transport)": aiohttp_orjson,

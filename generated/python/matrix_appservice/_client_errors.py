@@ -104,7 +104,12 @@ class ConnectionTimeoutError(MatrixError):
 
 
 class NotFoundError(MatrixError):
-    """``M_NOT_FOUND``: no such user, alias, device or room."""
+    """``M_NOT_FOUND``: no such user, alias, device or room.
+
+    A 404 whose JSON body has no errcode (``404 {}``, which some appservice libraries answer
+    to a query for an unknown user or alias) is a ``NotFoundError`` too, with ``errcode``
+    ``None``.
+    """
 
 
 _BY_ERRCODE: Mapping[str, type[MatrixError]] = {
@@ -128,6 +133,8 @@ def error_for(status: int, body: Any, what: str) -> MatrixError:
     errcode = errcode if isinstance(errcode, str) else None
     error = error if isinstance(error, str) else None
     cls = _BY_ERRCODE.get(errcode or "", MatrixError)
+    if status == 404 and errcode is None and isinstance(body, Mapping):
+        cls = NotFoundError  # a JSON "not found" without an errcode
     detail = f"{errcode}: {error}" if errcode and error else errcode or error or "no errcode"
     return cls(status, errcode, error, body, message=f"{what} answered {status} ({detail})")
 

@@ -9,6 +9,7 @@ returns the result of the call and raises the client's exceptions. No I/O happen
 from __future__ import annotations
 
 from collections.abc import Generator
+from dataclasses import replace
 
 from matrix_appservice._client_core import (
     Answer,
@@ -74,20 +75,29 @@ def _exchange(
 
 def _with_legacy(
     call: Call, settings: Settings, routes: LegacyRoutes
-) -> Generator[Step, Outcome, Answer | Failure]:
+) -> Generator[Step, Outcome, tuple[Answer | Failure, str]]:
+    """Send a call on its v1 path, or on its legacy path when the v1 one is missing; the
+    outcome and the path that gave it."""
     legacy, operation = call.legacy_path, call.operation
     if legacy is None or operation is None:
-        return (yield from _exchange(call, settings, call.path))
+        return (yield from _exchange(call, settings, call.path)), call.path
     if routes.use_legacy(operation.name, settings.clock()):
-        return (yield from _exchange(call, settings, legacy))
+        outcome = yield from _exchange(call, settings, legacy)
+        if isinstance(outcome, Answer) and is_unrecognised(outcome):
+            routes.forget(operation.name)  # the legacy route has gone too: v1 next time
+        return outcome, legacy
     outcome = yield from _exchange(call, settings, call.path)
     if isinstance(outcome, Answer) and is_unrecognised(outcome):
-        routes.remember(operation.name, settings.clock())
-        log.info("%s: the appservice does not know %s; using %s", operation.name, call.path, legacy)
-        return (yield from _exchange(call, settings, legacy))
+        log.info(
+            "%s: the appservice does not know %s; trying %s", operation.name, call.path, legacy
+        )
+        fallback = yield from _exchange(call, settings, legacy)
+        if isinstance(fallback, Answer) and not is_unrecognised(fallback):
+            routes.remember(operation.name, settings.clock())
+        return fallback, legacy
     if isinstance(outcome, Answer) and outcome.status < 500:
         routes.forget(operation.name)
-    return outcome
+    return outcome, call.path
 
 
 def _gave_up(
@@ -108,18 +118,19 @@ def appservice_plan(call: Call, settings: Settings, routes: LegacyRoutes) -> Pla
     attempts = 0
     while True:
         attempts += 1
-        outcome = yield from _with_legacy(call, settings, routes)
+        outcome, path = yield from _with_legacy(call, settings, routes)
+        answered = call if path == call.path else replace(call, path=path)
         if isinstance(outcome, Answer) and outcome.status < 500:
-            return read_answer(call, outcome, settings)
+            return read_answer(answered, outcome, settings)
         if transaction:
             wait = next(delays, None) if delays is not None else None
         else:
             wait = 0.0 if attempts < settings.query_attempts else None
         if wait is None:
             if isinstance(outcome, Answer):
-                return read_answer(call, outcome, settings)
+                return read_answer(answered, outcome, settings)
             raise _gave_up(
-                call, outcome, attempts, settings, query=not transaction
+                answered, outcome, attempts, settings, query=not transaction
             ) from outcome.error
         log.debug("%s: try %d failed; again in %.3f s", call.what, attempts, wait)
         if wait > 0:

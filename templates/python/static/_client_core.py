@@ -42,6 +42,7 @@ __all__ = [
     "Outcome",
     "Outgoing",
     "Plan",
+    "Route",
     "Settings",
     "Sleep",
     "Step",
@@ -53,6 +54,7 @@ __all__ = [
     "outgoing",
     "read_answer",
     "retry_after",
+    "route",
 ]
 
 log = logging.getLogger("matrix_appservice.client")
@@ -140,6 +142,39 @@ def identity_params(operation: Operation | None, version: str) -> tuple[str, ...
     return operation.identity_params(version) if operation.exists_in(version) else ()
 
 
+@dataclass(frozen=True)
+class Route:
+    """What a client needs to send an operation in a release, worked out once: the path
+    template, the legacy path, where the token goes, the identity parameters and the
+    search-field parameters. ``operation=None`` stands for ``request()``."""
+
+    operation: Operation | None
+    template: str | None
+    legacy: str | None
+    header: bool
+    token_parameter: str | None
+    identity: tuple[str, ...]
+    search: frozenset[str]
+
+
+@functools.lru_cache(maxsize=4096)
+def route(name: str | None, version: str, mode: AuthMode) -> Route:
+    """The :class:`Route` of an operation (by name; ``None`` for ``request()``) in a release
+    and an auth mode. Raises ``NotInReleaseError`` (not cached) when the release lacks it."""
+    operation = OPERATIONS[name] if name is not None else None
+    template = operation.path(version) if operation is not None else None
+    header, token_parameter = auth_placement(operation, version, mode)
+    return Route(
+        operation=operation,
+        template=template,
+        legacy=operation.legacy_paths[0] if operation and operation.legacy_paths else None,
+        header=header,
+        token_parameter=token_parameter,
+        identity=identity_params(operation, version),
+        search=frozenset(n for _, n in operation.free_query_history if n) if operation else frozenset(),
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Steps of a plan.
 
@@ -225,11 +260,16 @@ def _query_value(value: Any) -> str:
 
 
 def _query_items(
-    query: Mapping[str, Any], operation: Operation | None = None, version: str | None = None
+    query: Mapping[str, Any],
+    operation: Operation | None = None,
+    version: str | None = None,
+    search: frozenset[str] = frozenset(),
 ) -> tuple[tuple[str, str], ...]:
-    """Query pairs; the search fields of a third-party lookup become one parameter each, as
-    the operation metadata says (:meth:`Operation.field_query`)."""
-    search = {n for _, n in operation.free_query_history if n} if operation else set()
+    """Query pairs; the search fields of a third-party lookup (the parameters named in
+    ``search``) become one parameter each, as the operation metadata says
+    (:meth:`Operation.field_query`)."""
+    if not query:
+        return ()
     items: list[tuple[str, str]] = []
     for name, value in query.items():
         if value is None:
@@ -283,9 +323,14 @@ def build_call(
     ``body`` is a whole body (a model or a mapping); ``fields`` are body fields one by one,
     where ``None`` means "leave it out".
     """
-    operation = OPERATIONS[name]
-    filled = operation.format_path(settings.version, **path)
-    legacy = _fill(operation.legacy_paths[0], path) if operation.legacy_paths else None
+    known = route(name, settings.version, settings.auth)
+    operation = known.operation
+    assert operation is not None and known.template is not None
+    missing = [p for p in operation.path_params if p not in path]
+    if missing:
+        raise TypeError(f"{operation.name} needs the path parameters: {', '.join(missing)}")
+    filled = _fill(known.template, path)
+    legacy = _fill(known.legacy, path) if known.legacy is not None else None
     content = None
     if operation.request is not None:
         if fields is not None:
@@ -297,7 +342,7 @@ def build_call(
         content = orjson.dumps(payload)
     return Call(
         operation, operation.method, filled, legacy,
-        _query_items(query, operation, settings.version), content,
+        _query_items(query, operation, settings.version, known.search), content,
     )  # fmt: skip
 
 
@@ -314,17 +359,18 @@ def build_generic_call(
 
 def outgoing(call: Call, settings: Settings, path: str) -> Outgoing:
     """The request on the wire: query with identity assertion and auth, headers, body."""
-    header, query_name = auth_placement(call.operation, settings.version, settings.auth)
+    name = call.operation.name if call.operation is not None else None
+    known = route(name, settings.version, settings.auth)
     query = list(call.query)
     if settings.user_id is not None:
-        for name in identity_params(call.operation, settings.version):
-            value = settings.user_id if name == "user_id" else settings.device_id
+        for param in known.identity:
+            value = settings.user_id if param == "user_id" else settings.device_id
             if value is not None:
-                query.append((name, value))
-    if query_name is not None:
-        query.append((query_name, settings.token))
+                query.append((param, value))
+    if known.token_parameter is not None:
+        query.append((known.token_parameter, settings.token))
     headers = [("Accept", "application/json")]
-    if header:
+    if known.header:
         headers.append(("Authorization", f"Bearer {settings.token}"))
     if call.content is not None:
         headers.append(("Content-Type", "application/json"))
@@ -451,21 +497,22 @@ def read_answer(call: Call, answer: Answer, settings: Settings) -> Any:
     raise error
 
 
-def _errcode(answer: Answer) -> str | None:
+def is_unrecognised(answer: Answer) -> bool:
+    """Whether an answer says "no such route": a 404 or 405 with ``M_UNRECOGNIZED``, or a
+    404 or 405 whose body is not JSON (a web server's or a proxy's "not found" page).
+
+    A JSON 404 without an errcode (``404 {}``, as mautrix answers a query for an unknown
+    user) is an answer of the route, not a sign that the route is missing.
+    """
+    if answer.status not in (404, 405):
+        return False
     try:
         body = _parse(answer)
     except ValueError:
-        return None
-    value = body.get("errcode") if isinstance(body, dict) else None
-    return value if isinstance(value, str) else None
-
-
-def is_unrecognised(answer: Answer) -> bool:
-    """A 404/405 with ``M_UNRECOGNIZED``, or a 404 without an errcode: no such route."""
-    if answer.status not in (404, 405):
-        return False
-    errcode = _errcode(answer)
-    return errcode == "M_UNRECOGNIZED" or (answer.status == 404 and errcode is None)
+        return True
+    if body is None:  # an empty body: nothing that a Matrix route would answer
+        return True
+    return isinstance(body, dict) and body.get("errcode") == "M_UNRECOGNIZED"
 
 
 def retry_after(answer: Answer) -> float:

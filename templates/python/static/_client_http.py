@@ -14,7 +14,7 @@ import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import replace
 from types import TracebackType
-from typing import Any, Literal, Self, get_args
+from typing import Any, Literal, Protocol, Self, get_args
 
 import httpx
 
@@ -42,6 +42,7 @@ from matrix_appservice._releases import resolve_release
 __all__ = [
     "AppServiceBase",
     "AsyncTransportBase",
+    "Backend",
     "HomeserverBase",
     "SyncTransportBase",
     "appservice_settings",
@@ -273,24 +274,19 @@ class SyncTransportBase(_ClientBase):
         self.close()
 
 
-class AsyncTransportBase(_ClientBase):
-    """Runs plans over one ``httpx.AsyncClient``, sleeping with an async ``sleep``."""
+Backend = Literal["httpx", "aiohttp"]
 
-    _http: httpx.AsyncClient
-    _sleep: Callable[[float], Awaitable[None]]
 
-    def _setup(
-        self, base_url: str, settings: Settings, *, timeout: float,
-        transport: httpx.AsyncBaseTransport | None, sleep: Callable[[float], Awaitable[None]],
-    ) -> None:  # fmt: skip
-        self._base_url, self._settings, self._sleep = base_url, settings, sleep
-        self._http = httpx.AsyncClient(
-            base_url=base_url, timeout=_positive("timeout", timeout), transport=transport
-        )
-        self._owns_pool = True
+class _HttpxSender:
+    """Sends the async clients' requests over one ``httpx.AsyncClient`` (a connection pool)."""
 
-    async def _send(self, step: Outgoing) -> Outcome:
-        limit = self._settings.max_answer_bytes
+    def __init__(
+        self, base_url: str, timeout: float, transport: httpx.AsyncBaseTransport | None
+    ) -> None:
+        self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=transport)
+
+    async def send(self, step: Outgoing, settings: Settings) -> Outcome:
+        limit = settings.max_answer_bytes
         try:
             async with self._http.stream(
                 step.method, step.path, params=step.query, headers=step.headers,
@@ -298,8 +294,57 @@ class AsyncTransportBase(_ClientBase):
             ) as response:  # fmt: skip
                 content = await _aread(response.aiter_bytes(), limit)
         except httpx.TransportError as exc:
-            return _failure(exc, self._settings)
+            return _failure(exc, settings)
         return _answer(response, content, limit)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+class _AsyncSender(Protocol):
+    async def send(self, step: Outgoing, settings: Settings) -> Outcome: ...
+
+    async def aclose(self) -> None: ...
+
+
+def _async_sender(
+    base_url: str, timeout: float, *, backend: str,
+    transport: httpx.AsyncBaseTransport | None, session: Any,
+) -> _AsyncSender:  # fmt: skip
+    if backend == "httpx":
+        if session is not None:
+            raise ValueError("session= is an aiohttp.ClientSession, for backend='aiohttp'")
+        return _HttpxSender(base_url, timeout, transport)
+    if backend == "aiohttp":
+        if transport is not None:
+            raise ValueError("transport= is an httpx transport, for backend='httpx'")
+        from matrix_appservice._client_aiohttp import AiohttpSender  # aiohttp only when asked
+
+        return AiohttpSender(base_url, timeout, session)
+    raise ValueError(f"backend must be 'httpx' or 'aiohttp', not {backend!r}")
+
+
+class AsyncTransportBase(_ClientBase):
+    """Runs plans over one connection pool (httpx's, or aiohttp's with
+    ``backend="aiohttp"``), sleeping with an async ``sleep``."""
+
+    _sender: _AsyncSender
+    _sleep: Callable[[float], Awaitable[None]]
+
+    def _setup(
+        self, base_url: str, settings: Settings, *, timeout: float,
+        transport: httpx.AsyncBaseTransport | None, sleep: Callable[[float], Awaitable[None]],
+        backend: Backend = "httpx", session: Any = None,
+    ) -> None:  # fmt: skip
+        self._base_url, self._settings, self._sleep = base_url, settings, sleep
+        self._sender = _async_sender(
+            base_url, _positive("timeout", timeout), backend=backend, transport=transport,
+            session=session,
+        )
+        self._owns_pool = True
+
+    async def _send(self, step: Outgoing) -> Outcome:
+        return await self._sender.send(step, self._settings)
 
     async def _run(self, call: Call) -> Any:
         plan = self._plan(call)
@@ -317,7 +362,7 @@ class AsyncTransportBase(_ClientBase):
     async def aclose(self) -> None:
         """Close the connections (a client made by ``as_user()`` leaves them to its parent)."""
         if self._owns_pool:
-            await self._http.aclose()
+            await self._sender.aclose()
 
     async def __aenter__(self) -> Self:
         return self

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
+import tomllib
 
 import pytest
 from matrix_appservice import OPERATIONS, RELEASES
@@ -175,8 +176,14 @@ def test_the_package_imports_without_httpx() -> None:
                           cwd=REPO / "generated" / "python", timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "client needs httpx"
-    pyproject = (REPO / "generated" / "python" / "pyproject.toml").read_text()
-    assert '[project.optional-dependencies]\nclient = ["httpx>=0.28,<1"]' in pyproject
+    package = tomllib.loads((REPO / "generated" / "python" / "pyproject.toml").read_text())
+    client = package["project"]["optional-dependencies"]["client"]
+    assert client == ["httpx>=0.28,<1", "sniffio>=1.3"]
+    assert package["project"]["optional-dependencies"]["aiohttp"] == [*client, "aiohttp>=3.10,<4"]
+    assert "httpx" not in str(package["project"]["dependencies"])
+    # The repository's dev install pins what the extra brings, sniffio included.
+    dev = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert {"httpx==0.28.1", "sniffio==1.3.1"} <= set(dev["dev"])
 
 
 def test_two_operations_with_one_method_name_are_an_error(
@@ -185,3 +192,42 @@ def test_two_operations_with_one_method_name_are_an_error(
     monkeypatch.setitem(RENAMES, "queryUserById", "query_user_by_id")
     with pytest.raises(ValueError, match=r"application-service: .*'query_user_by_id'"):
         client_methods(spec)
+
+
+def test_a_route_is_worked_out_once_and_says_what_the_metadata_says() -> None:
+    from matrix_appservice import NotInReleaseError
+    from matrix_appservice._client_core import auth_placement, identity_params, route
+
+    modes = ("auto", "header", "query", "both")
+    for op in OPERATIONS.values():
+        for version in RELEASES:
+            for mode in modes:
+                if not op.exists_in(version):
+                    with pytest.raises(NotInReleaseError):
+                        route(op.name, version, mode)
+                    continue
+                known = route(op.name, version, mode)
+                assert route(op.name, version, mode) is known
+                assert known.template == op.path(version)
+                assert (known.header, known.token_parameter) == auth_placement(op, version, mode)
+                assert known.identity == identity_params(op, version)
+                assert known.legacy == (op.legacy_paths[0] if op.legacy_paths else None)
+    plain = route(None, "v1.17", "auto")
+    assert (plain.template, plain.identity) == (None, ("user_id", "device_id"))
+
+
+def test_the_client_imports_without_aiohttp_until_it_is_asked_for() -> None:
+    script = (
+        "import sys\n"
+        "sys.modules['aiohttp'] = None  # as if it were not installed\n"
+        "from matrix_appservice.client import AsyncHomeserverClient\n"
+        "AsyncHomeserverClient('http://hs.test', 'tok')\n"
+        "try:\n"
+        "    AsyncHomeserverClient('http://hs.test', 'tok', backend='aiohttp')\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=REPO / "generated" / "python", timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "pip install 'matrix-appservice[aiohttp]'" in done.stdout

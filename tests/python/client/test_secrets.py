@@ -42,8 +42,9 @@ def test_query_token_stays_out_of_logs_reprs_and_errors(
     with pytest.raises(RequestFailedError) as caught:
         kit.run(client, "send_transaction", "t2", {"events": []})
     text = _everything(caught.value)
-    assert "no answer from" in text and "access_token=<redacted>" in text
-    assert any("HTTP Request" in r.getMessage() for r in caplog.records)  # httpx did log URLs
+    if kit.over_httpx:  # the transport's own texts (aiohttp's are tested in test_transports)
+        assert "no answer from" in text and "access_token=<redacted>" in text
+        assert any("HTTP Request" in r.getMessage() for r in caplog.records)  # URLs logged
     seen = caplog.text + "".join(r.getMessage() for r in caplog.records)
     for where in (seen, text, repr(client), str(peer.requests[0].headers.get("x", ""))):
         assert HS_TOKEN not in where  # ...and appears nowhere else
@@ -60,7 +61,7 @@ def test_bearer_token_stays_out_of_a_timeout(kit: Kit, caplog: pytest.LogCapture
     with pytest.raises(RequestFailedError) as caught:
         kit.run(client, "get_protocols")
     text = _everything(caught.value)
-    assert "Bearer <redacted>" in text
+    assert "Bearer <redacted>" in text or not kit.over_httpx
     assert AS_TOKEN not in text + caplog.text + repr(client)
 
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import socket
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 from matrix_appservice import models
@@ -19,7 +23,9 @@ from matrix_appservice.client import (
     AsyncAppServiceClient,
     AsyncHomeserverClient,
     HomeserverClient,
+    MatrixError,
     QueryTimeoutError,
+    RequestFailedError,
 )
 
 TOKEN = "hs-token-for-apps"
@@ -82,6 +88,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.ports.append(self.client_address[1])
         if self.path.startswith("/slow"):
             time.sleep(self.delay)
+        if self.path.startswith("/redirect"):
+            self.send_response(307)
+            self.send_header("Location", "/elsewhere")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         body = b"{}"
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -145,3 +157,86 @@ def test_async_clients_reuse_connections_and_time_out(loopback: tuple[str, list[
 
     asyncio.run(main())
     assert len(set(ports[:3])) == 1 and len(set(ports[-2:])) == 1
+
+
+def test_aiohttp_backend_reuses_connections_and_times_out(loopback: tuple[str, list[int]]) -> None:
+    url, ports = loopback
+
+    async def main() -> None:
+        async with AsyncAppServiceClient(url, TOKEN, backend="aiohttp") as client:
+            for n in range(3):
+                assert isinstance(await client.query_user(f"@u{n}:e"), models.QueryUserResponse)
+        async with AsyncAppServiceClient(url + "/slow", TOKEN, timeout=0.2,
+                                         backend="aiohttp") as slow:  # fmt: skip
+            started = time.monotonic()
+            with pytest.raises(QueryTimeoutError) as caught:
+                await slow.query_user("@u:e")
+            assert caught.value.attempts == 2 and time.monotonic() - started < 5
+            assert isinstance(caught.value.__cause__, TimeoutError)
+        async with AsyncHomeserverClient(url, TOKEN, backend="aiohttp") as homeserver:
+            await homeserver.get_protocols()
+            await homeserver.as_user("@u:e").get_protocols()
+
+    asyncio.run(main())
+    assert len(set(ports[:3])) == 1 and len(set(ports[-2:])) == 1
+
+
+def test_aiohttp_backend_leaves_a_given_session_open(loopback: tuple[str, list[int]]) -> None:
+    url, ports = loopback
+
+    async def main() -> None:
+        async with aiohttp.ClientSession() as session:
+            client = AsyncHomeserverClient(url, TOKEN, backend="aiohttp", session=session)
+            await client.as_user("@u:e").get_protocols()
+            await client.aclose()
+            assert not session.closed
+            async with session.get(url + "/x") as response:  # still usable by its owner
+                assert response.status == 200
+
+    asyncio.run(main())
+    assert len(ports) == 2
+
+
+def test_aiohttp_backend_follows_no_redirect(loopback: tuple[str, list[int]]) -> None:
+    url, ports = loopback
+
+    async def main() -> None:
+        async with AsyncHomeserverClient(url + "/redirect", TOKEN, backend="aiohttp") as client:
+            with pytest.raises(MatrixError) as caught:
+                await client.get_protocols()
+            assert caught.value.status == 307
+
+    asyncio.run(main())
+    assert len(ports) == 1  # the token did not travel to where the redirect pointed
+
+
+def test_aiohttp_backend_keeps_the_token_out_of_errors(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    with socket.socket() as probe:  # a port on which nobody listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    async def main() -> None:
+        async with AsyncHomeserverClient(f"http://127.0.0.1:{port}", TOKEN, version="v1.10",
+                                         auth="query", backend="aiohttp") as client:  # fmt: skip
+            with pytest.raises(RequestFailedError) as caught:
+                await client.as_user("@u:e").get_protocols()
+        error = caught.value
+        assert isinstance(error.__cause__, aiohttp.ClientConnectionError)
+        seen = "".join(traceback.format_exception(error)) + repr(error.__cause__) + caplog.text
+        assert f"127.0.0.1:{port}" in seen and TOKEN not in seen
+
+    asyncio.run(main())
+
+
+def test_aiohttp_backend_arguments_are_checked() -> None:
+    with pytest.raises(ValueError, match="backend must be"):
+        AsyncHomeserverClient("http://hs.test", TOKEN, backend="curl")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="transport= is an httpx transport"):
+        AsyncHomeserverClient("http://hs.test", TOKEN, backend="aiohttp",
+                              transport=httpx.ASGITransport(app=asgi_app))  # fmt: skip
+    with pytest.raises(ValueError, match=r"session= is an aiohttp\.ClientSession"):
+        AsyncAppServiceClient("http://as.test", TOKEN, session=object())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"session must be an aiohttp\.ClientSession"):
+        AsyncAppServiceClient("http://as.test", TOKEN, backend="aiohttp",
+                              session=object())  # type: ignore[arg-type]  # fmt: skip
