@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,23 @@ def broken_spec(tmp_path: Path) -> Breaker:
         return root, line
 
     return breaker
+
+
+_LOGGERS = ("matrix_appservice", "uvicorn", "uvicorn.error", "uvicorn.access", "examples")
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """Commands run in-process (the echo bridge's start-up, ``serve``) point the package's and
+    uvicorn's loggers at the standard error of the moment; put them back after each test, so
+    a later test never logs into a stream that pytest has closed."""
+    saved = [
+        (lg, lg.handlers[:], lg.level, lg.propagate, lg.disabled)
+        for lg in map(logging.getLogger, _LOGGERS)
+    ]
+    yield
+    for logger, handlers, level, propagate, disabled in saved:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate = propagate
+        logger.disabled = disabled
