@@ -50,9 +50,9 @@ def test_query_token_only_where_the_release_allows_it() -> None:
             answer = await http.put(path, json=body, params={"access_token": AS_TOKEN})
             return answer.status_code
 
-    # v1.19 allows the access_token parameter here (room unknown: 404 after auth);
+    # v1.19 allows the access_token parameter here (room unknown: 400 after auth);
     # unstable takes the header only.
-    assert run(main("v1.19")) == 404
+    assert run(main("v1.19")) == 400
     assert run(main("unstable")) == 401
 
 

@@ -199,7 +199,7 @@ def test_room_directory_and_public_rooms_by_network() -> None:
                 await client.update_appservice_room_directory_visibility(
                     "libera", "!nope:localhost", "public"
                 )
-            assert unknown.value.status == 404
+            assert (unknown.value.status, unknown.value.errcode) == (400, "M_INVALID_PARAM")
 
     run(main())
 

@@ -100,8 +100,10 @@ class HomeserverState:
         return room
 
     def joined_room(self, room_id: str, user_id: str) -> Room:
-        room = self.room(room_id)
-        if room.membership(user_id) != "join":
+        # An unknown room is one the user is not in: 403, as the operations that need a
+        # joined user document (none of them lists 404).
+        room = self.rooms.get(room_id)
+        if room is None or room.membership(user_id) != "join":
             raise MatrixError(403, "M_FORBIDDEN", f"{user_id} is not in the room {room_id}")
         return room
 

@@ -415,7 +415,8 @@ class InMemoryHomeserver(HomeserverHandler):
         body: AppserviceRoomDirectoryVisibility,
     ) -> AppserviceRoomDirectoryVisibilityResponse:
         service = self._appservice(requester)
-        self.state.room(room_id)
+        if room_id not in self.state.rooms:  # the operation documents 400 and 403, not 404
+            raise MatrixError(400, "M_INVALID_PARAM", f"Unknown room {room_id}")
         key = (service.registration.id, network_id)
         listed = self.state.network_rooms.setdefault(key, set())
         if body.visibility == "public":
