@@ -44,10 +44,12 @@ from matrix_appservice.server._asgi import (
     Send,
     compile_path,
     decode_segment,
+    find_path,
     parse_body,
     query_pairs,
     raw_path,
     read_body,
+    request_headers,
     send_json,
 )
 from matrix_appservice.server._errors import InvalidAnswer, MatrixError, error_body
@@ -200,24 +202,15 @@ class HomeserverApp:
     async def _respond(
         self, scope: Scope, receive: Receive, headers: list[tuple[bytes, bytes]]
     ) -> tuple[int, bytes]:
-        requested = raw_path(scope)
-        for path in self._paths:
-            match = path.pattern.match(requested)
-            if match is not None:
-                break
-        else:
+        found = find_path(self._paths, raw_path(scope))
+        if found is None:
             return 404, _NOT_FOUND
+        path, match = found
         route = path.methods.get(scope["method"])
         if route is None:
             headers.append((b"allow", path.allow))
             return 405, error_body("M_UNRECOGNIZED", "Unsupported method")
-        authorization = None
-        length = None
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                authorization = value
-            elif name == b"content-length":
-                length = value
+        authorization, length = request_headers(scope)
         query_string: bytes = scope.get("query_string", b"")
         query = query_pairs(query_string)
         requester = await self._requester(route, authorization, query_string, query)

@@ -8,8 +8,8 @@ answer, never an exception that escapes the app.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qsl, unquote_to_bytes
 
 from matrix_appservice._validator import Validator, parse_json
@@ -23,6 +23,8 @@ __all__ = [
     "Send",
     "compile_path",
     "decode_segment",
+    "find_path",
+    "request_headers",
     "parse_body",
     "query_pairs",
     "raw_path",
@@ -58,6 +60,34 @@ def compile_path(
         for i, p in enumerate(parts)
     )
     return re.compile(f"{regex}$".encode()), names
+
+
+class _Routed(Protocol):
+    @property
+    def pattern(self) -> re.Pattern[bytes]: ...
+
+
+_P = TypeVar("_P", bound=_Routed)
+
+
+def find_path(paths: Iterable[_P], requested: bytes) -> tuple[_P, re.Match[bytes]] | None:
+    """The first path whose pattern matches the raw request path, with the match."""
+    for path in paths:
+        match = path.pattern.match(requested)
+        if match is not None:
+            return path, match
+    return None
+
+
+def request_headers(scope: Scope) -> tuple[bytes | None, bytes | None]:
+    """The ``Authorization`` and ``Content-Length`` headers of a request (raw, or None)."""
+    authorization = length = None
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            authorization = value
+        elif name == b"content-length":
+            length = value
+    return authorization, length
 
 
 def raw_path(scope: Scope) -> bytes:
