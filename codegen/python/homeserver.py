@@ -14,7 +14,7 @@ from typing import Literal
 from codegen.bundle import deref
 from codegen.python.client import snake_case
 from codegen.python.metadata import OperationMeta
-from codegen.python.server import _find, _one_line
+from codegen.python.server import _find, _of_api, _one_line
 from codegen.spec import Spec
 
 __all__ = ["HomeserverArg", "HomeserverOperation", "collect_homeserver_operations"]
@@ -49,15 +49,9 @@ def collect_homeserver_operations(
     """The Client-Server operations, sorted by name, with their handler signatures."""
     doc = spec.bundle(spec.releases.unstable)
     out: list[HomeserverOperation] = []
-    names: dict[str, str] = {}
-    for meta in operations:
-        if meta.api != "client-server":
-            continue
+    for meta in _of_api(operations, "client-server"):
         op = _find(doc, meta.name)
         python = meta.python_name
-        if python in names:
-            raise ValueError(f"{meta.name} and {names[python]} both map to the method {python}")
-        names[python] = meta.name
         identity = {name for _, params in meta.identity for name in params}
         entry = HomeserverOperation(
             name=meta.name,

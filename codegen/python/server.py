@@ -8,6 +8,7 @@ table from these entries.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -59,19 +60,27 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def _of_api(operations: list[OperationMeta], api: str) -> Iterator[OperationMeta]:
+    """The operations of one API; two of them on one handler method name are an error."""
+    names: dict[str, str] = {}
+    for meta in operations:
+        if meta.api != api:
+            continue
+        if meta.python_name in names:
+            raise ValueError(
+                f"{meta.name} and {names[meta.python_name]} both map to the method {meta.python_name}"
+            )
+        names[meta.python_name] = meta.name
+        yield meta
+
+
 def collect_server_operations(spec: Spec, operations: list[OperationMeta]) -> list[ServerOperation]:
     """The application-service operations, sorted by name, with their handler signatures."""
     doc = spec.bundle(spec.releases.unstable)
     out: list[ServerOperation] = []
-    names: dict[str, str] = {}
-    for meta in operations:
-        if meta.api != "application-service":
-            continue
+    for meta in _of_api(operations, "application-service"):
         op = _find(doc, meta.name)
         python = meta.python_name
-        if python in names:
-            raise ValueError(f"{meta.name} and {names[python]} both map to the method {python}")
-        names[python] = meta.name
         entry = ServerOperation(
             name=meta.name,
             method=meta.method,

@@ -18,25 +18,7 @@ from matrix_appservice import (
 )
 from matrix_appservice._regex_risk import backtracking_risk
 
-from tests.python.registration_cases import CASES, Case, located, materialize
-
-GOOD = """\
-id: irc-bridge
-url: http://127.0.0.1:9000
-as_token: as_secret_0123
-hs_token: hs_secret_4567
-sender_localpart: _irc_bot
-rate_limited: false
-namespaces:
-  users:
-    - exclusive: true
-      regex: '@_irc_.*:example\\.org'
-  aliases:
-    - exclusive: true
-      regex: '#_irc_.*:example\\.org'
-  rooms: []
-protocols: [irc]
-"""
+from tests.python.registration_cases import CASES, GOOD, Case, located, materialize
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
