@@ -66,7 +66,7 @@ class Variant:
     """Modules the variant imports; it is skipped, with a message, when one is missing."""
 
 
-def _ours(store: str) -> Callable[[int, Path], list[str]]:
+def _ours(store: str, http: str = "native") -> Callable[[int, Path], list[str]]:
     def command(port: int, folder: Path) -> list[str]:
         reg = folder / f"registration-{port}.yaml"
         reg.write_text(
@@ -79,7 +79,8 @@ def _ours(store: str) -> Callable[[int, Path], list[str]]:
         )  # fmt: skip
         where = "memory" if store == "memory" else f"sqlite:{folder / f'txns-{port}.sqlite3'}"
         return [sys.executable, "-m", "matrix_appservice", "serve", "peers:Bridge",
-                "--registration", str(reg), "--store", where, "--log-level", "warning"]  # fmt: skip
+                "--registration", str(reg), "--store", where, "--log-level", "warning",
+                "--http", http]  # fmt: skip
 
     return command
 
@@ -93,10 +94,13 @@ def _peer(kind: str) -> Callable[[int, Path], list[str]]:
 
 
 VARIANTS = [
-    Variant(OURS, "uvicorn, uvloop+httptools; schema check + typed models", _ours("memory"),
-            ("uvicorn", "uvloop", "httptools")),
+    Variant(OURS, "its HTTP/1.1 server, httptools on uvloop; schema check + typed models",
+            _ours("memory"), ("uvloop", "httptools")),
     Variant("matrix_appservice.server, SQLite store", "the same, IDs kept on disk",
-            _ours("sqlite"), ("uvicorn", "uvloop", "httptools")),
+            _ours("sqlite"), ("uvloop", "httptools")),
+    Variant("matrix_appservice.server under uvicorn, memory store",
+            "the same app as ASGI, serve --http uvicorn (uvloop+httptools)",
+            _ours("memory", "uvicorn"), ("uvicorn", "uvloop", "httptools")),
     Variant(REFERENCE, "aiohttp web app, asyncio; Transaction.model_validate_json",
             _peer("aiohttp"), ("aiohttp",)),
     Variant(MAUTRIX, "its aiohttp app, asyncio; mautrix event types", _peer("mautrix"),

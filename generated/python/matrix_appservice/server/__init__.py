@@ -9,7 +9,8 @@
 
     app = create_app("registration.yaml", Bridge())   # any ASGI server runs it
 
-or from the command line, with uvicorn (``pip install 'matrix-appservice[server]'``)::
+or from the command line (``pip install 'matrix-appservice[server]'``), with the package's
+own HTTP/1.1 server (:class:`HTTPServer`: httptools on uvloop; ``--http uvicorn`` for uvicorn)::
 
     matrix-appservice serve mybridge:Bridge --registration registration.yaml
 
@@ -34,6 +35,7 @@ from matrix_appservice.server._app import (
 )
 from matrix_appservice.server._errors import MatrixError, NotFound
 from matrix_appservice.server._handler import HANDLER_METHODS, AppServiceHandler
+from matrix_appservice.server._http import HTTPServer, ServerLimits, run_http
 from matrix_appservice.server._logs import JsonFormatter, configure_logging, scrub
 from matrix_appservice.server._request import HandlerRequest
 from matrix_appservice.server._store import (
@@ -61,6 +63,7 @@ __all__ = [
     "AppService",
     "AppServiceHandler",
     "Claim",
+    "HTTPServer",
     "HandlerRequest",
     "IncomingTransaction",
     "JsonFormatter",
@@ -72,12 +75,14 @@ __all__ = [
     "PostgresTransactionStore",
     "Retention",
     "SQLiteStore",
+    "ServerLimits",
     "TransactionStore",
     "configure_logging",
     "create_app",
     "default_store_path",
     "describe_store",
     "open_store",
+    "run_http",
     "scrub",
 ]
 

@@ -20,7 +20,7 @@ import hmac
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -214,53 +214,127 @@ class AppService:
                 return
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        authorization, length = request_headers(scope)
+        limit = self.max_body_bytes
+
+        def body() -> Awaitable[bytes]:
+            return read_body(receive, length, limit)
+
+        try:
+            status, headers, answer = await self.answer(
+                scope["method"],
+                raw_path(scope),
+                scope.get("query_string", b""),
+                authorization,
+                body,
+            )
+        except Disconnected:
+            return
+        await send_json(send, status, answer, headers)
+
+    async def answer(
+        self,
+        method: str,
+        path: bytes,
+        query_string: bytes,
+        authorization: bytes | None,
+        body: bytes | Callable[[], Awaitable[bytes]],
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """The answer to one request, whatever server carries it: status, extra headers
+        and the JSON body.
+
+        ``path`` is the raw path (still percent-encoded, without the query string);
+        ``body`` is the whole body, or a coroutine function that reads it (called only
+        once the request is routed and authenticated; it may raise :class:`MatrixError`,
+        413 for one, or ``Disconnected``, which is let through). Every other failure is
+        an error answer, never an exception.
+        """
         started = time.perf_counter() if self.access_log else 0.0
         headers: list[tuple[bytes, bytes]] = []
         try:
-            status, body = await self._respond(scope, receive, headers)
+            status, answer = await self._respond(
+                method, path, query_string, authorization, body, headers
+            )
         except MatrixError as exc:
-            status, body = exc.status, exc.body()
+            status, answer = exc.status, exc.body()
         except Disconnected:
-            return
+            raise
         except Exception:
             _LOG.exception("request failed", extra={"event": "request_failed"})
-            status, body = 500, _FAILED
-        await send_json(send, status, body, headers)
+            status, answer = 500, _FAILED
         if self.access_log:
-            _LOG.info(
-                "%s %s %d",
-                scope["method"],
-                raw_path(scope).decode("latin-1"),
-                status,
-                extra={
-                    "event": "request",
-                    "method": scope["method"],
-                    "path": raw_path(scope).decode("latin-1"),
-                    "status": status,
-                    "ms": round((time.perf_counter() - started) * 1000, 3),
-                },
-            )
+            self._log_request(method, path, status, started)
+        return status, headers, answer
+
+    def early_answer(
+        self, method: str, path: bytes, query_string: bytes, authorization: bytes | None
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+        """The answer to a request refused before its body is read (an unknown path, another
+        method, no token or a wrong one), or ``None`` when the request gets as far as its
+        body. A server calls it once the headers are in, so that it need not take in the
+        body of a request that will be refused; :meth:`answer` checks the same again."""
+        started = time.perf_counter() if self.access_log else 0.0
+        headers: list[tuple[bytes, bytes]] = []
+        found = find_path(self._paths, path)
+        if found is None:
+            status, answer = 404, _NOT_FOUND
+        elif method not in found[0].methods:
+            headers.append((b"allow", found[0].allow))
+            status, answer = 405, error_body("M_UNRECOGNIZED", "Unsupported method")
+        else:
+            try:
+                self._authenticate(authorization, query_string)
+            except MatrixError as exc:
+                status, answer = exc.status, exc.body()
+            else:
+                return None
+        if self.access_log:
+            self._log_request(method, path, status, started)
+        return status, headers, answer
+
+    def _log_request(self, method: str, path: bytes, status: int, started: float) -> None:
+        shown = path.decode("latin-1")
+        _LOG.info(
+            "%s %s %d",
+            method,
+            shown,
+            status,
+            extra={
+                "event": "request",
+                "method": method,
+                "path": shown,
+                "status": status,
+                "ms": round((time.perf_counter() - started) * 1000, 3),
+            },
+        )
 
     async def _respond(
-        self, scope: Scope, receive: Receive, headers: list[tuple[bytes, bytes]]
+        self,
+        method: str,
+        requested: bytes,
+        query_string: bytes,
+        authorization: bytes | None,
+        body: bytes | Callable[[], Awaitable[bytes]],
+        headers: list[tuple[bytes, bytes]],
     ) -> tuple[int, bytes]:
-        found = find_path(self._paths, raw_path(scope))
+        found = find_path(self._paths, requested)
         if found is None:
             return 404, _NOT_FOUND
         path, match = found
-        route = path.methods.get(scope["method"])
+        route = path.methods.get(method)
         if route is None:
             headers.append((b"allow", path.allow))
             return 405, error_body("M_UNRECOGNIZED", "Unsupported method")
-        authorization, length = request_headers(scope)
-        query_string: bytes = scope.get("query_string", b"")
         self._authenticate(authorization, query_string)
         if route.dispatch is None:  # a transaction: the one parameter, and always a body
             txn_id = decode_segment(match.group(path.txn_group))
-            raw = await read_body(receive, length, self.max_body_bytes)
+            raw = body if isinstance(body, bytes) else await body()
             return 200, await self._transaction(route, txn_id, raw)
         params = {name: decode_segment(match.group(i + 1)) for i, name in enumerate(path.params)}
-        raw = await read_body(receive, length, self.max_body_bytes) if route.body is not None else b""
+        if route.body is None:
+            raw = b""
+        else:
+            raw = body if isinstance(body, bytes) else await body()
         return 200, await self._operation(route, params, query_string, raw)
 
     # -- steps ----------------------------------------------------------------------------------

@@ -1,9 +1,13 @@
-"""``matrix-appservice serve MODULE:HANDLER --registration FILE``: run the server with uvicorn."""
+"""``matrix-appservice serve MODULE:HANDLER --registration FILE``: run the server.
+
+By default with the package's own HTTP/1.1 server (:mod:`matrix_appservice.server._http`,
+httptools on uvloop); ``--http uvicorn`` runs the same app as ASGI under uvicorn."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import logging
 import os
 import sys
@@ -14,6 +18,7 @@ from matrix_appservice._releases import RELEASES, UnknownReleaseError, resolve_r
 from matrix_appservice.registration import RegistrationError, load_registration
 from matrix_appservice.server._app import create_app, default_store_path
 from matrix_appservice.server._handler import AppServiceHandler
+from matrix_appservice.server._http import run_http
 from matrix_appservice.server._logs import configure_logging
 from matrix_appservice.server._store import describe_store
 
@@ -48,6 +53,13 @@ def add_serve_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--no-legacy-routes", action="store_true", help="serve the v1 paths only")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.add_argument("--access-log", action="store_true", help="log every request (never the query)")
+    p.add_argument(
+        "--http",
+        choices=["native", "uvicorn"],
+        default="native",
+        help="native: the package's HTTP/1.1 server (httptools on uvloop, the default); "
+        "uvicorn: the ASGI app under uvicorn",
+    )
     p.set_defaults(func=run_serve)
 
 
@@ -88,10 +100,9 @@ def _address(url: str | None, host: str | None, port: int | None) -> tuple[str, 
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    try:
-        import uvicorn
-    except ImportError:
-        print("serve: needs uvicorn: pip install 'matrix-appservice[server]'", file=sys.stderr)
+    needed = "httptools" if args.http == "native" else "uvicorn"
+    if importlib.util.find_spec(needed) is None:
+        print(f"serve: needs {needed}: pip install 'matrix-appservice[server]'", file=sys.stderr)
         return 2
     try:
         release = resolve_release(args.version)
@@ -130,8 +141,21 @@ def run_serve(args: argparse.Namespace) -> int:
             "appservice": registration.id,
             "store": describe_store(store),
             "release": release,
+            "http": args.http,
         },
     )
+    if args.http == "native":
+        try:
+            run_http(app, host, port)
+        except OSError as exc:
+            _LOG.error(
+                "cannot listen on %s:%d: %s", host, port, exc.strerror or exc, extra={"event": "bind_failed"}
+            )
+            return 1
+        _LOG.info("stopped", extra={"event": "stop"})
+        return 0
+    import uvicorn
+
     config = uvicorn.Config(
         app,
         host=host,
