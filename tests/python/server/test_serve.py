@@ -58,8 +58,10 @@ def _wait_for(port: int, process: subprocess.Popen[bytes], timeout: float = 30) 
     raise AssertionError("serve did not start listening")
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes], Path]]:
+@pytest.fixture(params=["native", "uvicorn"])
+def served(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[int, subprocess.Popen[bytes], Path]]:
     port = _free_port()
     (tmp_path / "bridge_handler.py").write_text(HANDLER, encoding="utf-8")
     reg = tmp_path / "registration.yaml"
@@ -69,7 +71,7 @@ def served(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes], Path]
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "matrix_appservice", "serve", "bridge_handler:Bridge",
-             "--registration", str(reg), "--access-log"],
+             "--registration", str(reg), "--access-log", "--http", request.param],
             cwd=tmp_path, env=env, stdout=sink, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
@@ -141,6 +143,28 @@ def test_serve_reports_bad_arguments(tmp_path: Path) -> None:
     assert broken.returncode == 2 and "registration.yaml" in broken.stderr
     for output in (no_port, missing, not_handler, broken):
         assert "Traceback" not in output.stderr
+
+
+def test_serve_reports_an_address_in_use(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO / "generated" / "python")}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        reg = tmp_path / "registration.yaml"
+        reg.write_text(
+            yaml.safe_dump(registration(url=f"http://127.0.0.1:{port}")), encoding="utf-8"
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "matrix_appservice", "serve",
+             "matrix_appservice.server:AppServiceHandler", "--registration", str(reg)],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    failed = [json.loads(line) for line in done.stderr.splitlines() if "bind_failed" in line]
+    assert len(failed) == 1 and f"cannot listen on 127.0.0.1:{port}" in failed[0]["message"]
+    # The store the app opened is closed again: the SQLite file beside the registration exists.
+    assert (tmp_path / "registration.transactions.sqlite3").exists()
 
 
 def test_scrub_removes_tokens_everywhere() -> None:

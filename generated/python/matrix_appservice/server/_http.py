@@ -135,6 +135,8 @@ class _Connection(asyncio.Protocol):
         """An error answer to send, and close, once the answer in progress is sent."""
         self.started = 0.0
         """When the request being read began (0.0: none is being read)."""
+        self.peer_done = False
+        """The peer ended its side of the connection after its last request."""
         self.lingering = 0
         """After an error answer: how many more bytes are read and dropped (0: not lingering)."""
         self.linger_until = 0.0
@@ -166,6 +168,12 @@ class _Connection(asyncio.Protocol):
         self.server.connections.discard(self)
         self.transport = None
         self.queue.clear()
+
+    def eof_received(self) -> bool:
+        if self.busy and not self.lingering:  # the peer has sent all it will: answer, then close
+            self.peer_done = True
+            return True
+        return False
 
     def pause_writing(self) -> None:
         self.write_paused = True
@@ -249,8 +257,11 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         length = self.length
-        if (self.chunked and length is None) or (
-            length is not None and (len(length) > 18 or int(length) > _EARLY_CHECK_BYTES)
+        declared = -1 if length is None else int(length) if len(length) <= 18 else 1 << 62
+        if (
+            (self.chunked and length is None)
+            or declared > _EARLY_CHECK_BYTES
+            or declared > self.body_limit
         ):
             # A body sent in chunks, or a large one: refuse what will be refused before
             # taking the body in (small bodies are nearly always whole in the first read).
@@ -261,7 +272,7 @@ class _Connection(asyncio.Protocol):
             )
             if early is not None:
                 raise _Refused(*early)
-            if length is not None and (len(length) > 18 or int(length) > self.body_limit):
+            if declared > self.body_limit:
                 raise _Refused(413, [], _too_large(self.body_limit))
         if self.expect and self.transport is not None and not self.busy and not self.queue:
             self.transport.write(_CONTINUE)
@@ -311,6 +322,7 @@ class _Connection(asyncio.Protocol):
             last = (
                 not keep_alive
                 or self.server.closing
+                or (self.peer_done and not self.queue)
                 or (not self.queue and (self.last_upgrade or self.refusal is not None))
             )
             if last and self.refusal is not None:
