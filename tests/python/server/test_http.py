@@ -313,6 +313,28 @@ def test_oversized_heads_are_refused(headers: dict[str, str], target: str, statu
     run(go())
 
 
+def test_an_endless_header_line_is_refused_while_it_arrives() -> None:
+    async def go() -> None:
+        async with http_server() as server:
+            reader, writer = await connect(server)
+            writer.write(f"PUT {TXN}1 HTTP/1.1\r\nX-Endless: ".encode())
+            reading = asyncio.ensure_future(read_answer(reader))
+            sent = 0
+            while sent < 64 * 1024 * 1024 and not reading.done():  # a ceiling: a server that
+                try:  # keeps it all in memory fails the test
+                    writer.write(b"a" * 65536)
+                    await writer.drain()
+                except OSError:
+                    break
+                sent += 65536
+                await asyncio.sleep(0)
+            answer = await reading
+            assert answer.status == 431 and sent < 4 * 1024 * 1024
+            await hang_up(writer)
+
+    run(go())
+
+
 @pytest.mark.parametrize(
     "raw",
     [

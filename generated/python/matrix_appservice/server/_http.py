@@ -136,6 +136,9 @@ class _Connection(asyncio.Protocol):
         self.started = 0.0
         """When the request being read began (0.0: none is being read)."""
         self.peer_done = False
+        self.in_head = False
+        """A request's head is being read: ``head_seen`` counts its bytes."""
+        self.head_seen = 0
         """The peer ended its side of the connection after its last request."""
         self.lingering = 0
         """After an error answer: how many more bytes are read and dropped (0: not lingering)."""
@@ -204,6 +207,12 @@ class _Connection(asyncio.Protocol):
             return
         try:
             self.parser.feed_data(data)
+            if self.in_head:
+                # httptools keeps a header line to itself until it ends: count what it holds.
+                self.head_seen += len(data)
+                if self.head_seen > self.limits.max_header_bytes:
+                    self.in_head = False
+                    self._refuse(431, _TOO_MANY_HEADERS)
         except self.errors as exc:
             cause = exc.__context__
             if isinstance(cause, _Refused):
@@ -230,6 +239,7 @@ class _Connection(asyncio.Protocol):
     def on_message_begin(self) -> None:
         self._new_request()
         self.started = self.last
+        self.in_head = True
 
     def on_url(self, url: bytes) -> None:
         self.url += url
@@ -256,6 +266,8 @@ class _Connection(asyncio.Protocol):
             self.chunked = True
 
     def on_headers_complete(self) -> None:
+        self.in_head = False
+        self.head_seen = 0
         length = self.length
         declared = -1 if length is None else int(length) if len(length) <= 18 else 1 << 62
         if (
