@@ -11,7 +11,10 @@ from tests.python.server import support
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "http_layer" in metafunc.fixturenames and getattr(metafunc.module, "serving", None) is support.serving:
+    if (
+        "http_layer" in metafunc.fixturenames
+        and getattr(metafunc.module, "serving", None) is support.serving
+    ):
         metafunc.parametrize("http_layer", support.LAYERS, indirect=True)
 
 
