@@ -1,11 +1,13 @@
 """Run the echo bridge: ``python -m examples.echo --registration FILE --homeserver URL``.
 
 It asks the homeserver who its bot is (which also checks the ``as_token``), serves the
-appservice API on the registration's ``url`` (or ``--host``/``--port``) with uvicorn, and
-once it listens has the homeserver ping it, which proves the ``hs_token`` and the ``url``
-and makes the homeserver send at once what it held back while the bridge was down. Handled
-transaction IDs are kept in SQLite beside the registration (``--store`` for another place).
-Logs are JSON lines on standard error, without tokens. Ctrl-C stops it.
+appservice API on the registration's ``url`` (or ``--host``/``--port``) with the package's
+own HTTP server (``HTTPServer``, on uvloop when installed), and once it listens has the
+homeserver ping it, which proves the ``hs_token`` and the ``url`` and makes the homeserver
+send at once what it held back while the bridge was down. Handled transaction IDs are kept
+in SQLite beside the registration (``--store`` for another place). Logs are JSON lines on
+standard error, without tokens. Ctrl-C or SIGTERM stops it: the answers in progress finish,
+then the store is closed.
 """
 
 from __future__ import annotations
@@ -16,11 +18,10 @@ import logging
 import sys
 from urllib.parse import urlsplit
 
-import uvicorn
 from matrix_appservice import load_registration
 from matrix_appservice.client import AsyncHomeserverClient, MatrixError, RequestFailedError
 from matrix_appservice.registration import NamespaceMatcher, RegistrationError
-from matrix_appservice.server import configure_logging, create_app
+from matrix_appservice.server import HTTPServer, configure_logging, create_app
 
 from examples.echo.bridge import EchoBridge, puppet_localpart
 from examples.echo.make_registration import DEFAULT_PREFIX
@@ -72,22 +73,22 @@ async def run(args: argparse.Namespace) -> None:
             )
         bridge = EchoBridge(client, bot, args.prefix)
         app = create_app(loaded, bridge, server_name=bot.partition(":")[2], store=args.store)
-        config = uvicorn.Config(
-            app, host=host, port=port, lifespan="on", access_log=False, log_config=None,
-            server_header=False, proxy_headers=False,
-        )  # fmt: skip
-        server = uvicorn.Server(config)
-        serving = asyncio.create_task(server.serve())
-        while not server.started and not serving.done():
-            await asyncio.sleep(0.05)
-        if server.started:
-            _LOG.info("echo bridge %s for %s on %s:%d", reg.id, bot, host, port)
-            try:
-                pong = await client.ping_appservice(reg.id)
-                _LOG.info("the homeserver reached us in %d ms", pong.duration_ms)
-            except (MatrixError, RequestFailedError) as exc:
-                _LOG.warning("the homeserver could not ping us: %s", exc)
-        await serving
+        server = HTTPServer(app)
+        try:
+            await server.start(host, port)
+        except OSError as exc:
+            await app.close()
+            raise StartError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        _LOG.info("echo bridge %s for %s on %s:%d", reg.id, bot, host, port)
+        try:
+            pong = await client.ping_appservice(reg.id)
+            _LOG.info("the homeserver reached us in %d ms", pong.duration_ms)
+        except (MatrixError, RequestFailedError) as exc:
+            _LOG.warning("the homeserver could not ping us: %s", exc)
+        except BaseException:  # Ctrl-C during the ping: stop as serve_forever would
+            await server.close()
+            raise
+        await server.serve_forever()  # until SIGINT or SIGTERM, then closes server and app
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     except StartError as exc:
         print(f"echo bridge: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its graceful shutdown
+    except KeyboardInterrupt:  # Ctrl-C before the server listened, or during the ping
         pass
     return 0
 

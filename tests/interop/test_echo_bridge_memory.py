@@ -11,6 +11,7 @@ message, delivered to the bridge as transactions and stored by the homeserver.
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 from itertools import count
@@ -18,10 +19,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
+import pytest
 from matrix_appservice import load_registration
 from matrix_appservice.homeserver.testing import free_port, running_homeserver
 from matrix_appservice.registration import NamespaceMatcher
+from matrix_appservice.server import AppService
 
+from examples.echo.__main__ import main as run_bridge
 from tests.conftest import REPO
 from tests.interop.test_echo_bridge import _env, _eventually, _listening, _messages
 
@@ -96,10 +100,48 @@ def test_the_echo_bridge_answers_through_the_in_memory_homeserver(tmp_path: Path
         finally:
             bridge.send_signal(signal.SIGINT)
             try:
-                bridge.wait(timeout=20)
+                stopped = bridge.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 bridge.kill()
                 bridge.wait(timeout=5)
+                stopped = None
     written = log.read_text()
     assert "echoed" in written
     assert "the homeserver reached us" in written  # our homeserver's ping reached the bridge
+    # Ctrl-C stops the server cleanly: exit status 0, no traceback.
+    assert stopped == 0, written
+    assert "Traceback" not in written
+
+
+def test_the_bridge_says_when_its_address_is_taken(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reg = tmp_path / "registration.yaml"
+    closed: list[AppService] = []
+    close = AppService.close
+
+    async def closing(app: AppService) -> None:
+        closed.append(app)
+        await close(app)
+
+    monkeypatch.setattr(AppService, "close", closing)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        made = subprocess.run(
+            [sys.executable, "-m", "examples.echo.make_registration", "--url",
+             f"http://127.0.0.1:{port}", "--server-name", "localhost", "-o", str(reg)],
+            cwd=REPO, env=_env(), capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        with running_homeserver([reg]) as hs:
+            code = run_bridge(["--registration", str(reg), "--homeserver", hs.url])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    first = err.splitlines()[0]
+    assert first.startswith(f"echo bridge: cannot listen on 127.0.0.1:{port}: "), err
+    assert "address already in use" in first
+    assert len(closed) == 1  # the app (and its SQLite store) was closed before giving up
+    tokens = load_registration(reg).model
+    assert tokens.as_token not in err and tokens.hs_token not in err

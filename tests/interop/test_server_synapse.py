@@ -1,6 +1,7 @@
 """The generated appservice server (``create_app``) with a real Synapse pushing to it.
 
-Our server runs in uvicorn on a loopback port with a counting handler; Synapse loads the same
+Our server runs on the package's own HTTP server (``HTTPServer``, what ``matrix-appservice
+serve`` runs by default) on a loopback port with a counting handler; Synapse loads the same
 registration file, which our loader has checked. Synapse pushes transactions (our server
 validates and types every one), asks about unknown users and aliases in the namespaces (the
 handler makes them exist through the homeserver client, or says no), pings the server when
@@ -44,7 +45,7 @@ from matrix_appservice.server import (
 )
 
 from tests.interop import synapse
-from tests.interop.asgi import Answers, serving
+from tests.interop.native import NativeAnswers, serving_native
 
 pytestmark = pytest.mark.synapse
 
@@ -138,7 +139,7 @@ class Bridge(AppServiceHandler):
 class World:
     base_url: str
     bridge: Bridge
-    answers: Answers
+    answers: NativeAnswers
     registration: Path
 
 
@@ -153,8 +154,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     load_registration(reg_path)  # our loader's checks pass on the file Synapse loads
     bridge = Bridge()
     # The default store: SQLite beside the registration file.
-    answers = Answers(create_app(reg_path, bridge, server_name=synapse.SERVER_NAME))
-    with serving(answers, port):  # the appservice is up before Synapse starts pushing
+    app = create_app(reg_path, bridge, server_name=synapse.SERVER_NAME)
+    answers = NativeAnswers()
+    # The appservice is up before Synapse starts pushing.
+    with serving_native(answers.attach(app), port):
         server = synapse.start(workdir, reg_path)
         bridge.homeserver = server.base_url
         try:
