@@ -453,6 +453,14 @@ def test_connections_past_the_limit_get_503() -> None:
             reader, writer = await connect(server)
             answer = await read_answer(reader)
             assert answer.status == 503 and answer.headers["connection"] == "close"
+            assert await closed_by_server(reader, timeout=1)
+            with pytest.raises(OSError):  # the server's socket is gone, not lingering on
+                for _ in range(40):
+                    writer.write(b"x")
+                    await writer.drain()
+                    await asyncio.sleep(0.05)
+            await asyncio.sleep(0.05)
+            assert len(server.connections) == 2
             await hang_up(writer)
             first_reader, first_writer = kept[0]
             first_writer.write(request("PUT", f"{TXN}1", transaction()))

@@ -163,7 +163,9 @@ class _Connection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         self.last = self.server.loop.time()
         if len(self.server.connections) >= self.limits.max_connections:
-            self._refuse(503, _BUSY)
+            # No lingering here: such a connection is not tracked, so nothing would end it.
+            self.transport.write(self._head(503, [], len(_BUSY), True) + _BUSY)
+            self.transport.close()
             return
         self.server.connections.add(self)
 
