@@ -56,8 +56,10 @@ class ServerLimits:
     max_header_bytes: int = 64 * 1024
     """The request line and all header names and values of one request, together."""
     max_headers: int = 100
-    keepalive_timeout: float = 75.0
-    """Seconds a connection may stay open without a request in progress."""
+    keepalive_timeout: float = 130.0
+    """Seconds a connection may stay open without a request in progress. Longer than the
+    120 s Synapse keeps an idle connection in its pool, so that the homeserver, not this
+    server, ends it: a server that closes first can race a request sent at that moment."""
     request_timeout: float = 60.0
     """Seconds from a request's first byte to its last."""
     max_connections: int = 1024
