@@ -33,15 +33,20 @@ BOT = "@echobot:localhost"
 _txn = count()
 
 
-def test_the_echo_bridge_answers_through_the_in_memory_homeserver(tmp_path: Path) -> None:
-    port = free_port()
-    reg = tmp_path / "registration.yaml"
+def make_registration(reg: Path, port: int) -> None:
+    """The echo bridge's own registration maker, for a bridge on ``port``."""
     made = subprocess.run(
         [sys.executable, "-m", "examples.echo.make_registration", "--url",
          f"http://127.0.0.1:{port}", "--server-name", "localhost", "-o", str(reg)],
         cwd=REPO, env=_env(), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert made.returncode == 0, made.stderr
+
+
+def test_the_echo_bridge_answers_through_the_in_memory_homeserver(tmp_path: Path) -> None:
+    port = free_port()
+    reg = tmp_path / "registration.yaml"
+    make_registration(reg, port)
     matcher = NamespaceMatcher(load_registration(reg).model)
     log = tmp_path / "bridge.log"
     with running_homeserver([reg], pusher_store=tmp_path / "pusher.sqlite3") as hs:
@@ -129,12 +134,7 @@ def test_the_bridge_says_when_its_address_is_taken(
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        made = subprocess.run(
-            [sys.executable, "-m", "examples.echo.make_registration", "--url",
-             f"http://127.0.0.1:{port}", "--server-name", "localhost", "-o", str(reg)],
-            cwd=REPO, env=_env(), capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
-        assert made.returncode == 0, made.stderr
+        make_registration(reg, port)
         with running_homeserver([reg]) as hs:
             code = run_bridge(["--registration", str(reg), "--homeserver", hs.url])
     err = capsys.readouterr().err

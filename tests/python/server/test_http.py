@@ -110,6 +110,18 @@ async def closed_by_server(reader: asyncio.StreamReader, timeout: float = WAIT) 
     return rest == b""
 
 
+async def answered_then_closed(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, status: int
+) -> Answer:
+    """Reads one answer: ``status``, marked as the last on the connection, which the server
+    then ends; hangs up and returns it."""
+    answer = await read_answer(reader)
+    assert answer.status == status and answer.headers["connection"] == "close"
+    assert await closed_by_server(reader)
+    await hang_up(writer)
+    return answer
+
+
 def test_keep_alive_serves_many_requests_on_one_connection() -> None:
     recorder = Recorder()
 
@@ -216,11 +228,8 @@ def test_declared_length_over_the_limit_is_refused_before_the_body() -> None:
             reader, writer = await connect(server)
             head = request("PUT", f"{TXN}1", b"x" * 5000)[:-5000]  # headers only
             writer.write(head)
-            answer = await read_answer(reader)
-            assert answer.status == 413 and answer.json()["errcode"] == "M_TOO_LARGE"
-            assert answer.headers["connection"] == "close"
-            assert await closed_by_server(reader)
-            await hang_up(writer)
+            answer = await answered_then_closed(reader, writer, 413)
+            assert answer.json()["errcode"] == "M_TOO_LARGE"
 
     run(go())
 
@@ -305,10 +314,7 @@ def test_oversized_heads_are_refused(headers: dict[str, str], target: str, statu
         async with http_server() as server:
             reader, writer = await connect(server)
             writer.write(request("PUT", target, transaction(), headers=headers))
-            answer = await read_answer(reader)
-            assert answer.status == status and answer.headers["connection"] == "close"
-            assert await closed_by_server(reader)
-            await hang_up(writer)
+            await answered_then_closed(reader, writer, status)
 
     run(go())
 
@@ -354,10 +360,7 @@ def test_malformed_requests_are_400_and_closed(raw: bytes) -> None:
         async with http_server(recorder) as server:
             reader, writer = await connect(server)
             writer.write(raw)
-            answer = await read_answer(reader)
-            assert answer.status == 400 and answer.headers["connection"] == "close"
-            assert await closed_by_server(reader)
-            await hang_up(writer)
+            await answered_then_closed(reader, writer, 400)
 
     run(go())
     assert recorder.calls == 0
@@ -375,10 +378,7 @@ def test_connection_is_closed_after_the_answer_when_asked(
         async with http_server() as server:
             reader, writer = await connect(server)
             writer.write(request("PUT", f"{TXN}1", transaction(), version=version, headers=headers))
-            answer = await read_answer(reader)
-            assert answer.status == 200 and answer.headers["connection"] == "close"
-            assert await closed_by_server(reader)
-            await hang_up(writer)
+            await answered_then_closed(reader, writer, 200)
 
     run(go())
 
@@ -406,11 +406,8 @@ def test_upgrade_request_is_answered_then_closed() -> None:
                 )
                 + b"\x81\x05hello"
             )
-            answer = await read_answer(reader)
-            assert answer.status == 404 and answer.json()["errcode"] == "M_NOT_FOUND"
-            assert answer.headers["connection"] == "close"
-            assert await closed_by_server(reader)
-            await hang_up(writer)
+            answer = await answered_then_closed(reader, writer, 404)
+            assert answer.json()["errcode"] == "M_NOT_FOUND"
 
     run(go())
 
@@ -421,10 +418,7 @@ def test_a_request_sent_too_slowly_is_408_and_closed() -> None:
         async with http_server(limits=limits) as server:
             reader, writer = await connect(server)
             writer.write(b"PUT /_matrix/app/v1/transactions/1 HTTP/1.1\r\nHost: a")  # and no more
-            answer = await read_answer(reader)
-            assert answer.status == 408 and answer.headers["connection"] == "close"
-            assert await closed_by_server(reader)
-            await hang_up(writer)
+            await answered_then_closed(reader, writer, 408)
 
     run(go())
 
