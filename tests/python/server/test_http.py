@@ -203,6 +203,53 @@ def test_pipelining_past_the_limit_stops_reading_until_answers_are_sent() -> Non
     assert handler.order[1:] == [f"user @_echo_{n}:example.org" for n in range(8)]
 
 
+def test_too_many_requests_ahead_in_one_read_are_refused() -> None:
+    handler = SlowFirst()
+
+    async def go() -> None:
+        async with http_server(handler, ServerLimits(max_pipelined=2)) as server:
+            reader, writer = await connect(server)
+            queries = b"".join(
+                request("GET", f"/_matrix/app/v1/users/@_echo_{n}:example.org") for n in range(20)
+            )
+            writer.write(request("PUT", f"{TXN}1", transaction()) + queries)  # one read
+            await asyncio.sleep(0.1)
+            handler.release.set()
+            assert (await read_answer(reader)).status == 200
+            answer = await answered_then_closed(reader, writer, 400)
+            assert "ahead" in answer.json()["error"]
+
+    run(go())
+    assert handler.order == ["txn 1"]  # the queries that were waiting are dropped
+
+
+def test_answers_wait_while_the_peer_does_not_read_them() -> None:
+    handler = SlowFirst()
+
+    async def go() -> None:
+        async with http_server(handler) as server:
+            reader, writer = await connect(server)
+            writer.write(
+                request("PUT", f"{TXN}1", transaction())
+                + request("GET", "/_matrix/app/v1/users/@_echo_a:example.org")
+                + request("GET", "/_matrix/app/v1/users/@_echo_b:example.org")
+            )
+            await asyncio.sleep(0.1)
+            (connection,) = server.connections
+            connection.pause_writing()  # what the transport says when its buffer is full
+            handler.release.set()
+            assert (await read_answer(reader)).status == 200
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 0.3)
+            assert handler.order == ["txn 1"]  # the next request waits too
+            connection.resume_writing()
+            assert [(await read_answer(reader)).status for _ in range(2)] == [404, 404]
+            await hang_up(writer)
+
+    run(go())
+    assert handler.order[1:] == ["user @_echo_a:example.org", "user @_echo_b:example.org"]
+
+
 def test_chunked_body_is_read() -> None:
     recorder = Recorder()
 

@@ -17,8 +17,10 @@ Limits, each answered before anything reaches the app (see :class:`ServerLimits`
 - a connection idle for ``keepalive_timeout`` seconds: closed;
 - more than ``max_connections`` open connections: 503, closed;
 - requests sent ahead on one connection (pipelining) are answered in order, one at a time;
-  past ``max_pipelined`` waiting, the connection is not read until they are answered; a
-  peer that does not read its answers stops being read too (the transport's flow control);
+  past ``max_pipelined`` waiting, the connection is not read until they are answered; more
+  than four times that in one read is 400, and the connection is closed after the answer
+  in progress; a peer that does not read its answers is not read either, and the next
+  answer waits until the transport takes bytes again;
 - malformed HTTP: 400, closed. An ``Upgrade`` or ``CONNECT`` request is answered as a
   normal request and the connection is closed after it.
 
@@ -64,7 +66,8 @@ class ServerLimits:
     """Seconds from a request's first byte to its last."""
     max_connections: int = 1024
     max_pipelined: int = 16
-    """Requests read ahead on one connection before it is no longer read."""
+    """Requests read ahead on one connection before it is no longer read (reading stops
+    between reads: one read that brings more than four times this many is refused)."""
     shutdown_timeout: float = 30.0
     """Seconds :meth:`HTTPServer.close` waits for the answers in progress."""
     linger_bytes: int = 1024 * 1024
@@ -105,6 +108,7 @@ on its path, method or token."""
 _TOO_MANY_HEADERS = error_body("M_UNKNOWN", "The request's headers are too large")
 _BAD_REQUEST = error_body("M_UNKNOWN", "The request is not valid HTTP/1.1")
 _TIMEOUT = error_body("M_UNKNOWN", "The request was not sent in time")
+_TOO_FAR_AHEAD = error_body("M_UNKNOWN", "Too many requests sent ahead on one connection")
 _BUSY = error_body("M_UNKNOWN", "Too many connections")
 _FAILED = error_body("M_UNKNOWN", "The appservice failed to handle the request")
 
@@ -137,11 +141,13 @@ class _Connection(asyncio.Protocol):
         """An error answer to send, and close, once the answer in progress is sent."""
         self.started = 0.0
         """When the request being read began (0.0: none is being read)."""
+        self.drained: asyncio.Future[None] | None = None
+        """Set while the next answer waits for the transport to take more bytes."""
         self.peer_done = False
+        """The peer ended its side of the connection after its last request."""
         self.in_head = False
         """A request's head is being read: ``head_seen`` counts its bytes."""
         self.head_seen = 0
-        """The peer ended its side of the connection after its last request."""
         self.lingering = 0
         """After an error answer: how many more bytes are read and dropped (0: not lingering)."""
         self.linger_until = 0.0
@@ -175,6 +181,7 @@ class _Connection(asyncio.Protocol):
         self.server.connections.discard(self)
         self.transport = None
         self.queue.clear()
+        self._wake_writer()
 
     def eof_received(self) -> bool:
         if self.busy and not self.lingering:  # the peer has sent all it will: answer, then close
@@ -188,7 +195,13 @@ class _Connection(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self.write_paused = False
+        self._wake_writer()
         self._update_reading()
+
+    def _wake_writer(self) -> None:
+        drained, self.drained = self.drained, None
+        if drained is not None and not drained.done():
+            drained.set_result(None)
 
     def _update_reading(self) -> None:
         transport = self.transport
@@ -312,6 +325,9 @@ class _Connection(asyncio.Protocol):
         )
         self.started = 0.0
         if self.busy:
+            if len(self.queue) >= self.limits.max_pipelined * 4:
+                # Past the limit within one read (reading stops between reads): too far.
+                raise _Refused(400, [], _TOO_FAR_AHEAD)
             self.queue.append(request)
             self._update_reading()
             return
@@ -357,6 +373,9 @@ class _Connection(asyncio.Protocol):
                 return
             request = self.queue.popleft()
             self._update_reading()
+            if self.write_paused:  # a peer that does not read: its answers wait, not pile up
+                self.drained = self.server.loop.create_future()
+                await self.drained
 
     def _head(
         self, status: int, headers: list[tuple[bytes, bytes]], length: int, last: bool
