@@ -66,17 +66,18 @@ class Variant:
     """Modules the variant imports; it is skipped, with a message, when one is missing."""
 
 
+def _registration(port: int) -> dict[str, object]:
+    return {
+        "id": "bench", "url": f"http://127.0.0.1:{port}", "as_token": "bench-as-token",
+        "hs_token": HS_TOKEN, "sender_localpart": "bench",
+        "namespaces": {"users": [{"regex": "@bench_.*:example\\.org", "exclusive": True}]},
+    }  # fmt: skip
+
+
 def _ours(store: str, http: str = "native") -> Callable[[int, Path], list[str]]:
     def command(port: int, folder: Path) -> list[str]:
         reg = folder / f"registration-{port}.yaml"
-        reg.write_text(
-            yaml.safe_dump({
-                "id": "bench", "url": f"http://127.0.0.1:{port}", "as_token": "bench-as-token",
-                "hs_token": HS_TOKEN, "sender_localpart": "bench",
-                "namespaces": {"users": [{"regex": "@bench_.*:example\\.org", "exclusive": True}]},
-            }),
-            encoding="utf-8",
-        )  # fmt: skip
+        reg.write_text(yaml.safe_dump(_registration(port)), encoding="utf-8")
         where = "memory" if store == "memory" else f"sqlite:{folder / f'txns-{port}.sqlite3'}"
         return [sys.executable, "-m", "matrix_appservice", "serve", "peers:Bridge",
                 "--registration", str(reg), "--store", where, "--log-level", "warning",
@@ -313,10 +314,7 @@ def app_alone(core: int | None, count: int = 5000, repeats: int = 3) -> float:
     from matrix_appservice.server import create_app
     from peers import Bridge
 
-    reg = {"id": "bench", "url": "http://127.0.0.1:1", "as_token": "bench-as-token",
-           "hs_token": HS_TOKEN, "sender_localpart": "bench",
-           "namespaces": {"users": [{"regex": "@bench_.*:example\\.org", "exclusive": True}]}}  # fmt: skip
-    app = create_app(reg, Bridge(), store="memory")
+    app = create_app(_registration(1), Bridge(), store="memory")
     body = synapse_shaped(10)
     auth = f"Bearer {HS_TOKEN}".encode()
 

@@ -8,17 +8,16 @@ log an error of its own, and afterwards it must still serve a valid request.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from matrix_appservice.server import HTTPServer, ServerLimits, create_app
+from matrix_appservice.server import ServerLimits, create_app
 
+from tests.interop.native import serving_native
 from tests.python.server.support import HS_TOKEN, TXN, Recorder, registration
 
 VALID = (
@@ -43,27 +42,10 @@ class Errors(logging.Handler):
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[int]:
-    loop = asyncio.new_event_loop()
     app = create_app(registration(), Recorder(), store="memory", max_body_bytes=4096)
-    http = HTTPServer(app, ServerLimits(request_timeout=2, keepalive_timeout=2, linger_timeout=1))
-    started = threading.Event()
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(http.start("127.0.0.1", 0))
-        started.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=run, name="http-fuzz", daemon=True)
-    thread.start()
-    assert started.wait(10)
-    try:
+    limits = ServerLimits(request_timeout=2, keepalive_timeout=2, linger_timeout=1)
+    with serving_native(app, 0, limits=limits) as http:
         yield http.port
-    finally:
-        asyncio.run_coroutine_threadsafe(http.close(), loop).result(30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
 
 
 def exchange(port: int, pieces: list[bytes]) -> bytes:

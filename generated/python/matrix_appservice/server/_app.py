@@ -80,7 +80,6 @@ QUIRKS = (
 _NULL_MEANS_ABSENT: Mapping[str, tuple[str, ...]] = {"ping": ("transaction_id",)}
 _TRANSACTION = "sendTransaction"
 _LOG = logging.getLogger("matrix_appservice.server")
-_NOT_FOUND = error_body("M_UNRECOGNIZED", "Unrecognized request")
 _EMPTY = b"{}"
 _FAILED = error_body("M_UNKNOWN", "The appservice failed to handle the request")
 
@@ -275,22 +274,13 @@ class AppService:
         body of a request that will be refused; :meth:`answer` checks the same again."""
         started = time.perf_counter() if self.access_log else 0.0
         headers: list[tuple[bytes, bytes]] = []
-        found = find_path(self._paths, path)
-        if found is None:
-            status, answer = 404, _NOT_FOUND
-        elif method not in found[0].methods:
-            headers.append((b"allow", found[0].allow))
-            status, answer = 405, error_body("M_UNRECOGNIZED", "Unsupported method")
-        else:
-            try:
-                self._authenticate(authorization, query_string)
-            except MatrixError as exc:
-                status, answer = exc.status, exc.body()
-            else:
-                return None
-        if self.access_log:
-            self._log_request(method, path, status, started)
-        return status, headers, answer
+        try:
+            self._admit(method, path, query_string, authorization, headers)
+        except MatrixError as exc:
+            if self.access_log:
+                self._log_request(method, path, exc.status, started)
+            return exc.status, headers, exc.body()
+        return None
 
     def _log_request(self, method: str, path: bytes, status: int, started: float) -> None:
         shown = path.decode("latin-1")
@@ -317,15 +307,7 @@ class AppService:
         body: bytes | Callable[[], Awaitable[bytes]],
         headers: list[tuple[bytes, bytes]],
     ) -> tuple[int, bytes]:
-        found = find_path(self._paths, requested)
-        if found is None:
-            return 404, _NOT_FOUND
-        path, match = found
-        route = path.methods.get(method)
-        if route is None:
-            headers.append((b"allow", path.allow))
-            return 405, error_body("M_UNRECOGNIZED", "Unsupported method")
-        self._authenticate(authorization, query_string)
+        path, match, route = self._admit(method, requested, query_string, authorization, headers)
         if route.dispatch is None:  # a transaction: the one parameter, and always a body
             txn_id = decode_segment(match.group(path.txn_group))
             raw = body if isinstance(body, bytes) else await body()
@@ -338,6 +320,27 @@ class AppService:
         return 200, await self._operation(route, params, query_string, raw)
 
     # -- steps ----------------------------------------------------------------------------------
+
+    def _admit(
+        self,
+        method: str,
+        requested: bytes,
+        query_string: bytes,
+        authorization: bytes | None,
+        headers: list[tuple[bytes, bytes]],
+    ) -> tuple[_Path, re.Match[bytes], _Route]:
+        """The path, its match and the route of a request; raises 404 or 405
+        ``M_UNRECOGNIZED`` (adding ``Allow`` to ``headers``), or 401/403 for the token."""
+        found = find_path(self._paths, requested)
+        if found is None:
+            raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        path, match = found
+        route = path.methods.get(method)
+        if route is None:
+            headers.append((b"allow", path.allow))
+            raise MatrixError(405, "M_UNRECOGNIZED", "Unsupported method")
+        self._authenticate(authorization, query_string)
+        return path, match, route
 
     def _authenticate(self, authorization: bytes | None, query_string: bytes) -> None:
         if (

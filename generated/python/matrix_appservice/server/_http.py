@@ -33,7 +33,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import socket
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -92,15 +91,14 @@ class _Refused(Exception):
         self.body = body
 
 
-def _reason(status: int) -> bytes:
-    try:
-        return HTTPStatus(status).phrase.encode("ascii")
-    except ValueError:
-        return b"Unknown"
-
-
 _REASONS = {s.value: s.phrase.encode("ascii") for s in HTTPStatus}
 _METHODS = {m: m.decode("ascii") for m in (b"GET", b"PUT", b"POST", b"DELETE", b"HEAD", b"OPTIONS")}
+
+
+def _method(raw: bytes) -> str:
+    return _METHODS.get(raw) or raw.decode("latin-1")
+
+
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _EARLY_CHECK_BYTES = 64 * 1024
 """Bodies larger than this (or sent in chunks) are not read for a request that is refused
@@ -128,7 +126,8 @@ class _Connection(asyncio.Protocol):
         self.limits = server.limits
         self.body_limit = server.app.max_body_bytes
         self.parser = httptools.HttpRequestParser(self)
-        self.errors = (httptools.HttpParserUpgrade, httptools.HttpParserCallbackError)
+        self.upgrade = httptools.HttpParserUpgrade
+        self.callback_error = httptools.HttpParserCallbackError
         self.parse_error = httptools.HttpParserError
         self.transport: asyncio.Transport | None = None
         self.queue: deque[tuple[str, bytes, bytes | None, bytes, bool]] = deque()
@@ -230,19 +229,17 @@ class _Connection(asyncio.Protocol):
                 if self.head_seen > self.limits.max_header_bytes:
                     self.in_head = False
                     self._refuse(431, _TOO_MANY_HEADERS)
-        except self.errors as exc:
+        except self.upgrade:  # Upgrade or CONNECT: answer what came, then close
+            self.last_upgrade = True
+            if self.transport is not None:
+                self.transport.pause_reading()
+                self.paused = True
+            if not self.busy:
+                self._linger()
+        except self.callback_error as exc:
             cause = exc.__context__
             if isinstance(cause, _Refused):
                 self._refuse(cause.status, cause.body, cause.headers)
-            elif isinstance(
-                exc, self.errors[0]
-            ):  # Upgrade or CONNECT: answer what came, then close
-                self.last_upgrade = True
-                if self.transport is not None:
-                    self.transport.pause_reading()
-                    self.paused = True
-                if not self.busy:
-                    self._linger()
             else:  # a parser callback failed: a bug here, not the peer's
                 _LOG.error(
                     "HTTP parser callback failed", exc_info=cause, extra={"event": "http_error"}
@@ -294,10 +291,9 @@ class _Connection(asyncio.Protocol):
         ):
             # A body sent in chunks, or a large one: refuse what will be refused before
             # taking the body in (small bodies are nearly always whole in the first read).
-            method = self.parser.get_method()
             path, query = _split_target(self.url)
             early = self.app.early_answer(
-                _METHODS.get(method) or method.decode("latin-1"), path, query, self.authorization
+                _method(self.parser.get_method()), path, query, self.authorization
             )
             if early is not None:
                 raise _Refused(*early)
@@ -315,9 +311,8 @@ class _Connection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         chunks = self.chunks
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        method = self.parser.get_method()
         request = (
-            _METHODS.get(method) or method.decode("latin-1"),
+            _method(self.parser.get_method()),
             self.url,
             self.authorization,
             body,
@@ -386,7 +381,7 @@ class _Connection(asyncio.Protocol):
             b"HTTP/1.1 %d %s\r\ndate: %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
             % (
                 status,
-                _REASONS.get(status) or _reason(status),
+                _REASONS.get(status, b"Unknown"),
                 self.server.date,
                 length,
             )
@@ -520,19 +515,12 @@ class HTTPServer:
             % self.date
         )
 
-    async def start(
-        self, host: str = "127.0.0.1", port: int = 0, *, sock: socket.socket | None = None
-    ) -> None:
-        """Listen on ``host:port`` (or on ``sock``); returns once the socket is bound."""
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Listen on ``host:port``; returns once the socket is bound."""
         self._loop = asyncio.get_running_loop()
-        if sock is not None:
-            self._server = await self._loop.create_server(
-                lambda: _Connection(self), sock=sock, backlog=2048
-            )
-        else:
-            self._server = await self._loop.create_server(
-                lambda: _Connection(self), host, port, backlog=2048, reuse_address=True
-            )
+        self._server = await self._loop.create_server(
+            lambda: _Connection(self), host, port, backlog=2048, reuse_address=True
+        )
         self.port = int(self._server.sockets[0].getsockname()[1])
         self._tick()
 
