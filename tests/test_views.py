@@ -164,7 +164,7 @@ def _errcodes_by_release(spec: Spec, op_id: str, status: str) -> dict[str, set[s
         ("login", "429", "M_LIMIT_EXCEEDED", "r0.1.0"),
         ("sendMessage", "400", "M_DUPLICATE_ANNOTATION", "v1.7"),
         ("setRoomStateWithKey", "400", "M_BAD_ALIAS", "v1.1"),
-        ("setRoomStateWithKey", "400", "M_INVALID_PARAM", "v1.1"),
+        ("setRoomStateWithKey", "400", "M_INVALID_PARAM", "v1.3"),
         ("sendMessage", "400", "M_INVALID_PARAM", "v1.3"),
         ("pingAppservice", "400", "M_UNKNOWN_DEVICE", "v1.17"),
     ],
@@ -182,7 +182,8 @@ def test_state_invalid_param_mentions_ts_from_v1_3(spec: Spec) -> None:
     for name in _from(spec, "v1.1"):
         doc = spec.bundle(name)
         resp = deref(doc, operations(doc)["setRoomStateWithKey"][2]["responses"]["400"])
-        [entry] = [e for e in resp["x-errcodes"] if e["errcode"] == "M_INVALID_PARAM"]
+        spelling = "M_INVALID_PARAM" if name in _from(spec, "v1.3") else "M_INVALID_PARAMETER"
+        [entry] = [e for e in resp["x-errcodes"] if e["errcode"] == spelling]
         assert "m.room.canonical_alias" in entry["description"], name
         assert ("`ts`" in entry["description"]) is (name in _from(spec, "v1.3")), name
 
@@ -270,3 +271,25 @@ def test_get_public_rooms_in_every_release(spec: Spec) -> None:
         assert (method, path) == ("GET", f"/_matrix/client/{prefix}/publicRooms"), name
         assert {"limit", "since", "server"} <= set(params(doc, op)), name
         assert {} in op["security"], name
+
+
+def test_public_rooms_chunk_lists_aliases_until_v1_2(spec: Spec) -> None:
+    for name in _names(spec):
+        schemas = spec.bundle(name)["components"]["schemas"]
+        item = schemas["PublicRoomsResponse"]["properties"]["chunk"]["items"]
+        item = schemas[item["$ref"].rsplit("/", 1)[1]] if "$ref" in item else item
+        assert ("aliases" in item["properties"]) is (name in _before(spec, "v1.2")), name
+
+
+def test_state_errcodes_per_release(spec: Spec) -> None:
+    def codes(name: str, status: str) -> set[str]:
+        doc = spec.bundle(name)
+        op = operations(doc)["setRoomStateWithKey"][2]
+        return {e["errcode"] for e in deref(doc, op["responses"][status])["x-errcodes"]}
+
+    for name in _names(spec):
+        bad = codes(name, "400")
+        old_spelling = name in ("v1.1", "v1.2")
+        assert ("M_INVALID_PARAMETER" in bad) is old_spelling, name
+        assert ("M_INVALID_PARAM" in bad) is (name in _from(spec, "v1.3")), name
+        assert ("M_INVITE_BLOCKED" in codes(name, "403")) is (name in _from(spec, "v1.18")), name

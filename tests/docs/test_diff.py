@@ -113,8 +113,10 @@ def test_errcodes_the_official_sources_list(spec: Spec) -> None:
     assert {
         ("POST /_matrix/client/v3/login 403", "M_USER_DEACTIVATED"),
         (state, "M_BAD_ALIAS"),
-        (state, "M_INVALID_PARAM"),
+        (state, "M_INVALID_PARAMETER"),
     } <= added("r0.1.2", "v1.1")
+    assert (state, "M_INVALID_PARAM") in added("v1.2", "v1.3")
+    assert (state.replace(" 400", " 403"), "M_INVITE_BLOCKED") in added("v1.17", "v1.18")
     unstable = {(c.kind, c.change, c.where) for c in _diff(spec, "v1.19", "unstable")}
     assert ("field", "added", "Transaction.de.sorunome.msc2409.ephemeral") in unstable
     assert (

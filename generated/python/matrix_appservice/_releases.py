@@ -15,7 +15,7 @@ __all__ = [
     "schema_file",
 ]
 
-SPEC_REVISION = "5f2e2af59353"
+SPEC_REVISION = "62b407af1627"
 """The revision (a content hash) of the spec sources this package was generated from."""
 
 RELEASES: tuple[str, ...] = (
@@ -81,10 +81,10 @@ UNSTABLE = "unstable"
 
 _SCHEMA_FILES = MappingProxyType(
     {
-        "r0.1.0": "a47183a1bb23.json",
-        "r0.1.1": "a47183a1bb23.json",
-        "r0.1.2": "a47183a1bb23.json",
-        "v1.1": "c4701b47dcdd.json",
+        "r0.1.0": "4ca13f461bbe.json",
+        "r0.1.1": "4ca13f461bbe.json",
+        "r0.1.2": "4ca13f461bbe.json",
+        "v1.1": "12bd00dbdcce.json",
         "v1.2": "dd1c1c92a9a4.json",
         "v1.3": "bafe0047c342.json",
         "v1.4": "26922d6475b2.json",

@@ -2260,8 +2260,9 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             deprecated_in=None,
             changed_in=MappingProxyType(
                 {
-                    "v1.1": "Adding an alias to `m.room.canonical_alias` that is malformed or points elsewhere is refused with 400 `M_INVALID_PARAM` or `M_BAD_ALIAS`.",
-                    "v1.3": "Appservices may set the event\u0027s `origin_server_ts` with the `ts` query parameter.",
+                    "v1.1": "Adding an alias to `m.room.canonical_alias` that is malformed or points elsewhere is refused with 400 `M_INVALID_PARAMETER` or `M_BAD_ALIAS`.",
+                    "v1.3": "Appservices may set the event\u0027s `origin_server_ts` with the `ts` query parameter. The errcode for a malformed alias is spelled `M_INVALID_PARAM` (it was `M_INVALID_PARAMETER`).",
+                    "v1.18": "An invite refused by invite blocking is answered 403 `M_INVITE_BLOCKED`.",
                 }
             ),
             path_history=(
