@@ -11,13 +11,14 @@ import posixpath
 from typing import Any
 
 from codegen.errors import Loc, Problems
+from codegen.keys import API, MATRIX_OPERATION_ID
 from codegen.load import Map, SpecFile, SpecTree, loc_of
 from codegen.versions import Release, Releases
-from codegen.view import LITERAL_KEYS, apply_view
+from codegen.view import DROP, LITERAL_KEYS, apply_view, copy_map
+from codegen.walk import HTTP_METHODS
 
 __all__ = [
     "API_TITLE",
-    "HTTP_METHODS",
     "MAP_FILES",
     "build_bundle",
     "deref",
@@ -26,7 +27,6 @@ __all__ = [
 ]
 
 API_TITLE = "Matrix Application Service API"
-HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 # Definition files that are maps of named components rather than one schema.
 MAP_FILES = {
     "definitions/parameters.yaml": "parameters",
@@ -39,7 +39,6 @@ _SCHEMA_ONE = (
     "propertyNames", "unevaluatedItems", "unevaluatedProperties",
 )  # fmt: skip
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
-_DROP = object()
 
 
 def deref(doc: dict[str, Any], node: Any) -> Any:
@@ -140,12 +139,7 @@ class _Bundler:
 
     @staticmethod
     def _same(source: Any, items: dict[str, Any]) -> Any:
-        if isinstance(source, Map):
-            out = Map(items)
-            out.loc = source.loc
-            out.key_lines = dict(source.key_lines)
-            return out
-        return items
+        return copy_map(source, items) if isinstance(source, Map) else items
 
     def _add_component(self, kind: str, name: str, node: Any, loc: Loc | None) -> None:
         existing = self.components[kind].get(name)
@@ -181,9 +175,11 @@ class _Bundler:
             body.pop("$schema", None)
             self._add_component("schemas", title, body, loc_of(spec.data))
 
-    def add_paths(self) -> tuple[dict[str, Any], list[str]]:
+    def add_paths(self) -> tuple[dict[str, Any], list[str], list[dict[str, Any]]]:
+        """The bundle's paths, its tags, and its operations (in the same order)."""
         paths: dict[str, Any] = {}
         tags: list[str] = []
+        operations: list[dict[str, Any]] = []
         for spec in self.tree.endpoint_files():
             viewed = self._view(spec, spec.data)
             if not isinstance(viewed, dict):
@@ -192,22 +188,25 @@ class _Bundler:
             server = _server_for(spec.api or "")
             for key, item in (viewed.get("paths") or {}).items():
                 rewritten = self._rewrite(item, spec.rel, schema=False)
-                operations = {m: op for m, op in rewritten.items() if m in HTTP_METHODS}
-                if not operations:
+                ops = [op for m, op in rewritten.items() if m in HTTP_METHODS]
+                if not ops:
                     continue
                 full = base + key
                 if full in paths:
                     self.problems.add(loc_of(item), f"path {full} is defined twice")
                     continue
-                for op in operations.values():
-                    op["x-api"] = spec.api
+                for op in ops:
+                    op[API] = spec.api
                     tags.extend(t for t in op.get("tags", []) if t not in tags)
                 rewritten["servers"] = [server]
                 paths[full] = rewritten
-        return paths, tags
+                operations += ops
+        return paths, tags, operations
 
-    def finish(self, paths: dict[str, Any], tags: list[str]) -> dict[str, Any]:
-        _disambiguate_operation_ids(paths)
+    def finish(
+        self, paths: dict[str, Any], tags: list[str], operations: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        _disambiguate_operation_ids(operations)
         doc: dict[str, Any] = {
             "openapi": "3.1.0",
             "info": {
@@ -229,7 +228,7 @@ class _Bundler:
             "paths": paths,
             "components": {k: v for k, v in self.components.items() if v},
         }
-        _prune(doc, self.problems)
+        _prune(doc, operations, self.problems)
         return doc
 
 
@@ -257,25 +256,17 @@ def _server_for(api: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _disambiguate_operation_ids(paths: dict[str, Any]) -> None:
+def _disambiguate_operation_ids(operations: list[dict[str, Any]]) -> None:
     """CS lookups share operationIds with the AS API; give the CS ones a ``client`` prefix."""
-    as_ids = {
-        op.get("operationId")
-        for item in paths.values()
-        for m, op in item.items()
-        if m in HTTP_METHODS and op.get("x-api") == "application-service"
-    }
-    for item in paths.values():
-        for method, op in item.items():
-            if method not in HTTP_METHODS:
-                continue
-            official = op.get("operationId")
-            op["x-matrixOperationId"] = official
-            if op.get("x-api") == "client-server" and official in as_ids:
-                op["operationId"] = "client" + official[:1].upper() + official[1:]
+    as_ids = {op.get("operationId") for op in operations if op.get(API) == "application-service"}
+    for op in operations:
+        official = str(op.get("operationId"))
+        op[MATRIX_OPERATION_ID] = official
+        if op.get(API) == "client-server" and official in as_ids:
+            op["operationId"] = "client" + official[:1].upper() + official[1:]
 
 
-def _prune(doc: dict[str, Any], problems: Problems) -> None:
+def _prune(doc: dict[str, Any], operations: list[dict[str, Any]], problems: Problems) -> None:
     """Drop references to absent components, then security requirements on absent schemes."""
     components = doc["components"]
 
@@ -287,14 +278,14 @@ def _prune(doc: dict[str, Any], problems: Problems) -> None:
         if isinstance(node, dict):
             ref = node.get("$ref")
             if isinstance(ref, str) and ref.startswith("#/components/") and not present(ref):
-                return _DROP
+                return DROP
             for key in list(node):
                 if key in LITERAL_KEYS or (key == "examples" and isinstance(node[key], list)):
                     continue
-                if walk(node[key]) is _DROP:
+                if walk(node[key]) is DROP:
                     del node[key]
         elif isinstance(node, list):
-            node[:] = [item for item in node if walk(item) is not _DROP]
+            node[:] = [item for item in node if walk(item) is not DROP]
         return node
 
     # Repeat until stable: dropping a component can leave another one dangling.
@@ -305,14 +296,13 @@ def _prune(doc: dict[str, Any], problems: Problems) -> None:
         if sum(len(v) for v in components.values()) == before:
             break
     schemes = components.get("securitySchemes", {})
-    for item in doc["paths"].values():
-        for method, op in item.items():
-            if method not in HTTP_METHODS or "security" not in op:
-                continue
-            kept = [req for req in op["security"] if all(name in schemes for name in req)]
-            if op["security"] and not kept:
-                problems.add(loc_of(op), f"{op.get('operationId')}: no security scheme is left")
-            op["security"] = kept
+    for op in operations:
+        if "security" not in op:
+            continue
+        kept = [req for req in op["security"] if all(name in schemes for name in req)]
+        if op["security"] and not kept:
+            problems.add(loc_of(op), f"{op.get('operationId')}: no security scheme is left")
+        op["security"] = kept
 
 
 def build_bundle(
@@ -321,5 +311,4 @@ def build_bundle(
     """One resolved OpenAPI 3.1 document for ``release``; problems are collected."""
     bundler = _Bundler(tree, releases, release, problems)
     bundler.add_definitions()
-    paths, tags = bundler.add_paths()
-    return bundler.finish(paths, tags)
+    return bundler.finish(*bundler.add_paths())

@@ -38,10 +38,7 @@ def _cmd_lint(args: argparse.Namespace) -> int:
     if problems:
         print(f"lint: {len(problems.errors)} error(s)", file=sys.stderr)
         return 1
-    ops = sum(
-        1 for item in spec.bundle(spec.releases.unstable)["paths"].values() for m in item
-        if m != "servers"
-    )  # fmt: skip
+    ops = len(spec.ir.newest.operations)
     print(f"lint: ok ({len(spec.releases)} releases, {ops} operations in unstable)")
     return 0
 

@@ -1,4 +1,4 @@
-"""The loaded specification: sources, releases and one bundle per release."""
+"""Loading the specification: the sources, the releases, one bundle per release and the IR."""
 
 from __future__ import annotations
 
@@ -6,20 +6,20 @@ import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from codegen.bundle import HTTP_METHODS, MAP_FILES, build_bundle, ref_target
+from codegen.bundle import MAP_FILES, build_bundle
 from codegen.changelog import Entry, load_changelog
+from codegen.checks import check_sources
 from codegen.errors import Loc, Problems
-from codegen.load import SpecTree, load_tree, loc_of
+from codegen.load import SpecTree, load_tree
 from codegen.versions import Release, Releases, load_releases
-from codegen.view import check_annotations
+
+if TYPE_CHECKING:
+    from codegen.ir import IR
 
 __all__ = [
     "DEFAULT_SPEC_ROOT",
-    "FREE_FORM_QUERY",
-    "IDENTITY_ASSERTION",
-    "NO_IDENTITY_ASSERTION",
     "NotASpecFolder",
     "Spec",
     "check_spec_root",
@@ -29,11 +29,6 @@ __all__ = [
 ]
 
 DEFAULT_SPEC_ROOT = Path(__file__).resolve().parent.parent / "spec"
-_REQUIRED_OP_KEYS = ("operationId", "tags", "summary", "responses")
-IDENTITY_ASSERTION = "x-identityAssertion"
-# A query parameter whose object keys travel as query parameters of their own.
-FREE_FORM_QUERY = "x-freeFormQuery"
-NO_IDENTITY_ASSERTION = "x-noIdentityAssertion"
 
 
 @dataclass
@@ -54,6 +49,13 @@ class Spec:
 
     def bundles(self) -> dict[str, dict[str, Any]]:
         return {r.name: self.bundle(r) for r in self.releases}
+
+    @cached_property
+    def ir(self) -> IR:
+        """The operations of every release (:mod:`codegen.ir`), built once."""
+        from codegen.ir import build_ir
+
+        return build_ir(self)
 
     @cached_property
     def revision(self) -> str:
@@ -87,144 +89,6 @@ def check_spec_root(root: Path) -> None:
         raise NotASpecFolder(f"{root}: not a spec folder (it has no versions.yaml file)")
 
 
-def _check_sources(tree: SpecTree, releases: Releases, problems: Problems) -> None:
-    """Checks on the sources themselves, before any release view is built."""
-    schemes = tree.files.get("definitions/security.yaml")
-    scheme_names = set(schemes.data) if schemes and isinstance(schemes.data, dict) else set()
-    seen_ids: dict[tuple[str, str], Any] = {}
-    identity = _identity_parameters(tree)
-    for spec in tree.files.values():
-        check_annotations(spec.data, releases, problems)
-        _check_refs(tree, spec.rel, spec.data, problems)
-    for spec in tree.endpoint_files():
-        data = spec.data
-        if not isinstance(data, dict):
-            problems.add(loc_of(data), "an endpoint file must be a mapping")
-            continue
-        if data.get("openapi") != "3.1.0":
-            problems.add(loc_of(data), "endpoint files must declare openapi: 3.1.0")
-        for path, item in (data.get("paths") or {}).items():
-            if not isinstance(item, dict):
-                problems.add(loc_of(data), f"path {path}: expected a mapping of operations")
-                continue
-            for method, op in item.items():
-                if method not in HTTP_METHODS or not isinstance(op, dict):
-                    continue
-                where = f"{method.upper()} {path}"
-                for key in _REQUIRED_OP_KEYS:
-                    if not op.get(key):
-                        problems.add(loc_of(op), f"{where}: the operation has no {key}")
-                op_id = op.get("operationId")
-                if isinstance(op_id, str):
-                    key2 = (spec.api or "", op_id)
-                    if key2 in seen_ids:
-                        problems.add(loc_of(op), f"{where}: operationId {op_id} is used twice")
-                    seen_ids[key2] = op
-                for requirement in op.get("security") or []:
-                    for name in requirement:
-                        if name not in scheme_names:
-                            problems.add(loc_of(op), f"{where}: unknown security scheme {name!r}")
-                if "security" not in op:
-                    problems.add(loc_of(op), f"{where}: the operation has no security")
-                if spec.api == "client-server":
-                    _check_identity_assertion(tree, spec.rel, op, where, identity, problems)
-                free = [
-                    p
-                    for p in op.get("parameters") or []
-                    if isinstance(p, dict) and FREE_FORM_QUERY in p
-                ]
-                for param in free:
-                    if param.get("in") != "query" or param.get(FREE_FORM_QUERY) is not True:
-                        problems.add(
-                            loc_of(param),
-                            f"{where}: {FREE_FORM_QUERY} must be true, on a query parameter",
-                        )
-                # Releases may rename it (searchFields -> fields), but one at a time.
-                names = {p.get("name") for p in free}
-                if len(free) > len(names) or any(
-                    _overlap(a, b, releases) for i, a in enumerate(free) for b in free[i + 1 :]
-                ):
-                    problems.add(
-                        loc_of(op),
-                        f"{where}: two {FREE_FORM_QUERY} parameters exist in one release",
-                    )
-
-
-def _overlap(a: dict[str, Any], b: dict[str, Any], releases: Releases) -> bool:
-    """Whether two annotated items exist together in some release."""
-
-    def span(node: dict[str, Any]) -> tuple[int, int]:
-        added = releases.get(str(node.get("x-addedInMatrixVersion", "")))
-        removed = releases.get(str(node.get("x-removedInMatrixVersion", "")))
-        return (added.index if added else 0, removed.index if removed else len(releases.all))
-
-    (a0, a1), (b0, b1) = span(a), span(b)
-    return a0 < b1 and b0 < a1
-
-
-def _identity_parameters(tree: SpecTree) -> set[str]:
-    """The reusable parameters marked ``x-identityAssertion`` (``user_id``, ``device_id``, ...)."""
-    params = tree.files.get("definitions/parameters.yaml")
-    data = params.data if params is not None and isinstance(params.data, dict) else {}
-    return {
-        name
-        for name, entry in data.items()
-        if isinstance(entry, dict) and entry.get(IDENTITY_ASSERTION) is True
-    }
-
-
-def _check_identity_assertion(
-    tree: SpecTree,
-    owner: str,
-    op: dict[str, Any],
-    where: str,
-    identity: set[str],
-    problems: Problems,
-) -> None:
-    """A Client-Server operation takes every identity-assertion parameter, or says why not."""
-    used: set[str] = set()
-    for param in op.get("parameters") or []:
-        ref = param.get("$ref") if isinstance(param, dict) else None
-        target = ref_target(tree, owner, ref) if isinstance(ref, str) else None
-        if isinstance(target, tuple) and target[0] == "parameters" and target[1] in identity:
-            used.add(target[1])
-    reason = op.get(NO_IDENTITY_ASSERTION)
-    if reason is not None:
-        if not isinstance(reason, str) or not reason.strip():
-            problems.add(loc_of(op), f"{where}: {NO_IDENTITY_ASSERTION} must say why, as text")
-        elif used:
-            problems.add(
-                loc_of(op),
-                f"{where}: {NO_IDENTITY_ASSERTION} is set, yet the operation takes "
-                f"{', '.join(sorted(used))}",
-            )
-        return
-    missing = sorted(identity - used)
-    if missing:
-        problems.add(
-            loc_of(op),
-            f"{where}: identity assertion applies to every Client-Server call made with an "
-            f"as_token; add the parameters {', '.join(missing)} from "
-            f"definitions/parameters.yaml, or say why not in {NO_IDENTITY_ASSERTION}",
-        )
-
-
-def _check_refs(tree: SpecTree, owner: str, node: Any, problems: Problems) -> None:
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str):
-            target = ref_target(tree, owner, ref)
-            if isinstance(target, str):
-                problems.add(loc_of(node), target)
-        for key, value in node.items():
-            literal = key in ("example", "value") or (key == "examples" and isinstance(value, list))
-            if not literal:
-                _check_refs(tree, owner, value, problems)
-    elif isinstance(node, list):
-        for item in node:
-            _check_refs(tree, owner, item, problems)
-
-
 def load_spec(root: Path = DEFAULT_SPEC_ROOT) -> Spec:
     """Load and check the sources under ``root``. Problems in the sources are collected, not
     raised; a ``root`` that is no spec folder at all raises :class:`NotASpecFolder`."""
@@ -237,7 +101,7 @@ def load_spec(root: Path = DEFAULT_SPEC_ROOT) -> Spec:
         if rel not in tree.files:
             problems.add(Loc(_display(root, rel), 0), "the file is missing")
     if not problems:
-        _check_sources(tree, releases, problems)
+        check_sources(tree, releases, problems)
     # Without releases every changelog folder would look unknown: report versions.yaml alone.
     changelog = load_changelog(root, releases, problems) if len(releases) else {}
     return Spec(root, tree, releases, problems, changelog)

@@ -10,27 +10,23 @@ from __future__ import annotations
 from typing import Any
 
 from codegen.errors import Problems
+from codegen.keys import ADDED, CHANGED, DEPRECATED, REMOVED, SHAPE_BEFORE, UNSTABLE
 from codegen.load import Map, Seq, loc_of
 from codegen.versions import Release, Releases
 
-__all__ = ["LITERAL_KEYS", "VERSION_KEYS", "apply_view", "check_annotations"]
+__all__ = ["DROP", "LITERAL_KEYS", "VERSION_KEYS", "apply_view", "check_annotations", "copy_map"]
 
-ADDED = "x-addedInMatrixVersion"
-CHANGED = "x-changedInMatrixVersion"
-REMOVED = "x-removedInMatrixVersion"
-DEPRECATED = "x-deprecatedInMatrixVersion"
-SHAPE_BEFORE = "x-shapeBefore"
-UNSTABLE = "x-unstable"
 
 VERSION_KEYS = (ADDED, CHANGED, REMOVED, DEPRECATED, SHAPE_BEFORE)
 
 # Keys whose values are data (examples, enums, defaults), never walked for annotations.
 LITERAL_KEYS = frozenset({"example", "value", "enum", "const", "default"})
 
-_DROP = object()
+DROP = object()
+"""What a walk returns for a node to leave out of its parent."""
 
 
-def _copy_map(source: Map, items: dict[str, Any]) -> Map:
+def copy_map(source: Map, items: dict[str, Any]) -> Map:
     out = Map(items)
     out.loc = source.loc
     out.key_lines = {k: source.key_lines[k] for k in items if k in source.key_lines}
@@ -59,7 +55,7 @@ class _Viewer:
             return self._view_map(node)
         if isinstance(node, list):
             items = [self.view(item) for item in node]
-            kept = [item for item in items if item is not _DROP]
+            kept = [item for item in items if item is not DROP]
             return _copy_seq(node, kept) if isinstance(node, Seq) else kept
         return node
 
@@ -88,7 +84,7 @@ class _Viewer:
 
     def _view_map(self, node: dict[str, Any]) -> Any:
         if not self._present(node):
-            return _DROP
+            return DROP
         shaped = self._shape(node)
         out: dict[str, Any] = {}
         for key, value in shaped.items():
@@ -103,22 +99,22 @@ class _Viewer:
             if key == CHANGED and isinstance(value, dict):
                 notes = {v: t for v, t in value.items() if self._index(v) <= self.release.index}
                 if notes:
-                    out[key] = _copy_map(value, notes) if isinstance(value, Map) else notes
+                    out[key] = copy_map(value, notes) if isinstance(value, Map) else notes
                 continue
             if key in ("properties", "patternProperties") and isinstance(value, dict):
                 # Property names are data, even ``default`` or ``example``: view each one.
                 props = {k: self.view(v) for k, v in value.items()}
-                props = {k: v for k, v in props.items() if v is not _DROP}
-                out[key] = _copy_map(value, props) if isinstance(value, Map) else props
+                props = {k: v for k, v in props.items() if v is not DROP}
+                out[key] = copy_map(value, props) if isinstance(value, Map) else props
                 continue
             if key in LITERAL_KEYS or (key == "examples" and isinstance(value, list)):
                 out[key] = value
                 continue
             viewed = self.view(value)
-            if viewed is not _DROP:
+            if viewed is not DROP:
                 out[key] = viewed
         self._prune_required(shaped, out)
-        return _copy_map(node, out) if isinstance(node, Map) else out
+        return copy_map(node, out) if isinstance(node, Map) else out
 
     @staticmethod
     def _prune_required(before: dict[str, Any], after: dict[str, Any]) -> None:
@@ -140,7 +136,7 @@ def apply_view(
 ) -> Any:
     """The view of ``node`` in ``release``; ``None`` when the whole node is absent there."""
     viewed = _Viewer(releases, release, mark_deprecated=mark_deprecated).view(node)
-    return None if viewed is _DROP else viewed
+    return None if viewed is DROP else viewed
 
 
 def check_annotations(node: Any, releases: Releases, problems: Problems, where: Any = None) -> None:

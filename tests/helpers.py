@@ -1,28 +1,23 @@
-"""Small readers over a bundled OpenAPI document, shared by the tests."""
+"""Small readers over a release's operations (the IR) and its bundle, shared by the tests."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from codegen.bundle import HTTP_METHODS, deref
+from codegen.ir import ReleaseView, deref
 
 __all__ = ["body_schema", "deref", "errcodes", "operations", "params", "response_schema", "routes"]
 
 Doc = dict[str, Any]
 
 
-def operations(doc: Doc) -> dict[str, tuple[str, str, Any]]:
-    """operationId -> (METHOD, full path, operation)."""
-    found = {}
-    for path, item in doc["paths"].items():
-        for method, op in item.items():
-            if method in HTTP_METHODS:
-                found[op["operationId"]] = (method.upper(), path, op)
-    return found
+def operations(view: ReleaseView) -> dict[str, tuple[str, str, Any]]:
+    """operationId -> (METHOD, full path, the operation object in the bundle)."""
+    return {op.name: (op.method, op.path, op.node) for op in view.operations}
 
 
-def routes(doc: Doc) -> set[tuple[str, str]]:
-    return {(m, p) for m, p, _ in operations(doc).values()}
+def routes(view: ReleaseView) -> set[tuple[str, str]]:
+    return {(op.method, op.path) for op in view.operations}
 
 
 def params(doc: Doc, op: Any) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from codegen.ir import ReleaseView
 from codegen.spec import Spec
 from tests.helpers import body_schema, deref, errcodes, operations, params, response_schema
 
@@ -159,30 +160,35 @@ RESPONSES: dict[str, dict[str, set[str]]] = {
 
 
 @pytest.fixture(scope="module")
-def doc(spec: Spec) -> dict[str, Any]:
-    return spec.bundle("unstable")
+def view(spec: Spec) -> ReleaseView:
+    return spec.ir.release("unstable")
+
+
+@pytest.fixture(scope="module")
+def doc(view: ReleaseView) -> dict[str, Any]:
+    return view.doc
 
 
 def _required(schema: Any) -> set[str]:
     return set(schema.get("required", []))
 
 
-def test_operations(doc: dict[str, Any]) -> None:
-    found = {op_id: (m, p) for op_id, (m, p, _) in operations(doc).items()}
+def test_operations(view: ReleaseView, doc: dict[str, Any]) -> None:
+    found = {op_id: (m, p) for op_id, (m, p, _) in operations(view).items()}
     assert found == OPERATIONS
 
 
 @pytest.mark.parametrize("op_id", sorted(PARAMETERS))
-def test_parameters(doc: dict[str, Any], op_id: str) -> None:
-    found = params(doc, operations(doc)[op_id][2])
+def test_parameters(view: ReleaseView, doc: dict[str, Any], op_id: str) -> None:
+    found = params(doc, operations(view)[op_id][2])
     for name, required in PARAMETERS[op_id].items():
         assert name in found, name
         assert bool(found[name].get("required")) is required, name
 
 
 @pytest.mark.parametrize("op_id", sorted(REQUEST_FIELDS))
-def test_request_fields(doc: dict[str, Any], op_id: str) -> None:
-    schema = body_schema(doc, operations(doc)[op_id][2])
+def test_request_fields(view: ReleaseView, doc: dict[str, Any], op_id: str) -> None:
+    schema = body_schema(doc, operations(view)[op_id][2])
     for name, required in REQUEST_FIELDS[op_id].items():
         assert name in schema["properties"], name
         assert (name in _required(schema)) is required, name
@@ -197,15 +203,15 @@ def test_schemas(doc: dict[str, Any], name: str) -> None:
 
 
 @pytest.mark.parametrize("op_id", sorted(RESPONSES))
-def test_responses_and_errcodes(doc: dict[str, Any], op_id: str) -> None:
-    op = operations(doc)[op_id][2]
+def test_responses_and_errcodes(view: ReleaseView, doc: dict[str, Any], op_id: str) -> None:
+    op = operations(view)[op_id][2]
     for code, codes in RESPONSES[op_id].items():
         assert code in op["responses"], code
         assert codes <= errcodes(doc, op, code), code
 
 
-def test_cs_ping_details(doc: dict[str, Any]) -> None:
-    op = operations(doc)["pingAppservice"][2]
+def test_cs_ping_details(view: ReleaseView, doc: dict[str, Any]) -> None:
+    op = operations(view)["pingAppservice"][2]
     assert response_schema(doc, op, "200")["required"] == ["duration_ms"]
     failure = response_schema(doc, op, "502")
     assert failure["properties"]["errcode"]["enum"] == ["M_BAD_STATUS", "M_CONNECTION_FAILED"]
@@ -213,13 +219,13 @@ def test_cs_ping_details(doc: dict[str, Any]) -> None:
     assert deref(doc, op["requestBody"]).get("required") is True
 
 
-def test_room_directory_visibility_enum(doc: dict[str, Any]) -> None:
-    op = operations(doc)["updateAppserviceRoomDirectoryVisibility"][2]
+def test_room_directory_visibility_enum(view: ReleaseView, doc: dict[str, Any]) -> None:
+    op = operations(view)["updateAppserviceRoomDirectoryVisibility"][2]
     assert body_schema(doc, op)["properties"]["visibility"]["enum"] == ["public", "private"]
 
 
-def test_legacy_routes(doc: dict[str, Any]) -> None:
-    legacy = {op_id: op.get("x-legacyPaths") for op_id, (_, _, op) in operations(doc).items()
+def test_legacy_routes(view: ReleaseView, doc: dict[str, Any]) -> None:
+    legacy = {op_id: op.get("x-legacyPaths") for op_id, (_, _, op) in operations(view).items()
               if op.get("x-api") == "application-service"}  # fmt: skip
     assert legacy == {
         "sendTransaction": ["/transactions/{txnId}"],
@@ -234,33 +240,36 @@ def test_legacy_routes(doc: dict[str, Any]) -> None:
     }
 
 
-def test_shared_lookups_keep_their_official_ids(doc: dict[str, Any]) -> None:
-    ops = operations(doc)
+def test_shared_lookups_keep_their_official_ids(view: ReleaseView, doc: dict[str, Any]) -> None:
+    ops = operations(view)
     assert ops["clientGetProtocolMetadata"][2]["x-matrixOperationId"] == "getProtocolMetadata"
     assert ops["getProtocolMetadata"][2]["x-matrixOperationId"] == "getProtocolMetadata"
 
 
 def test_searchfields_renamed_in_v1_13(spec: Spec) -> None:
     for name, expected in (("v1.12", "searchFields"), ("v1.13", "fields")):
-        doc = spec.bundle(name)
-        found = params(doc, operations(doc)["clientQueryLocationByProtocol"][2])
+        view = spec.ir.release(name)
+        doc = view.doc
+        found = params(doc, operations(view)["clientQueryLocationByProtocol"][2])
         assert expected in found and ({"searchFields", "fields"} - {expected}).isdisjoint(found)
 
 
 def test_ephemeral_needs_room_id_for_typing(spec: Spec) -> None:
-    from codegen.lint import schema_validator
+    from codegen.bundle_schema import schema_validator
 
-    doc = spec.bundle("v1.13")
+    view = spec.ir.release("v1.13")
+
+    doc = view.doc
     validator = schema_validator(doc, ("components", "schemas", "EphemeralEvent"))
     assert not validator.is_valid({"type": "m.typing", "content": {"user_ids": []}})
     assert validator.is_valid({"type": "m.typing", "room_id": "!r:x", "content": {"user_ids": []}})
     assert validator.is_valid({"type": "m.presence", "sender": "@a:x", "content": {}})
 
 
-def test_login_identifier_kinds_and_legacy_fields(doc: dict[str, Any]) -> None:
-    from codegen.lint import schema_validator
+def test_login_identifier_kinds_and_legacy_fields(view: ReleaseView, doc: dict[str, Any]) -> None:
+    from codegen.bundle_schema import schema_validator
 
-    body = body_schema(doc, operations(doc)["login"][2])
+    body = body_schema(doc, operations(view)["login"][2])
     assert body["properties"]["identifier"]["$ref"] == "#/components/schemas/UserIdentifier"
     assert {n for n, p in body["properties"].items() if p.get("deprecated")} == {
         "user", "medium", "address"
@@ -275,7 +284,7 @@ def test_login_identifier_kinds_and_legacy_fields(doc: dict[str, Any]) -> None:
     assert identifier.is_valid({"type": "com.example.custom", "anything": 1})
 
 
-def test_identity_assertion_parameters(doc: dict[str, Any]) -> None:
+def test_identity_assertion_parameters(view: ReleaseView, doc: dict[str, Any]) -> None:
     marked = {
         name: p for name, p in doc["components"]["parameters"].items()
         if p.get("x-identityAssertion") is True
@@ -285,7 +294,7 @@ def test_identity_assertion_parameters(doc: dict[str, Any]) -> None:
     }  # fmt: skip
     assert marked["msc3202_device_id"]["x-unstable"] == "MSC3202"
     assert all(p["in"] == "query" and not p.get("required") for p in marked.values())
-    for op_id, (_, _, op) in operations(doc).items():
+    for op_id, (_, _, op) in operations(view).items():
         names = set(params(doc, op))
         if op["x-api"] == "application-service":
             assert not names & {"user_id", "device_id"}, op_id
@@ -297,7 +306,7 @@ def test_identity_assertion_parameters(doc: dict[str, Any]) -> None:
 
 
 def test_redacted_because_is_a_client_event(doc: dict[str, Any]) -> None:
-    from codegen.lint import schema_validator
+    from codegen.bundle_schema import schema_validator
 
     unsigned = doc["components"]["schemas"]["UnsignedData"]
     assert unsigned["properties"]["redacted_because"]["$ref"] == "#/components/schemas/ClientEvent"
@@ -318,13 +327,15 @@ def test_redacted_because_is_a_client_event(doc: dict[str, Any]) -> None:
     assert not event.is_valid(redacted)
 
 
-def test_what_homeservers_send_beyond_the_official_schemas(doc: dict[str, Any]) -> None:
+def test_what_homeservers_send_beyond_the_official_schemas(
+    view: ReleaseView, doc: dict[str, Any]
+) -> None:
     schemas = doc["components"]["schemas"]
     for holder, name in (("ClientEvent", "redacts"), ("UnsignedData", "prev_sender")):
         prop = schemas[holder]["properties"][name]
         assert prop["x-notInOfficialSchema"].strip(), name
         assert "x-unstable" not in prop and name not in schemas[holder].get("required", [])
-    tx = body_schema(doc, operations(doc)["sendTransaction"][2])["properties"]
+    tx = body_schema(doc, operations(view)["sendTransaction"][2])["properties"]
     assert tx["de.sorunome.msc2409.ephemeral"]["x-unstable"] == "MSC2409"
     assert tx["de.sorunome.msc2409.ephemeral"]["items"] == tx["ephemeral"]["items"]
     old, new = (tx[f"org.matrix.msc3202.device_one_time_{n}"] for n in ("key_counts", "keys_count"))
@@ -332,8 +343,8 @@ def test_what_homeservers_send_beyond_the_official_schemas(doc: dict[str, Any]) 
     assert old["additionalProperties"] == new["additionalProperties"]
 
 
-def test_get_public_rooms_next_to_the_filtered_form(doc: dict[str, Any]) -> None:
-    ops = operations(doc)
+def test_get_public_rooms_next_to_the_filtered_form(view: ReleaseView, doc: dict[str, Any]) -> None:
+    ops = operations(view)
     get, post = ops["getPublicRooms"][2], ops["queryPublicRooms"][2]
     assert {} in get["security"] and {"accessTokenBearer": []} in get["security"]
     assert "requestBody" not in get
@@ -342,10 +353,10 @@ def test_get_public_rooms_next_to_the_filtered_form(doc: dict[str, Any]) -> None
     assert {"include_all_networks", "third_party_instance_id"}.isdisjoint(params(doc, get))
 
 
-def test_search_fields_are_marked_free_form(doc: dict[str, Any]) -> None:
+def test_search_fields_are_marked_free_form(view: ReleaseView, doc: dict[str, Any]) -> None:
     for op_id in ("queryUserByProtocol", "queryLocationByProtocol",
                   "clientQueryUserByProtocol", "clientQueryLocationByProtocol"):  # fmt: skip
-        found = params(doc, operations(doc)[op_id][2])
+        found = params(doc, operations(view)[op_id][2])
         free = [name for name, p in found.items() if p.get("x-freeFormQuery") is True]
         assert free == ["fields"], op_id
         assert found["fields"]["style"] == "form" and found["fields"]["explode"] is True

@@ -37,15 +37,16 @@ def test_release_list(spec: Spec) -> None:
 
 def test_ping_arrives_in_v1_7(spec: Spec) -> None:
     for name in _before(spec, "v1.7"):
-        assert not {AS_PING, CS_PING} & routes(spec.bundle(name)), name
+        assert not {AS_PING, CS_PING} & routes(spec.ir.release(name)), name
     for name in _from(spec, "v1.7"):
-        assert {AS_PING, CS_PING} <= routes(spec.bundle(name)), name
+        assert {AS_PING, CS_PING} <= routes(spec.ir.release(name)), name
 
 
 def test_ephemeral_arrives_in_v1_13(spec: Spec) -> None:
     for name in _names(spec):
-        doc = spec.bundle(name)
-        tx = body_schema(doc, operations(doc)["sendTransaction"][2])
+        view = spec.ir.release(name)
+        doc = view.doc
+        tx = body_schema(doc, operations(view)["sendTransaction"][2])
         reg = doc["components"]["schemas"]["Registration"]
         present = name in _from(spec, "v1.13")
         assert ("ephemeral" in tx["properties"]) is present, name
@@ -64,7 +65,8 @@ def test_registration_url_nullable_from_v1_15(spec: Spec) -> None:
 
 def test_hs_token_query_parameter_then_header(spec: Spec) -> None:
     for name in _names(spec):
-        doc = spec.bundle(name)
+        view = spec.ir.release(name)
+        doc = view.doc
         for op_id in (
             "sendTransaction",
             "queryUserById",
@@ -72,7 +74,7 @@ def test_hs_token_query_parameter_then_header(spec: Spec) -> None:
             "getProtocolMetadata",
         ):
             used = [deref(doc, {"$ref": f"#/components/securitySchemes/{s}"})
-                    for s in security_schemes(doc, operations(doc)[op_id][2])]  # fmt: skip
+                    for s in security_schemes(doc, operations(view)[op_id][2])]  # fmt: skip
             assert len(used) == 1, (name, op_id)
             if name in _before(spec, "v1.4"):
                 assert used[0] == used[0] | {
@@ -86,11 +88,11 @@ def test_hs_token_query_parameter_then_header(spec: Spec) -> None:
 
 def test_cs_paths_r0_before_v1_1_and_v3_after(spec: Spec) -> None:
     for name in _names(spec):
-        doc = spec.bundle(name)
-        _method, path, _ = operations(doc)["updateAppserviceRoomDirectoryVisibility"]
+        view = spec.ir.release(name)
+        _method, path, _ = operations(view)["updateAppserviceRoomDirectoryVisibility"]
         prefix = "/_matrix/client/r0/" if name in _before(spec, "v1.1") else "/_matrix/client/v3/"
         assert path == prefix + "directory/list/appservice/{networkId}/{roomId}", name
-        cs_paths = [p for m, p in routes(doc) if p.startswith("/_matrix/client/")]
+        cs_paths = [p for m, p in routes(view) if p.startswith("/_matrix/client/")]
         wrong = "/_matrix/client/v3/" if prefix.endswith("r0/") else "/_matrix/client/r0/"
         assert not [p for p in cs_paths if p.startswith(wrong)], name
 
@@ -107,15 +109,17 @@ def test_identity_and_timestamp_parameters(
     spec: Spec, param: str, first: str, op_ids: list[str]
 ) -> None:
     for name in _names(spec):
-        doc = spec.bundle(name)
+        view = spec.ir.release(name)
+        doc = view.doc
         for op_id in op_ids:
-            present = param in params(doc, operations(doc)[op_id][2])
+            present = param in params(doc, operations(view)[op_id][2])
             assert present is (name in _from(spec, first)), (name, op_id, param)
 
 
 def test_ts_only_on_send_and_state(spec: Spec) -> None:
-    doc = spec.bundle("unstable")
-    with_ts = sorted(i for i, (_, _, op) in operations(doc).items() if "ts" in params(doc, op))
+    view = spec.ir.release("unstable")
+    doc = view.doc
+    with_ts = sorted(i for i, (_, _, op) in operations(view).items() if "ts" in params(doc, op))
     assert with_ts == ["sendMessage", "setRoomStateWithKey"]
 
 
@@ -147,9 +151,10 @@ def _errcodes_by_release(spec: Spec, op_id: str, status: str) -> dict[str, set[s
 
     found = {}
     for name in _names(spec):
-        doc = spec.bundle(name)
-        if op_id in operations(doc):
-            found[name] = errcodes(doc, operations(doc)[op_id][2], status)
+        view = spec.ir.release(name)
+        doc = view.doc
+        if op_id in operations(view):
+            found[name] = errcodes(doc, operations(view)[op_id][2], status)
     return found
 
 
@@ -180,8 +185,9 @@ def test_errcodes_arrive_in_their_release(
 
 def test_state_invalid_param_mentions_ts_from_v1_3(spec: Spec) -> None:
     for name in _from(spec, "v1.1"):
-        doc = spec.bundle(name)
-        resp = deref(doc, operations(doc)["setRoomStateWithKey"][2]["responses"]["400"])
+        view = spec.ir.release(name)
+        doc = view.doc
+        resp = deref(doc, operations(view)["setRoomStateWithKey"][2]["responses"]["400"])
         spelling = "M_INVALID_PARAM" if name in _from(spec, "v1.3") else "M_INVALID_PARAMETER"
         [entry] = [e for e in resp["x-errcodes"] if e["errcode"] == spelling]
         assert "m.room.canonical_alias" in entry["description"], name
@@ -192,8 +198,9 @@ def test_login_body_in_every_release(spec: Spec) -> None:
     always = {"type", "identifier", "user", "medium", "address", "password", "token",
               "device_id", "initial_device_display_name"}  # fmt: skip
     for name in _names(spec):
-        doc = spec.bundle(name)
-        body = body_schema(doc, operations(doc)["login"][2])
+        view = spec.ir.release(name)
+        doc = view.doc
+        body = body_schema(doc, operations(view)["login"][2])
         props = set(body["properties"])
         assert always <= props, name
         assert ("refresh_token" in props) is (name in _from(spec, "v1.3")), name
@@ -204,13 +211,14 @@ def test_login_body_in_every_release(spec: Spec) -> None:
 
 def test_identity_assertion_parameters_per_release(spec: Spec) -> None:
     for name in _names(spec):
-        doc = spec.bundle(name)
+        view = spec.ir.release(name)
+        doc = view.doc
         expected = {"user_id"}
         if name in _from(spec, "v1.17"):
             expected.add("device_id")
         if name == "unstable":
             expected.add("org.matrix.msc3202.device_id")
-        for op_id, (_, _, op) in operations(doc).items():
+        for op_id, (_, _, op) in operations(view).items():
             if op["x-api"] != "client-server":
                 continue
             found = {n for n, p in params(doc, op).items() if p.get("x-identityAssertion") is True}
@@ -220,13 +228,15 @@ def test_identity_assertion_parameters_per_release(spec: Spec) -> None:
             else:
                 assert found == expected, (name, op_id)
     for op_id in ("pingAppservice", "updateAppserviceRoomDirectoryVisibility", "getPublicRooms"):
-        doc = spec.bundle("v1.7")
-        assert "user_id" in params(doc, operations(doc)[op_id][2]), op_id
+        view = spec.ir.release("v1.7")
+        doc = view.doc
+        assert "user_id" in params(doc, operations(view)[op_id][2]), op_id
 
 
 def test_redacted_because_is_a_client_event_in_every_release(spec: Spec) -> None:
     for name in _names(spec):
-        doc = spec.bundle(name)
+        view = spec.ir.release(name)
+        doc = view.doc
         unsigned = doc["components"]["schemas"]["UnsignedData"]["properties"]
         assert unsigned["redacted_because"]["$ref"] == "#/components/schemas/ClientEvent", name
 
@@ -238,9 +248,10 @@ def test_search_fields_per_release(spec: Spec) -> None:
         "clientQueryUserByProtocol": "v1.8", "clientQueryLocationByProtocol": "v1.13",
     }  # fmt: skip
     for name in _names(spec):
-        doc = spec.bundle(name)
+        view = spec.ir.release(name)
+        doc = view.doc
         for op_id, since in as_object.items():
-            found = params(doc, operations(doc)[op_id][2])
+            found = params(doc, operations(view)[op_id][2])
             [free] = [p for p in found.values() if p.get("x-freeFormQuery") is True]
             renamed = op_id == "clientQueryLocationByProtocol" and name in _before(spec, "v1.13")
             assert free["name"] == ("searchFields" if renamed else "fields"), (name, op_id)
@@ -250,11 +261,12 @@ def test_search_fields_per_release(spec: Spec) -> None:
 
 def test_fields_outside_the_official_schemas_per_release(spec: Spec) -> None:
     for name in _names(spec):
-        doc = spec.bundle(name)
+        view = spec.ir.release(name)
+        doc = view.doc
         schemas = doc["components"]["schemas"]
         assert "x-notInOfficialSchema" in schemas["ClientEvent"]["properties"]["redacts"], name
         assert "x-notInOfficialSchema" in schemas["UnsignedData"]["properties"]["prev_sender"]
-        tx = body_schema(doc, operations(doc)["sendTransaction"][2])["properties"]
+        tx = body_schema(doc, operations(view)["sendTransaction"][2])["properties"]
         unstable = {
             "de.sorunome.msc2409.ephemeral",
             "org.matrix.msc3202.device_one_time_key_counts",
@@ -265,8 +277,9 @@ def test_fields_outside_the_official_schemas_per_release(spec: Spec) -> None:
 
 def test_get_public_rooms_in_every_release(spec: Spec) -> None:
     for name in _names(spec):
-        doc = spec.bundle(name)
-        method, path, op = operations(doc)["getPublicRooms"]
+        view = spec.ir.release(name)
+        doc = view.doc
+        method, path, op = operations(view)["getPublicRooms"]
         prefix = "r0" if name in _before(spec, "v1.1") else "v3"
         assert (method, path) == ("GET", f"/_matrix/client/{prefix}/publicRooms"), name
         assert {"limit", "since", "server"} <= set(params(doc, op)), name
@@ -283,8 +296,9 @@ def test_public_rooms_chunk_lists_aliases_until_v1_2(spec: Spec) -> None:
 
 def test_state_errcodes_per_release(spec: Spec) -> None:
     def codes(name: str, status: str) -> set[str]:
-        doc = spec.bundle(name)
-        op = operations(doc)["setRoomStateWithKey"][2]
+        view = spec.ir.release(name)
+        doc = view.doc
+        op = operations(view)["setRoomStateWithKey"][2]
         return {e["errcode"] for e in deref(doc, op["responses"][status])["x-errcodes"]}
 
     for name in _names(spec):

@@ -66,7 +66,7 @@ def _cmd_docs(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    from codegen.docs.diff import diff_bundles, render_json, render_text
+    from codegen.docs.diff import diff_releases, render_json, render_text
 
     spec = _load(args, "diff")
     if spec is None:
@@ -74,7 +74,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     old, new = _release(spec, args.old, "diff"), _release(spec, args.new, "diff")
     if old is None or new is None:
         return 2
-    changes = diff_bundles(spec.bundle(old), spec.bundle(new))
+    changes = diff_releases(spec.ir.release(old.name), spec.ir.release(new.name))
     if args.json:
         sys.stdout.write(render_json(changes))
     else:

@@ -1,7 +1,9 @@
-"""A small typed view of one bundle for the documents: operations, parameters, responses.
+"""What the documents show of each operation of a release, read from the IR.
 
-Everything here is read from a release's bundle, plus the endpoint group of each operation,
-which comes from the source file that defines it (``transactions_as``, ``register_cs``, ...).
+The IR (:mod:`codegen.ir`) gives the operations of the release; this adds what only the
+documents need: type names and field tables of bodies, examples, version marks, and the
+endpoint group of each operation, named after the source file that defines it
+(``transactions_as``, ``register_cs``, ...).
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from codegen.bundle import HTTP_METHODS
 from codegen.docs.schema import Marks, ObjectTable, SchemaReader, marks_of
-from codegen.load import SpecTree
-from codegen.spec import FREE_FORM_QUERY, IDENTITY_ASSERTION, NO_IDENTITY_ASSERTION
+from codegen.ir import IR, Body, OperationView, ReleaseView
+from codegen.ir import Param as ParamView
+from codegen.ir import Response as ResponseView
+from codegen.keys import DEPRECATED
 
 __all__ = [
     "Errcode",
@@ -23,7 +26,7 @@ __all__ = [
     "Scheme",
     "all_groups",
     "build_operations",
-    "group_names",
+    "group_of",
 ]
 
 _SUFFIX = {"application-service": "as", "client-server": "cs"}
@@ -119,22 +122,15 @@ class Operation:
         return [p for p in self.params if p.location == location]
 
 
-def group_names(tree: SpecTree) -> dict[tuple[str, str], str]:
-    """``(x-api, official operationId) -> group`` for every operation in the sources."""
-    groups: dict[tuple[str, str], str] = {}
-    for spec_file in tree.endpoint_files():
-        api = spec_file.api or ""
-        group = f"{PurePosixPath(spec_file.rel).stem.replace('-', '_')}_{_SUFFIX[api]}"
-        for item in (spec_file.data.get("paths") or {}).values():
-            for method, op in (item or {}).items():
-                if method in HTTP_METHODS and isinstance(op, dict) and "operationId" in op:
-                    groups[(api, str(op["operationId"]))] = group
-    return groups
+def group_of(api: str, source: str) -> str:
+    """The endpoint group of an operation defined in ``source`` (a path under ``spec/``)."""
+    return f"{PurePosixPath(source).stem.replace('-', '_')}_{_SUFFIX.get(api, 'x')}"
 
 
-def all_groups(tree: SpecTree) -> list[str]:
-    """Every endpoint group of the sources, in file order."""
-    return list(dict.fromkeys(group_names(tree).values()))
+def all_groups(ir: IR, source_order: list[str]) -> list[str]:
+    """Every endpoint group, in the order of ``source_order`` (the endpoint files)."""
+    api_of = {v.source: v.api for op in ir.operations for v in op.views}
+    return list(dict.fromkeys(group_of(api_of[rel], rel) for rel in source_order if rel in api_of))
 
 
 def _first_example(media: dict[str, Any]) -> tuple[Any, bool]:
@@ -149,16 +145,15 @@ def _first_example(media: dict[str, Any]) -> tuple[Any, bool]:
 
 
 class _Builder:
-    def __init__(self, doc: dict[str, Any], groups: dict[tuple[str, str], str]) -> None:
+    def __init__(self, doc: dict[str, Any]) -> None:
         self.doc = doc
         self.reader = SchemaReader(doc)
-        self.groups = groups
         self.schemes: dict[str, Any] = doc.get("components", {}).get("securitySchemes", {})
 
     def scheme(self, name: str) -> Scheme:
         raw = self.schemes.get(name, {})
         # Security schemes have no `deprecated` in OpenAPI; the view keeps the marker.
-        deprecated = bool(raw.get("deprecated") or raw.get("x-deprecatedInMatrixVersion"))
+        deprecated = bool(raw.get("deprecated") or raw.get(DEPRECATED))
         if raw.get("type") == "http":
             return Scheme(name, "http", "header", "Authorization", deprecated)
         return Scheme(
@@ -169,49 +164,41 @@ class _Builder:
             deprecated,
         )
 
-    def param(self, raw: Any) -> Param:
-        node = self.reader.resolve(raw)
-        schema = node.get("schema", {})
-        resolved = self.reader.resolve(schema)
+    def param(self, param: ParamView) -> Param:
+        node = param.node
         explode = (
-            node.get("in") == "query"
-            and isinstance(resolved, dict)
-            and resolved.get("type") == "object"
+            param.location == "query"
+            and param.is_object
             and node.get("style", "form") == "form"
             and node.get("explode", True) is True
         )
         return Param(
-            name=str(node["name"]),
-            location=str(node["in"]),
-            type=self.reader.type_of(schema),
-            required=bool(node.get("required")),
-            description=str(node.get("description") or ""),
+            name=param.name,
+            location=param.location,
+            type=self.reader.type_of(param.schema),
+            required=param.required,
+            description=param.description,
             marks=marks_of(node),
             example=node.get("example"),
             has_example="example" in node,
             explode_object=explode,
-            appservice_only=bool(node.get("x-appserviceOnly")),
-            identity=node.get(IDENTITY_ASSERTION) is True,
-            free_form=node.get(FREE_FORM_QUERY) is True,
+            appservice_only=param.appservice_only,
+            identity=param.identity,
+            free_form=param.free_form,
         )
 
-    def response(self, status: str, raw: Any, seen: set[str], fallback: str) -> Response:
-        node = self.reader.resolve(raw)
-        errcodes = [
-            Errcode(str(e["errcode"]), str(e.get("description") or ""), marks_of(e))
-            for e in node.get("x-errcodes") or []
-        ]
-        media = (node.get("content") or {}).get("application/json")
+    def response(self, response: ResponseView, seen: set[str], fallback: str) -> Response:
+        errcodes = [Errcode(e.errcode, e.description, marks_of(e.node)) for e in response.errcodes]
         body_type, tables, note, example, has_example = None, [], "", None, False
-        if isinstance(media, dict):
-            schema = media.get("schema", {})
+        if response.body is not None:
+            schema = response.body.schema or {}
             body_type = self.reader.type_of(schema, fallback)
             before = set(seen)
             tables = self.reader.tables(schema, fallback, seen)
             note = self.note(schema, before)
-            example, has_example = _first_example(media)
+            example, has_example = _first_example(response.body.media)
         return Response(
-            status, str(node.get("description") or ""), marks_of(node), errcodes,
+            response.status, response.description, marks_of(response.node), errcodes,
             body_type, tables, note, example, has_example,
         )  # fmt: skip
 
@@ -223,47 +210,37 @@ class _Builder:
             return "empty"
         return "above" if name in before else ""
 
-    def operation(self, method: str, path: str, item: dict[str, Any], op: Any) -> Operation:
-        api = str(op.get("x-api"))
-        official = str(op.get("x-matrixOperationId") or op["operationId"])
-        raw_params = [*(item.get("parameters") or []), *(op.get("parameters") or [])]
+    def operation(self, op: OperationView) -> Operation:
         result = Operation(
-            operation_id=str(op["operationId"]),
-            official_id=official,
-            api=api,
-            group=self.groups.get((api, official), "other_" + _SUFFIX.get(api, "x")),
-            method=method.upper(),
-            path=path,
-            summary=str(op.get("summary") or ""),
-            description=str(op.get("description") or ""),
-            marks=marks_of(op),
-            security=[[self.scheme(n) for n in req] for req in op.get("security") or []],
-            legacy_paths=[str(p) for p in op.get("x-legacyPaths") or []],
-            params=[self.param(p) for p in raw_params],
-            no_identity_reason=" ".join(str(op.get(NO_IDENTITY_ASSERTION) or "").split()),
+            operation_id=op.name,
+            official_id=op.matrix_name,
+            api=op.api,
+            group=group_of(op.api, op.source),
+            method=op.method,
+            path=op.path,
+            summary=op.summary,
+            description=op.description,
+            marks=marks_of(op.node),
+            security=[[self.scheme(n) for n in req] for req in op.security],
+            legacy_paths=list(op.legacy_paths),
+            params=[self.param(p) for p in op.params],
+            no_identity_reason=op.no_identity_reason or "",
         )
         seen: set[str] = set()
-        body = self.reader.resolve(op.get("requestBody"))
-        media = (body or {}).get("content", {}).get("application/json") if body else None
-        if isinstance(media, dict):
+        if op.request is not None:
+            body: Body = op.request
             fallback = f"{result.operation_id} request"
-            result.body_type = self.reader.type_of(media.get("schema", {}), fallback)
-            result.body_required = bool(body.get("required"))
-            result.body_tables = self.reader.tables(media.get("schema", {}), fallback, seen)
-            result.body_example, result.has_body_example = _first_example(media)
-        for status in sorted(op.get("responses") or {}, key=str):
-            fallback = f"{result.operation_id} {status} response"
-            raw = op["responses"][status]
-            result.responses.append(self.response(str(status), raw, seen, fallback))
+            result.body_type = self.reader.type_of(body.schema or {}, fallback)
+            result.body_required = body.required
+            result.body_tables = self.reader.tables(body.schema or {}, fallback, seen)
+            result.body_example, result.has_body_example = _first_example(body.media)
+        for response in sorted(op.responses, key=lambda r: r.status):
+            fallback = f"{result.operation_id} {response.status} response"
+            result.responses.append(self.response(response, seen, fallback))
         return result
 
 
-def build_operations(doc: dict[str, Any], tree: SpecTree) -> list[Operation]:
-    """Every operation of a bundle, in bundle order (source file order)."""
-    builder = _Builder(doc, group_names(tree))
-    found: list[Operation] = []
-    for path, item in doc.get("paths", {}).items():
-        for method, op in item.items():
-            if method in HTTP_METHODS:
-                found.append(builder.operation(method, path, item, op))
-    return found
+def build_operations(view: ReleaseView) -> list[Operation]:
+    """Every operation of a release, in bundle order (source file order)."""
+    builder = _Builder(view.doc)
+    return [builder.operation(op) for op in view.operations]

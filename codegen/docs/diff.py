@@ -1,4 +1,4 @@
-"""API changes between two releases, computed from their bundles.
+"""API changes between two releases, computed from their views in the IR.
 
 Operations are matched by API and official operationId, so a path that moved (``r0`` to
 ``v3``) is reported as a path change, not as one operation removed and another added.
@@ -13,10 +13,10 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from codegen.bundle import HTTP_METHODS
 from codegen.docs.schema import SchemaReader
+from codegen.ir import OperationView, ReleaseView
 
-__all__ = ["KINDS", "Change", "diff_bundles", "render_json", "render_text"]
+__all__ = ["KINDS", "Change", "diff_releases", "render_json", "render_text"]
 
 # Kinds of change, in the order the text output lists them, with their headings.
 KINDS = {
@@ -45,23 +45,13 @@ class Change:
 Row = tuple[str, bool, bool]  # type, required, deprecated
 
 
-def _ops(doc: dict[str, Any]) -> dict[tuple[str, str], tuple[str, Any]]:
-    found = {}
-    for path, item in doc.get("paths", {}).items():
-        for method, op in item.items():
-            if method in HTTP_METHODS:
-                key = (str(op.get("x-api")), str(op.get("x-matrixOperationId")))
-                found[key] = (f"{method.upper()} {path}", op)
-    return found
-
-
 class _Side:
-    """One release's bundle, with the readers the comparison needs."""
+    """One release, with the readers the comparison needs."""
 
-    def __init__(self, doc: dict[str, Any]) -> None:
-        self.doc = doc
-        self.reader = SchemaReader(doc)
-        self.ops = _ops(doc)
+    def __init__(self, view: ReleaseView) -> None:
+        self.doc = view.doc
+        self.reader = SchemaReader(view.doc)
+        self.ops = {key: (f"{op.method} {op.path}", op) for key, op in view.by_key().items()}
 
     def fields(self, schema: Any, prefix: str = "") -> dict[str, Row]:
         """``name -> (type, required, deprecated)`` for the properties of an object,
@@ -82,33 +72,27 @@ class _Side:
                     rows.update(self.fields(sub["additionalProperties"], f"{prefix}{name}{{}}."))
         return rows
 
-    def params(self, op: Any) -> dict[str, Row]:
-        rows: dict[str, Row] = {}
-        for raw in op.get("parameters") or []:
-            p = self.reader.resolve(raw)
-            rows[f"{p['in']} {p['name']}"] = (
-                self.reader.type_of(p.get("schema", {})),
-                bool(p.get("required")),
-                bool(p.get("deprecated")),
+    def params(self, op: OperationView) -> dict[str, Row]:
+        return {
+            f"{p.location} {p.name}": (
+                self.reader.type_of(p.schema),
+                p.required,
+                bool(p.node.get("deprecated")),
             )
-        return rows
+            for p in op.params
+        }
 
-    def body(self, op: Any) -> tuple[Any, bool] | None:
-        body = self.reader.resolve(op.get("requestBody"))
-        media = (body or {}).get("content", {}).get("application/json") if body else None
-        if not isinstance(media, dict):
+    def body(self, op: OperationView) -> tuple[Any, bool] | None:
+        if op.request is None:
             return None
-        return media.get("schema", {}), bool(body.get("required"))
+        return op.request.schema or {}, op.request.required
 
-    def responses(self, op: Any) -> dict[str, tuple[str | None, set[str], Any]]:
+    def responses(self, op: OperationView) -> dict[str, tuple[str | None, set[str], Any]]:
         out: dict[str, tuple[str | None, set[str], Any]] = {}
-        for code, raw in (op.get("responses") or {}).items():
-            resp = self.reader.resolve(raw)
-            media = (resp.get("content") or {}).get("application/json")
-            schema = media.get("schema", {}) if isinstance(media, dict) else None
+        for resp in op.responses:
+            schema = (resp.body.schema or {}) if resp.body is not None else None
             kind = self.reader.type_of(schema) if schema is not None else None
-            errcodes = {str(e["errcode"]) for e in resp.get("x-errcodes") or []}
-            out[str(code)] = (kind, errcodes, schema)
+            out[resp.status] = (kind, {e.errcode for e in resp.errcodes}, schema)
         return out
 
 
@@ -149,8 +133,8 @@ def _shape(schema: Any) -> str:
     return str(kind) if isinstance(kind, str) else "schema"
 
 
-def _security(op: Any) -> str:
-    options = [" + ".join(req) for req in op.get("security") or []]
+def _security(op: OperationView) -> str:
+    options = [" + ".join(req) for req in op.security]
     return " or ".join(options) if options else "none"
 
 
@@ -158,8 +142,8 @@ def _operation(out: list[Change], a: _Side, b: _Side, key: tuple[str, str]) -> N
     (old_label, old), (label, new) = a.ops[key], b.ops[key]
     if old_label != label:
         out.append(Change("path", "changed", label, f"was {old_label}"))
-    if bool(old.get("deprecated")) != bool(new.get("deprecated")):
-        state = "deprecated" if new.get("deprecated") else "no longer deprecated"
+    if bool(old.node.get("deprecated")) != bool(new.node.get("deprecated")):
+        state = "deprecated" if new.node.get("deprecated") else "no longer deprecated"
         out.append(Change("operation", "changed", label, state))
     if _security(old) != _security(new):
         out.append(Change("security", "changed", label, f"{_security(old)} -> {_security(new)}"))
@@ -211,7 +195,7 @@ def _components(out: list[Change], a: _Side, b: _Side) -> None:
             out.append(Change("scheme", change, name, json.dumps(shown)))
 
 
-def diff_bundles(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
+def diff_releases(old: ReleaseView, new: ReleaseView) -> list[Change]:
     """Every API change from ``old`` to ``new``, sorted by kind, then place."""
     a, b = _Side(old), _Side(new)
     out: list[Change] = []

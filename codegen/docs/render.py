@@ -114,7 +114,7 @@ class Renderer:
         self.spec = spec
         self.templates = templates
         self.env = make_env(templates)
-        self.groups = all_groups(spec.tree)
+        self.groups = all_groups(spec.ir, [f.rel for f in spec.tree.endpoint_files()])
         self.definitions = {
             f"definition_{PurePosixPath(f.rel).stem}": str(f.data.get("title"))
             for f in spec.tree.definition_files()
@@ -155,7 +155,7 @@ class Renderer:
     def render(self, release: Release) -> str:
         doc = self.spec.bundle(release)
         blocks = Blocks(release, self.spec.releases)
-        ops = build_operations(doc, self.spec.tree)
+        ops = build_operations(self.spec.ir.release(release.name))
         context: dict[str, Any] = {
             "release": release,
             "releases": list(reversed(self.spec.releases.all)),

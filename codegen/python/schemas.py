@@ -18,7 +18,7 @@ import hashlib
 import json
 from typing import Any
 
-from codegen.bundle import HTTP_METHODS, json_body_schema
+from codegen.ir import ReleaseView
 from codegen.spec import Spec
 
 __all__ = ["ANNOTATIONS", "RECURSION_DEPTH", "compact_release", "validation_files"]
@@ -51,22 +51,16 @@ def _strip(node: Any) -> Any:
     return node
 
 
-def compact_release(doc: dict[str, Any]) -> dict[str, Any]:
-    """The validation document of one release bundle."""
+def compact_release(view: ReleaseView) -> dict[str, Any]:
+    """The validation document of one release."""
+    doc = view.doc
     targets: dict[str, Any] = {}
-    for item in doc["paths"].values():
-        for method, op in item.items():
-            if method not in HTTP_METHODS:
-                continue
-            name = op["operationId"]
-            if "requestBody" in op:
-                schema = json_body_schema(doc, op["requestBody"])
-                if schema is not None:
-                    targets[f"request:{name}"] = _strip(schema)
-            for status, response in op["responses"].items():
-                schema = json_body_schema(doc, response)
-                if schema is not None:
-                    targets[f"response:{name}:{status}"] = _strip(schema)
+    for op in view.operations:
+        if op.request is not None and op.request.schema is not None:
+            targets[f"request:{op.name}"] = _strip(op.request.schema)
+        for response in op.responses:
+            if response.body is not None and response.body.schema is not None:
+                targets[f"response:{op.name}:{response.status}"] = _strip(response.body.schema)
     for name in doc["components"]["schemas"]:
         targets[f"schema:{name}"] = {"$ref": f"#/$defs/{name}"}
     defs = {name: _strip(s) for name, s in doc["components"]["schemas"].items()}
@@ -136,7 +130,7 @@ def validation_files(spec: Spec) -> tuple[dict[str, str], dict[str, str]]:
     files: dict[str, str] = {}
     index: dict[str, str] = {}
     for release in spec.releases:
-        text = json.dumps(compact_release(spec.bundle(release)), separators=(",", ":"))
+        text = json.dumps(compact_release(spec.ir.release(release.name)), separators=(",", ":"))
         name = f"{hashlib.sha256(text.encode()).hexdigest()[:12]}.json"
         files[name] = text + "\n"
         index[release.name] = name

@@ -7,12 +7,12 @@ import json
 import pytest
 
 from codegen.cli import main
-from codegen.docs.diff import Change, diff_bundles
+from codegen.docs.diff import Change, diff_releases
 from codegen.spec import Spec
 
 
 def _diff(spec: Spec, old: str, new: str) -> list[Change]:
-    return diff_bundles(spec.bundle(old), spec.bundle(new))
+    return diff_releases(spec.ir.release(old), spec.ir.release(new))
 
 
 def test_v1_6_to_v1_13_adds_the_ping_and_ephemeral_data(spec: Spec) -> None:

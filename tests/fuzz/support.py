@@ -11,6 +11,7 @@ from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from matrix_appservice import OPERATIONS
 from schemathesis import GenerationMode
 from schemathesis.core.failures import FailureGroup
 from schemathesis.python import asgi
@@ -25,13 +26,10 @@ def bundle(api: str, release: str = RELEASE) -> dict[str, Any]:
     doc = json.loads((ROOT / "generated" / "openapi" / f"{release}.json").read_text("utf-8"))
     doc = copy.deepcopy(doc)
     doc["servers"] = [{"url": BASE_URL}]
-    kept: dict[str, Any] = {}
-    for path, item in doc["paths"].items():
-        ops = {m: op for m, op in item.items() if isinstance(op, dict) and "operationId" in op}
-        if not any(op["x-api"] == api for op in ops.values()):
-            continue
-        kept[path] = {m: v for m, v in item.items() if m not in ops or ops[m]["x-api"] == api}
-    doc["paths"] = kept
+    wanted = [
+        op.path(release) for op in OPERATIONS.values() if op.api == api and op.exists_in(release)
+    ]
+    doc["paths"] = {path: doc["paths"][path] for path in dict.fromkeys(wanted)}
     return doc
 
 

@@ -203,7 +203,9 @@ def test_user_and_alias_queries_found_and_not_found(backend: Backend) -> None:
 def test_the_sync_client_pings_and_sends() -> None:
     def talk(base_url: str) -> tuple[models.PingResponse, models.TransactionResponse]:
         with AppServiceClient(base_url, HS_TOKEN, validate=True) as client:
-            return client.ping("sync-ping-1"), client.send_transaction("txn-s", _transaction("s"))
+            return client.ping(transaction_id="sync-ping-1"), client.send_transaction(
+                "txn-s", _transaction("s")
+            )
 
     async def scenario() -> None:
         async with mautrix_peer.serve(HS_TOKEN) as peer:

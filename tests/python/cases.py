@@ -6,59 +6,48 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
-from codegen.bundle import HTTP_METHODS
-from codegen.lint import iter_examples
-
-Doc = dict[str, Any]
+from codegen.examples import iter_examples
+from codegen.ir import ReleaseView
 
 
-def target_of(doc: Doc, schema_path: tuple[Any, ...]) -> str | None:
-    """The validator target of an example found at ``schema_path`` in a bundle."""
-    if schema_path[:1] == ("paths",) and len(schema_path) >= 6:
-        _, url, method, where, *rest = schema_path
-        if method not in HTTP_METHODS:
-            return None
-        op_id = doc["paths"][url][method]["operationId"]
-        if where == "requestBody" and rest[-1] == "schema" and len(rest) == 3:
-            return f"request:{op_id}"
-        if where == "responses" and rest[-1] == "schema" and len(rest) == 4:
-            return f"response:{op_id}:{rest[0]}"
-        return None
-    if schema_path[:2] == ("components", "schemas") and len(schema_path) == 3:
-        return f"schema:{schema_path[2]}"
-    return None
+def _targets(view: ReleaseView) -> dict[tuple[Any, ...], str]:
+    """Bundle path of each request and response body schema -> its validator target."""
+    found: dict[tuple[Any, ...], str] = {}
+    for op in view.operations:
+        if op.request is not None:
+            found[op.request.pointer] = f"request:{op.name}"
+        for response in op.responses:
+            if response.body is not None:
+                found[response.body.pointer] = f"response:{op.name}:{response.status}"
+    return found
 
 
-def example_cases(doc: Doc) -> Iterator[tuple[str, str, tuple[Any, ...], Any]]:
+def example_cases(view: ReleaseView) -> Iterator[tuple[str, str, tuple[Any, ...], Any]]:
     """``(label, target, schema path, value)`` for every example with a validator target."""
-    for label, spath, value, _holder in iter_examples(doc):
-        target = target_of(doc, spath)
+    targets = _targets(view)
+    for label, spath, value, _holder in iter_examples(view):
+        target = (
+            f"schema:{spath[2]}"
+            if spath[:2] == ("components", "schemas") and len(spath) == 3
+            else targets.get(spath)
+        )
         if target is not None:
             yield label, target, spath, value
     # Responses shared through components/responses count for every operation using them.
-    for item in doc["paths"].values():
-        for method, op in item.items():
-            if method not in HTTP_METHODS:
+    for op in view.operations:
+        for response in op.responses:
+            ref = op.node["responses"][response.status].get("$ref", "")
+            if not ref.startswith("#/components/responses/") or response.body is None:
                 continue
-            for status, response in op["responses"].items():
-                ref = response.get("$ref", "")
-                if not ref.startswith("#/components/responses/"):
-                    continue
-                name = ref.rsplit("/", 1)[1]
-                media = (
-                    doc["components"]["responses"][name].get("content", {}).get("application/json")
+            name = ref.rsplit("/", 1)[1]
+            spath = ("components", "responses", name, "content", "application/json", "schema")
+            for key, example in (response.body.media.get("examples") or {}).items():
+                yield (
+                    f"{op.name} {response.status} response {key!r}",
+                    f"response:{op.name}:{response.status}",
+                    spath,
+                    example["value"],
                 )
-                if not media or "schema" not in media:
-                    continue
-                spath = ("components", "responses", name, "content", "application/json", "schema")
-                for key, example in media.get("examples", {}).items():
-                    target = f"response:{op['operationId']}:{status}"
-                    yield (
-                        f"{op['operationId']} {status} response {key!r}",
-                        target,
-                        spath,
-                        example["value"],
-                    )
 
 
 _WRONG = ["1", 1, 1.5, None, True, [], {}, "", {"x": []}]

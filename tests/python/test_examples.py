@@ -34,7 +34,7 @@ def _model_for(target: str) -> str | None:
 def test_every_example_passes_the_validator_in_every_release(spec: Spec) -> None:
     checked = 0
     for release in spec.releases:
-        for label, target, _, value in example_cases(spec.bundle(release)):
+        for label, target, _, value in example_cases(spec.ir.release(release)):
             kind, name, *status = target.split(":")
             kwargs: dict[str, Any] = (
                 {kind: name} if kind != "response" else {"response": name, "status": status[0]}
@@ -47,7 +47,7 @@ def test_every_example_passes_the_validator_in_every_release(spec: Spec) -> None
 
 def test_every_example_parses_with_the_generated_models(spec: Spec) -> None:
     checked = 0
-    for _label, target, _, value in example_cases(spec.bundle("unstable")):
+    for _label, target, _, value in example_cases(spec.ir.release("unstable")):
         type_name = _model_for(target)
         assert type_name is not None, target
         TypeAdapter(_python_type(type_name)).validate_python(value)
@@ -168,7 +168,7 @@ def test_every_operation_rejects_payloads_missing_a_required_key(spec: Spec) -> 
 
     compact = {t for t in targets("unstable")}
     rejected: dict[str, int] = {}
-    for _label, target, spath, value in example_cases(doc):
+    for _label, target, spath, value in example_cases(spec.ir.release("unstable")):
         if not isinstance(value, dict) or target.startswith("schema:") or target not in compact:
             continue
         schema = doc

@@ -100,7 +100,8 @@ def _examples_agree(spec: Spec) -> set[tuple[str, str]]:
     """Set each field to null in every model of every example; returns the fields covered."""
     covered: set[tuple[str, str]] = set()
     cases = [
-        (label, target, value) for label, target, _, value in example_cases(spec.bundle("unstable"))
+        (label, target, value)
+        for label, target, _, value in example_cases(spec.ir.release("unstable"))
     ]
     for label, target, value in [*cases, *EXTRA]:
         adapter: TypeAdapter[Any] = TypeAdapter(_root_type(target))

@@ -64,7 +64,7 @@ def test_nested_redactions_are_checked_down_to_the_unrolled_depth(level: int) ->
 
 
 def test_the_reduced_schemas_unroll_the_cycle(spec: Spec) -> None:
-    defs = compact_release(spec.bundle("v1.19"))["$defs"]
+    defs = compact_release(spec.ir.release("v1.19"))["$defs"]
     copies = sorted(n for n in defs if n.startswith(("ClientEvent__", "UnsignedData__")))
     assert len(copies) == 2 * RECURSION_DEPTH
     last = defs[f"UnsignedData__{RECURSION_DEPTH}"]["properties"]["redacted_because"]

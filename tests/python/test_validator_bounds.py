@@ -190,7 +190,7 @@ def test_the_walk_finds_the_problems_jsonschema_rs_finds(spec: Spec) -> None:
     the shortened values."""
     compared = 0
     for release in ("r0.1.0", "v1.13", "unstable"):
-        for _label, target, _, value in example_cases(spec.bundle(release)):
+        for _label, target, _, value in example_cases(spec.ir.release(release)):
             kind, name, *status = target.split(":")
             kwargs: dict[str, Any] = (
                 {kind: name} if kind != "response" else {"response": name, "status": status[0]}

@@ -28,6 +28,7 @@ from matrix_appservice._client_core import (
     Outcome,
     Outgoing,
     Plan,
+    R,
     Settings,
     Sleep,
     build_call,
@@ -38,6 +39,7 @@ from matrix_appservice._client_plans import LegacyRoutes, appservice_plan, homes
 from matrix_appservice._client_retry import RetryPolicy
 from matrix_appservice._client_secrets import RedactTokens, scrub
 from matrix_appservice._releases import resolve_release
+from matrix_appservice.operations import Operation
 
 __all__ = [
     "AppServiceBase",
@@ -140,7 +142,7 @@ class _ClientBase:
     _base_url: str
     _owns_pool: bool
 
-    def _plan(self, call: Call) -> Plan:
+    def _plan(self, call: Call[Any]) -> Plan:
         raise NotImplementedError
 
     @property
@@ -149,10 +151,12 @@ class _ClientBase:
         return self._settings.version
 
     def _call(
-        self, name: str, *, path: Mapping[str, str], query: Mapping[str, Any],
+        self, operation: Operation[Any, R], *, path: Mapping[str, str], query: Mapping[str, Any],
         body: Any = None, fields: Mapping[str, Any] | None = None,
-    ) -> Call:  # fmt: skip
-        return build_call(self._settings, name, path=path, query=query, body=body, fields=fields)
+    ) -> Call[R]:  # fmt: skip
+        return build_call(
+            self._settings, operation, path=path, query=query, body=body, fields=fields
+        )
 
     def __repr__(self) -> str:
         s = self._settings
@@ -167,14 +171,14 @@ class AppServiceBase(_ClientBase):
 
     _routes: LegacyRoutes
 
-    def _plan(self, call: Call) -> Plan:
+    def _plan(self, call: Call[Any]) -> Plan:
         return appservice_plan(call, self._settings, self._routes)
 
 
 class HomeserverBase(_ClientBase):
     """A client that calls a homeserver with the appservice's ``as_token``."""
 
-    def _plan(self, call: Call) -> Plan:
+    def _plan(self, call: Call[Any]) -> Plan:
         return homeserver_plan(call, self._settings)
 
     def as_user(self, user_id: str, device_id: str | None = None) -> Self:
@@ -193,7 +197,9 @@ class HomeserverBase(_ClientBase):
         view._owns_pool = False
         return view
 
-    def _generic(self, method: str, path: str, json: Any, query: Mapping[str, Any] | None) -> Call:
+    def _generic(
+        self, method: str, path: str, json: Any, query: Mapping[str, Any] | None
+    ) -> Call[Any]:
         return build_generic_call(method, path, json, query)
 
 
@@ -247,7 +253,7 @@ class SyncTransportBase(_ClientBase):
             return _failure(exc, self._settings)
         return _answer(response, content, limit)
 
-    def _run(self, call: Call) -> Any:
+    def _run(self, call: Call[R]) -> R:
         plan = self._plan(call)
         try:
             step = next(plan)
@@ -258,7 +264,8 @@ class SyncTransportBase(_ClientBase):
                 else:
                     step = plan.send(self._send(step))
         except StopIteration as done:
-            return done.value
+            result: R = done.value
+            return result
 
     def close(self) -> None:
         """Close the connections (a client made by ``as_user()`` leaves them to its parent)."""
@@ -349,7 +356,7 @@ class AsyncTransportBase(_ClientBase):
     async def _send(self, step: Outgoing) -> Outcome:
         return await self._sender.send(step, self._settings)
 
-    async def _run(self, call: Call) -> Any:
+    async def _run(self, call: Call[R]) -> R:
         plan = self._plan(call)
         try:
             step = next(plan)
@@ -360,7 +367,8 @@ class AsyncTransportBase(_ClientBase):
                 else:
                     step = plan.send(await self._send(step))
         except StopIteration as done:
-            return done.value
+            result: R = done.value
+            return result
 
     async def aclose(self) -> None:
         """Close the connections (a client made by ``as_user()`` leaves them to its parent)."""

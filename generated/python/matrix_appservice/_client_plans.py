@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import replace
+from typing import Any
 
 from matrix_appservice._client_core import (
     Answer,
@@ -59,7 +60,7 @@ class LegacyRoutes:
 
 
 def _exchange(
-    call: Call, settings: Settings, path: str
+    call: Call[Any], settings: Settings, path: str
 ) -> Generator[Step, Outcome, Answer | Failure]:
     outcome = yield outgoing(call, settings, path)
     if isinstance(outcome, Answer):
@@ -74,7 +75,7 @@ def _exchange(
 
 
 def _with_legacy(
-    call: Call, settings: Settings, routes: LegacyRoutes
+    call: Call[Any], settings: Settings, routes: LegacyRoutes
 ) -> Generator[Step, Outcome, tuple[Answer | Failure, str]]:
     """Send a call on its v1 path, or on its legacy path when the v1 one is missing; the
     outcome and the path that gave it."""
@@ -101,7 +102,7 @@ def _with_legacy(
 
 
 def _gave_up(
-    call: Call, failure: Failure, attempts: int, settings: Settings, *, query: bool
+    call: Call[Any], failure: Failure, attempts: int, settings: Settings, *, query: bool
 ) -> RequestFailedError:
     cls = QueryTimeoutError if query else RequestFailedError
     reason = settings.clean(f"{type(failure.error).__name__}: {failure.error}")
@@ -110,7 +111,7 @@ def _gave_up(
     )
 
 
-def appservice_plan(call: Call, settings: Settings, routes: LegacyRoutes) -> Plan:
+def appservice_plan(call: Call[Any], settings: Settings, routes: LegacyRoutes) -> Plan:
     """Homeserver to appservice: legacy fallback; transactions retried with the backoff
     policy (connection errors, timeouts, 5xx), queries tried ``query_attempts`` times."""
     transaction = call.operation is not None and call.operation.name in TRANSACTION_OPERATIONS
@@ -137,7 +138,7 @@ def appservice_plan(call: Call, settings: Settings, routes: LegacyRoutes) -> Pla
             yield Sleep(wait)
 
 
-def homeserver_plan(call: Call, settings: Settings) -> Plan:
+def homeserver_plan(call: Call[Any], settings: Settings) -> Plan:
     """Appservice to homeserver: one send, and 429 answers retried after the wait the
     homeserver asks for (at most ``rate_limit_retries`` times, never longer than
     ``max_retry_after`` seconds; otherwise ``LimitExceededError``)."""

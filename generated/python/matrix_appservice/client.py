@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 from pydantic import BaseModel
@@ -80,6 +80,35 @@ from matrix_appservice.models import (
     UpdateDeviceResponse,
     UploadCrossSigningKeysResponse,
     UserIdentifier,
+)
+from matrix_appservice.operations import (
+    CLIENT_GET_PROTOCOL_METADATA,
+    CLIENT_QUERY_LOCATION_BY_ALIAS,
+    CLIENT_QUERY_LOCATION_BY_PROTOCOL,
+    CLIENT_QUERY_USER_BY_ID,
+    CLIENT_QUERY_USER_BY_PROTOCOL,
+    DELETE_DEVICE,
+    DELETE_DEVICES,
+    GET_PROTOCOL_METADATA,
+    GET_PROTOCOLS,
+    GET_PUBLIC_ROOMS,
+    LOGIN,
+    PING,
+    PING_APPSERVICE,
+    QUERY_LOCATION_BY_ALIAS,
+    QUERY_LOCATION_BY_PROTOCOL,
+    QUERY_PUBLIC_ROOMS,
+    QUERY_ROOM_ALIAS,
+    QUERY_USER,
+    QUERY_USER_BY_ID,
+    QUERY_USER_BY_PROTOCOL,
+    REGISTER,
+    SEND_MESSAGE,
+    SEND_TRANSACTION,
+    SET_ROOM_STATE_WITH_KEY,
+    UPDATE_APPSERVICE_ROOM_DIRECTORY_VISIBILITY,
+    UPDATE_DEVICE,
+    UPLOAD_CROSS_SIGNING_KEYS,
 )
 
 if TYPE_CHECKING:  # the aiohttp extra is needed only with backend="aiohttp"
@@ -169,13 +198,13 @@ class AppServiceClient(AppServiceBase, SyncTransportBase):
             protocol: The ID of the protocol, as listed in the registration's `protocols`.
         """
         call = self._call(
-            "getProtocolMetadata",
+            GET_PROTOCOL_METADATA,
             path={"protocol": protocol},
             query={},
         )
-        return cast("Protocol", self._run(call))
+        return self._run(call)
 
-    def ping(self, transaction_id: str | None = None) -> PingResponse:
+    def ping(self, *, transaction_id: str | None = None) -> PingResponse:
         """Answer a connectivity check from the homeserver.
 
         The homeserver calls this to show that it can reach the appservice and that its
@@ -188,14 +217,14 @@ class AppServiceClient(AppServiceBase, SyncTransportBase):
                 request, if any.
         """
         call = self._call(
-            "ping",
+            PING,
             path={},
             query={},
             fields={"transaction_id": transaction_id},
         )
-        return cast("PingResponse", self._run(call))
+        return self._run(call)
 
-    def query_location_by_alias(self, alias: str | None = None) -> list[Location]:
+    def query_location_by_alias(self, *, alias: str | None = None) -> list[Location]:
         """Find the remote locations behind a Matrix room alias.
 
         The reverse of the search by fields: given a Matrix room alias, the appservice answers
@@ -207,14 +236,14 @@ class AppServiceClient(AppServiceBase, SyncTransportBase):
                 requires it).
         """
         call = self._call(
-            "queryLocationByAlias",
+            QUERY_LOCATION_BY_ALIAS,
             path={},
             query={"alias": alias},
         )
-        return cast("list[Location]", self._run(call))
+        return self._run(call)
 
     def query_location_by_protocol(
-        self, protocol: str, fields: Mapping[str, str] | None = None
+        self, protocol: str, *, fields: Mapping[str, str] | None = None
     ) -> list[Location]:
         """Find the Matrix rooms that reach remote locations matching some fields.
 
@@ -231,11 +260,11 @@ class AppServiceClient(AppServiceBase, SyncTransportBase):
                 `?network=irc.libera.chat&channel=%23matrix`). Fields may be left out.
         """
         call = self._call(
-            "queryLocationByProtocol",
+            QUERY_LOCATION_BY_PROTOCOL,
             path={"protocol": protocol},
             query={"fields": fields},
         )
-        return cast("list[Location]", self._run(call))
+        return self._run(call)
 
     def query_room_alias(self, room_alias: str) -> QueryRoomResponse:
         """Ask the appservice whether a room alias in its namespace exists.
@@ -258,11 +287,11 @@ class AppServiceClient(AppServiceBase, SyncTransportBase):
             room_alias: The room alias the homeserver is asking about.
         """
         call = self._call(
-            "queryRoomByAlias",
+            QUERY_ROOM_ALIAS,
             path={"roomAlias": room_alias},
             query={},
         )
-        return cast("QueryRoomResponse", self._run(call))
+        return self._run(call)
 
     def query_user(self, user_id: str) -> QueryUserResponse:
         """Ask the appservice whether a user in its namespace exists.
@@ -284,13 +313,13 @@ class AppServiceClient(AppServiceBase, SyncTransportBase):
             user_id: The user ID the homeserver is asking about.
         """
         call = self._call(
-            "queryUserById",
+            QUERY_USER,
             path={"userId": user_id},
             query={},
         )
-        return cast("QueryUserResponse", self._run(call))
+        return self._run(call)
 
-    def query_user_by_id(self, userid: str | None = None) -> list[ThirdPartyUser]:
+    def query_user_by_id(self, *, userid: str | None = None) -> list[ThirdPartyUser]:
         """Find the remote users behind a Matrix user ID.
 
         The reverse of the search by fields: given a Matrix user ID, the appservice answers with
@@ -302,14 +331,14 @@ class AppServiceClient(AppServiceBase, SyncTransportBase):
                 requires it).
         """
         call = self._call(
-            "queryUserByID",
+            QUERY_USER_BY_ID,
             path={},
             query={"userid": userid},
         )
-        return cast("list[ThirdPartyUser]", self._run(call))
+        return self._run(call)
 
     def query_user_by_protocol(
-        self, protocol: str, fields: Mapping[str, str] | None = None
+        self, protocol: str, *, fields: Mapping[str, str] | None = None
     ) -> list[ThirdPartyUser]:
         """Find the Matrix users that stand for remote users matching some fields.
 
@@ -325,11 +354,11 @@ class AppServiceClient(AppServiceBase, SyncTransportBase):
                 `?network=irc.libera.chat&nickname=alice`). Fields may be left out.
         """
         call = self._call(
-            "queryUserByProtocol",
+            QUERY_USER_BY_PROTOCOL,
             path={"protocol": protocol},
             query={"fields": fields},
         )
-        return cast("list[ThirdPartyUser]", self._run(call))
+        return self._run(call)
 
     def send_transaction(
         self, txn_id: str, transaction: Transaction | Mapping[str, Any]
@@ -358,12 +387,12 @@ class AppServiceClient(AppServiceBase, SyncTransportBase):
                 transaction uses the same ID; a new transaction never reuses one.
         """
         call = self._call(
-            "sendTransaction",
+            SEND_TRANSACTION,
             path={"txnId": txn_id},
             query={},
             body=transaction,
         )
-        return cast("TransactionResponse", self._run(call))
+        return self._run(call)
 
 
 class AsyncAppServiceClient(AppServiceBase, AsyncTransportBase):
@@ -432,13 +461,13 @@ class AsyncAppServiceClient(AppServiceBase, AsyncTransportBase):
             protocol: The ID of the protocol, as listed in the registration's `protocols`.
         """
         call = self._call(
-            "getProtocolMetadata",
+            GET_PROTOCOL_METADATA,
             path={"protocol": protocol},
             query={},
         )
-        return cast("Protocol", await self._run(call))
+        return await self._run(call)
 
-    async def ping(self, transaction_id: str | None = None) -> PingResponse:
+    async def ping(self, *, transaction_id: str | None = None) -> PingResponse:
         """Answer a connectivity check from the homeserver.
 
         The homeserver calls this to show that it can reach the appservice and that its
@@ -451,14 +480,14 @@ class AsyncAppServiceClient(AppServiceBase, AsyncTransportBase):
                 request, if any.
         """
         call = self._call(
-            "ping",
+            PING,
             path={},
             query={},
             fields={"transaction_id": transaction_id},
         )
-        return cast("PingResponse", await self._run(call))
+        return await self._run(call)
 
-    async def query_location_by_alias(self, alias: str | None = None) -> list[Location]:
+    async def query_location_by_alias(self, *, alias: str | None = None) -> list[Location]:
         """Find the remote locations behind a Matrix room alias.
 
         The reverse of the search by fields: given a Matrix room alias, the appservice answers
@@ -470,14 +499,14 @@ class AsyncAppServiceClient(AppServiceBase, AsyncTransportBase):
                 requires it).
         """
         call = self._call(
-            "queryLocationByAlias",
+            QUERY_LOCATION_BY_ALIAS,
             path={},
             query={"alias": alias},
         )
-        return cast("list[Location]", await self._run(call))
+        return await self._run(call)
 
     async def query_location_by_protocol(
-        self, protocol: str, fields: Mapping[str, str] | None = None
+        self, protocol: str, *, fields: Mapping[str, str] | None = None
     ) -> list[Location]:
         """Find the Matrix rooms that reach remote locations matching some fields.
 
@@ -494,11 +523,11 @@ class AsyncAppServiceClient(AppServiceBase, AsyncTransportBase):
                 `?network=irc.libera.chat&channel=%23matrix`). Fields may be left out.
         """
         call = self._call(
-            "queryLocationByProtocol",
+            QUERY_LOCATION_BY_PROTOCOL,
             path={"protocol": protocol},
             query={"fields": fields},
         )
-        return cast("list[Location]", await self._run(call))
+        return await self._run(call)
 
     async def query_room_alias(self, room_alias: str) -> QueryRoomResponse:
         """Ask the appservice whether a room alias in its namespace exists.
@@ -521,11 +550,11 @@ class AsyncAppServiceClient(AppServiceBase, AsyncTransportBase):
             room_alias: The room alias the homeserver is asking about.
         """
         call = self._call(
-            "queryRoomByAlias",
+            QUERY_ROOM_ALIAS,
             path={"roomAlias": room_alias},
             query={},
         )
-        return cast("QueryRoomResponse", await self._run(call))
+        return await self._run(call)
 
     async def query_user(self, user_id: str) -> QueryUserResponse:
         """Ask the appservice whether a user in its namespace exists.
@@ -547,13 +576,13 @@ class AsyncAppServiceClient(AppServiceBase, AsyncTransportBase):
             user_id: The user ID the homeserver is asking about.
         """
         call = self._call(
-            "queryUserById",
+            QUERY_USER,
             path={"userId": user_id},
             query={},
         )
-        return cast("QueryUserResponse", await self._run(call))
+        return await self._run(call)
 
-    async def query_user_by_id(self, userid: str | None = None) -> list[ThirdPartyUser]:
+    async def query_user_by_id(self, *, userid: str | None = None) -> list[ThirdPartyUser]:
         """Find the remote users behind a Matrix user ID.
 
         The reverse of the search by fields: given a Matrix user ID, the appservice answers with
@@ -565,14 +594,14 @@ class AsyncAppServiceClient(AppServiceBase, AsyncTransportBase):
                 requires it).
         """
         call = self._call(
-            "queryUserByID",
+            QUERY_USER_BY_ID,
             path={},
             query={"userid": userid},
         )
-        return cast("list[ThirdPartyUser]", await self._run(call))
+        return await self._run(call)
 
     async def query_user_by_protocol(
-        self, protocol: str, fields: Mapping[str, str] | None = None
+        self, protocol: str, *, fields: Mapping[str, str] | None = None
     ) -> list[ThirdPartyUser]:
         """Find the Matrix users that stand for remote users matching some fields.
 
@@ -588,11 +617,11 @@ class AsyncAppServiceClient(AppServiceBase, AsyncTransportBase):
                 `?network=irc.libera.chat&nickname=alice`). Fields may be left out.
         """
         call = self._call(
-            "queryUserByProtocol",
+            QUERY_USER_BY_PROTOCOL,
             path={"protocol": protocol},
             query={"fields": fields},
         )
-        return cast("list[ThirdPartyUser]", await self._run(call))
+        return await self._run(call)
 
     async def send_transaction(
         self, txn_id: str, transaction: Transaction | Mapping[str, Any]
@@ -621,12 +650,12 @@ class AsyncAppServiceClient(AppServiceBase, AsyncTransportBase):
                 transaction uses the same ID; a new transaction never reuses one.
         """
         call = self._call(
-            "sendTransaction",
+            SEND_TRANSACTION,
             path={"txnId": txn_id},
             query={},
             body=transaction,
         )
-        return cast("TransactionResponse", await self._run(call))
+        return await self._run(call)
 
 
 class HomeserverClient(HomeserverBase, SyncTransportBase):
@@ -688,10 +717,7 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
         return self._run(self._generic(method, path, json, query))
 
     def delete_device(
-        self,
-        device_id: str,
-        auth: AuthenticationData | Mapping[str, Any] | None = None,
-        org_matrix_msc3202_device_id: str | None = None,
+        self, device_id: str, *, auth: AuthenticationData | Mapping[str, Any] | None = None
     ) -> DeleteDeviceResponse:
         """Delete a device.
 
@@ -707,26 +733,17 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
             auth: A client's answer to one stage of user-interactive authentication (UIA),
                 sent in the `auth` field of a request body. Which other keys are needed
                 depends on the stage `type`.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "deleteDevice",
+            DELETE_DEVICE,
             path={"deviceId": device_id},
-            query={"org.matrix.msc3202.device_id": org_matrix_msc3202_device_id},
+            query={},
             fields={"auth": auth},
         )
-        return cast("DeleteDeviceResponse", self._run(call))
+        return self._run(call)
 
     def delete_devices(
-        self,
-        devices: Sequence[str],
-        auth: AuthenticationData | Mapping[str, Any] | None = None,
-        org_matrix_msc3202_device_id: str | None = None,
+        self, devices: Sequence[str], *, auth: AuthenticationData | Mapping[str, Any] | None = None
     ) -> DeleteDevicesResponse:
         """Delete several devices at once.
 
@@ -741,24 +758,16 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
             auth: A client's answer to one stage of user-interactive authentication (UIA),
                 sent in the `auth` field of a request body. Which other keys are needed
                 depends on the stage `type`.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "deleteDevices",
+            DELETE_DEVICES,
             path={},
-            query={"org.matrix.msc3202.device_id": org_matrix_msc3202_device_id},
+            query={},
             fields={"devices": devices, "auth": auth},
         )
-        return cast("DeleteDevicesResponse", self._run(call))
+        return self._run(call)
 
-    def get_protocol_metadata(
-        self, protocol: str, org_matrix_msc3202_device_id: str | None = None
-    ) -> ClientProtocol:
+    def get_protocol_metadata(self, protocol: str) -> ClientProtocol:
         """Describe one third-party protocol.
 
         Returns what the homeserver knows about one bridged protocol: its lookup fields and the
@@ -767,21 +776,15 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
 
         Args:
             protocol: The protocol ID, such as `irc`.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "clientGetProtocolMetadata",
+            CLIENT_GET_PROTOCOL_METADATA,
             path={"protocol": protocol},
-            query={"org.matrix.msc3202.device_id": org_matrix_msc3202_device_id},
+            query={},
         )
-        return cast("ClientProtocol", self._run(call))
+        return self._run(call)
 
-    def get_protocols(self, org_matrix_msc3202_device_id: str | None = None) -> ThirdPartyProtocols:
+    def get_protocols(self) -> ThirdPartyProtocols:
         """List the third-party protocols the homeserver can reach.
 
         Returns every protocol that the homeserver's appservices bridge, keyed by protocol ID,
@@ -789,28 +792,16 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
         `protocols` of the appservice registrations and the appservices' answers to `GET
         /_matrix/app/v1/thirdparty/protocol/{protocol}`, and gives each instance an
         `instance_id` of its own.
-
-        Args:
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "getProtocols",
+            GET_PROTOCOLS,
             path={},
-            query={"org.matrix.msc3202.device_id": org_matrix_msc3202_device_id},
+            query={},
         )
-        return cast("ThirdPartyProtocols", self._run(call))
+        return self._run(call)
 
     def get_public_rooms(
-        self,
-        limit: int | None = None,
-        since: str | None = None,
-        server: str | None = None,
-        org_matrix_msc3202_device_id: str | None = None,
+        self, *, limit: int | None = None, since: str | None = None, server: str | None = None
     ) -> PublicRoomsResponse:
         """Page through the public room directory, without filters.
 
@@ -830,27 +821,17 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
                 to continue from there. Which token is given decides the direction.
             server: The server whose directory to list. When left out, the homeserver lists
                 its own.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "getPublicRooms",
+            GET_PUBLIC_ROOMS,
             path={},
-            query={
-                "limit": limit,
-                "since": since,
-                "server": server,
-                "org.matrix.msc3202.device_id": org_matrix_msc3202_device_id,
-            },
+            query={"limit": limit, "since": since, "server": server},
         )
-        return cast("PublicRoomsResponse", self._run(call))
+        return self._run(call)
 
     def login(
         self,
+        *,
         identifier: UserIdentifier | Mapping[str, Any] | None = None,
         user: str | None = None,
         medium: str | None = None,
@@ -860,7 +841,6 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
         device_id: str | None = None,
         initial_device_display_name: str | None = None,
         refresh_token: bool | None = None,
-        *,
         type: str | None = "m.login.application_service",
     ) -> LoginResponse:
         """Obtain an access token, in particular for one of an appservice's users.
@@ -914,7 +894,7 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
                 `m.login.appservice`; v1.3 corrected it. Servers use the long form.)
         """
         call = self._call(
-            "login",
+            LOGIN,
             path={},
             query={},
             fields={
@@ -930,13 +910,10 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
                 "type": type,
             },
         )
-        return cast("LoginResponse", self._run(call))
+        return self._run(call)
 
     def ping_appservice(
-        self,
-        appservice_id: str,
-        transaction_id: str | None = None,
-        org_matrix_msc3202_device_id: str | None = None,
+        self, appservice_id: str, *, transaction_id: str | None = None
     ) -> PingAppserviceResponse:
         """Have the homeserver check that it can reach the appservice.
 
@@ -955,24 +932,16 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
                 registration.
             transaction_id: An optional value the homeserver copies into its ping to the
                 appservice, so the appservice can match the two requests.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "pingAppservice",
+            PING_APPSERVICE,
             path={"appserviceId": appservice_id},
-            query={"org.matrix.msc3202.device_id": org_matrix_msc3202_device_id},
+            query={},
             fields={"transaction_id": transaction_id},
         )
-        return cast("PingAppserviceResponse", self._run(call))
+        return self._run(call)
 
-    def query_location_by_alias(
-        self, alias: str, org_matrix_msc3202_device_id: str | None = None
-    ) -> list[Location]:
+    def query_location_by_alias(self, alias: str) -> list[Location]:
         """Find the third-party location behind a Matrix room alias.
 
         The reverse of `GET /thirdparty/location/{protocol}`: given a Matrix room alias, returns
@@ -980,25 +949,16 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
 
         Args:
             alias: The Matrix room alias to look up.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "clientQueryLocationByAlias",
+            CLIENT_QUERY_LOCATION_BY_ALIAS,
             path={},
-            query={"alias": alias, "org.matrix.msc3202.device_id": org_matrix_msc3202_device_id},
+            query={"alias": alias},
         )
-        return cast("list[Location]", self._run(call))
+        return self._run(call)
 
     def query_location_by_protocol(
-        self,
-        protocol: str,
-        fields: Mapping[str, str] | None = None,
-        org_matrix_msc3202_device_id: str | None = None,
+        self, protocol: str, *, fields: Mapping[str, str] | None = None
     ) -> list[Location]:
         """Find Matrix rooms for a place on a third-party network.
 
@@ -1013,29 +973,23 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
                 protocol's `location_fields` (for example
                 `network=irc.libera.chat&channel=%23matrix`). Not every field has to be
                 given.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "clientQueryLocationByProtocol",
+            CLIENT_QUERY_LOCATION_BY_PROTOCOL,
             path={"protocol": protocol},
-            query={"fields": fields, "org.matrix.msc3202.device_id": org_matrix_msc3202_device_id},
+            query={"fields": fields},
         )
-        return cast("list[Location]", self._run(call))
+        return self._run(call)
 
     def query_public_rooms(
         self,
+        *,
         limit: int | None = None,
         since: str | None = None,
         filter: Mapping[str, Any] | BaseModel | None = None,
         include_all_networks: bool | None = None,
         third_party_instance_id: str | None = None,
         server: str | None = None,
-        org_matrix_msc3202_device_id: str | None = None,
     ) -> PublicRoomsResponse:
         """Search the public room directory, optionally by bridged network.
 
@@ -1058,17 +1012,11 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
                 `include_all_networks` is `false`.
             server: The server whose directory to search. When left out, the homeserver
                 searches its own.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "queryPublicRooms",
+            QUERY_PUBLIC_ROOMS,
             path={},
-            query={"server": server, "org.matrix.msc3202.device_id": org_matrix_msc3202_device_id},
+            query={"server": server},
             fields={
                 "limit": limit,
                 "since": since,
@@ -1077,11 +1025,9 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
                 "third_party_instance_id": third_party_instance_id,
             },
         )
-        return cast("PublicRoomsResponse", self._run(call))
+        return self._run(call)
 
-    def query_user_by_id(
-        self, userid: str, org_matrix_msc3202_device_id: str | None = None
-    ) -> list[ThirdPartyUser]:
+    def query_user_by_id(self, userid: str) -> list[ThirdPartyUser]:
         """Find the third-party user behind a Matrix user ID.
 
         The reverse of `GET /thirdparty/user/{protocol}`: given a Matrix user ID, returns the
@@ -1089,25 +1035,16 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
 
         Args:
             userid: The Matrix user ID to look up.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "clientQueryUserByID",
+            CLIENT_QUERY_USER_BY_ID,
             path={},
-            query={"userid": userid, "org.matrix.msc3202.device_id": org_matrix_msc3202_device_id},
+            query={"userid": userid},
         )
-        return cast("list[ThirdPartyUser]", self._run(call))
+        return self._run(call)
 
     def query_user_by_protocol(
-        self,
-        protocol: str,
-        fields: Mapping[str, str] | None = None,
-        org_matrix_msc3202_device_id: str | None = None,
+        self, protocol: str, *, fields: Mapping[str, str] | None = None
     ) -> list[ThirdPartyUser]:
         """Find Matrix users for a person on a third-party network.
 
@@ -1121,22 +1058,17 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
             fields: The values to search for, one query parameter per field named in the
                 protocol's `user_fields` (for example
                 `network=irc.libera.chat&nickname=alice`). Not every field has to be given.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "clientQueryUserByProtocol",
+            CLIENT_QUERY_USER_BY_PROTOCOL,
             path={"protocol": protocol},
-            query={"fields": fields, "org.matrix.msc3202.device_id": org_matrix_msc3202_device_id},
+            query={"fields": fields},
         )
-        return cast("list[ThirdPartyUser]", self._run(call))
+        return self._run(call)
 
     def register(
         self,
+        *,
         username: str | None = None,
         password: str | None = None,
         device_id: str | None = None,
@@ -1145,7 +1077,6 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
         refresh_token: bool | None = None,
         auth: AuthenticationData | Mapping[str, Any] | None = None,
         kind: Literal["user", "guest"] | None = None,
-        *,
         type: str | None = "m.login.application_service",
     ) -> RegisterResponse:
         """Create an account, in particular one of an appservice's users.
@@ -1197,7 +1128,7 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
                 instead, which is why it is not required here.
         """
         call = self._call(
-            "register",
+            REGISTER,
             path={},
             query={"kind": kind},
             fields={
@@ -1211,7 +1142,7 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
                 "type": type,
             },
         )
-        return cast("RegisterResponse", self._run(call))
+        return self._run(call)
 
     def send_message(
         self,
@@ -1219,7 +1150,7 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
         event_type: str,
         txn_id: str,
         content: RoomEventContent | Mapping[str, Any],
-        org_matrix_msc3202_device_id: str | None = None,
+        *,
         ts: int | None = None,
     ) -> SendEventResponse:
         """Send a message event into a room.
@@ -1241,12 +1172,6 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
             event_type: The event type, such as `m.room.message`.
             txn_id: An ID the client picks so the homeserver can recognise a repeated
                 request. Use a new one for every event.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
             ts: Timestamp massaging. With an `as_token`, sets the `origin_server_ts` of the
                 event this request creates, in milliseconds since the Unix epoch; useful
                 when bridging history from another network. It does not change where the
@@ -1255,12 +1180,12 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
                 it.
         """
         call = self._call(
-            "sendMessage",
+            SEND_MESSAGE,
             path={"roomId": room_id, "eventType": event_type, "txnId": txn_id},
-            query={"org.matrix.msc3202.device_id": org_matrix_msc3202_device_id, "ts": ts},
+            query={"ts": ts},
             body=content,
         )
-        return cast("SendEventResponse", self._run(call))
+        return self._run(call)
 
     def set_room_state_with_key(
         self,
@@ -1268,7 +1193,7 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
         event_type: str,
         state_key: str,
         content: StateEventContent | Mapping[str, Any],
-        org_matrix_msc3202_device_id: str | None = None,
+        *,
         ts: int | None = None,
     ) -> StateEventResponse:
         """Set a piece of room state.
@@ -1293,12 +1218,6 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
             event_type: The type of the state event, such as `m.room.topic`.
             state_key: The state key. Many state types use the empty string; an empty key
                 may also be given by leaving the trailing slash off the path.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
             ts: Timestamp massaging. With an `as_token`, sets the `origin_server_ts` of the
                 event this request creates, in milliseconds since the Unix epoch; useful
                 when bridging history from another network. It does not change where the
@@ -1307,19 +1226,15 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
                 it.
         """
         call = self._call(
-            "setRoomStateWithKey",
+            SET_ROOM_STATE_WITH_KEY,
             path={"roomId": room_id, "eventType": event_type, "stateKey": state_key},
-            query={"org.matrix.msc3202.device_id": org_matrix_msc3202_device_id, "ts": ts},
+            query={"ts": ts},
             body=content,
         )
-        return cast("StateEventResponse", self._run(call))
+        return self._run(call)
 
     def update_appservice_room_directory_visibility(
-        self,
-        network_id: str,
-        room_id: str,
-        visibility: Literal["public", "private"],
-        org_matrix_msc3202_device_id: str | None = None,
+        self, network_id: str, room_id: str, visibility: Literal["public", "private"]
     ) -> AppserviceRoomDirectoryVisibilityResponse:
         """Publish or unpublish a bridged room in the room directory, per network.
 
@@ -1342,26 +1257,17 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
             room_id: The room to publish or unpublish.
             visibility: `public` lists the room in the network's directory; `private` takes
                 it out again.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "updateAppserviceRoomDirectoryVisibility",
+            UPDATE_APPSERVICE_ROOM_DIRECTORY_VISIBILITY,
             path={"networkId": network_id, "roomId": room_id},
-            query={"org.matrix.msc3202.device_id": org_matrix_msc3202_device_id},
+            query={},
             fields={"visibility": visibility},
         )
-        return cast("AppserviceRoomDirectoryVisibilityResponse", self._run(call))
+        return self._run(call)
 
     def update_device(
-        self,
-        device_id: str,
-        display_name: str | None = None,
-        org_matrix_msc3202_device_id: str | None = None,
+        self, device_id: str, *, display_name: str | None = None
     ) -> UpdateDeviceResponse | CreateDeviceResponse:
         """Update a device, or let an appservice create one.
 
@@ -1378,28 +1284,22 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
             device_id: The device to update (or, for an appservice, to create).
             display_name: The device's new display name. When left out, the name stays as it
                 is.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "updateDevice",
+            UPDATE_DEVICE,
             path={"deviceId": device_id},
-            query={"org.matrix.msc3202.device_id": org_matrix_msc3202_device_id},
+            query={},
             fields={"display_name": display_name},
         )
-        return cast("UpdateDeviceResponse | CreateDeviceResponse", self._run(call))
+        return self._run(call)
 
     def upload_cross_signing_keys(
         self,
+        *,
         master_key: CrossSigningKey | Mapping[str, Any] | None = None,
         self_signing_key: CrossSigningKey | Mapping[str, Any] | None = None,
         user_signing_key: CrossSigningKey | Mapping[str, Any] | None = None,
         auth: AuthenticationData | Mapping[str, Any] | None = None,
-        org_matrix_msc3202_device_id: str | None = None,
     ) -> UploadCrossSigningKeysResponse:
         """Publish the user's cross-signing keys.
 
@@ -1422,17 +1322,11 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
             auth: A client's answer to one stage of user-interactive authentication (UIA),
                 sent in the `auth` field of a request body. Which other keys are needed
                 depends on the stage `type`.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "uploadCrossSigningKeys",
+            UPLOAD_CROSS_SIGNING_KEYS,
             path={},
-            query={"org.matrix.msc3202.device_id": org_matrix_msc3202_device_id},
+            query={},
             fields={
                 "master_key": master_key,
                 "self_signing_key": self_signing_key,
@@ -1440,7 +1334,7 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
                 "auth": auth,
             },
         )
-        return cast("UploadCrossSigningKeysResponse", self._run(call))
+        return self._run(call)
 
 
 class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
@@ -1508,10 +1402,7 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
         return await self._run(self._generic(method, path, json, query))
 
     async def delete_device(
-        self,
-        device_id: str,
-        auth: AuthenticationData | Mapping[str, Any] | None = None,
-        org_matrix_msc3202_device_id: str | None = None,
+        self, device_id: str, *, auth: AuthenticationData | Mapping[str, Any] | None = None
     ) -> DeleteDeviceResponse:
         """Delete a device.
 
@@ -1527,26 +1418,17 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
             auth: A client's answer to one stage of user-interactive authentication (UIA),
                 sent in the `auth` field of a request body. Which other keys are needed
                 depends on the stage `type`.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "deleteDevice",
+            DELETE_DEVICE,
             path={"deviceId": device_id},
-            query={"org.matrix.msc3202.device_id": org_matrix_msc3202_device_id},
+            query={},
             fields={"auth": auth},
         )
-        return cast("DeleteDeviceResponse", await self._run(call))
+        return await self._run(call)
 
     async def delete_devices(
-        self,
-        devices: Sequence[str],
-        auth: AuthenticationData | Mapping[str, Any] | None = None,
-        org_matrix_msc3202_device_id: str | None = None,
+        self, devices: Sequence[str], *, auth: AuthenticationData | Mapping[str, Any] | None = None
     ) -> DeleteDevicesResponse:
         """Delete several devices at once.
 
@@ -1561,24 +1443,16 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
             auth: A client's answer to one stage of user-interactive authentication (UIA),
                 sent in the `auth` field of a request body. Which other keys are needed
                 depends on the stage `type`.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "deleteDevices",
+            DELETE_DEVICES,
             path={},
-            query={"org.matrix.msc3202.device_id": org_matrix_msc3202_device_id},
+            query={},
             fields={"devices": devices, "auth": auth},
         )
-        return cast("DeleteDevicesResponse", await self._run(call))
+        return await self._run(call)
 
-    async def get_protocol_metadata(
-        self, protocol: str, org_matrix_msc3202_device_id: str | None = None
-    ) -> ClientProtocol:
+    async def get_protocol_metadata(self, protocol: str) -> ClientProtocol:
         """Describe one third-party protocol.
 
         Returns what the homeserver knows about one bridged protocol: its lookup fields and the
@@ -1587,23 +1461,15 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
 
         Args:
             protocol: The protocol ID, such as `irc`.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "clientGetProtocolMetadata",
+            CLIENT_GET_PROTOCOL_METADATA,
             path={"protocol": protocol},
-            query={"org.matrix.msc3202.device_id": org_matrix_msc3202_device_id},
+            query={},
         )
-        return cast("ClientProtocol", await self._run(call))
+        return await self._run(call)
 
-    async def get_protocols(
-        self, org_matrix_msc3202_device_id: str | None = None
-    ) -> ThirdPartyProtocols:
+    async def get_protocols(self) -> ThirdPartyProtocols:
         """List the third-party protocols the homeserver can reach.
 
         Returns every protocol that the homeserver's appservices bridge, keyed by protocol ID,
@@ -1611,28 +1477,16 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
         `protocols` of the appservice registrations and the appservices' answers to `GET
         /_matrix/app/v1/thirdparty/protocol/{protocol}`, and gives each instance an
         `instance_id` of its own.
-
-        Args:
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "getProtocols",
+            GET_PROTOCOLS,
             path={},
-            query={"org.matrix.msc3202.device_id": org_matrix_msc3202_device_id},
+            query={},
         )
-        return cast("ThirdPartyProtocols", await self._run(call))
+        return await self._run(call)
 
     async def get_public_rooms(
-        self,
-        limit: int | None = None,
-        since: str | None = None,
-        server: str | None = None,
-        org_matrix_msc3202_device_id: str | None = None,
+        self, *, limit: int | None = None, since: str | None = None, server: str | None = None
     ) -> PublicRoomsResponse:
         """Page through the public room directory, without filters.
 
@@ -1652,27 +1506,17 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
                 to continue from there. Which token is given decides the direction.
             server: The server whose directory to list. When left out, the homeserver lists
                 its own.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "getPublicRooms",
+            GET_PUBLIC_ROOMS,
             path={},
-            query={
-                "limit": limit,
-                "since": since,
-                "server": server,
-                "org.matrix.msc3202.device_id": org_matrix_msc3202_device_id,
-            },
+            query={"limit": limit, "since": since, "server": server},
         )
-        return cast("PublicRoomsResponse", await self._run(call))
+        return await self._run(call)
 
     async def login(
         self,
+        *,
         identifier: UserIdentifier | Mapping[str, Any] | None = None,
         user: str | None = None,
         medium: str | None = None,
@@ -1682,7 +1526,6 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
         device_id: str | None = None,
         initial_device_display_name: str | None = None,
         refresh_token: bool | None = None,
-        *,
         type: str | None = "m.login.application_service",
     ) -> LoginResponse:
         """Obtain an access token, in particular for one of an appservice's users.
@@ -1736,7 +1579,7 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
                 `m.login.appservice`; v1.3 corrected it. Servers use the long form.)
         """
         call = self._call(
-            "login",
+            LOGIN,
             path={},
             query={},
             fields={
@@ -1752,13 +1595,10 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
                 "type": type,
             },
         )
-        return cast("LoginResponse", await self._run(call))
+        return await self._run(call)
 
     async def ping_appservice(
-        self,
-        appservice_id: str,
-        transaction_id: str | None = None,
-        org_matrix_msc3202_device_id: str | None = None,
+        self, appservice_id: str, *, transaction_id: str | None = None
     ) -> PingAppserviceResponse:
         """Have the homeserver check that it can reach the appservice.
 
@@ -1777,24 +1617,16 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
                 registration.
             transaction_id: An optional value the homeserver copies into its ping to the
                 appservice, so the appservice can match the two requests.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "pingAppservice",
+            PING_APPSERVICE,
             path={"appserviceId": appservice_id},
-            query={"org.matrix.msc3202.device_id": org_matrix_msc3202_device_id},
+            query={},
             fields={"transaction_id": transaction_id},
         )
-        return cast("PingAppserviceResponse", await self._run(call))
+        return await self._run(call)
 
-    async def query_location_by_alias(
-        self, alias: str, org_matrix_msc3202_device_id: str | None = None
-    ) -> list[Location]:
+    async def query_location_by_alias(self, alias: str) -> list[Location]:
         """Find the third-party location behind a Matrix room alias.
 
         The reverse of `GET /thirdparty/location/{protocol}`: given a Matrix room alias, returns
@@ -1802,25 +1634,16 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
 
         Args:
             alias: The Matrix room alias to look up.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "clientQueryLocationByAlias",
+            CLIENT_QUERY_LOCATION_BY_ALIAS,
             path={},
-            query={"alias": alias, "org.matrix.msc3202.device_id": org_matrix_msc3202_device_id},
+            query={"alias": alias},
         )
-        return cast("list[Location]", await self._run(call))
+        return await self._run(call)
 
     async def query_location_by_protocol(
-        self,
-        protocol: str,
-        fields: Mapping[str, str] | None = None,
-        org_matrix_msc3202_device_id: str | None = None,
+        self, protocol: str, *, fields: Mapping[str, str] | None = None
     ) -> list[Location]:
         """Find Matrix rooms for a place on a third-party network.
 
@@ -1835,29 +1658,23 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
                 protocol's `location_fields` (for example
                 `network=irc.libera.chat&channel=%23matrix`). Not every field has to be
                 given.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "clientQueryLocationByProtocol",
+            CLIENT_QUERY_LOCATION_BY_PROTOCOL,
             path={"protocol": protocol},
-            query={"fields": fields, "org.matrix.msc3202.device_id": org_matrix_msc3202_device_id},
+            query={"fields": fields},
         )
-        return cast("list[Location]", await self._run(call))
+        return await self._run(call)
 
     async def query_public_rooms(
         self,
+        *,
         limit: int | None = None,
         since: str | None = None,
         filter: Mapping[str, Any] | BaseModel | None = None,
         include_all_networks: bool | None = None,
         third_party_instance_id: str | None = None,
         server: str | None = None,
-        org_matrix_msc3202_device_id: str | None = None,
     ) -> PublicRoomsResponse:
         """Search the public room directory, optionally by bridged network.
 
@@ -1880,17 +1697,11 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
                 `include_all_networks` is `false`.
             server: The server whose directory to search. When left out, the homeserver
                 searches its own.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "queryPublicRooms",
+            QUERY_PUBLIC_ROOMS,
             path={},
-            query={"server": server, "org.matrix.msc3202.device_id": org_matrix_msc3202_device_id},
+            query={"server": server},
             fields={
                 "limit": limit,
                 "since": since,
@@ -1899,11 +1710,9 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
                 "third_party_instance_id": third_party_instance_id,
             },
         )
-        return cast("PublicRoomsResponse", await self._run(call))
+        return await self._run(call)
 
-    async def query_user_by_id(
-        self, userid: str, org_matrix_msc3202_device_id: str | None = None
-    ) -> list[ThirdPartyUser]:
+    async def query_user_by_id(self, userid: str) -> list[ThirdPartyUser]:
         """Find the third-party user behind a Matrix user ID.
 
         The reverse of `GET /thirdparty/user/{protocol}`: given a Matrix user ID, returns the
@@ -1911,25 +1720,16 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
 
         Args:
             userid: The Matrix user ID to look up.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "clientQueryUserByID",
+            CLIENT_QUERY_USER_BY_ID,
             path={},
-            query={"userid": userid, "org.matrix.msc3202.device_id": org_matrix_msc3202_device_id},
+            query={"userid": userid},
         )
-        return cast("list[ThirdPartyUser]", await self._run(call))
+        return await self._run(call)
 
     async def query_user_by_protocol(
-        self,
-        protocol: str,
-        fields: Mapping[str, str] | None = None,
-        org_matrix_msc3202_device_id: str | None = None,
+        self, protocol: str, *, fields: Mapping[str, str] | None = None
     ) -> list[ThirdPartyUser]:
         """Find Matrix users for a person on a third-party network.
 
@@ -1943,22 +1743,17 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
             fields: The values to search for, one query parameter per field named in the
                 protocol's `user_fields` (for example
                 `network=irc.libera.chat&nickname=alice`). Not every field has to be given.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "clientQueryUserByProtocol",
+            CLIENT_QUERY_USER_BY_PROTOCOL,
             path={"protocol": protocol},
-            query={"fields": fields, "org.matrix.msc3202.device_id": org_matrix_msc3202_device_id},
+            query={"fields": fields},
         )
-        return cast("list[ThirdPartyUser]", await self._run(call))
+        return await self._run(call)
 
     async def register(
         self,
+        *,
         username: str | None = None,
         password: str | None = None,
         device_id: str | None = None,
@@ -1967,7 +1762,6 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
         refresh_token: bool | None = None,
         auth: AuthenticationData | Mapping[str, Any] | None = None,
         kind: Literal["user", "guest"] | None = None,
-        *,
         type: str | None = "m.login.application_service",
     ) -> RegisterResponse:
         """Create an account, in particular one of an appservice's users.
@@ -2019,7 +1813,7 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
                 instead, which is why it is not required here.
         """
         call = self._call(
-            "register",
+            REGISTER,
             path={},
             query={"kind": kind},
             fields={
@@ -2033,7 +1827,7 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
                 "type": type,
             },
         )
-        return cast("RegisterResponse", await self._run(call))
+        return await self._run(call)
 
     async def send_message(
         self,
@@ -2041,7 +1835,7 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
         event_type: str,
         txn_id: str,
         content: RoomEventContent | Mapping[str, Any],
-        org_matrix_msc3202_device_id: str | None = None,
+        *,
         ts: int | None = None,
     ) -> SendEventResponse:
         """Send a message event into a room.
@@ -2063,12 +1857,6 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
             event_type: The event type, such as `m.room.message`.
             txn_id: An ID the client picks so the homeserver can recognise a repeated
                 request. Use a new one for every event.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
             ts: Timestamp massaging. With an `as_token`, sets the `origin_server_ts` of the
                 event this request creates, in milliseconds since the Unix epoch; useful
                 when bridging history from another network. It does not change where the
@@ -2077,12 +1865,12 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
                 it.
         """
         call = self._call(
-            "sendMessage",
+            SEND_MESSAGE,
             path={"roomId": room_id, "eventType": event_type, "txnId": txn_id},
-            query={"org.matrix.msc3202.device_id": org_matrix_msc3202_device_id, "ts": ts},
+            query={"ts": ts},
             body=content,
         )
-        return cast("SendEventResponse", await self._run(call))
+        return await self._run(call)
 
     async def set_room_state_with_key(
         self,
@@ -2090,7 +1878,7 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
         event_type: str,
         state_key: str,
         content: StateEventContent | Mapping[str, Any],
-        org_matrix_msc3202_device_id: str | None = None,
+        *,
         ts: int | None = None,
     ) -> StateEventResponse:
         """Set a piece of room state.
@@ -2115,12 +1903,6 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
             event_type: The type of the state event, such as `m.room.topic`.
             state_key: The state key. Many state types use the empty string; an empty key
                 may also be given by leaving the trailing slash off the path.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
             ts: Timestamp massaging. With an `as_token`, sets the `origin_server_ts` of the
                 event this request creates, in milliseconds since the Unix epoch; useful
                 when bridging history from another network. It does not change where the
@@ -2129,19 +1911,15 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
                 it.
         """
         call = self._call(
-            "setRoomStateWithKey",
+            SET_ROOM_STATE_WITH_KEY,
             path={"roomId": room_id, "eventType": event_type, "stateKey": state_key},
-            query={"org.matrix.msc3202.device_id": org_matrix_msc3202_device_id, "ts": ts},
+            query={"ts": ts},
             body=content,
         )
-        return cast("StateEventResponse", await self._run(call))
+        return await self._run(call)
 
     async def update_appservice_room_directory_visibility(
-        self,
-        network_id: str,
-        room_id: str,
-        visibility: Literal["public", "private"],
-        org_matrix_msc3202_device_id: str | None = None,
+        self, network_id: str, room_id: str, visibility: Literal["public", "private"]
     ) -> AppserviceRoomDirectoryVisibilityResponse:
         """Publish or unpublish a bridged room in the room directory, per network.
 
@@ -2164,26 +1942,17 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
             room_id: The room to publish or unpublish.
             visibility: `public` lists the room in the network's directory; `private` takes
                 it out again.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "updateAppserviceRoomDirectoryVisibility",
+            UPDATE_APPSERVICE_ROOM_DIRECTORY_VISIBILITY,
             path={"networkId": network_id, "roomId": room_id},
-            query={"org.matrix.msc3202.device_id": org_matrix_msc3202_device_id},
+            query={},
             fields={"visibility": visibility},
         )
-        return cast("AppserviceRoomDirectoryVisibilityResponse", await self._run(call))
+        return await self._run(call)
 
     async def update_device(
-        self,
-        device_id: str,
-        display_name: str | None = None,
-        org_matrix_msc3202_device_id: str | None = None,
+        self, device_id: str, *, display_name: str | None = None
     ) -> UpdateDeviceResponse | CreateDeviceResponse:
         """Update a device, or let an appservice create one.
 
@@ -2200,28 +1969,22 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
             device_id: The device to update (or, for an appservice, to create).
             display_name: The device's new display name. When left out, the name stays as it
                 is.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "updateDevice",
+            UPDATE_DEVICE,
             path={"deviceId": device_id},
-            query={"org.matrix.msc3202.device_id": org_matrix_msc3202_device_id},
+            query={},
             fields={"display_name": display_name},
         )
-        return cast("UpdateDeviceResponse | CreateDeviceResponse", await self._run(call))
+        return await self._run(call)
 
     async def upload_cross_signing_keys(
         self,
+        *,
         master_key: CrossSigningKey | Mapping[str, Any] | None = None,
         self_signing_key: CrossSigningKey | Mapping[str, Any] | None = None,
         user_signing_key: CrossSigningKey | Mapping[str, Any] | None = None,
         auth: AuthenticationData | Mapping[str, Any] | None = None,
-        org_matrix_msc3202_device_id: str | None = None,
     ) -> UploadCrossSigningKeysResponse:
         """Publish the user's cross-signing keys.
 
@@ -2244,17 +2007,11 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
             auth: A client's answer to one stage of user-interactive authentication (UIA),
                 sent in the `auth` field of a request body. Which other keys are needed
                 depends on the stage `type`.
-            org_matrix_msc3202_device_id: The name device masquerading went by while it was
-                only a proposal (MSC3202), before v1.17 gave it the name `device_id`.
-                Bridges built on matrix-bot-sdk still send this spelling, and Synapse still
-                accepts it; it means the same as `device_id`. A client that wants to reach
-                homeservers of both generations sends both with the same value; a homeserver
-                that reads both prefers `device_id`.
         """
         call = self._call(
-            "uploadCrossSigningKeys",
+            UPLOAD_CROSS_SIGNING_KEYS,
             path={},
-            query={"org.matrix.msc3202.device_id": org_matrix_msc3202_device_id},
+            query={},
             fields={
                 "master_key": master_key,
                 "self_signing_key": self_signing_key,
@@ -2262,4 +2019,4 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
                 "auth": auth,
             },
         )
-        return cast("UploadCrossSigningKeysResponse", await self._run(call))
+        return await self._run(call)

@@ -1,19 +1,63 @@
 """What every operation of the spec is: method, path per release, auth per release, models.
 
 Like the rest of the package, this module is generated from the spec sources. Releases are
-named as in :data:`matrix_appservice.RELEASES`; a history is a tuple of ``(since, value)``
-pairs, oldest first.
+named as in :data:`matrix_appservice.RELEASES`. An operation exists in the releases from
+``since`` up to (not including) ``until``; a history is a tuple of ``(since, value)`` pairs,
+oldest first. Each operation is also a module constant (``SEND_TRANSACTION``) typed
+``Operation[Request, Response]`` with the model classes of its request body and of its
+success answer.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import quote
 
-from matrix_appservice._releases import release_index, resolve_release
+from matrix_appservice._releases import RELEASES, release_index, resolve_release
+from matrix_appservice.models import (
+    AppserviceRoomDirectoryVisibility,
+    AppserviceRoomDirectoryVisibilityResponse,
+    AuthenticationResponse,
+    ClientProtocol,
+    CreateDeviceResponse,
+    DeleteDeviceRequest,
+    DeleteDeviceResponse,
+    DeleteDevicesRequest,
+    DeleteDevicesResponse,
+    Error,
+    Location,
+    LoginRequest,
+    LoginResponse,
+    PingAppserviceFailure,
+    PingAppserviceRequest,
+    PingAppserviceResponse,
+    PingRequest,
+    PingResponse,
+    Protocol,
+    PublicRoomsFilterRequest,
+    PublicRoomsResponse,
+    QueryRoomResponse,
+    QueryUserResponse,
+    RateLimitError,
+    RegisterRequest,
+    RegisterResponse,
+    RoomEventContent,
+    SendEventResponse,
+    StateEventContent,
+    StateEventResponse,
+    ThirdPartyProtocols,
+    ThirdPartyUser,
+    Transaction,
+    TransactionResponse,
+    UpdateDeviceRequest,
+    UpdateDeviceResponse,
+    UploadCrossSigningKeysRequest,
+    UploadCrossSigningKeysResponse,
+)
 
 __all__ = [
     "AUTH_SCHEMES",
@@ -23,13 +67,46 @@ __all__ = [
     "NotInReleaseError",
     "Operation",
     "operation",
+    "GET_PROTOCOL_METADATA",
+    "PING",
+    "QUERY_LOCATION_BY_ALIAS",
+    "QUERY_LOCATION_BY_PROTOCOL",
+    "QUERY_ROOM_ALIAS",
+    "QUERY_USER_BY_ID",
+    "QUERY_USER",
+    "QUERY_USER_BY_PROTOCOL",
+    "SEND_TRANSACTION",
+    "CLIENT_GET_PROTOCOL_METADATA",
+    "CLIENT_QUERY_LOCATION_BY_ALIAS",
+    "CLIENT_QUERY_LOCATION_BY_PROTOCOL",
+    "CLIENT_QUERY_USER_BY_ID",
+    "CLIENT_QUERY_USER_BY_PROTOCOL",
+    "DELETE_DEVICE",
+    "DELETE_DEVICES",
+    "GET_PROTOCOLS",
+    "GET_PUBLIC_ROOMS",
+    "LOGIN",
+    "PING_APPSERVICE",
+    "QUERY_PUBLIC_ROOMS",
+    "REGISTER",
+    "SEND_MESSAGE",
+    "SET_ROOM_STATE_WITH_KEY",
+    "UPDATE_APPSERVICE_ROOM_DIRECTORY_VISIBILITY",
+    "UPDATE_DEVICE",
+    "UPLOAD_CROSS_SIGNING_KEYS",
 ]
 
 Api = Literal["application-service", "client-server"]
+RequestT = TypeVar("RequestT")
+ResponseT = TypeVar("ResponseT")
 
 
 class NotInReleaseError(LookupError):
     """The operation does not exist in the release asked for."""
+
+
+def _span(since: str, until: str | None) -> tuple[str, ...]:
+    return RELEASES[release_index(since) : release_index(until) if until else None]
 
 
 @dataclass(frozen=True)
@@ -41,178 +118,39 @@ class AuthScheme:
     """``bearer``: an ``Authorization: Bearer`` header; ``query``: a query parameter."""
     parameter: str | None
     """The query parameter's name for ``query`` schemes."""
-    releases: tuple[str, ...]
+    since: str
+    until: str | None
     deprecated_in: str | None
+
+    @property
+    def releases(self) -> tuple[str, ...]:
+        """The releases that have this scheme."""
+        return _span(self.since, self.until)
 
 
 AUTH_SCHEMES: Mapping[str, AuthScheme] = MappingProxyType(
     {
-        "accessTokenBearer": AuthScheme(
-            name="accessTokenBearer",
-            kind="bearer",
-            parameter=None,
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            deprecated_in=None,
-        ),
+        "accessTokenBearer": AuthScheme("accessTokenBearer", "bearer", None, "r0.1.0", None, None),
         "accessTokenQuery": AuthScheme(
-            name="accessTokenQuery",
-            kind="query",
-            parameter="access_token",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-            ),
-            deprecated_in="v1.11",
+            "accessTokenQuery", "query", "access_token", "r0.1.0", "unstable", "v1.11"
         ),
         "appserviceAccessTokenBearer": AuthScheme(
-            name="appserviceAccessTokenBearer",
-            kind="bearer",
-            parameter=None,
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            deprecated_in=None,
+            "appserviceAccessTokenBearer", "bearer", None, "r0.1.0", None, None
         ),
         "appserviceAccessTokenQuery": AuthScheme(
-            name="appserviceAccessTokenQuery",
-            kind="query",
-            parameter="access_token",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-            ),
-            deprecated_in="v1.11",
+            "appserviceAccessTokenQuery", "query", "access_token", "r0.1.0", "unstable", "v1.11"
         ),
         "homeserverAccessToken": AuthScheme(
-            name="homeserverAccessToken",
-            kind="bearer",
-            parameter=None,
-            releases=(
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            deprecated_in=None,
+            "homeserverAccessToken", "bearer", None, "v1.4", None, None
         ),
         "homeserverAccessTokenQuery": AuthScheme(
-            name="homeserverAccessTokenQuery",
-            kind="query",
-            parameter="access_token",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-            ),
-            deprecated_in=None,
+            "homeserverAccessTokenQuery", "query", "access_token", "r0.1.0", "v1.4", None
         ),
     }
 )
 
 
-def _pick(history: tuple[tuple[str, object], ...], version: str | None) -> object:
+def _pick(history: tuple[tuple[str, Any], ...], version: str | None) -> Any:
     index = release_index(version)
     chosen = history[0][1]
     for since, value in history:
@@ -221,52 +159,84 @@ def _pick(history: tuple[tuple[str, object], ...], version: str | None) -> objec
     return chosen
 
 
-@dataclass(frozen=True)
-class Operation:
-    """One operation, with its history across releases."""
+def type_name(value: Any) -> str:
+    """How a body type reads in messages: ``Transaction``, ``list[Location]``."""
+    return (
+        value.__name__
+        if isinstance(value, type)
+        else str(value).replace("matrix_appservice.models.", "").replace("typing.", "")
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Operation(Generic[RequestT, ResponseT]):
+    """One operation, with its history across releases.
+
+    ``RequestT`` is the model of its JSON request body (``None`` without one) and
+    ``ResponseT`` the type of its success answer.
+    """
 
     name: str
     """The operationId in the bundled spec (``sendTransaction``, ``clientGetProtocolMetadata``)."""
-    matrix_name: str
+    matrix_name: str = ""
     """The official operationId (the same as ``name`` except for shared lookups)."""
     api: Api
     """``application-service`` (homeserver to appservice) or ``client-server``."""
     method: str
+    python_name: str
+    """The method of the generated clients and handlers (``send_transaction``; ``query_user``
+    for ``queryUserById``, ``query_room_alias`` for ``queryRoomByAlias``)."""
     summary: str
-    releases: tuple[str, ...]
-    """The releases that have this operation."""
-    added_in: str | None
-    deprecated_in: str | None
-    changed_in: Mapping[str, str]
+    since: str
+    """The first release that has this operation."""
+    until: str | None = None
+    """The first release that no longer has it (``None``: it is still there)."""
     path_history: tuple[tuple[str, str], ...]
     auth_history: tuple[tuple[str, tuple[str, ...]], ...]
-    legacy_paths: tuple[str, ...]
-    """Paths a homeserver falls back to when the appservice does not answer the v1 path."""
-    request: str | None
-    """The model of the JSON request body, by name in :mod:`matrix_appservice.models`."""
-    request_required: bool
-    responses: Mapping[int, str | None]
-    """Status code to the model of its JSON body (``list[Location]`` for arrays)."""
-    rate_limited: bool
-    path_params: tuple[str, ...]
-    query_params: tuple[tuple[str, bool], ...]
+    request: type[RequestT] | None = None
+    """The model of the JSON request body."""
+    request_required: bool = True
+    """Whether the request body must be sent (when there is one)."""
+    responses: Mapping[int, Any] = field(default_factory=dict)
+    """Status code to the type of its JSON body (a model, ``list[Location]``, ``None``)."""
+    query_params: tuple[tuple[str, bool], ...] = ()
     """``(name, required)`` of each query parameter in the newest release."""
-    python_name: str
-    """The method of the generated clients (``send_transaction``; ``query_user`` for
-    ``queryUserById``, ``query_room_alias`` for ``queryRoomByAlias``)."""
-    query_names: tuple[str, ...]
+    query_names: tuple[str, ...] = ()
     """Every query parameter the operation declares in any release."""
-    auth_optional: bool
+    legacy_paths: tuple[str, ...] = ()
+    """Paths a homeserver falls back to when the appservice does not answer the v1 path."""
+    rate_limited: bool = False
+    auth_optional: bool = False
     """The specification lets the call go without credentials (a server may still want them)."""
-    identity_history: tuple[tuple[str, tuple[str, ...]], ...]
+    identity_history: tuple[tuple[str, tuple[str, ...]], ...] = (("r0.1.0", ()),)
     """The identity-assertion query parameters per release; see :meth:`identity_params`."""
-    no_identity_assertion: str | None
+    no_identity_assertion: str | None = None
     """Why identity assertion does not apply, on the Client-Server calls where it does not."""
-    free_query_history: tuple[tuple[str, str | None], ...]
+    free_query_history: tuple[tuple[str, str | None], ...] = (("r0.1.0", None),)
     """The free-form search parameter per release; see :meth:`free_query`."""
+    added_in: str | None = None
+    deprecated_in: str | None = None
+    changed_in: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.matrix_name:
+            object.__setattr__(self, "matrix_name", self.name)
+
+    @property
+    def releases(self) -> tuple[str, ...]:
+        """The releases that have this operation."""
+        return _span(self.since, self.until)
+
+    @property
+    def path_params(self) -> tuple[str, ...]:
+        """The path parameters, in path order."""
+        return tuple(re.findall(r"\{([^}]+)\}", self.path_history[-1][1]))
 
     def exists_in(self, version: str | None = None) -> bool:
-        return resolve_release(version) in self.releases
+        index = release_index(version)
+        return release_index(self.since) <= index and (
+            self.until is None or index < release_index(self.until)
+        )
 
     def _check(self, version: str | None) -> None:
         if not self.exists_in(version):
@@ -283,9 +253,7 @@ class Operation:
     def auth(self, version: str | None = None) -> tuple[AuthScheme, ...]:
         """The ways to authenticate in a release, preferred first."""
         self._check(version)
-        names = _pick(self.auth_history, version)
-        assert isinstance(names, tuple)
-        return tuple(AUTH_SCHEMES[n] for n in names)
+        return tuple(AUTH_SCHEMES[n] for n in _pick(self.auth_history, version))
 
     def identity_params(self, version: str | None = None) -> tuple[str, ...]:
         """The query parameters with which an appservice acts as one of its users here.
@@ -297,9 +265,7 @@ class Operation:
         the calls that name their user themselves (see :attr:`no_identity_assertion`).
         """
         self._check(version)
-        names = _pick(self.identity_history, version)
-        assert isinstance(names, tuple)
-        return tuple(str(n) for n in names)
+        return tuple(_pick(self.identity_history, version))
 
     def free_query(self, version: str | None = None) -> str | None:
         """The search parameter whose keys travel as query parameters of their own.
@@ -313,8 +279,8 @@ class Operation:
         read one with :meth:`fields_from_query`.
         """
         self._check(version)
-        name = _pick(self.free_query_history, version)
-        return name if isinstance(name, str) else None
+        name: str | None = _pick(self.free_query_history, version)
+        return name
 
     def _reserved(self) -> frozenset[str]:
         free = {name for _, name in self.free_query_history if name}
@@ -375,2255 +341,366 @@ class Operation:
         return template
 
 
-OPERATIONS: Mapping[str, Operation] = MappingProxyType(
+GET_PROTOCOL_METADATA: Operation[None, Protocol] = Operation(
+    name="getProtocolMetadata", api="application-service", method="GET",
+    python_name="get_protocol_metadata",
+    summary="Describe one third-party protocol the appservice bridges.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/app/v1/thirdparty/protocol/{protocol}"),),
+    auth_history=(("r0.1.0", ("homeserverAccessTokenQuery",)), ("v1.4", ("homeserverAccessToken",))),
+    responses=MappingProxyType({200: Protocol, 401: Error, 403: Error, 404: Error, 405: Error}),
+    legacy_paths=("/_matrix/app/unstable/thirdparty/protocol/{protocol}",),
+)  # fmt: skip
+
+PING: Operation[PingRequest, PingResponse] = Operation(
+    name="ping", api="application-service", method="POST", python_name="ping",
+    summary="Answer a connectivity check from the homeserver.", since="v1.7",
+    path_history=(("v1.7", "/_matrix/app/v1/ping"),),
+    auth_history=(("v1.7", ("homeserverAccessToken",)),), request=PingRequest,
+    request_required=False,
+    responses=MappingProxyType({200: PingResponse, 401: Error, 403: Error, 404: Error, 405: Error}),
+    added_in="v1.7",
+)  # fmt: skip
+
+QUERY_LOCATION_BY_ALIAS: Operation[None, list[Location]] = Operation(
+    name="queryLocationByAlias", api="application-service", method="GET",
+    python_name="query_location_by_alias",
+    summary="Find the remote locations behind a Matrix room alias.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/app/v1/thirdparty/location"),),
+    auth_history=(("r0.1.0", ("homeserverAccessTokenQuery",)), ("v1.4", ("homeserverAccessToken",))),
+    responses=MappingProxyType({200: list[Location], 401: Error, 403: Error, 404: Error, 405: Error}),
+    query_params=(("alias", False),), query_names=("alias",),
+    legacy_paths=("/_matrix/app/unstable/thirdparty/location",),
+)  # fmt: skip
+
+QUERY_LOCATION_BY_PROTOCOL: Operation[None, list[Location]] = Operation(
+    name="queryLocationByProtocol", api="application-service", method="GET",
+    python_name="query_location_by_protocol",
+    summary="Find the Matrix rooms that reach remote locations matching some fields.",
+    since="r0.1.0", path_history=(("r0.1.0", "/_matrix/app/v1/thirdparty/location/{protocol}"),),
+    auth_history=(("r0.1.0", ("homeserverAccessTokenQuery",)), ("v1.4", ("homeserverAccessToken",))),
+    responses=MappingProxyType({200: list[Location], 401: Error, 403: Error, 404: Error, 405: Error}),
+    query_params=(("fields", False),), query_names=("fields",),
+    legacy_paths=("/_matrix/app/unstable/thirdparty/location/{protocol}",),
+    free_query_history=(("r0.1.0", "fields"),),
+)  # fmt: skip
+
+QUERY_ROOM_ALIAS: Operation[None, QueryRoomResponse] = Operation(
+    name="queryRoomByAlias", api="application-service", method="GET",
+    python_name="query_room_alias",
+    summary="Ask the appservice whether a room alias in its namespace exists.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/app/v1/rooms/{roomAlias}"),),
+    auth_history=(("r0.1.0", ("homeserverAccessTokenQuery",)), ("v1.4", ("homeserverAccessToken",))),
+    responses=MappingProxyType({200: QueryRoomResponse, 401: Error, 403: Error, 404: Error, 405: Error}),
+    legacy_paths=("/rooms/{roomAlias}",),
+)  # fmt: skip
+
+QUERY_USER_BY_ID: Operation[None, list[ThirdPartyUser]] = Operation(
+    name="queryUserByID", api="application-service", method="GET", python_name="query_user_by_id",
+    summary="Find the remote users behind a Matrix user ID.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/app/v1/thirdparty/user"),),
+    auth_history=(("r0.1.0", ("homeserverAccessTokenQuery",)), ("v1.4", ("homeserverAccessToken",))),
+    responses=MappingProxyType({200: list[ThirdPartyUser], 401: Error, 403: Error, 404: Error, 405: Error}),
+    query_params=(("userid", False),), query_names=("userid",),
+    legacy_paths=("/_matrix/app/unstable/thirdparty/user",),
+)  # fmt: skip
+
+QUERY_USER: Operation[None, QueryUserResponse] = Operation(
+    name="queryUserById", api="application-service", method="GET", python_name="query_user",
+    summary="Ask the appservice whether a user in its namespace exists.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/app/v1/users/{userId}"),),
+    auth_history=(("r0.1.0", ("homeserverAccessTokenQuery",)), ("v1.4", ("homeserverAccessToken",))),
+    responses=MappingProxyType({200: QueryUserResponse, 401: Error, 403: Error, 404: Error, 405: Error}),
+    legacy_paths=("/users/{userId}",),
+)  # fmt: skip
+
+QUERY_USER_BY_PROTOCOL: Operation[None, list[ThirdPartyUser]] = Operation(
+    name="queryUserByProtocol", api="application-service", method="GET",
+    python_name="query_user_by_protocol",
+    summary="Find the Matrix users that stand for remote users matching some fields.",
+    since="r0.1.0", path_history=(("r0.1.0", "/_matrix/app/v1/thirdparty/user/{protocol}"),),
+    auth_history=(("r0.1.0", ("homeserverAccessTokenQuery",)), ("v1.4", ("homeserverAccessToken",))),
+    responses=MappingProxyType({200: list[ThirdPartyUser], 401: Error, 403: Error, 404: Error, 405: Error}),
+    query_params=(("fields", False),), query_names=("fields",),
+    legacy_paths=("/_matrix/app/unstable/thirdparty/user/{protocol}",),
+    free_query_history=(("r0.1.0", "fields"),),
+)  # fmt: skip
+
+SEND_TRANSACTION: Operation[Transaction, TransactionResponse] = Operation(
+    name="sendTransaction", api="application-service", method="PUT", python_name="send_transaction",
+    summary="Receive a batch of events from the homeserver.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/app/v1/transactions/{txnId}"),),
+    auth_history=(("r0.1.0", ("homeserverAccessTokenQuery",)), ("v1.4", ("homeserverAccessToken",))),
+    request=Transaction,
+    responses=MappingProxyType({200: TransactionResponse, 401: Error, 403: Error, 404: Error, 405: Error}),
+    legacy_paths=("/transactions/{txnId}",),
+)  # fmt: skip
+
+CLIENT_GET_PROTOCOL_METADATA: Operation[None, ClientProtocol] = Operation(
+    name="clientGetProtocolMetadata", matrix_name="getProtocolMetadata", api="client-server",
+    method="GET", python_name="get_protocol_metadata", summary="Describe one third-party protocol.",
+    since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/client/r0/thirdparty/protocol/{protocol}"), ("v1.1", "/_matrix/client/v3/thirdparty/protocol/{protocol}")),
+    auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    responses=MappingProxyType({200: ClientProtocol, 400: Error, 403: Error, 404: Error}),
+    query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
+    query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"),
+    identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+)  # fmt: skip
+
+CLIENT_QUERY_LOCATION_BY_ALIAS: Operation[None, list[Location]] = Operation(
+    name="clientQueryLocationByAlias", matrix_name="queryLocationByAlias", api="client-server",
+    method="GET", python_name="query_location_by_alias",
+    summary="Find the third-party location behind a Matrix room alias.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/client/r0/thirdparty/location"), ("v1.1", "/_matrix/client/v3/thirdparty/location")),
+    auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    responses=MappingProxyType({200: list[Location], 400: Error, 403: Error, 404: Error}),
+    query_params=(("alias", True), ("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
+    query_names=("alias", "user_id", "device_id", "org.matrix.msc3202.device_id"),
+    identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+)  # fmt: skip
+
+CLIENT_QUERY_LOCATION_BY_PROTOCOL: Operation[None, list[Location]] = Operation(
+    name="clientQueryLocationByProtocol", matrix_name="queryLocationByProtocol",
+    api="client-server", method="GET", python_name="query_location_by_protocol",
+    summary="Find Matrix rooms for a place on a third-party network.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/client/r0/thirdparty/location/{protocol}"), ("v1.1", "/_matrix/client/v3/thirdparty/location/{protocol}")),
+    auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    responses=MappingProxyType({200: list[Location], 400: Error, 403: Error, 404: Error}),
+    query_params=(("fields", False), ("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
+    query_names=("searchFields", "user_id", "fields", "device_id", "org.matrix.msc3202.device_id"),
+    identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    free_query_history=(("r0.1.0", "searchFields"), ("v1.13", "fields")),
+    changed_in=MappingProxyType({"v1.13": "The search values are passed as one query parameter per field name (`fields`); earlier texts named a single `searchFields` parameter."}),
+)  # fmt: skip
+
+CLIENT_QUERY_USER_BY_ID: Operation[None, list[ThirdPartyUser]] = Operation(
+    name="clientQueryUserByID", matrix_name="queryUserByID", api="client-server", method="GET",
+    python_name="query_user_by_id", summary="Find the third-party user behind a Matrix user ID.",
+    since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/client/r0/thirdparty/user"), ("v1.1", "/_matrix/client/v3/thirdparty/user")),
+    auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    responses=MappingProxyType({200: list[ThirdPartyUser], 400: Error, 403: Error, 404: Error}),
+    query_params=(("userid", True), ("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
+    query_names=("userid", "user_id", "device_id", "org.matrix.msc3202.device_id"),
+    identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+)  # fmt: skip
+
+CLIENT_QUERY_USER_BY_PROTOCOL: Operation[None, list[ThirdPartyUser]] = Operation(
+    name="clientQueryUserByProtocol", matrix_name="queryUserByProtocol", api="client-server",
+    method="GET", python_name="query_user_by_protocol",
+    summary="Find Matrix users for a person on a third-party network.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/client/r0/thirdparty/user/{protocol}"), ("v1.1", "/_matrix/client/v3/thirdparty/user/{protocol}")),
+    auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    responses=MappingProxyType({200: list[ThirdPartyUser], 400: Error, 403: Error, 404: Error}),
+    query_params=(("fields", False), ("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
+    query_names=("fields", "user_id", "device_id", "org.matrix.msc3202.device_id"),
+    identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    free_query_history=(("r0.1.0", "fields"),),
+    changed_in=MappingProxyType({"v1.8": "The `fields` query parameter is described as a map of field names to string values."}),
+)  # fmt: skip
+
+DELETE_DEVICE: Operation[DeleteDeviceRequest, DeleteDeviceResponse] = Operation(
+    name="deleteDevice", api="client-server", method="DELETE", python_name="delete_device",
+    summary="Delete a device.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/client/r0/devices/{deviceId}"), ("v1.1", "/_matrix/client/v3/devices/{deviceId}")),
+    auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    request=DeleteDeviceRequest, request_required=False,
+    responses=MappingProxyType({200: DeleteDeviceResponse, 400: Error, 401: AuthenticationResponse, 403: Error}),
+    query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
+    query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"),
+    identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    changed_in=MappingProxyType({"v1.17": "Appservices do not need user-interactive authentication to delete their users' devices."}),
+)  # fmt: skip
+
+DELETE_DEVICES: Operation[DeleteDevicesRequest, DeleteDevicesResponse] = Operation(
+    name="deleteDevices", api="client-server", method="POST", python_name="delete_devices",
+    summary="Delete several devices at once.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/client/r0/delete_devices"), ("v1.1", "/_matrix/client/v3/delete_devices")),
+    auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    request=DeleteDevicesRequest,
+    responses=MappingProxyType({200: DeleteDevicesResponse, 400: Error, 401: AuthenticationResponse, 403: Error}),
+    query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
+    query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"),
+    identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    changed_in=MappingProxyType({"v1.17": "Appservices do not need user-interactive authentication to delete their users' devices."}),
+)  # fmt: skip
+
+GET_PROTOCOLS: Operation[None, ThirdPartyProtocols] = Operation(
+    name="getProtocols", api="client-server", method="GET", python_name="get_protocols",
+    summary="List the third-party protocols the homeserver can reach.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/client/r0/thirdparty/protocols"), ("v1.1", "/_matrix/client/v3/thirdparty/protocols")),
+    auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    responses=MappingProxyType({200: ThirdPartyProtocols, 400: Error, 403: Error}),
+    query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
+    query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"),
+    identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+)  # fmt: skip
+
+GET_PUBLIC_ROOMS: Operation[None, PublicRoomsResponse] = Operation(
+    name="getPublicRooms", api="client-server", method="GET", python_name="get_public_rooms",
+    summary="Page through the public room directory, without filters.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/client/r0/publicRooms"), ("v1.1", "/_matrix/client/v3/publicRooms")),
+    auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    responses=MappingProxyType({200: PublicRoomsResponse, 400: Error, 403: Error}),
+    query_params=(("limit", False), ("since", False), ("server", False), ("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
+    query_names=("limit", "since", "server", "user_id", "device_id", "org.matrix.msc3202.device_id"),
+    auth_optional=True,
+    identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+)  # fmt: skip
+
+LOGIN: Operation[LoginRequest, LoginResponse] = Operation(
+    name="login", api="client-server", method="POST", python_name="login",
+    summary="Obtain an access token, in particular for one of an appservice's users.",
+    since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/client/r0/login"), ("v1.1", "/_matrix/client/v3/login")),
+    auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    request=LoginRequest,
+    responses=MappingProxyType({200: LoginResponse, 400: Error, 401: Error, 403: Error, 429: RateLimitError}),
+    rate_limited=True,
+    no_identity_assertion="The body's `identifier` names the user to log in, and the request hands out a new device of its own, so homeservers ignore `user_id` and `device_id` here.",
+    changed_in=MappingProxyType({"v1.2": "Appservices can log their users in with the `m.login.application_service` login type.", "v1.10": "A request with the appservice login type but a missing or unknown `as_token` is refused with 401 `M_MISSING_TOKEN` or `M_UNKNOWN_TOKEN`.", "v1.17": "Homeservers without the legacy authentication API refuse the appservice login type with `M_APPSERVICE_LOGIN_UNSUPPORTED`, and appservices must not use it there."}),
+)  # fmt: skip
+
+PING_APPSERVICE: Operation[PingAppserviceRequest, PingAppserviceResponse] = Operation(
+    name="pingAppservice", api="client-server", method="POST", python_name="ping_appservice",
+    summary="Have the homeserver check that it can reach the appservice.", since="v1.7",
+    path_history=(("v1.7", "/_matrix/client/v1/appservice/{appserviceId}/ping"),),
+    auth_history=(("v1.7", ("appserviceAccessTokenBearer", "appserviceAccessTokenQuery")), ("unstable", ("appserviceAccessTokenBearer",))),
+    request=PingAppserviceRequest,
+    responses=MappingProxyType({200: PingAppserviceResponse, 400: Error, 403: Error, 502: PingAppserviceFailure, 504: Error}),
+    query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
+    query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"),
+    identity_history=(("v1.7", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    added_in="v1.7",
+)  # fmt: skip
+
+QUERY_PUBLIC_ROOMS: Operation[PublicRoomsFilterRequest, PublicRoomsResponse] = Operation(
+    name="queryPublicRooms", api="client-server", method="POST", python_name="query_public_rooms",
+    summary="Search the public room directory, optionally by bridged network.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/client/r0/publicRooms"), ("v1.1", "/_matrix/client/v3/publicRooms")),
+    auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    request=PublicRoomsFilterRequest,
+    responses=MappingProxyType({200: PublicRoomsResponse, 400: Error, 403: Error}),
+    query_params=(("server", False), ("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
+    query_names=("server", "user_id", "device_id", "org.matrix.msc3202.device_id"),
+    identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+)  # fmt: skip
+
+REGISTER: Operation[RegisterRequest, RegisterResponse] = Operation(
+    name="register", api="client-server", method="POST", python_name="register",
+    summary="Create an account, in particular one of an appservice's users.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/client/r0/register"), ("v1.1", "/_matrix/client/v3/register")),
+    auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    request=RegisterRequest,
+    responses=MappingProxyType({200: RegisterResponse, 400: Error, 401: AuthenticationResponse | Error, 403: Error, 429: RateLimitError}),
+    query_params=(("kind", False),), query_names=("kind",), rate_limited=True,
+    no_identity_assertion="The account does not exist yet, so there is no one to act as: the body names the user to create, and homeservers ignore `user_id` and `device_id` here.",
+    changed_in=MappingProxyType({"v1.10": "A request with the appservice login type but a missing or unknown `as_token` is refused with 401 `M_MISSING_TOKEN` or `M_UNKNOWN_TOKEN`.", "v1.17": "Homeservers that do not implement the legacy authentication API must still accept registrations from appservices; appservices must set `inhibit_login` to `true` on such servers and receive `M_APPSERVICE_LOGIN_UNSUPPORTED` when they do not."}),
+)  # fmt: skip
+
+SEND_MESSAGE: Operation[RoomEventContent, SendEventResponse] = Operation(
+    name="sendMessage", api="client-server", method="PUT", python_name="send_message",
+    summary="Send a message event into a room.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/client/r0/rooms/{roomId}/send/{eventType}/{txnId}"), ("v1.1", "/_matrix/client/v3/rooms/{roomId}/send/{eventType}/{txnId}")),
+    auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    request=RoomEventContent,
+    responses=MappingProxyType({200: SendEventResponse, 400: Error, 403: Error}),
+    query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False), ("ts", False)),
+    query_names=("user_id", "ts", "device_id", "org.matrix.msc3202.device_id"),
+    identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    changed_in=MappingProxyType({"v1.3": "Appservices may set the event's `origin_server_ts` with the `ts` query parameter.", "v1.7": "An annotation the sender has already made is refused with `M_DUPLICATE_ANNOTATION`."}),
+)  # fmt: skip
+
+SET_ROOM_STATE_WITH_KEY: Operation[StateEventContent, StateEventResponse] = Operation(
+    name="setRoomStateWithKey", api="client-server", method="PUT",
+    python_name="set_room_state_with_key", summary="Set a piece of room state.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/client/r0/rooms/{roomId}/state/{eventType}/{stateKey}"), ("v1.1", "/_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey}")),
+    auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    request=StateEventContent,
+    responses=MappingProxyType({200: StateEventResponse, 400: Error, 403: Error}),
+    query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False), ("ts", False)),
+    query_names=("user_id", "ts", "device_id", "org.matrix.msc3202.device_id"),
+    identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    changed_in=MappingProxyType({"v1.1": "Adding an alias to `m.room.canonical_alias` that is malformed or points elsewhere is refused with 400 `M_INVALID_PARAMETER` or `M_BAD_ALIAS`.", "v1.3": "Appservices may set the event's `origin_server_ts` with the `ts` query parameter. The errcode for a malformed alias is spelled `M_INVALID_PARAM` (it was `M_INVALID_PARAMETER`).", "v1.18": "An invite refused by invite blocking is answered 403 `M_INVITE_BLOCKED`."}),
+)  # fmt: skip
+
+UPDATE_APPSERVICE_ROOM_DIRECTORY_VISIBILITY: Operation[AppserviceRoomDirectoryVisibility, AppserviceRoomDirectoryVisibilityResponse] = Operation(
+    name="updateAppserviceRoomDirectoryVisibility", api="client-server", method="PUT",
+    python_name="update_appservice_room_directory_visibility",
+    summary="Publish or unpublish a bridged room in the room directory, per network.",
+    since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/client/r0/directory/list/appservice/{networkId}/{roomId}"), ("v1.1", "/_matrix/client/v3/directory/list/appservice/{networkId}/{roomId}")),
+    auth_history=(("r0.1.0", ("appserviceAccessTokenBearer", "appserviceAccessTokenQuery")), ("unstable", ("appserviceAccessTokenBearer",))),
+    request=AppserviceRoomDirectoryVisibility,
+    responses=MappingProxyType({200: AppserviceRoomDirectoryVisibilityResponse, 400: Error, 403: Error}),
+    query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
+    query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"),
+    identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+)  # fmt: skip
+
+UPDATE_DEVICE: Operation[UpdateDeviceRequest, UpdateDeviceResponse | CreateDeviceResponse] = Operation(
+    name="updateDevice", api="client-server", method="PUT", python_name="update_device",
+    summary="Update a device, or let an appservice create one.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/client/r0/devices/{deviceId}"), ("v1.1", "/_matrix/client/v3/devices/{deviceId}")),
+    auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    request=UpdateDeviceRequest,
+    responses=MappingProxyType({200: UpdateDeviceResponse, 201: CreateDeviceResponse, 400: Error, 403: Error, 404: Error}),
+    query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
+    query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"),
+    identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    changed_in=MappingProxyType({"v1.17": "Appservices can create a device by updating one that does not exist yet."}),
+)  # fmt: skip
+
+UPLOAD_CROSS_SIGNING_KEYS: Operation[UploadCrossSigningKeysRequest, UploadCrossSigningKeysResponse] = Operation(
+    name="uploadCrossSigningKeys", api="client-server", method="POST",
+    python_name="upload_cross_signing_keys", summary="Publish the user's cross-signing keys.",
+    since="v1.1", path_history=(("v1.1", "/_matrix/client/v3/keys/device_signing/upload"),),
+    auth_history=(("v1.1", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    request=UploadCrossSigningKeysRequest,
+    responses=MappingProxyType({200: UploadCrossSigningKeysResponse, 400: Error, 401: AuthenticationResponse, 403: Error}),
+    query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
+    query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"),
+    identity_history=(("v1.1", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    added_in="v1.1",
+    changed_in=MappingProxyType({"v1.11": "No user-interactive authentication is needed when the user has no cross-signing keys yet.", "v1.17": "Appservices need no user-interactive authentication, even when the user already has keys."}),
+)  # fmt: skip
+
+
+OPERATIONS: Mapping[str, Operation[Any, Any]] = MappingProxyType(
     {
-        "getProtocolMetadata": Operation(
-            name="getProtocolMetadata",
-            matrix_name="getProtocolMetadata",
-            api="application-service",
-            method="GET",
-            summary="Describe one third-party protocol the appservice bridges.",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in=None,
-            deprecated_in=None,
-            changed_in=MappingProxyType({}),
-            path_history=(("r0.1.0", "/_matrix/app/v1/thirdparty/protocol/{protocol}"),),
-            auth_history=(
-                ("r0.1.0", ("homeserverAccessTokenQuery",)),
-                ("v1.4", ("homeserverAccessToken",)),
-            ),
-            legacy_paths=("/_matrix/app/unstable/thirdparty/protocol/{protocol}",),
-            request=None,
-            request_required=False,
-            responses=MappingProxyType(
-                {
-                    200: "Protocol",
-                    401: "Error",
-                    403: "Error",
-                    404: "Error",
-                    405: "Error",
-                }
-            ),
-            rate_limited=False,
-            path_params=("protocol",),
-            query_params=(),
-            python_name="get_protocol_metadata",
-            query_names=(),
-            auth_optional=False,
-            identity_history=(("r0.1.0", ()),),
-            no_identity_assertion=None,
-            free_query_history=(("r0.1.0", None),),
-        ),
-        "ping": Operation(
-            name="ping",
-            matrix_name="ping",
-            api="application-service",
-            method="POST",
-            summary="Answer a connectivity check from the homeserver.",
-            releases=(
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in="v1.7",
-            deprecated_in=None,
-            changed_in=MappingProxyType({}),
-            path_history=(("v1.7", "/_matrix/app/v1/ping"),),
-            auth_history=(("v1.7", ("homeserverAccessToken",)),),
-            legacy_paths=(),
-            request="PingRequest",
-            request_required=False,
-            responses=MappingProxyType(
-                {
-                    200: "PingResponse",
-                    401: "Error",
-                    403: "Error",
-                    404: "Error",
-                    405: "Error",
-                }
-            ),
-            rate_limited=False,
-            path_params=(),
-            query_params=(),
-            python_name="ping",
-            query_names=(),
-            auth_optional=False,
-            identity_history=(("v1.7", ()),),
-            no_identity_assertion=None,
-            free_query_history=(("v1.7", None),),
-        ),
-        "queryLocationByAlias": Operation(
-            name="queryLocationByAlias",
-            matrix_name="queryLocationByAlias",
-            api="application-service",
-            method="GET",
-            summary="Find the remote locations behind a Matrix room alias.",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in=None,
-            deprecated_in=None,
-            changed_in=MappingProxyType({}),
-            path_history=(("r0.1.0", "/_matrix/app/v1/thirdparty/location"),),
-            auth_history=(
-                ("r0.1.0", ("homeserverAccessTokenQuery",)),
-                ("v1.4", ("homeserverAccessToken",)),
-            ),
-            legacy_paths=("/_matrix/app/unstable/thirdparty/location",),
-            request=None,
-            request_required=False,
-            responses=MappingProxyType(
-                {
-                    200: "list[Location]",
-                    401: "Error",
-                    403: "Error",
-                    404: "Error",
-                    405: "Error",
-                }
-            ),
-            rate_limited=False,
-            path_params=(),
-            query_params=(("alias", False),),
-            python_name="query_location_by_alias",
-            query_names=("alias",),
-            auth_optional=False,
-            identity_history=(("r0.1.0", ()),),
-            no_identity_assertion=None,
-            free_query_history=(("r0.1.0", None),),
-        ),
-        "queryLocationByProtocol": Operation(
-            name="queryLocationByProtocol",
-            matrix_name="queryLocationByProtocol",
-            api="application-service",
-            method="GET",
-            summary="Find the Matrix rooms that reach remote locations matching some fields.",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in=None,
-            deprecated_in=None,
-            changed_in=MappingProxyType({}),
-            path_history=(("r0.1.0", "/_matrix/app/v1/thirdparty/location/{protocol}"),),
-            auth_history=(
-                ("r0.1.0", ("homeserverAccessTokenQuery",)),
-                ("v1.4", ("homeserverAccessToken",)),
-            ),
-            legacy_paths=("/_matrix/app/unstable/thirdparty/location/{protocol}",),
-            request=None,
-            request_required=False,
-            responses=MappingProxyType(
-                {
-                    200: "list[Location]",
-                    401: "Error",
-                    403: "Error",
-                    404: "Error",
-                    405: "Error",
-                }
-            ),
-            rate_limited=False,
-            path_params=("protocol",),
-            query_params=(("fields", False),),
-            python_name="query_location_by_protocol",
-            query_names=("fields",),
-            auth_optional=False,
-            identity_history=(("r0.1.0", ()),),
-            no_identity_assertion=None,
-            free_query_history=(("r0.1.0", "fields"),),
-        ),
-        "queryRoomByAlias": Operation(
-            name="queryRoomByAlias",
-            matrix_name="queryRoomByAlias",
-            api="application-service",
-            method="GET",
-            summary="Ask the appservice whether a room alias in its namespace exists.",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in=None,
-            deprecated_in=None,
-            changed_in=MappingProxyType({}),
-            path_history=(("r0.1.0", "/_matrix/app/v1/rooms/{roomAlias}"),),
-            auth_history=(
-                ("r0.1.0", ("homeserverAccessTokenQuery",)),
-                ("v1.4", ("homeserverAccessToken",)),
-            ),
-            legacy_paths=("/rooms/{roomAlias}",),
-            request=None,
-            request_required=False,
-            responses=MappingProxyType(
-                {
-                    200: "QueryRoomResponse",
-                    401: "Error",
-                    403: "Error",
-                    404: "Error",
-                    405: "Error",
-                }
-            ),
-            rate_limited=False,
-            path_params=("roomAlias",),
-            query_params=(),
-            python_name="query_room_alias",
-            query_names=(),
-            auth_optional=False,
-            identity_history=(("r0.1.0", ()),),
-            no_identity_assertion=None,
-            free_query_history=(("r0.1.0", None),),
-        ),
-        "queryUserByID": Operation(
-            name="queryUserByID",
-            matrix_name="queryUserByID",
-            api="application-service",
-            method="GET",
-            summary="Find the remote users behind a Matrix user ID.",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in=None,
-            deprecated_in=None,
-            changed_in=MappingProxyType({}),
-            path_history=(("r0.1.0", "/_matrix/app/v1/thirdparty/user"),),
-            auth_history=(
-                ("r0.1.0", ("homeserverAccessTokenQuery",)),
-                ("v1.4", ("homeserverAccessToken",)),
-            ),
-            legacy_paths=("/_matrix/app/unstable/thirdparty/user",),
-            request=None,
-            request_required=False,
-            responses=MappingProxyType(
-                {
-                    200: "list[ThirdPartyUser]",
-                    401: "Error",
-                    403: "Error",
-                    404: "Error",
-                    405: "Error",
-                }
-            ),
-            rate_limited=False,
-            path_params=(),
-            query_params=(("userid", False),),
-            python_name="query_user_by_id",
-            query_names=("userid",),
-            auth_optional=False,
-            identity_history=(("r0.1.0", ()),),
-            no_identity_assertion=None,
-            free_query_history=(("r0.1.0", None),),
-        ),
-        "queryUserById": Operation(
-            name="queryUserById",
-            matrix_name="queryUserById",
-            api="application-service",
-            method="GET",
-            summary="Ask the appservice whether a user in its namespace exists.",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in=None,
-            deprecated_in=None,
-            changed_in=MappingProxyType({}),
-            path_history=(("r0.1.0", "/_matrix/app/v1/users/{userId}"),),
-            auth_history=(
-                ("r0.1.0", ("homeserverAccessTokenQuery",)),
-                ("v1.4", ("homeserverAccessToken",)),
-            ),
-            legacy_paths=("/users/{userId}",),
-            request=None,
-            request_required=False,
-            responses=MappingProxyType(
-                {
-                    200: "QueryUserResponse",
-                    401: "Error",
-                    403: "Error",
-                    404: "Error",
-                    405: "Error",
-                }
-            ),
-            rate_limited=False,
-            path_params=("userId",),
-            query_params=(),
-            python_name="query_user",
-            query_names=(),
-            auth_optional=False,
-            identity_history=(("r0.1.0", ()),),
-            no_identity_assertion=None,
-            free_query_history=(("r0.1.0", None),),
-        ),
-        "queryUserByProtocol": Operation(
-            name="queryUserByProtocol",
-            matrix_name="queryUserByProtocol",
-            api="application-service",
-            method="GET",
-            summary="Find the Matrix users that stand for remote users matching some fields.",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in=None,
-            deprecated_in=None,
-            changed_in=MappingProxyType({}),
-            path_history=(("r0.1.0", "/_matrix/app/v1/thirdparty/user/{protocol}"),),
-            auth_history=(
-                ("r0.1.0", ("homeserverAccessTokenQuery",)),
-                ("v1.4", ("homeserverAccessToken",)),
-            ),
-            legacy_paths=("/_matrix/app/unstable/thirdparty/user/{protocol}",),
-            request=None,
-            request_required=False,
-            responses=MappingProxyType(
-                {
-                    200: "list[ThirdPartyUser]",
-                    401: "Error",
-                    403: "Error",
-                    404: "Error",
-                    405: "Error",
-                }
-            ),
-            rate_limited=False,
-            path_params=("protocol",),
-            query_params=(("fields", False),),
-            python_name="query_user_by_protocol",
-            query_names=("fields",),
-            auth_optional=False,
-            identity_history=(("r0.1.0", ()),),
-            no_identity_assertion=None,
-            free_query_history=(("r0.1.0", "fields"),),
-        ),
-        "sendTransaction": Operation(
-            name="sendTransaction",
-            matrix_name="sendTransaction",
-            api="application-service",
-            method="PUT",
-            summary="Receive a batch of events from the homeserver.",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in=None,
-            deprecated_in=None,
-            changed_in=MappingProxyType({}),
-            path_history=(("r0.1.0", "/_matrix/app/v1/transactions/{txnId}"),),
-            auth_history=(
-                ("r0.1.0", ("homeserverAccessTokenQuery",)),
-                ("v1.4", ("homeserverAccessToken",)),
-            ),
-            legacy_paths=("/transactions/{txnId}",),
-            request="Transaction",
-            request_required=True,
-            responses=MappingProxyType(
-                {
-                    200: "TransactionResponse",
-                    401: "Error",
-                    403: "Error",
-                    404: "Error",
-                    405: "Error",
-                }
-            ),
-            rate_limited=False,
-            path_params=("txnId",),
-            query_params=(),
-            python_name="send_transaction",
-            query_names=(),
-            auth_optional=False,
-            identity_history=(("r0.1.0", ()),),
-            no_identity_assertion=None,
-            free_query_history=(("r0.1.0", None),),
-        ),
-        "clientGetProtocolMetadata": Operation(
-            name="clientGetProtocolMetadata",
-            matrix_name="getProtocolMetadata",
-            api="client-server",
-            method="GET",
-            summary="Describe one third-party protocol.",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in=None,
-            deprecated_in=None,
-            changed_in=MappingProxyType({}),
-            path_history=(
-                ("r0.1.0", "/_matrix/client/r0/thirdparty/protocol/{protocol}"),
-                ("v1.1", "/_matrix/client/v3/thirdparty/protocol/{protocol}"),
-            ),
-            auth_history=(
-                (
-                    "r0.1.0",
-                    (
-                        "accessTokenBearer",
-                        "accessTokenQuery",
-                    ),
-                ),
-                ("unstable", ("accessTokenBearer",)),
-            ),
-            legacy_paths=(),
-            request=None,
-            request_required=False,
-            responses=MappingProxyType(
-                {
-                    200: "ClientProtocol",
-                    400: "Error",
-                    403: "Error",
-                    404: "Error",
-                }
-            ),
-            rate_limited=False,
-            path_params=("protocol",),
-            query_params=(
-                ("user_id", False),
-                ("device_id", False),
-                ("org.matrix.msc3202.device_id", False),
-            ),
-            python_name="get_protocol_metadata",
-            query_names=(
-                "user_id",
-                "device_id",
-                "org.matrix.msc3202.device_id",
-            ),
-            auth_optional=False,
-            identity_history=(
-                ("r0.1.0", ("user_id",)),
-                (
-                    "v1.17",
-                    (
-                        "user_id",
-                        "device_id",
-                    ),
-                ),
-                (
-                    "unstable",
-                    (
-                        "user_id",
-                        "device_id",
-                        "org.matrix.msc3202.device_id",
-                    ),
-                ),
-            ),
-            no_identity_assertion=None,
-            free_query_history=(("r0.1.0", None),),
-        ),
-        "clientQueryLocationByAlias": Operation(
-            name="clientQueryLocationByAlias",
-            matrix_name="queryLocationByAlias",
-            api="client-server",
-            method="GET",
-            summary="Find the third-party location behind a Matrix room alias.",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in=None,
-            deprecated_in=None,
-            changed_in=MappingProxyType({}),
-            path_history=(
-                ("r0.1.0", "/_matrix/client/r0/thirdparty/location"),
-                ("v1.1", "/_matrix/client/v3/thirdparty/location"),
-            ),
-            auth_history=(
-                (
-                    "r0.1.0",
-                    (
-                        "accessTokenBearer",
-                        "accessTokenQuery",
-                    ),
-                ),
-                ("unstable", ("accessTokenBearer",)),
-            ),
-            legacy_paths=(),
-            request=None,
-            request_required=False,
-            responses=MappingProxyType(
-                {
-                    200: "list[Location]",
-                    400: "Error",
-                    403: "Error",
-                    404: "Error",
-                }
-            ),
-            rate_limited=False,
-            path_params=(),
-            query_params=(
-                ("alias", True),
-                ("user_id", False),
-                ("device_id", False),
-                ("org.matrix.msc3202.device_id", False),
-            ),
-            python_name="query_location_by_alias",
-            query_names=(
-                "alias",
-                "user_id",
-                "device_id",
-                "org.matrix.msc3202.device_id",
-            ),
-            auth_optional=False,
-            identity_history=(
-                ("r0.1.0", ("user_id",)),
-                (
-                    "v1.17",
-                    (
-                        "user_id",
-                        "device_id",
-                    ),
-                ),
-                (
-                    "unstable",
-                    (
-                        "user_id",
-                        "device_id",
-                        "org.matrix.msc3202.device_id",
-                    ),
-                ),
-            ),
-            no_identity_assertion=None,
-            free_query_history=(("r0.1.0", None),),
-        ),
-        "clientQueryLocationByProtocol": Operation(
-            name="clientQueryLocationByProtocol",
-            matrix_name="queryLocationByProtocol",
-            api="client-server",
-            method="GET",
-            summary="Find Matrix rooms for a place on a third-party network.",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in=None,
-            deprecated_in=None,
-            changed_in=MappingProxyType(
-                {
-                    "v1.13": "The search values are passed as one query parameter per field name (`fields`); earlier texts named a single `searchFields` parameter.",
-                }
-            ),
-            path_history=(
-                ("r0.1.0", "/_matrix/client/r0/thirdparty/location/{protocol}"),
-                ("v1.1", "/_matrix/client/v3/thirdparty/location/{protocol}"),
-            ),
-            auth_history=(
-                (
-                    "r0.1.0",
-                    (
-                        "accessTokenBearer",
-                        "accessTokenQuery",
-                    ),
-                ),
-                ("unstable", ("accessTokenBearer",)),
-            ),
-            legacy_paths=(),
-            request=None,
-            request_required=False,
-            responses=MappingProxyType(
-                {
-                    200: "list[Location]",
-                    400: "Error",
-                    403: "Error",
-                    404: "Error",
-                }
-            ),
-            rate_limited=False,
-            path_params=("protocol",),
-            query_params=(
-                ("fields", False),
-                ("user_id", False),
-                ("device_id", False),
-                ("org.matrix.msc3202.device_id", False),
-            ),
-            python_name="query_location_by_protocol",
-            query_names=(
-                "searchFields",
-                "user_id",
-                "fields",
-                "device_id",
-                "org.matrix.msc3202.device_id",
-            ),
-            auth_optional=False,
-            identity_history=(
-                ("r0.1.0", ("user_id",)),
-                (
-                    "v1.17",
-                    (
-                        "user_id",
-                        "device_id",
-                    ),
-                ),
-                (
-                    "unstable",
-                    (
-                        "user_id",
-                        "device_id",
-                        "org.matrix.msc3202.device_id",
-                    ),
-                ),
-            ),
-            no_identity_assertion=None,
-            free_query_history=(
-                ("r0.1.0", "searchFields"),
-                ("v1.13", "fields"),
-            ),
-        ),
-        "clientQueryUserByID": Operation(
-            name="clientQueryUserByID",
-            matrix_name="queryUserByID",
-            api="client-server",
-            method="GET",
-            summary="Find the third-party user behind a Matrix user ID.",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in=None,
-            deprecated_in=None,
-            changed_in=MappingProxyType({}),
-            path_history=(
-                ("r0.1.0", "/_matrix/client/r0/thirdparty/user"),
-                ("v1.1", "/_matrix/client/v3/thirdparty/user"),
-            ),
-            auth_history=(
-                (
-                    "r0.1.0",
-                    (
-                        "accessTokenBearer",
-                        "accessTokenQuery",
-                    ),
-                ),
-                ("unstable", ("accessTokenBearer",)),
-            ),
-            legacy_paths=(),
-            request=None,
-            request_required=False,
-            responses=MappingProxyType(
-                {
-                    200: "list[ThirdPartyUser]",
-                    400: "Error",
-                    403: "Error",
-                    404: "Error",
-                }
-            ),
-            rate_limited=False,
-            path_params=(),
-            query_params=(
-                ("userid", True),
-                ("user_id", False),
-                ("device_id", False),
-                ("org.matrix.msc3202.device_id", False),
-            ),
-            python_name="query_user_by_id",
-            query_names=(
-                "userid",
-                "user_id",
-                "device_id",
-                "org.matrix.msc3202.device_id",
-            ),
-            auth_optional=False,
-            identity_history=(
-                ("r0.1.0", ("user_id",)),
-                (
-                    "v1.17",
-                    (
-                        "user_id",
-                        "device_id",
-                    ),
-                ),
-                (
-                    "unstable",
-                    (
-                        "user_id",
-                        "device_id",
-                        "org.matrix.msc3202.device_id",
-                    ),
-                ),
-            ),
-            no_identity_assertion=None,
-            free_query_history=(("r0.1.0", None),),
-        ),
-        "clientQueryUserByProtocol": Operation(
-            name="clientQueryUserByProtocol",
-            matrix_name="queryUserByProtocol",
-            api="client-server",
-            method="GET",
-            summary="Find Matrix users for a person on a third-party network.",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in=None,
-            deprecated_in=None,
-            changed_in=MappingProxyType(
-                {
-                    "v1.8": "The `fields` query parameter is described as a map of field names to string values.",
-                }
-            ),
-            path_history=(
-                ("r0.1.0", "/_matrix/client/r0/thirdparty/user/{protocol}"),
-                ("v1.1", "/_matrix/client/v3/thirdparty/user/{protocol}"),
-            ),
-            auth_history=(
-                (
-                    "r0.1.0",
-                    (
-                        "accessTokenBearer",
-                        "accessTokenQuery",
-                    ),
-                ),
-                ("unstable", ("accessTokenBearer",)),
-            ),
-            legacy_paths=(),
-            request=None,
-            request_required=False,
-            responses=MappingProxyType(
-                {
-                    200: "list[ThirdPartyUser]",
-                    400: "Error",
-                    403: "Error",
-                    404: "Error",
-                }
-            ),
-            rate_limited=False,
-            path_params=("protocol",),
-            query_params=(
-                ("fields", False),
-                ("user_id", False),
-                ("device_id", False),
-                ("org.matrix.msc3202.device_id", False),
-            ),
-            python_name="query_user_by_protocol",
-            query_names=(
-                "fields",
-                "user_id",
-                "device_id",
-                "org.matrix.msc3202.device_id",
-            ),
-            auth_optional=False,
-            identity_history=(
-                ("r0.1.0", ("user_id",)),
-                (
-                    "v1.17",
-                    (
-                        "user_id",
-                        "device_id",
-                    ),
-                ),
-                (
-                    "unstable",
-                    (
-                        "user_id",
-                        "device_id",
-                        "org.matrix.msc3202.device_id",
-                    ),
-                ),
-            ),
-            no_identity_assertion=None,
-            free_query_history=(("r0.1.0", "fields"),),
-        ),
-        "deleteDevice": Operation(
-            name="deleteDevice",
-            matrix_name="deleteDevice",
-            api="client-server",
-            method="DELETE",
-            summary="Delete a device.",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in=None,
-            deprecated_in=None,
-            changed_in=MappingProxyType(
-                {
-                    "v1.17": "Appservices do not need user-interactive authentication to delete their users\u0027 devices.",
-                }
-            ),
-            path_history=(
-                ("r0.1.0", "/_matrix/client/r0/devices/{deviceId}"),
-                ("v1.1", "/_matrix/client/v3/devices/{deviceId}"),
-            ),
-            auth_history=(
-                (
-                    "r0.1.0",
-                    (
-                        "accessTokenBearer",
-                        "accessTokenQuery",
-                    ),
-                ),
-                ("unstable", ("accessTokenBearer",)),
-            ),
-            legacy_paths=(),
-            request="DeleteDeviceRequest",
-            request_required=False,
-            responses=MappingProxyType(
-                {
-                    200: "DeleteDeviceResponse",
-                    400: "Error",
-                    401: "AuthenticationResponse",
-                    403: "Error",
-                }
-            ),
-            rate_limited=False,
-            path_params=("deviceId",),
-            query_params=(
-                ("user_id", False),
-                ("device_id", False),
-                ("org.matrix.msc3202.device_id", False),
-            ),
-            python_name="delete_device",
-            query_names=(
-                "user_id",
-                "device_id",
-                "org.matrix.msc3202.device_id",
-            ),
-            auth_optional=False,
-            identity_history=(
-                ("r0.1.0", ("user_id",)),
-                (
-                    "v1.17",
-                    (
-                        "user_id",
-                        "device_id",
-                    ),
-                ),
-                (
-                    "unstable",
-                    (
-                        "user_id",
-                        "device_id",
-                        "org.matrix.msc3202.device_id",
-                    ),
-                ),
-            ),
-            no_identity_assertion=None,
-            free_query_history=(("r0.1.0", None),),
-        ),
-        "deleteDevices": Operation(
-            name="deleteDevices",
-            matrix_name="deleteDevices",
-            api="client-server",
-            method="POST",
-            summary="Delete several devices at once.",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in=None,
-            deprecated_in=None,
-            changed_in=MappingProxyType(
-                {
-                    "v1.17": "Appservices do not need user-interactive authentication to delete their users\u0027 devices.",
-                }
-            ),
-            path_history=(
-                ("r0.1.0", "/_matrix/client/r0/delete_devices"),
-                ("v1.1", "/_matrix/client/v3/delete_devices"),
-            ),
-            auth_history=(
-                (
-                    "r0.1.0",
-                    (
-                        "accessTokenBearer",
-                        "accessTokenQuery",
-                    ),
-                ),
-                ("unstable", ("accessTokenBearer",)),
-            ),
-            legacy_paths=(),
-            request="DeleteDevicesRequest",
-            request_required=True,
-            responses=MappingProxyType(
-                {
-                    200: "DeleteDevicesResponse",
-                    400: "Error",
-                    401: "AuthenticationResponse",
-                    403: "Error",
-                }
-            ),
-            rate_limited=False,
-            path_params=(),
-            query_params=(
-                ("user_id", False),
-                ("device_id", False),
-                ("org.matrix.msc3202.device_id", False),
-            ),
-            python_name="delete_devices",
-            query_names=(
-                "user_id",
-                "device_id",
-                "org.matrix.msc3202.device_id",
-            ),
-            auth_optional=False,
-            identity_history=(
-                ("r0.1.0", ("user_id",)),
-                (
-                    "v1.17",
-                    (
-                        "user_id",
-                        "device_id",
-                    ),
-                ),
-                (
-                    "unstable",
-                    (
-                        "user_id",
-                        "device_id",
-                        "org.matrix.msc3202.device_id",
-                    ),
-                ),
-            ),
-            no_identity_assertion=None,
-            free_query_history=(("r0.1.0", None),),
-        ),
-        "getProtocols": Operation(
-            name="getProtocols",
-            matrix_name="getProtocols",
-            api="client-server",
-            method="GET",
-            summary="List the third-party protocols the homeserver can reach.",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in=None,
-            deprecated_in=None,
-            changed_in=MappingProxyType({}),
-            path_history=(
-                ("r0.1.0", "/_matrix/client/r0/thirdparty/protocols"),
-                ("v1.1", "/_matrix/client/v3/thirdparty/protocols"),
-            ),
-            auth_history=(
-                (
-                    "r0.1.0",
-                    (
-                        "accessTokenBearer",
-                        "accessTokenQuery",
-                    ),
-                ),
-                ("unstable", ("accessTokenBearer",)),
-            ),
-            legacy_paths=(),
-            request=None,
-            request_required=False,
-            responses=MappingProxyType(
-                {
-                    200: "ThirdPartyProtocols",
-                    400: "Error",
-                    403: "Error",
-                }
-            ),
-            rate_limited=False,
-            path_params=(),
-            query_params=(
-                ("user_id", False),
-                ("device_id", False),
-                ("org.matrix.msc3202.device_id", False),
-            ),
-            python_name="get_protocols",
-            query_names=(
-                "user_id",
-                "device_id",
-                "org.matrix.msc3202.device_id",
-            ),
-            auth_optional=False,
-            identity_history=(
-                ("r0.1.0", ("user_id",)),
-                (
-                    "v1.17",
-                    (
-                        "user_id",
-                        "device_id",
-                    ),
-                ),
-                (
-                    "unstable",
-                    (
-                        "user_id",
-                        "device_id",
-                        "org.matrix.msc3202.device_id",
-                    ),
-                ),
-            ),
-            no_identity_assertion=None,
-            free_query_history=(("r0.1.0", None),),
-        ),
-        "getPublicRooms": Operation(
-            name="getPublicRooms",
-            matrix_name="getPublicRooms",
-            api="client-server",
-            method="GET",
-            summary="Page through the public room directory, without filters.",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in=None,
-            deprecated_in=None,
-            changed_in=MappingProxyType({}),
-            path_history=(
-                ("r0.1.0", "/_matrix/client/r0/publicRooms"),
-                ("v1.1", "/_matrix/client/v3/publicRooms"),
-            ),
-            auth_history=(
-                (
-                    "r0.1.0",
-                    (
-                        "accessTokenBearer",
-                        "accessTokenQuery",
-                    ),
-                ),
-                ("unstable", ("accessTokenBearer",)),
-            ),
-            legacy_paths=(),
-            request=None,
-            request_required=False,
-            responses=MappingProxyType(
-                {
-                    200: "PublicRoomsResponse",
-                    400: "Error",
-                    403: "Error",
-                }
-            ),
-            rate_limited=False,
-            path_params=(),
-            query_params=(
-                ("limit", False),
-                ("since", False),
-                ("server", False),
-                ("user_id", False),
-                ("device_id", False),
-                ("org.matrix.msc3202.device_id", False),
-            ),
-            python_name="get_public_rooms",
-            query_names=(
-                "limit",
-                "since",
-                "server",
-                "user_id",
-                "device_id",
-                "org.matrix.msc3202.device_id",
-            ),
-            auth_optional=True,
-            identity_history=(
-                ("r0.1.0", ("user_id",)),
-                (
-                    "v1.17",
-                    (
-                        "user_id",
-                        "device_id",
-                    ),
-                ),
-                (
-                    "unstable",
-                    (
-                        "user_id",
-                        "device_id",
-                        "org.matrix.msc3202.device_id",
-                    ),
-                ),
-            ),
-            no_identity_assertion=None,
-            free_query_history=(("r0.1.0", None),),
-        ),
-        "login": Operation(
-            name="login",
-            matrix_name="login",
-            api="client-server",
-            method="POST",
-            summary="Obtain an access token, in particular for one of an appservice\u0027s users.",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in=None,
-            deprecated_in=None,
-            changed_in=MappingProxyType(
-                {
-                    "v1.2": "Appservices can log their users in with the `m.login.application_service` login type.",
-                    "v1.10": "A request with the appservice login type but a missing or unknown `as_token` is refused with 401 `M_MISSING_TOKEN` or `M_UNKNOWN_TOKEN`.",
-                    "v1.17": "Homeservers without the legacy authentication API refuse the appservice login type with `M_APPSERVICE_LOGIN_UNSUPPORTED`, and appservices must not use it there.",
-                }
-            ),
-            path_history=(
-                ("r0.1.0", "/_matrix/client/r0/login"),
-                ("v1.1", "/_matrix/client/v3/login"),
-            ),
-            auth_history=(
-                (
-                    "r0.1.0",
-                    (
-                        "accessTokenBearer",
-                        "accessTokenQuery",
-                    ),
-                ),
-                ("unstable", ("accessTokenBearer",)),
-            ),
-            legacy_paths=(),
-            request="LoginRequest",
-            request_required=True,
-            responses=MappingProxyType(
-                {
-                    200: "LoginResponse",
-                    400: "Error",
-                    401: "Error",
-                    403: "Error",
-                    429: "RateLimitError",
-                }
-            ),
-            rate_limited=True,
-            path_params=(),
-            query_params=(),
-            python_name="login",
-            query_names=(),
-            auth_optional=False,
-            identity_history=(("r0.1.0", ()),),
-            no_identity_assertion="The body\u0027s `identifier` names the user to log in, and the request hands out a new device of its own, so homeservers ignore `user_id` and `device_id` here.",
-            free_query_history=(("r0.1.0", None),),
-        ),
-        "pingAppservice": Operation(
-            name="pingAppservice",
-            matrix_name="pingAppservice",
-            api="client-server",
-            method="POST",
-            summary="Have the homeserver check that it can reach the appservice.",
-            releases=(
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in="v1.7",
-            deprecated_in=None,
-            changed_in=MappingProxyType({}),
-            path_history=(("v1.7", "/_matrix/client/v1/appservice/{appserviceId}/ping"),),
-            auth_history=(
-                (
-                    "v1.7",
-                    (
-                        "appserviceAccessTokenBearer",
-                        "appserviceAccessTokenQuery",
-                    ),
-                ),
-                ("unstable", ("appserviceAccessTokenBearer",)),
-            ),
-            legacy_paths=(),
-            request="PingAppserviceRequest",
-            request_required=True,
-            responses=MappingProxyType(
-                {
-                    200: "PingAppserviceResponse",
-                    400: "Error",
-                    403: "Error",
-                    502: "PingAppserviceFailure",
-                    504: "Error",
-                }
-            ),
-            rate_limited=False,
-            path_params=("appserviceId",),
-            query_params=(
-                ("user_id", False),
-                ("device_id", False),
-                ("org.matrix.msc3202.device_id", False),
-            ),
-            python_name="ping_appservice",
-            query_names=(
-                "user_id",
-                "device_id",
-                "org.matrix.msc3202.device_id",
-            ),
-            auth_optional=False,
-            identity_history=(
-                ("v1.7", ("user_id",)),
-                (
-                    "v1.17",
-                    (
-                        "user_id",
-                        "device_id",
-                    ),
-                ),
-                (
-                    "unstable",
-                    (
-                        "user_id",
-                        "device_id",
-                        "org.matrix.msc3202.device_id",
-                    ),
-                ),
-            ),
-            no_identity_assertion=None,
-            free_query_history=(("v1.7", None),),
-        ),
-        "queryPublicRooms": Operation(
-            name="queryPublicRooms",
-            matrix_name="queryPublicRooms",
-            api="client-server",
-            method="POST",
-            summary="Search the public room directory, optionally by bridged network.",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in=None,
-            deprecated_in=None,
-            changed_in=MappingProxyType({}),
-            path_history=(
-                ("r0.1.0", "/_matrix/client/r0/publicRooms"),
-                ("v1.1", "/_matrix/client/v3/publicRooms"),
-            ),
-            auth_history=(
-                (
-                    "r0.1.0",
-                    (
-                        "accessTokenBearer",
-                        "accessTokenQuery",
-                    ),
-                ),
-                ("unstable", ("accessTokenBearer",)),
-            ),
-            legacy_paths=(),
-            request="PublicRoomsFilterRequest",
-            request_required=True,
-            responses=MappingProxyType(
-                {
-                    200: "PublicRoomsResponse",
-                    400: "Error",
-                    403: "Error",
-                }
-            ),
-            rate_limited=False,
-            path_params=(),
-            query_params=(
-                ("server", False),
-                ("user_id", False),
-                ("device_id", False),
-                ("org.matrix.msc3202.device_id", False),
-            ),
-            python_name="query_public_rooms",
-            query_names=(
-                "server",
-                "user_id",
-                "device_id",
-                "org.matrix.msc3202.device_id",
-            ),
-            auth_optional=False,
-            identity_history=(
-                ("r0.1.0", ("user_id",)),
-                (
-                    "v1.17",
-                    (
-                        "user_id",
-                        "device_id",
-                    ),
-                ),
-                (
-                    "unstable",
-                    (
-                        "user_id",
-                        "device_id",
-                        "org.matrix.msc3202.device_id",
-                    ),
-                ),
-            ),
-            no_identity_assertion=None,
-            free_query_history=(("r0.1.0", None),),
-        ),
-        "register": Operation(
-            name="register",
-            matrix_name="register",
-            api="client-server",
-            method="POST",
-            summary="Create an account, in particular one of an appservice\u0027s users.",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in=None,
-            deprecated_in=None,
-            changed_in=MappingProxyType(
-                {
-                    "v1.10": "A request with the appservice login type but a missing or unknown `as_token` is refused with 401 `M_MISSING_TOKEN` or `M_UNKNOWN_TOKEN`.",
-                    "v1.17": "Homeservers that do not implement the legacy authentication API must still accept registrations from appservices; appservices must set `inhibit_login` to `true` on such servers and receive `M_APPSERVICE_LOGIN_UNSUPPORTED` when they do not.",
-                }
-            ),
-            path_history=(
-                ("r0.1.0", "/_matrix/client/r0/register"),
-                ("v1.1", "/_matrix/client/v3/register"),
-            ),
-            auth_history=(
-                (
-                    "r0.1.0",
-                    (
-                        "accessTokenBearer",
-                        "accessTokenQuery",
-                    ),
-                ),
-                ("unstable", ("accessTokenBearer",)),
-            ),
-            legacy_paths=(),
-            request="RegisterRequest",
-            request_required=True,
-            responses=MappingProxyType(
-                {
-                    200: "RegisterResponse",
-                    400: "Error",
-                    401: "AuthenticationResponse | Error",
-                    403: "Error",
-                    429: "RateLimitError",
-                }
-            ),
-            rate_limited=True,
-            path_params=(),
-            query_params=(("kind", False),),
-            python_name="register",
-            query_names=("kind",),
-            auth_optional=False,
-            identity_history=(("r0.1.0", ()),),
-            no_identity_assertion="The account does not exist yet, so there is no one to act as: the body names the user to create, and homeservers ignore `user_id` and `device_id` here.",
-            free_query_history=(("r0.1.0", None),),
-        ),
-        "sendMessage": Operation(
-            name="sendMessage",
-            matrix_name="sendMessage",
-            api="client-server",
-            method="PUT",
-            summary="Send a message event into a room.",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in=None,
-            deprecated_in=None,
-            changed_in=MappingProxyType(
-                {
-                    "v1.3": "Appservices may set the event\u0027s `origin_server_ts` with the `ts` query parameter.",
-                    "v1.7": "An annotation the sender has already made is refused with `M_DUPLICATE_ANNOTATION`.",
-                }
-            ),
-            path_history=(
-                ("r0.1.0", "/_matrix/client/r0/rooms/{roomId}/send/{eventType}/{txnId}"),
-                ("v1.1", "/_matrix/client/v3/rooms/{roomId}/send/{eventType}/{txnId}"),
-            ),
-            auth_history=(
-                (
-                    "r0.1.0",
-                    (
-                        "accessTokenBearer",
-                        "accessTokenQuery",
-                    ),
-                ),
-                ("unstable", ("accessTokenBearer",)),
-            ),
-            legacy_paths=(),
-            request="RoomEventContent",
-            request_required=True,
-            responses=MappingProxyType(
-                {
-                    200: "SendEventResponse",
-                    400: "Error",
-                    403: "Error",
-                }
-            ),
-            rate_limited=False,
-            path_params=(
-                "roomId",
-                "eventType",
-                "txnId",
-            ),
-            query_params=(
-                ("user_id", False),
-                ("device_id", False),
-                ("org.matrix.msc3202.device_id", False),
-                ("ts", False),
-            ),
-            python_name="send_message",
-            query_names=(
-                "user_id",
-                "ts",
-                "device_id",
-                "org.matrix.msc3202.device_id",
-            ),
-            auth_optional=False,
-            identity_history=(
-                ("r0.1.0", ("user_id",)),
-                (
-                    "v1.17",
-                    (
-                        "user_id",
-                        "device_id",
-                    ),
-                ),
-                (
-                    "unstable",
-                    (
-                        "user_id",
-                        "device_id",
-                        "org.matrix.msc3202.device_id",
-                    ),
-                ),
-            ),
-            no_identity_assertion=None,
-            free_query_history=(("r0.1.0", None),),
-        ),
-        "setRoomStateWithKey": Operation(
-            name="setRoomStateWithKey",
-            matrix_name="setRoomStateWithKey",
-            api="client-server",
-            method="PUT",
-            summary="Set a piece of room state.",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in=None,
-            deprecated_in=None,
-            changed_in=MappingProxyType(
-                {
-                    "v1.1": "Adding an alias to `m.room.canonical_alias` that is malformed or points elsewhere is refused with 400 `M_INVALID_PARAMETER` or `M_BAD_ALIAS`.",
-                    "v1.3": "Appservices may set the event\u0027s `origin_server_ts` with the `ts` query parameter. The errcode for a malformed alias is spelled `M_INVALID_PARAM` (it was `M_INVALID_PARAMETER`).",
-                    "v1.18": "An invite refused by invite blocking is answered 403 `M_INVITE_BLOCKED`.",
-                }
-            ),
-            path_history=(
-                ("r0.1.0", "/_matrix/client/r0/rooms/{roomId}/state/{eventType}/{stateKey}"),
-                ("v1.1", "/_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey}"),
-            ),
-            auth_history=(
-                (
-                    "r0.1.0",
-                    (
-                        "accessTokenBearer",
-                        "accessTokenQuery",
-                    ),
-                ),
-                ("unstable", ("accessTokenBearer",)),
-            ),
-            legacy_paths=(),
-            request="StateEventContent",
-            request_required=True,
-            responses=MappingProxyType(
-                {
-                    200: "StateEventResponse",
-                    400: "Error",
-                    403: "Error",
-                }
-            ),
-            rate_limited=False,
-            path_params=(
-                "roomId",
-                "eventType",
-                "stateKey",
-            ),
-            query_params=(
-                ("user_id", False),
-                ("device_id", False),
-                ("org.matrix.msc3202.device_id", False),
-                ("ts", False),
-            ),
-            python_name="set_room_state_with_key",
-            query_names=(
-                "user_id",
-                "ts",
-                "device_id",
-                "org.matrix.msc3202.device_id",
-            ),
-            auth_optional=False,
-            identity_history=(
-                ("r0.1.0", ("user_id",)),
-                (
-                    "v1.17",
-                    (
-                        "user_id",
-                        "device_id",
-                    ),
-                ),
-                (
-                    "unstable",
-                    (
-                        "user_id",
-                        "device_id",
-                        "org.matrix.msc3202.device_id",
-                    ),
-                ),
-            ),
-            no_identity_assertion=None,
-            free_query_history=(("r0.1.0", None),),
-        ),
-        "updateAppserviceRoomDirectoryVisibility": Operation(
-            name="updateAppserviceRoomDirectoryVisibility",
-            matrix_name="updateAppserviceRoomDirectoryVisibility",
-            api="client-server",
-            method="PUT",
-            summary="Publish or unpublish a bridged room in the room directory, per network.",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in=None,
-            deprecated_in=None,
-            changed_in=MappingProxyType({}),
-            path_history=(
-                ("r0.1.0", "/_matrix/client/r0/directory/list/appservice/{networkId}/{roomId}"),
-                ("v1.1", "/_matrix/client/v3/directory/list/appservice/{networkId}/{roomId}"),
-            ),
-            auth_history=(
-                (
-                    "r0.1.0",
-                    (
-                        "appserviceAccessTokenBearer",
-                        "appserviceAccessTokenQuery",
-                    ),
-                ),
-                ("unstable", ("appserviceAccessTokenBearer",)),
-            ),
-            legacy_paths=(),
-            request="AppserviceRoomDirectoryVisibility",
-            request_required=True,
-            responses=MappingProxyType(
-                {
-                    200: "AppserviceRoomDirectoryVisibilityResponse",
-                    400: "Error",
-                    403: "Error",
-                }
-            ),
-            rate_limited=False,
-            path_params=(
-                "networkId",
-                "roomId",
-            ),
-            query_params=(
-                ("user_id", False),
-                ("device_id", False),
-                ("org.matrix.msc3202.device_id", False),
-            ),
-            python_name="update_appservice_room_directory_visibility",
-            query_names=(
-                "user_id",
-                "device_id",
-                "org.matrix.msc3202.device_id",
-            ),
-            auth_optional=False,
-            identity_history=(
-                ("r0.1.0", ("user_id",)),
-                (
-                    "v1.17",
-                    (
-                        "user_id",
-                        "device_id",
-                    ),
-                ),
-                (
-                    "unstable",
-                    (
-                        "user_id",
-                        "device_id",
-                        "org.matrix.msc3202.device_id",
-                    ),
-                ),
-            ),
-            no_identity_assertion=None,
-            free_query_history=(("r0.1.0", None),),
-        ),
-        "updateDevice": Operation(
-            name="updateDevice",
-            matrix_name="updateDevice",
-            api="client-server",
-            method="PUT",
-            summary="Update a device, or let an appservice create one.",
-            releases=(
-                "r0.1.0",
-                "r0.1.1",
-                "r0.1.2",
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in=None,
-            deprecated_in=None,
-            changed_in=MappingProxyType(
-                {
-                    "v1.17": "Appservices can create a device by updating one that does not exist yet.",
-                }
-            ),
-            path_history=(
-                ("r0.1.0", "/_matrix/client/r0/devices/{deviceId}"),
-                ("v1.1", "/_matrix/client/v3/devices/{deviceId}"),
-            ),
-            auth_history=(
-                (
-                    "r0.1.0",
-                    (
-                        "accessTokenBearer",
-                        "accessTokenQuery",
-                    ),
-                ),
-                ("unstable", ("accessTokenBearer",)),
-            ),
-            legacy_paths=(),
-            request="UpdateDeviceRequest",
-            request_required=True,
-            responses=MappingProxyType(
-                {
-                    200: "UpdateDeviceResponse",
-                    201: "CreateDeviceResponse",
-                    400: "Error",
-                    403: "Error",
-                    404: "Error",
-                }
-            ),
-            rate_limited=False,
-            path_params=("deviceId",),
-            query_params=(
-                ("user_id", False),
-                ("device_id", False),
-                ("org.matrix.msc3202.device_id", False),
-            ),
-            python_name="update_device",
-            query_names=(
-                "user_id",
-                "device_id",
-                "org.matrix.msc3202.device_id",
-            ),
-            auth_optional=False,
-            identity_history=(
-                ("r0.1.0", ("user_id",)),
-                (
-                    "v1.17",
-                    (
-                        "user_id",
-                        "device_id",
-                    ),
-                ),
-                (
-                    "unstable",
-                    (
-                        "user_id",
-                        "device_id",
-                        "org.matrix.msc3202.device_id",
-                    ),
-                ),
-            ),
-            no_identity_assertion=None,
-            free_query_history=(("r0.1.0", None),),
-        ),
-        "uploadCrossSigningKeys": Operation(
-            name="uploadCrossSigningKeys",
-            matrix_name="uploadCrossSigningKeys",
-            api="client-server",
-            method="POST",
-            summary="Publish the user\u0027s cross-signing keys.",
-            releases=(
-                "v1.1",
-                "v1.2",
-                "v1.3",
-                "v1.4",
-                "v1.5",
-                "v1.6",
-                "v1.7",
-                "v1.8",
-                "v1.9",
-                "v1.10",
-                "v1.11",
-                "v1.12",
-                "v1.13",
-                "v1.14",
-                "v1.15",
-                "v1.16",
-                "v1.17",
-                "v1.18",
-                "v1.19",
-                "unstable",
-            ),
-            added_in="v1.1",
-            deprecated_in=None,
-            changed_in=MappingProxyType(
-                {
-                    "v1.11": "No user-interactive authentication is needed when the user has no cross-signing keys yet.",
-                    "v1.17": "Appservices need no user-interactive authentication, even when the user already has keys.",
-                }
-            ),
-            path_history=(("v1.1", "/_matrix/client/v3/keys/device_signing/upload"),),
-            auth_history=(
-                (
-                    "v1.1",
-                    (
-                        "accessTokenBearer",
-                        "accessTokenQuery",
-                    ),
-                ),
-                ("unstable", ("accessTokenBearer",)),
-            ),
-            legacy_paths=(),
-            request="UploadCrossSigningKeysRequest",
-            request_required=True,
-            responses=MappingProxyType(
-                {
-                    200: "UploadCrossSigningKeysResponse",
-                    400: "Error",
-                    401: "AuthenticationResponse",
-                    403: "Error",
-                }
-            ),
-            rate_limited=False,
-            path_params=(),
-            query_params=(
-                ("user_id", False),
-                ("device_id", False),
-                ("org.matrix.msc3202.device_id", False),
-            ),
-            python_name="upload_cross_signing_keys",
-            query_names=(
-                "user_id",
-                "device_id",
-                "org.matrix.msc3202.device_id",
-            ),
-            auth_optional=False,
-            identity_history=(
-                ("v1.1", ("user_id",)),
-                (
-                    "v1.17",
-                    (
-                        "user_id",
-                        "device_id",
-                    ),
-                ),
-                (
-                    "unstable",
-                    (
-                        "user_id",
-                        "device_id",
-                        "org.matrix.msc3202.device_id",
-                    ),
-                ),
-            ),
-            no_identity_assertion=None,
-            free_query_history=(("v1.1", None),),
-        ),
+        "getProtocolMetadata": GET_PROTOCOL_METADATA,
+        "ping": PING,
+        "queryLocationByAlias": QUERY_LOCATION_BY_ALIAS,
+        "queryLocationByProtocol": QUERY_LOCATION_BY_PROTOCOL,
+        "queryRoomByAlias": QUERY_ROOM_ALIAS,
+        "queryUserByID": QUERY_USER_BY_ID,
+        "queryUserById": QUERY_USER,
+        "queryUserByProtocol": QUERY_USER_BY_PROTOCOL,
+        "sendTransaction": SEND_TRANSACTION,
+        "clientGetProtocolMetadata": CLIENT_GET_PROTOCOL_METADATA,
+        "clientQueryLocationByAlias": CLIENT_QUERY_LOCATION_BY_ALIAS,
+        "clientQueryLocationByProtocol": CLIENT_QUERY_LOCATION_BY_PROTOCOL,
+        "clientQueryUserByID": CLIENT_QUERY_USER_BY_ID,
+        "clientQueryUserByProtocol": CLIENT_QUERY_USER_BY_PROTOCOL,
+        "deleteDevice": DELETE_DEVICE,
+        "deleteDevices": DELETE_DEVICES,
+        "getProtocols": GET_PROTOCOLS,
+        "getPublicRooms": GET_PUBLIC_ROOMS,
+        "login": LOGIN,
+        "pingAppservice": PING_APPSERVICE,
+        "queryPublicRooms": QUERY_PUBLIC_ROOMS,
+        "register": REGISTER,
+        "sendMessage": SEND_MESSAGE,
+        "setRoomStateWithKey": SET_ROOM_STATE_WITH_KEY,
+        "updateAppserviceRoomDirectoryVisibility": UPDATE_APPSERVICE_ROOM_DIRECTORY_VISIBILITY,
+        "updateDevice": UPDATE_DEVICE,
+        "uploadCrossSigningKeys": UPLOAD_CROSS_SIGNING_KEYS,
     }
 )
 """Every operation of every release, by its operationId in the bundled spec."""
 
 
-def operation(name: str, api: Api | None = None) -> Operation:
+def operation(name: str, api: Api | None = None) -> Operation[Any, Any]:
     """Find an operation by bundled or official operationId (``api`` settles shared names)."""
     if api is None and name in OPERATIONS:
         return OPERATIONS[name]

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import functools
 import logging
-import operator
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Generic, Literal, Protocol, TypeVar
 from urllib.parse import quote
 
 import orjson
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
-from matrix_appservice import models
 from matrix_appservice._client_errors import (
     RequestValidationError,
     ResponseValidationError,
@@ -31,7 +29,7 @@ from matrix_appservice._client_secrets import scrub
 from matrix_appservice._json import parse_json
 from matrix_appservice._validator import validator_for
 from matrix_appservice._walk import json_path
-from matrix_appservice.operations import AUTH_SCHEMES, OPERATIONS, Operation
+from matrix_appservice.operations import AUTH_SCHEMES, OPERATIONS, Operation, type_name
 
 __all__ = [
     "Answer",
@@ -107,7 +105,7 @@ def _query_parameter() -> str:
 
 
 def auth_placement(
-    operation: Operation | None, version: str, mode: AuthMode
+    operation: Operation[Any, Any] | None, version: str, mode: AuthMode
 ) -> tuple[bool, str | None]:
     """Whether to send the bearer header, and the query parameter for the token (or None).
 
@@ -129,7 +127,7 @@ def auth_placement(
     return False, name
 
 
-def identity_params(operation: Operation | None, version: str) -> tuple[str, ...]:
+def identity_params(operation: Operation[Any, Any] | None, version: str) -> tuple[str, ...]:
     """The identity-assertion query parameters an operation takes in a release.
 
     This reads the operation metadata (:meth:`Operation.identity_params`): ``user_id``;
@@ -148,7 +146,7 @@ class Route:
     template, the legacy path, where the token goes, the identity parameters and the
     search-field parameters. ``operation=None`` stands for ``request()``."""
 
-    operation: Operation | None
+    operation: Operation[Any, Any] | None
     template: str | None
     legacy: str | None
     header: bool
@@ -221,12 +219,16 @@ Outcome = Answer | Failure | None
 Plan = Generator[Step, Outcome, Any]
 
 
-@dataclass(frozen=True)
-class Call:
-    """One call of an operation, ready to send: the path is filled in, the body serialised
-    once (a retry sends these very bytes)."""
+R = TypeVar("R")
+"""The type of a call's success answer."""
 
-    operation: Operation | None
+
+@dataclass(frozen=True)
+class Call(Generic[R]):
+    """One call of an operation, ready to send: the path is filled in, the body serialised
+    once (a retry sends these very bytes). ``R`` is the type of the success answer."""
+
+    operation: Operation[Any, R] | None
     method: str
     path: str
     legacy_path: str | None
@@ -261,7 +263,7 @@ def _query_value(value: Any) -> str:
 
 def _query_items(
     query: Mapping[str, Any],
-    operation: Operation | None = None,
+    operation: Operation[Any, Any] | None = None,
     version: str | None = None,
     search: frozenset[str] = frozenset(),
 ) -> tuple[tuple[str, str], ...]:
@@ -293,7 +295,7 @@ def _issues(result_errors: Iterable[Any]) -> tuple[str, ...]:
     return tuple(str(issue) for issue in result_errors)
 
 
-def _check_request(operation: Operation, payload: Any, version: str) -> None:
+def _check_request(operation: Operation[Any, Any], payload: Any, version: str) -> None:
     try:
         validator = validator_for(request=operation.name, version=version)
     except ValueError:  # no request body in this release
@@ -311,21 +313,20 @@ def _check_request(operation: Operation, payload: Any, version: str) -> None:
 
 def build_call(
     settings: Settings,
-    name: str,
+    operation: Operation[Any, R],
     *,
     path: Mapping[str, str],
     query: Mapping[str, Any],
     body: Any = None,
     fields: Mapping[str, Any] | None = None,
-) -> Call:
-    """A call of the operation ``name`` in the client's release.
+) -> Call[R]:
+    """A call of ``operation`` in the client's release.
 
     ``body`` is a whole body (a model or a mapping); ``fields`` are body fields one by one,
     where ``None`` means "leave it out".
     """
-    known = route(name, settings.version, settings.auth)
-    operation = known.operation
-    assert operation is not None and known.template is not None
+    known = route(operation.name, settings.version, settings.auth)
+    assert known.template is not None
     missing = [p for p in operation.path_params if p not in path]
     if missing:
         raise TypeError(f"{operation.name} needs the path parameters: {', '.join(missing)}")
@@ -348,7 +349,7 @@ def build_call(
 
 def build_generic_call(
     method: str, path: str, json: Any = None, query: Mapping[str, Any] | None = None
-) -> Call:
+) -> Call[Any]:
     """A call of an endpoint outside the spec (``createRoom``, ``join``, ...)."""
     if not path.startswith("/") or path.startswith("//"):
         # An absolute URL would send the token to whatever host it names.
@@ -357,7 +358,7 @@ def build_generic_call(
     return Call(None, method.upper(), path, None, _query_items(query or {}), content)
 
 
-def outgoing(call: Call, settings: Settings, path: str) -> Outgoing:
+def outgoing(call: Call[Any], settings: Settings, path: str) -> Outgoing:
     """The request on the wire: query with identity assertion and auth, headers, body."""
     name = call.operation.name if call.operation is not None else None
     known = route(name, settings.version, settings.auth)
@@ -381,41 +382,16 @@ def outgoing(call: Call, settings: Settings, path: str) -> Outgoing:
 # Reading an answer.
 
 
-def _split_union(text: str) -> list[str]:
-    parts, depth, start = [], 0, 0
-    for i, char in enumerate(text):
-        depth += char == "["
-        depth -= char == "]"
-        if char == "|" and depth == 0:
-            parts.append(text[start:i].strip())
-            start = i + 1
-    parts.append(text[start:].strip())
-    return parts
-
-
-def _python_type(text: str) -> Any:
-    parts = _split_union(text)
-    if len(parts) > 1:
-        return functools.reduce(operator.or_, [_python_type(p) for p in parts])
-    if text.startswith("list[") and text.endswith("]"):
-        return list[_python_type(text[5:-1])]  # type: ignore[misc]  # built at run time
-    if text.startswith("dict["):
-        return dict[str, Any]
-    if text == "Any":
-        return Any
-    return getattr(models, text)
-
-
 @functools.cache
-def _adapter(text: str) -> TypeAdapter[Any]:
-    return TypeAdapter(_python_type(text))
+def _adapter(kind: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(kind)
 
 
 def _pydantic_path(loc: tuple[int | str, ...]) -> str:
     return json_path(tuple(loc))
 
 
-def _check_response(call: Call, status: int, body: Any, settings: Settings) -> None:
+def _check_response(call: Call[Any], status: int, body: Any, settings: Settings) -> None:
     assert call.operation is not None
     try:
         validator = validator_for(response=call.operation.name, status=status, version=settings.version)
@@ -433,7 +409,7 @@ def _check_response(call: Call, status: int, body: Any, settings: Settings) -> N
         )
 
 
-def _build_model(call: Call, status: int, model: str, body: Any, settings: Settings) -> Any:
+def _build_model(call: Call[Any], status: int, model: Any, body: Any, settings: Settings) -> Any:
     try:
         return _adapter(model).validate_python(body)
     except PydanticValidationError as exc:
@@ -442,7 +418,7 @@ def _build_model(call: Call, status: int, model: str, body: Any, settings: Setti
         )
         first = _pydantic_path(exc.errors()[0]["loc"]) if exc.errors() else "$"
         raise ResponseValidationError(
-            f"{call.what} answered {status} with a body that is not a {model}: "
+            f"{call.what} answered {status} with a body that is not a {type_name(model)}: "
             + "; ".join(issues[:5]),
             path=first,
             status=status,
@@ -450,7 +426,7 @@ def _build_model(call: Call, status: int, model: str, body: Any, settings: Setti
         ) from None
 
 
-def _success_model(operation: Operation, status: int) -> str | None:
+def _success_model(operation: Operation[Any, Any], status: int) -> Any:
     if status in operation.responses:
         return operation.responses[status]
     documented = [m for code, m in operation.responses.items() if 200 <= code < 300 and m]
@@ -466,7 +442,7 @@ def _parse(answer: Answer) -> Any:
     return parse_json(answer.content)  # ValueError names the problem, depth included
 
 
-def read_answer(call: Call, answer: Answer, settings: Settings) -> Any:
+def read_answer(call: Call[Any], answer: Answer, settings: Settings) -> Any:
     """The result of an answer: the model of its status, or the exception of its errcode."""
     body: Any = None
     not_json = None
@@ -476,7 +452,7 @@ def read_answer(call: Call, answer: Answer, settings: Settings) -> Any:
         not_json = str(exc)
     status = answer.status
     if 200 <= status < 300:
-        model = _success_model(call.operation, status) if call.operation is not None else "Any"
+        model = _success_model(call.operation, status) if call.operation is not None else Any
         if model is None:
             return None
         if not_json is not None:

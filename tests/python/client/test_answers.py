@@ -77,7 +77,7 @@ def test_limit_exceeded_without_retry_after(kit: Kit) -> None:
 def test_an_answer_the_model_cannot_hold_names_the_path(kit: Kit) -> None:
     peer = Peer((200, [{"alias": "#a:e", "protocol": 5, "fields": {}}]))
     with pytest.raises(ResponseValidationError) as caught:
-        kit.run(kit.appservice(peer), "query_location_by_alias", "#a:e")
+        kit.run(kit.appservice(peer), "query_location_by_alias", alias="#a:e")
     assert caught.value.path == "$[0].protocol" and caught.value.status == 200
     assert "$[0].protocol" in str(caught.value)
     peer = Peer((200, b"{not json"))
@@ -170,7 +170,7 @@ def test_a_huge_answer_is_cut_off_at_the_bound(kit: Kit) -> None:
 def test_a_deeply_nested_answer_is_refused_cleanly(kit: Kit) -> None:
     peer = Peer((200, b"[" * 200_000 + b"]" * 200_000))
     with pytest.raises(ResponseValidationError, match=r"nested deeper than 1024 levels"):
-        kit.run(kit.appservice(peer), "query_location_by_alias", "#a:e")
+        kit.run(kit.appservice(peer), "query_location_by_alias", alias="#a:e")
     peer = Peer((500, b"{" * 200_000))
     with pytest.raises(MatrixError) as caught:  # an error body that cannot be read
         kit.run(kit.homeserver(peer), "get_protocols")

@@ -47,9 +47,9 @@ CALLS: list[tuple[str, tuple[Any, ...], dict[str, Any], str, str, dict[str, str]
     ("query_user_by_protocol", ("irc",), {"fields": {"nick": "bob"}}, "GET",
      "/_matrix/app/v1/thirdparty/user/irc", {"nick": "bob"}, None,
      [{"userid": "@bob:e", "protocol": "irc", "fields": {"nick": "bob"}}], list),
-    ("query_location_by_alias", ("#a:e",), {}, "GET", "/_matrix/app/v1/thirdparty/location",
+    ("query_location_by_alias", (), {"alias": "#a:e"}, "GET", "/_matrix/app/v1/thirdparty/location",
      {"alias": "#a:e"}, None, [], list),
-    ("query_user_by_id", ("@bob:e",), {}, "GET", "/_matrix/app/v1/thirdparty/user",
+    ("query_user_by_id", (), {"userid": "@bob:e"}, "GET", "/_matrix/app/v1/thirdparty/user",
      {"userid": "@bob:e"}, None, [], list),
 ]  # fmt: skip
 

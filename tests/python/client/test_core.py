@@ -30,7 +30,8 @@ from matrix_appservice.client import (
     RetryPolicy,
 )
 
-from codegen.python.client import RENAMES, client_methods, python_name, snake_case
+from codegen.errors import SpecError
+from codegen.python.api import RENAMES, py_operations, python_name, snake_case
 from codegen.spec import Spec
 from tests.conftest import REPO
 
@@ -95,7 +96,7 @@ def test_scrub() -> None:
 def test_a_transaction_plan_driven_by_hand() -> None:
     settings = Settings(token="tok", version="v1.19", auth="auto", validate=False,
                         clock=lambda: 0.0, retry=RetryPolicy(initial=2, max_attempts=3))  # fmt: skip
-    call = build_call(settings, "sendTransaction", path={"txnId": "7"}, query={},
+    call = build_call(settings, OPERATIONS["sendTransaction"], path={"txnId": "7"}, query={},
                       body={"events": []})  # fmt: skip
     plan = appservice_plan(call, settings, LegacyRoutes(300))
     first = next(plan)
@@ -113,7 +114,7 @@ def test_a_transaction_plan_driven_by_hand() -> None:
 
 def test_a_plan_refuses_a_wrong_outcome() -> None:
     settings = Settings(token="t", version="v1.19", auth="auto", validate=False, clock=float)
-    call = build_call(settings, "queryUserById", path={"userId": "@u:e"}, query={})
+    call = build_call(settings, OPERATIONS["queryUserById"], path={"userId": "@u:e"}, query={})
     plan = appservice_plan(call, settings, LegacyRoutes(1))
     next(plan)
     with pytest.raises(TypeError, match="Answer or Failure"):
@@ -190,8 +191,9 @@ def test_two_operations_with_one_method_name_are_an_error(
     spec: Spec, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(RENAMES, "queryUserById", "query_user_by_id")
-    with pytest.raises(ValueError, match=r"application-service: .*'query_user_by_id'"):
-        client_methods(spec)
+    with pytest.raises(SpecError, match=r"queryUserByI[dD] .*'query_user_by_id'") as raised:
+        py_operations(spec)
+    assert raised.value.loc.file.startswith("spec/application-service/")
 
 
 def test_a_route_is_worked_out_once_and_says_what_the_metadata_says() -> None:

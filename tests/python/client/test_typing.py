@@ -16,7 +16,7 @@ from matrix_appservice.client import AppServiceClient, HomeserverClient
 def use(homeserver: HomeserverClient, appservice: AppServiceClient) -> None:
     sent = homeserver.as_user("@a:e").send_message("!r:e", "m.room.message", "t", {}, ts=1)
     reveal_type(sent)
-    reveal_type(appservice.query_location_by_alias("#a:e"))
+    reveal_type(appservice.query_location_by_alias(alias="#a:e"))
     reveal_type(homeserver.update_device("DEV"))
     homeserver.ping_appservice("irc", transaction_id=3)
     appservice.send_transaction("t1")

@@ -19,11 +19,6 @@ from matrix_appservice.homeserver import (
 from matrix_appservice.operations import OPERATIONS
 from matrix_appservice.server._request import HandlerRequest
 
-from codegen.python.client import snake_case
-from codegen.python.homeserver import collect_homeserver_operations
-from codegen.python.metadata import OperationMeta, collect_operations
-from codegen.spec import Spec
-
 CLIENT_SERVER = sorted(o.name for o in OPERATIONS.values() if o.api == "client-server")
 REQUESTER = Requester(appservice_id="irc", user_id="@_irc_a:localhost", device_id=None)
 
@@ -50,14 +45,8 @@ def test_every_client_server_operation_has_a_method_and_a_dispatch_entry() -> No
         method = getattr(HomeserverHandler, op.python_name, None)
         assert inspect.iscoroutinefunction(method), f"{name}: no async {op.python_name}"
         params = inspect.signature(method).parameters
-        positional = [p for p in params.values() if p.kind == p.POSITIONAL_OR_KEYWORD]
-        assert [p.name for p in positional[:2]] == ["self", "requester"], name
-        # The path parameters come next, in the path's order and in snake case.
-        path = [p.name for p in positional[2 : 2 + len(op.path_params)]]
-        assert path == [snake_case(p) for p in op.path_params], name
+        assert list(params)[:2] == ["self", "requester"], name
         assert ("body" in params) == (op.request is not None), name
-        if op.request is not None:
-            assert params["body"].kind == params["body"].KEYWORD_ONLY, name
 
 
 @pytest.mark.parametrize("name", CLIENT_SERVER)
@@ -80,9 +69,9 @@ def test_dispatch_calls_the_method_named_by_the_operation(
     with pytest.raises(Called) as called:
         asyncio.run(DISPATCH[name](handler, REQUESTER, request))
     assert called.value.name == op.python_name
-    args = called.value.args_
-    assert args[0] is REQUESTER
-    assert list(args[1 : 1 + len(op.path_params)]) == [f"value-of-{p}" for p in op.path_params]
+    assert called.value.args_ == (REQUESTER,)
+    received = list(called.value.kwargs.values())
+    assert received[: len(op.path_params)] == [f"value-of-{p}" for p in op.path_params]
     if op.request is not None:
         assert called.value.kwargs["body"] == ("body of", op.request)
 
@@ -104,21 +93,3 @@ def test_a_method_not_overridden_answers_unrecognized() -> None:
         unrecognized.append(name)
     bodiless = [n for n in CLIENT_SERVER if OPERATIONS[n].request is None]
     assert bodiless and set(bodiless) <= set(unrecognized)
-
-
-def test_generator_names_methods_from_the_metadata(spec: Spec) -> None:
-    metas = [m for m in collect_operations(spec) if m.api == "client-server"]
-    made = collect_homeserver_operations(spec, metas)
-    assert {e.name: e.python for e in made} == {m.name: m.python_name for m in metas}
-    assert [e.name for e in made] == sorted(m.name for m in metas)
-
-
-def test_two_operations_on_one_method_name_are_an_error(spec: Spec) -> None:
-    metas = {m.name: m for m in collect_operations(spec) if m.api == "client-server"}
-    register, login = metas["register"], metas["login"]
-    clash: list[OperationMeta] = [
-        register,
-        OperationMeta(**{**vars(login), "python_name": "register"}),
-    ]
-    with pytest.raises(ValueError, match="both map to the method register"):
-        collect_homeserver_operations(spec, clash)

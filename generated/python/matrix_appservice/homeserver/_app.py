@@ -24,6 +24,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import orjson
@@ -299,7 +300,7 @@ class HomeserverApp:
         return found
 
 
-def _query_token(op: Operation, version: str) -> bool:
+def _query_token(op: Operation[Any, Any], version: str) -> bool:
     return any(scheme.kind == "query" for scheme in op.auth(version))
 
 

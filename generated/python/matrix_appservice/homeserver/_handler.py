@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from matrix_appservice.homeserver._params import int_param, required_str, str_param
 from matrix_appservice.homeserver._requester import Identities, Requester
 from matrix_appservice.models import (
     AppserviceRoomDirectoryVisibility,
@@ -45,6 +44,7 @@ from matrix_appservice.server._errors import InvalidAnswer, MatrixError, bad_jso
 from matrix_appservice.server._request import HandlerRequest
 
 __all__ = ["DISPATCH", "HANDLER_METHODS", "Dispatch", "HomeserverHandler"]
+
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -96,7 +96,8 @@ class HomeserverHandler(Identities):
         self,
         requester: Requester,
         protocol: str,
-        fields: dict[str, str],
+        *,
+        fields: dict[str, str] | None = None,
     ) -> list[Location]:
         """Find Matrix rooms for a place on a third-party network.
 
@@ -134,7 +135,8 @@ class HomeserverHandler(Identities):
         self,
         requester: Requester,
         protocol: str,
-        fields: dict[str, str],
+        *,
+        fields: dict[str, str] | None = None,
     ) -> list[ThirdPartyUser]:
         """Find Matrix users for a person on a third-party network.
 
@@ -156,7 +158,6 @@ class HomeserverHandler(Identities):
         self,
         requester: Requester,
         device_id: str,
-        *,
         body: DeleteDeviceRequest,
     ) -> DeleteDeviceResponse:
         """Delete a device.
@@ -175,7 +176,6 @@ class HomeserverHandler(Identities):
     async def delete_devices(
         self,
         requester: Requester,
-        *,
         body: DeleteDevicesRequest,
     ) -> DeleteDevicesResponse:
         """Delete several devices at once.
@@ -204,6 +204,7 @@ class HomeserverHandler(Identities):
     async def get_public_rooms(
         self,
         requester: Requester,
+        *,
         limit: int | None = None,
         since: str | None = None,
         server: str | None = None,
@@ -232,7 +233,6 @@ class HomeserverHandler(Identities):
     async def login(
         self,
         requester: Requester,
-        *,
         body: LoginRequest,
     ) -> LoginResponse:
         """Obtain an access token, in particular for one of an appservice's users.
@@ -255,7 +255,6 @@ class HomeserverHandler(Identities):
         self,
         requester: Requester,
         appservice_id: str,
-        *,
         body: PingAppserviceRequest,
     ) -> PingAppserviceResponse:
         """Have the homeserver check that it can reach the appservice.
@@ -278,9 +277,9 @@ class HomeserverHandler(Identities):
     async def query_public_rooms(
         self,
         requester: Requester,
-        server: str | None = None,
-        *,
         body: PublicRoomsFilterRequest,
+        *,
+        server: str | None = None,
     ) -> PublicRoomsResponse:
         """Search the public room directory, optionally by bridged network.
 
@@ -301,9 +300,9 @@ class HomeserverHandler(Identities):
     async def register(
         self,
         requester: Requester,
-        kind: str | None = None,
-        *,
         body: RegisterRequest,
+        *,
+        kind: str | None = None,
     ) -> RegisterResponse:
         """Create an account, in particular one of an appservice's users.
 
@@ -337,9 +336,9 @@ class HomeserverHandler(Identities):
         room_id: str,
         event_type: str,
         txn_id: str,
-        ts: int | None = None,
-        *,
         body: RoomEventContent,
+        *,
+        ts: int | None = None,
     ) -> SendEventResponse:
         """Send a message event into a room.
 
@@ -372,9 +371,9 @@ class HomeserverHandler(Identities):
         room_id: str,
         event_type: str,
         state_key: str,
-        ts: int | None = None,
-        *,
         body: StateEventContent,
+        *,
+        ts: int | None = None,
     ) -> StateEventResponse:
         """Set a piece of room state.
 
@@ -407,7 +406,6 @@ class HomeserverHandler(Identities):
         requester: Requester,
         network_id: str,
         room_id: str,
-        *,
         body: AppserviceRoomDirectoryVisibility,
     ) -> AppserviceRoomDirectoryVisibilityResponse:
         """Publish or unpublish a bridged room in the room directory, per network.
@@ -435,7 +433,6 @@ class HomeserverHandler(Identities):
         self,
         requester: Requester,
         device_id: str,
-        *,
         body: UpdateDeviceRequest,
     ) -> UpdateDeviceResponse:
         """Update a device, or let an appservice create one.
@@ -456,7 +453,6 @@ class HomeserverHandler(Identities):
     async def upload_cross_signing_keys(
         self,
         requester: Requester,
-        *,
         body: UploadCrossSigningKeysRequest,
     ) -> UploadCrossSigningKeysResponse:
         """Publish the user's cross-signing keys.
@@ -499,7 +495,7 @@ async def _get_protocol_metadata(
 ) -> bytes:
     answer = await handler.get_protocol_metadata(
         requester,
-        request.path["protocol"],
+        protocol=request.path["protocol"],
     )
     return _answer(_GET_PROTOCOL_METADATA_ANSWER, answer)
 
@@ -512,7 +508,7 @@ async def _query_location_by_alias(
 ) -> bytes:
     answer = await handler.query_location_by_alias(
         requester,
-        required_str(request, "alias"),
+        alias=request.required_str("alias"),
     )
     return _answer(_QUERY_LOCATION_BY_ALIAS_ANSWER, answer)
 
@@ -525,8 +521,8 @@ async def _query_location_by_protocol(
 ) -> bytes:
     answer = await handler.query_location_by_protocol(
         requester,
-        request.path["protocol"],
-        request.search_fields("clientQueryLocationByProtocol"),
+        protocol=request.path["protocol"],
+        fields=request.search_fields("clientQueryLocationByProtocol"),
     )
     return _answer(_QUERY_LOCATION_BY_PROTOCOL_ANSWER, answer)
 
@@ -539,7 +535,7 @@ async def _query_user_by_id(
 ) -> bytes:
     answer = await handler.query_user_by_id(
         requester,
-        required_str(request, "userid"),
+        userid=request.required_str("userid"),
     )
     return _answer(_QUERY_USER_BY_ID_ANSWER, answer)
 
@@ -554,8 +550,8 @@ async def _query_user_by_protocol(
 ) -> bytes:
     answer = await handler.query_user_by_protocol(
         requester,
-        request.path["protocol"],
-        request.search_fields("clientQueryUserByProtocol"),
+        protocol=request.path["protocol"],
+        fields=request.search_fields("clientQueryUserByProtocol"),
     )
     return _answer(_QUERY_USER_BY_PROTOCOL_ANSWER, answer)
 
@@ -568,7 +564,7 @@ async def _delete_device(
 ) -> bytes:
     answer = await handler.delete_device(
         requester,
-        request.path["deviceId"],
+        device_id=request.path["deviceId"],
         body=_body(DeleteDeviceRequest, request),
     )
     return _answer(_DELETE_DEVICE_ANSWER, answer)
@@ -607,9 +603,9 @@ async def _get_public_rooms(
 ) -> bytes:
     answer = await handler.get_public_rooms(
         requester,
-        int_param(request, "limit"),
-        str_param(request, "since"),
-        str_param(request, "server"),
+        limit=request.int_param("limit"),
+        since=request.str_param("since"),
+        server=request.str_param("server"),
     )
     return _answer(_GET_PUBLIC_ROOMS_ANSWER, answer)
 
@@ -635,7 +631,7 @@ async def _ping_appservice(
 ) -> bytes:
     answer = await handler.ping_appservice(
         requester,
-        request.path["appserviceId"],
+        appservice_id=request.path["appserviceId"],
         body=_body(PingAppserviceRequest, request),
     )
     return _answer(_PING_APPSERVICE_ANSWER, answer)
@@ -649,7 +645,7 @@ async def _query_public_rooms(
 ) -> bytes:
     answer = await handler.query_public_rooms(
         requester,
-        str_param(request, "server"),
+        server=request.str_param("server"),
         body=_body(PublicRoomsFilterRequest, request),
     )
     return _answer(_QUERY_PUBLIC_ROOMS_ANSWER, answer)
@@ -663,7 +659,7 @@ async def _register(
 ) -> bytes:
     answer = await handler.register(
         requester,
-        str_param(request, "kind"),
+        kind=request.str_param("kind"),
         body=_body(RegisterRequest, request),
     )
     return _answer(_REGISTER_ANSWER, answer)
@@ -677,10 +673,10 @@ async def _send_message(
 ) -> bytes:
     answer = await handler.send_message(
         requester,
-        request.path["roomId"],
-        request.path["eventType"],
-        request.path["txnId"],
-        int_param(request, "ts"),
+        room_id=request.path["roomId"],
+        event_type=request.path["eventType"],
+        txn_id=request.path["txnId"],
+        ts=request.int_param("ts"),
         body=_body(RoomEventContent, request),
     )
     return _answer(_SEND_MESSAGE_ANSWER, answer)
@@ -694,10 +690,10 @@ async def _set_room_state_with_key(
 ) -> bytes:
     answer = await handler.set_room_state_with_key(
         requester,
-        request.path["roomId"],
-        request.path["eventType"],
-        request.path["stateKey"],
-        int_param(request, "ts"),
+        room_id=request.path["roomId"],
+        event_type=request.path["eventType"],
+        state_key=request.path["stateKey"],
+        ts=request.int_param("ts"),
         body=_body(StateEventContent, request),
     )
     return _answer(_SET_ROOM_STATE_WITH_KEY_ANSWER, answer)
@@ -713,8 +709,8 @@ async def _update_appservice_room_directory_visibility(
 ) -> bytes:
     answer = await handler.update_appservice_room_directory_visibility(
         requester,
-        request.path["networkId"],
-        request.path["roomId"],
+        network_id=request.path["networkId"],
+        room_id=request.path["roomId"],
         body=_body(AppserviceRoomDirectoryVisibility, request),
     )
     return _answer(_UPDATE_APPSERVICE_ROOM_DIRECTORY_VISIBILITY_ANSWER, answer)
@@ -728,7 +724,7 @@ async def _update_device(
 ) -> bytes:
     answer = await handler.update_device(
         requester,
-        request.path["deviceId"],
+        device_id=request.path["deviceId"],
         body=_body(UpdateDeviceRequest, request),
     )
     return _answer(_UPDATE_DEVICE_ANSWER, answer)

@@ -251,7 +251,7 @@ class InMemoryHomeserver(HomeserverHandler):
         return token
 
     async def register(
-        self, requester: Requester, kind: str | None = None, *, body: RegisterRequest
+        self, requester: Requester, body: RegisterRequest, *, kind: str | None = None
     ) -> RegisterResponse:
         service = self._appservice(requester)
         if body.type != _APPSERVICE_LOGIN:
@@ -279,7 +279,7 @@ class InMemoryHomeserver(HomeserverHandler):
             user_id=user_id, access_token=token, device_id=device, home_server=self.server_name
         )
 
-    async def login(self, requester: Requester, *, body: LoginRequest) -> LoginResponse:
+    async def login(self, requester: Requester, body: LoginRequest) -> LoginResponse:
         service = self._appservice(requester)
         if body.type != _APPSERVICE_LOGIN:
             raise MatrixError(400, "M_UNKNOWN", f"Only {_APPSERVICE_LOGIN} logins are served")
@@ -312,9 +312,9 @@ class InMemoryHomeserver(HomeserverHandler):
         room_id: str,
         event_type: str,
         txn_id: str,
-        ts: int | None = None,
-        *,
         body: RoomEventContent,
+        *,
+        ts: int | None = None,
     ) -> SendEventResponse:
         room = self.state.joined_room(room_id, requester.user_id)
         content = body.model_dump(by_alias=True, exclude_unset=True)
@@ -332,9 +332,9 @@ class InMemoryHomeserver(HomeserverHandler):
         room_id: str,
         event_type: str,
         state_key: str,
-        ts: int | None = None,
-        *,
         body: StateEventContent,
+        *,
+        ts: int | None = None,
     ) -> StateEventResponse:
         room = self.state.joined_room(room_id, requester.user_id)
         content = body.model_dump(by_alias=True, exclude_unset=True)
@@ -351,7 +351,7 @@ class InMemoryHomeserver(HomeserverHandler):
     # -- the ping -----------------------------------------------------------------------------
 
     async def ping_appservice(
-        self, requester: Requester, appservice_id: str, *, body: PingAppserviceRequest
+        self, requester: Requester, appservice_id: str, body: PingAppserviceRequest
     ) -> PingAppserviceResponse:
         from matrix_appservice.client import (
             AsyncAppServiceClient,
@@ -376,7 +376,7 @@ class InMemoryHomeserver(HomeserverHandler):
                 query_attempts=1,
                 transport=self.appservice_transport,
             ) as client:
-                await client.ping(body.transaction_id)
+                await client.ping(transaction_id=body.transaction_id)
         except AnswerError as exc:
             text = orjson.dumps(exc.body).decode() if exc.body is not None else ""
             raise PingFailed(
@@ -411,7 +411,6 @@ class InMemoryHomeserver(HomeserverHandler):
         requester: Requester,
         network_id: str,
         room_id: str,
-        *,
         body: AppserviceRoomDirectoryVisibility,
     ) -> AppserviceRoomDirectoryVisibilityResponse:
         service = self._appservice(requester)
@@ -468,7 +467,7 @@ class InMemoryHomeserver(HomeserverHandler):
         return page
 
     async def query_public_rooms(
-        self, requester: Requester, server: str | None = None, *, body: PublicRoomsFilterRequest
+        self, requester: Requester, body: PublicRoomsFilterRequest, *, server: str | None = None
     ) -> PublicRoomsResponse:
         search = body.filter.generic_search_term if body.filter else None
         return self._public_rooms(

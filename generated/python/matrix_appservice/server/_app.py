@@ -86,7 +86,7 @@ _FAILED = error_body("M_UNKNOWN", "The appservice failed to handle the request")
 
 @dataclass(frozen=True)
 class _Route:
-    operation: Operation
+    operation: Operation[Any, Any]
     params: tuple[str, ...]
     body: Validator | None
     answer: Validator | None

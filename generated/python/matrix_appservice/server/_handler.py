@@ -26,6 +26,7 @@ from matrix_appservice.server._transactions import IncomingTransaction
 
 __all__ = ["DISPATCH", "HANDLER_METHODS", "AppServiceHandler", "Dispatch"]
 
+
 _M = TypeVar("_M", bound=BaseModel)
 
 
@@ -81,7 +82,8 @@ class AppServiceHandler:
 
     async def query_location_by_alias(
         self,
-        alias: str | None,
+        *,
+        alias: str | None = None,
     ) -> list[Location]:
         """Find the remote locations behind a Matrix room alias.
 
@@ -99,7 +101,8 @@ class AppServiceHandler:
     async def query_location_by_protocol(
         self,
         protocol: str,
-        fields: dict[str, str],
+        *,
+        fields: dict[str, str] | None = None,
     ) -> list[Location]:
         """Find the Matrix rooms that reach remote locations matching some fields.
 
@@ -143,7 +146,8 @@ class AppServiceHandler:
 
     async def query_user_by_id(
         self,
-        userid: str | None,
+        *,
+        userid: str | None = None,
     ) -> list[ThirdPartyUser]:
         """Find the remote users behind a Matrix user ID.
 
@@ -183,7 +187,8 @@ class AppServiceHandler:
     async def query_user_by_protocol(
         self,
         protocol: str,
-        fields: dict[str, str],
+        *,
+        fields: dict[str, str] | None = None,
     ) -> list[ThirdPartyUser]:
         """Find the Matrix users that stand for remote users matching some fields.
 
@@ -205,16 +210,21 @@ class AppServiceHandler:
         """Receive a batch of events from the homeserver.
 
         The homeserver delivers the events the appservice is interested in by calling this
-        endpoint, several events at a time. The homeserver picks `txnId`, and it is what makes
-        the call safe to repeat: when a delivery fails or goes unanswered, the homeserver sends
-        the same `txnId` again with exactly the same events. An appservice that has already
-        handled a `txnId` can answer 200 straight away without processing the events a second
-        time. While the appservice cannot be reached, the homeserver keeps the pending events
-        queued and retries with growing (exponential) delays. Events should arrive in the order
-        of the homeserver's event stream, both within one transaction and from one transaction
-        to the next, though this is a recommendation rather than a guarantee. To tell a state
-        event from a message event, check whether it has a `state_key` (an empty string counts);
-        do not go by its `type`.
+        endpoint, several events at a time.
+
+        The homeserver picks `txnId`, and it is what makes the call safe to repeat: when a
+        delivery fails or goes unanswered, the homeserver sends the same `txnId` again with
+        exactly the same events. An appservice that has already handled a `txnId` can
+        answer 200 straight away without processing the events a second time. While the
+        appservice cannot be reached, the homeserver keeps the pending events queued and
+        retries with growing (exponential) delays.
+
+        Events should arrive in the order of the homeserver's event stream, both within one
+        transaction and from one transaction to the next, though this is a recommendation
+        rather than a guarantee.
+
+        To tell a state event from a message event, check whether it has a `state_key`
+        (an empty string counts); do not go by its `type`.
 
         Called once per transaction ID: a retry of a transaction that was handled is
         answered from the store without calling this again. Return to mark it handled;
@@ -246,7 +256,7 @@ _GET_PROTOCOL_METADATA_ANSWER: TypeAdapter[Protocol] = TypeAdapter(Protocol)
 
 async def _get_protocol_metadata(handler: AppServiceHandler, request: HandlerRequest) -> bytes:
     answer = await handler.get_protocol_metadata(
-        request.path["protocol"],
+        protocol=request.path["protocol"],
     )
     return _answer(_GET_PROTOCOL_METADATA_ANSWER, answer)
 
@@ -256,7 +266,7 @@ _PING_ANSWER: TypeAdapter[PingResponse] = TypeAdapter(PingResponse)
 
 async def _ping(handler: AppServiceHandler, request: HandlerRequest) -> bytes:
     answer = await handler.ping(
-        _body(PingRequest, request),
+        body=_body(PingRequest, request),
     )
     return _answer(_PING_ANSWER, answer)
 
@@ -266,7 +276,7 @@ _QUERY_LOCATION_BY_ALIAS_ANSWER: TypeAdapter[list[Location]] = TypeAdapter(list[
 
 async def _query_location_by_alias(handler: AppServiceHandler, request: HandlerRequest) -> bytes:
     answer = await handler.query_location_by_alias(
-        request.query_value("alias"),
+        alias=request.str_param("alias"),
     )
     return _answer(_QUERY_LOCATION_BY_ALIAS_ANSWER, answer)
 
@@ -276,8 +286,8 @@ _QUERY_LOCATION_BY_PROTOCOL_ANSWER: TypeAdapter[list[Location]] = TypeAdapter(li
 
 async def _query_location_by_protocol(handler: AppServiceHandler, request: HandlerRequest) -> bytes:
     answer = await handler.query_location_by_protocol(
-        request.path["protocol"],
-        request.search_fields("queryLocationByProtocol"),
+        protocol=request.path["protocol"],
+        fields=request.search_fields("queryLocationByProtocol"),
     )
     return _answer(_QUERY_LOCATION_BY_PROTOCOL_ANSWER, answer)
 
@@ -287,7 +297,7 @@ _QUERY_ROOM_ALIAS_ANSWER: TypeAdapter[QueryRoomResponse] = TypeAdapter(QueryRoom
 
 async def _query_room_alias(handler: AppServiceHandler, request: HandlerRequest) -> bytes:
     answer = await handler.query_room_alias(
-        request.path["roomAlias"],
+        room_alias=request.path["roomAlias"],
     )
     return _answer(_QUERY_ROOM_ALIAS_ANSWER, answer)
 
@@ -297,7 +307,7 @@ _QUERY_USER_BY_ID_ANSWER: TypeAdapter[list[ThirdPartyUser]] = TypeAdapter(list[T
 
 async def _query_user_by_id(handler: AppServiceHandler, request: HandlerRequest) -> bytes:
     answer = await handler.query_user_by_id(
-        request.query_value("userid"),
+        userid=request.str_param("userid"),
     )
     return _answer(_QUERY_USER_BY_ID_ANSWER, answer)
 
@@ -307,7 +317,7 @@ _QUERY_USER_ANSWER: TypeAdapter[QueryUserResponse] = TypeAdapter(QueryUserRespon
 
 async def _query_user(handler: AppServiceHandler, request: HandlerRequest) -> bytes:
     answer = await handler.query_user(
-        request.path["userId"],
+        user_id=request.path["userId"],
     )
     return _answer(_QUERY_USER_ANSWER, answer)
 
@@ -319,8 +329,8 @@ _QUERY_USER_BY_PROTOCOL_ANSWER: TypeAdapter[list[ThirdPartyUser]] = TypeAdapter(
 
 async def _query_user_by_protocol(handler: AppServiceHandler, request: HandlerRequest) -> bytes:
     answer = await handler.query_user_by_protocol(
-        request.path["protocol"],
-        request.search_fields("queryUserByProtocol"),
+        protocol=request.path["protocol"],
+        fields=request.search_fields("queryUserByProtocol"),
     )
     return _answer(_QUERY_USER_BY_PROTOCOL_ANSWER, answer)
 

@@ -35,6 +35,7 @@ import orjson
 
 from matrix_appservice._client_core import Backoff
 from matrix_appservice._client_retry import RetryPolicy
+from matrix_appservice.operations import SEND_TRANSACTION
 from matrix_appservice.homeserver._pusher_routing import Router, RoomLookup, opted_in
 from matrix_appservice.homeserver._pusher_store import Kind, PendingTransaction, PusherStore
 from matrix_appservice.models import Registration
@@ -126,7 +127,7 @@ def _body_maker(stable: bool, unstable: bool) -> Callable[[Sequence[tuple[Kind, 
 
 async def _send_bytes(client: AsyncAppServiceClient, txn_id: str, body: bytes) -> None:
     """``send_transaction`` with these exact bytes as the body (no re-serialising)."""
-    call = client._call("sendTransaction", path={"txnId": txn_id}, query={}, body={})
+    call = client._call(SEND_TRANSACTION, path={"txnId": txn_id}, query={}, body={})
     await client._run(replace(call, content=body))
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from matrix_appservice._releases import release_index
 from matrix_appservice._validator import validate
-from matrix_appservice.operations import OPERATIONS, Operation
+from matrix_appservice.operations import OPERATIONS, Operation, type_name
 from matrix_appservice.probe._report import Check, Outcome, Report, rule_for
 from matrix_appservice.probe._samples import Samples
 
@@ -86,7 +86,7 @@ class Prober:
             method, self.base + path, headers=headers, params=params, **kwargs
         )
 
-    def _validated(self, op: Operation, response: httpx.Response) -> Any:
+    def _validated(self, op: Operation[Any, Any], response: httpx.Response) -> Any:
         """The parsed body; fails when it breaks the release's schema for that status."""
         body = _json(response)
         status = response.status_code
@@ -102,7 +102,7 @@ class Prober:
             )
         return body
 
-    def _error(self, op: Operation, response: httpx.Response, status: int, errcode: str | None) -> str:
+    def _error(self, op: Operation[Any, Any], response: httpx.Response, status: int, errcode: str | None) -> str:
         """Checks an error answer: the status, a valid error body and the errcode if one is due."""
         if response.status_code != status:
             raise _Failed(
@@ -114,7 +114,7 @@ class Prober:
             raise _Failed(f"answered {status} with errcode {body.get('errcode')!r}, not {errcode}")
         return f"{status} {body['errcode']}"
 
-    def _empty_ok(self, op: Operation, response: httpx.Response) -> None:
+    def _empty_ok(self, op: Operation[Any, Any], response: httpx.Response) -> None:
         if response.status_code != 200:
             raise _Failed(f"expected 200 {{}}, got {response.status_code} {response.text[:80]!r}")
         body = self._validated(op, response)
@@ -298,7 +298,7 @@ class Prober:
         self._empty_ok(op, response)
         return "pass", "200 {}"
 
-    def _query(self, op: Operation, **path: str) -> tuple[Outcome, str]:
+    def _query(self, op: Operation[Any, Any], **path: str) -> tuple[Outcome, str]:
         response = self._send("GET", op.format_path(self.release, **path))
         status = response.status_code
         if status == 200:
@@ -329,7 +329,7 @@ class Prober:
                 raise _Failed(f"expected 200 or 404 with an errcode, got {status} {response.text[:60]!r}")
             body = self._validated(op, response)
             if status == 200:
-                return "pass", f"200, a valid {op.responses[200]}"
+                return "pass", f"200, a valid {type_name(op.responses[200])}"
             return "pass", f"404 {body['errcode']}"
 
         return check

@@ -1,0 +1,114 @@
+"""``python/...``: the installable ``matrix-appservice`` distribution.
+
+Emitted modules (the models, ``operations.py``, the clients, the handler modules, the
+package's ``__init__``, README and ``pyproject.toml``) are rendered from the templates under
+``templates/python/package`` with the records of :mod:`codegen.python.api`, then formatted.
+The hand-written runtime under ``templates/python/static`` is copied in as it is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from codegen.python.api import pack, py_operations, py_schemes
+from codegen.python.format import format_python
+from codegen.spec import Spec
+
+__all__ = ["PACKAGE_VERSION", "TEMPLATES", "emit_python", "python_env"]
+
+PACKAGE_VERSION = "0.1.0"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "python"
+_OUT = "python"
+_PKG = f"{_OUT}/matrix_appservice"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _py_tuple(values: Any) -> str:
+    return repr(tuple(values))
+
+
+def python_env() -> jinja2.Environment:
+    """The one Jinja environment of the Python templates."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES / "package"),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["oneline"] = _one_line
+    env.filters["pytuple"] = _py_tuple
+    env.filters["pack"] = pack
+    return env
+
+
+def emit_python(spec: Spec) -> dict[str, str]:
+    """Every file of the distribution, by its path under ``generated/``."""
+    # Imported here: the model generator is slow to import, and the command line does not
+    # need it to print a usage line.
+    from codegen.python.models import MODELS_HEADER, generate_model_modules
+    from codegen.python.schemas import validation_files
+    from codegen.python.split import DOCS
+
+    env = python_env()
+    model_modules, exports = generate_model_modules(spec)
+    model_names = sorted((n for names in exports.values() for n in names), key=str.lower)
+    schema_files, schema_index = validation_files(spec)
+    operations = py_operations(spec)
+    appservice = [op for op in operations if op.api == "application-service"]
+    homeserver = [op for op in operations if op.api == "client-server"]
+    by_method = sorted(operations, key=lambda op: op.python)
+    context = {
+        "releases": list(spec.releases),
+        "latest": spec.releases.latest.name,
+        "schema_files": schema_index,
+        "operations": operations,
+        "operation_models": sorted(
+            {n for op in operations for n in op.handler_models}, key=str.lower
+        ),
+        "schemes": py_schemes(spec),
+        "model_names": model_names,
+        "revision": spec.revision,
+        "version": PACKAGE_VERSION,
+        "appservice_methods": [op for op in by_method if op.api == "application-service"],
+        "homeserver_methods": [op for op in by_method if op.api == "client-server"],
+        "client_models": sorted({n for op in operations for n in op.client_models}),
+    }
+    files: dict[str, str] = {
+        f"{_PKG}/models/{module}.py": text for module, text in model_modules.items()
+    }
+    files[f"{_PKG}/models/__init__.py"] = env.get_template("models_init.py.jinja").render(
+        header=MODELS_HEADER,
+        modules=[(m, DOCS[m]) for m in sorted(model_modules)],
+        exports=sorted(exports.items()),
+        all_names=model_names,
+    )
+    files |= {
+        f"{_PKG}/py.typed": "",
+        f"{_OUT}/pyproject.toml": env.get_template("pyproject.toml.jinja").render(context),
+        f"{_OUT}/README.md": env.get_template("README.md.jinja").render(context),
+    }
+    for template in ("__init__.py", "_releases.py", "operations.py", "client.py"):
+        files[f"{_PKG}/{template}"] = env.get_template(f"{template}.jinja").render(context)
+    for package, ops in (("server", appservice), ("homeserver", homeserver)):
+        files[f"{_PKG}/{package}/_handler.py"] = env.get_template(
+            f"{package}/_handler.py.jinja"
+        ).render(
+            operations=sorted(ops, key=lambda op: op.name),
+            model_imports=sorted({n for op in ops for n in op.handler_models}),
+        )
+    static_root = TEMPLATES / "static"
+    for static in sorted(static_root.rglob("*.py")):
+        rel = static.relative_to(static_root).as_posix()
+        files[f"{_PKG}/{rel}"] = static.read_text(encoding="utf-8")
+    for name, text in schema_files.items():
+        files[f"{_PKG}/_schemas/{name}"] = text
+    for rel in list(files):
+        if rel.endswith(".py"):
+            files[rel] = format_python(files[rel], rel.rsplit("/", 1)[1])
+    return files
