@@ -82,7 +82,7 @@ class EchoBridge(AppServiceHandler):
         user_id = f"@{localpart}:{self.server_name}"
         if user_id not in self._registered:
             try:
-                await self.client.register(localpart, inhibit_login=True)
+                await self.client.register(username=localpart, inhibit_login=True)
             except MatrixError as exc:
                 if exc.errcode != "M_USER_IN_USE":
                     raise

@@ -116,7 +116,7 @@ class Bridge(AppServiceHandler):
             raise NotFound("no such bridged user")
         async with AsyncHomeserverClient(self.homeserver, AS_TOKEN) as hs:
             try:
-                await hs.register(user_id[1:].partition(":")[0], inhibit_login=True)
+                await hs.register(username=user_id[1:].partition(":")[0], inhibit_login=True)
             except MatrixError as exc:
                 if exc.errcode != "M_USER_IN_USE":  # asked again about a user made earlier
                     raise

@@ -29,7 +29,8 @@ CALLS: list[tuple[str, tuple[Any, ...], dict[str, Any], str, str, dict[str, str]
      "/_matrix/client/v3/register", {},
      {"type": "m.login.application_service", "username": "_irc_bob", "inhibit_login": True},
      {"user_id": "@_irc_bob:e"}, models.RegisterResponse),
-    ("login", ({"type": "m.id.user", "user": "@_irc_bob:e"},), {"device_id": "D1"}, "POST",
+    ("login", (), {"identifier": {"type": "m.id.user", "user": "@_irc_bob:e"}, "device_id": "D1"},
+     "POST",
      "/_matrix/client/v3/login", {},
      {"type": "m.login.application_service", "identifier": {"type": "m.id.user",
       "user": "@_irc_bob:e"}, "device_id": "D1"},
@@ -44,7 +45,7 @@ CALLS: list[tuple[str, tuple[Any, ...], dict[str, Any], str, str, dict[str, str]
      {"irc": PROTOCOL}, models.ThirdPartyProtocols),
     ("get_protocol_metadata", ("irc",), {}, "GET", "/_matrix/client/v3/thirdparty/protocol/irc",
      {}, None, PROTOCOL, models.ClientProtocol),
-    ("query_location_by_protocol", ("irc", {"channel": "#c"}), {}, "GET",
+    ("query_location_by_protocol", ("irc",), {"fields": {"channel": "#c"}}, "GET",
      "/_matrix/client/v3/thirdparty/location/irc", {"channel": "#c"}, None, [], list),
     ("query_user_by_protocol", ("irc",), {"fields": {"nick": "bob"}}, "GET",
      "/_matrix/client/v3/thirdparty/user/irc", {"nick": "bob"}, None, [], list),
@@ -142,7 +143,7 @@ def test_device_id_before_v1_17_is_refused(kit: Kit) -> None:
 def test_no_identity_assertion_where_the_spec_has_none(kit: Kit) -> None:
     peer = Peer((200, {"user_id": "@_irc_bob:e"}), (200, SENT))
     bob = kit.homeserver(peer, version="v1.19").as_user("@_irc_bob:e", "DEV")
-    kit.run(bob, "register", "_irc_bob", inhibit_login=True)
+    kit.run(bob, "register", username="_irc_bob", inhibit_login=True)
     assert peer.last.params == {}
     kit.run(kit.homeserver(peer), "send_message", "!r:e", "m.room.message", "t", {})
     assert peer.last.params == {}  # the parent client asserts nobody
@@ -178,9 +179,9 @@ def test_as_token_in_the_header_by_default_query_on_request(kit: Kit, version: s
 
 def test_cs_paths_follow_the_release(kit: Kit) -> None:
     peer = Peer((200, {"user_id": "@u:e"}))
-    kit.run(kit.homeserver(peer, version="r0.1.2"), "register", "u")
+    kit.run(kit.homeserver(peer, version="r0.1.2"), "register", username="u")
     assert peer.last.path == "/_matrix/client/r0/register"
-    kit.run(kit.homeserver(peer, version="v1.1"), "register", "u")
+    kit.run(kit.homeserver(peer, version="v1.1"), "register", username="u")
     assert peer.last.path == "/_matrix/client/v3/register"
 
 
@@ -243,7 +244,7 @@ def test_generic_request(kit: Kit) -> None:
 
 def test_register_can_override_the_login_type(kit: Kit) -> None:
     peer = Peer((200, {"user_id": "@u:e"}))
-    kit.run(kit.homeserver(peer), "register", "u", type="m.login.dummy", kind="user")
+    kit.run(kit.homeserver(peer), "register", username="u", type="m.login.dummy", kind="user")
     assert peer.last.json == {"type": "m.login.dummy", "username": "u"}
     assert peer.last.params == {"kind": "user"}
 
@@ -251,7 +252,7 @@ def test_register_can_override_the_login_type(kit: Kit) -> None:
 def test_register_without_the_appservice_type(kit: Kit) -> None:
     peer = Peer((401, {"flows": [{"stages": ["m.login.dummy"]}], "session": "s"}))
     with pytest.raises(MatrixError) as caught:
-        kit.run(kit.homeserver(peer), "register", "u", type=None)
+        kit.run(kit.homeserver(peer), "register", username="u", type=None)
     assert peer.last.json == {"username": "u"}
     assert caught.value.status == 401 and caught.value.errcode is None
     assert caught.value.body["session"] == "s"

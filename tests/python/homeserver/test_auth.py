@@ -59,7 +59,7 @@ def test_query_token_only_where_the_release_allows_it() -> None:
 def test_identity_assertion_inside_namespace_registered() -> None:
     async def main() -> None:
         async with homeserver() as (client, hs):
-            await client.register("_irc_alice", inhibit_login=True)
+            await client.register(username="_irc_alice", inhibit_login=True)
             alice = client.as_user("@_irc_alice:localhost")
             room = await _room(client, "@_irc_alice:localhost")
             sent = await alice.send_message(room, "m.room.message", "t1", {"body": "hi"})
@@ -98,7 +98,7 @@ def test_identity_assertion_refused_outside_namespace_and_for_unregistered() -> 
 def test_device_assertion_per_release(version: str, param: str, honoured: bool) -> None:
     async def main() -> None:
         async with homeserver(version=version) as (client, hs), raw(hs) as http:
-            await client.register("_irc_alice", inhibit_login=True)
+            await client.register(username="_irc_alice", inhibit_login=True)
             hs.state.new_session("@_irc_alice:localhost", "ALICEDEV")
             room = await _room(client, "@_irc_alice:localhost")
             prefix = "r0" if version == "v1.0" else "v3"
@@ -135,7 +135,7 @@ def test_bad_bodies() -> None:
 def test_user_token_from_register_authenticates_as_that_user() -> None:
     async def main() -> None:
         async with homeserver() as (client, hs), raw(hs) as http:
-            made = await client.register("_irc_carol")
+            made = await client.register(username="_irc_carol")
             assert made.access_token and made.device_id
             answer = await http.get(
                 "/_matrix/client/v3/account/whoami",
@@ -154,7 +154,7 @@ def test_unknown_token_error_class() -> None:
     async def main() -> None:
         async with homeserver(token="wrong") as (client, _):
             with pytest.raises(UnknownTokenError):
-                await client.register("_irc_x", inhibit_login=True)
+                await client.register(username="_irc_x", inhibit_login=True)
 
     run(main())
 

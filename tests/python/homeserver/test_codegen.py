@@ -54,7 +54,7 @@ def test_dispatch_calls_the_method_named_by_the_operation(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     op = OPERATIONS[name]
-    monkeypatch.setattr(_handler, "_body", lambda model, request: ("body of", model.__name__))
+    monkeypatch.setattr(_handler, "_body", lambda model, request: ("body of", model))
     handler = HomeserverHandler()
 
     def recorder(method: str) -> Any:

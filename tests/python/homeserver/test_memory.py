@@ -35,15 +35,15 @@ def run(coro: Any) -> Any:
 def test_register_inside_outside_namespaces_and_repeats() -> None:
     async def main() -> None:
         async with homeserver(registration(), other_registration()) as (client, hs):
-            made = await client.register("_irc_alice", inhibit_login=True)
+            made = await client.register(username="_irc_alice", inhibit_login=True)
             assert made.user_id == "@_irc_alice:localhost"
             assert "@_irc_alice:localhost" in hs.state.users
             with pytest.raises(ExclusiveError):
-                await client.register("alice", inhibit_login=True)
+                await client.register(username="alice", inhibit_login=True)
             with pytest.raises(ExclusiveError):  # another appservice's exclusive namespace
-                await client.register("_slack_bob", inhibit_login=True)
+                await client.register(username="_slack_bob", inhibit_login=True)
             with pytest.raises(MatrixError) as repeat:
-                await client.register("_irc_alice", inhibit_login=True)
+                await client.register(username="_irc_alice", inhibit_login=True)
             assert (repeat.value.status, repeat.value.errcode) == (400, "M_USER_IN_USE")
             assert "@alice:localhost" not in hs.state.users
 
@@ -53,7 +53,7 @@ def test_register_inside_outside_namespaces_and_repeats() -> None:
 def test_send_and_state_with_ts_read_back_and_pushed() -> None:
     async def main() -> None:
         async with homeserver() as (client, hs):
-            await client.register("_irc_alice", inhibit_login=True)
+            await client.register(username="_irc_alice", inhibit_login=True)
             alice = client.as_user("@_irc_alice:localhost")
             room = (await alice.request("POST", f"{CS}/createRoom", json={}))["room_id"]
             sent = await alice.send_message(
@@ -82,7 +82,7 @@ def test_send_and_state_with_ts_read_back_and_pushed() -> None:
 def test_send_to_a_room_not_joined_is_forbidden() -> None:
     async def main() -> None:
         async with homeserver() as (client, _):
-            await client.register("_irc_alice", inhibit_login=True)
+            await client.register(username="_irc_alice", inhibit_login=True)
             room = (await client.request("POST", f"{CS}/createRoom", json={}))["room_id"]
             with pytest.raises(ForbiddenError):
                 await client.as_user("@_irc_alice:localhost").send_message(
@@ -209,8 +209,8 @@ def test_plain_endpoints() -> None:
         async with homeserver() as (client, hs), raw(hs) as http:
             versions = (await http.get("/_matrix/client/versions")).json()
             assert "v1.19" in versions["versions"] and "r0.6.1" in versions["versions"]
-            await client.register("_irc_alice", inhibit_login=True)
-            await client.register("_irc_bob", inhibit_login=True)
+            await client.register(username="_irc_alice", inhibit_login=True)
+            await client.register(username="_irc_bob", inhibit_login=True)
             alice = client.as_user("@_irc_alice:localhost")
             bob = client.as_user("@_irc_bob:localhost")
             made = await alice.request(
@@ -241,8 +241,8 @@ def test_plain_endpoints() -> None:
 def test_state_reads_and_joined_members() -> None:
     async def main() -> None:
         async with homeserver() as (client, hs):
-            await client.register("_irc_alice", inhibit_login=True)
-            await client.register("_irc_bob", inhibit_login=True)
+            await client.register(username="_irc_alice", inhibit_login=True)
+            await client.register(username="_irc_bob", inhibit_login=True)
             alice = client.as_user("@_irc_alice:localhost")
             bob = client.as_user("@_irc_bob:localhost")
             made = await alice.request("POST", f"{CS}/createRoom", json={"name": "chan"})

@@ -54,7 +54,7 @@ def test_cli_starts_and_answers_versions(tmp_path: Path) -> None:
                     time.sleep(0.1)
             assert "v1.19" in answer.json()["versions"]
             with HomeserverClient(f"http://127.0.0.1:{port}", AS_TOKEN) as client:
-                assert client.register("_irc_alice", inhibit_login=True).user_id == (
+                assert client.register(username="_irc_alice", inhibit_login=True).user_id == (
                     "@_irc_alice:localhost"
                 )
         finally:
@@ -83,7 +83,7 @@ def homeserver_registrations() -> list[Any]:
 def test_fixture_serves_on_loopback(in_memory_homeserver: RunningHomeserver) -> None:
     assert in_memory_homeserver.url.startswith("http://127.0.0.1:")
     with HomeserverClient(in_memory_homeserver.url, AS_TOKEN) as client:
-        client.register("_irc_alice", inhibit_login=True)
+        client.register(username="_irc_alice", inhibit_login=True)
         alice = client.as_user("@_irc_alice:localhost")
         room = alice.request("POST", "/_matrix/client/v3/createRoom", json={})["room_id"]
         alice.send_message(room, "m.room.message", "t1", {"body": "hi"}, ts=42)
@@ -117,7 +117,7 @@ def test_events_reach_the_appservice_through_the_pusher() -> None:
             from matrix_appservice.client import AsyncHomeserverClient
 
             async with AsyncHomeserverClient(running.url, AS_TOKEN) as client:
-                await client.register("_irc_alice", inhibit_login=True)
+                await client.register(username="_irc_alice", inhibit_login=True)
                 alice = client.as_user("@_irc_alice:localhost")
                 made = await alice.request("POST", "/_matrix/client/v3/createRoom", json={})
                 sent = await alice.send_message(
