@@ -330,8 +330,9 @@ class IR:
     def _sources(self) -> dict[tuple[str, str], str]:
         return _sources(self._spec)
 
-    def release(self, name: str) -> ReleaseView:
+    def release(self, release: str | Release) -> ReleaseView:
         """The view of one release (``KeyError`` for an unknown name)."""
+        name = release if isinstance(release, str) else release.name
         if name not in self._views:
             self._views[name] = release_view(self._spec, self._spec.releases[name], self._sources)
         return self._views[name]

@@ -26,15 +26,6 @@ def _alias(model: type[BaseModel], name: str) -> str:
     return model.model_fields[name].alias or name
 
 
-def _python_type(type_name: str) -> Any:
-    if " | " in type_name:
-        first, rest = type_name.split(" | ", 1)
-        return _python_type(first) | _python_type(rest)
-    if type_name.startswith("list["):
-        return list[_python_type(type_name[5:-1])]  # type: ignore[misc]
-    return dict[str, Any] if type_name == "dict[str, Any]" else getattr(models, type_name)
-
-
 def _target_kwargs(target: str) -> dict[str, Any]:
     kind, name, *status = target.split(":")
     return {"response": name, "status": status[0]} if kind == "response" else {kind: name}
@@ -45,9 +36,9 @@ def _root_type(target: str) -> Any:
     if kind == "schema":
         return getattr(models, name)
     op = OPERATIONS[name]
-    type_name = op.request if kind == "request" else op.responses[int(status[0])]
-    assert type_name is not None, target
-    return _python_type(type_name)
+    kind_of = op.request if kind == "request" else op.responses[int(status[0])]
+    assert kind_of is not None, target
+    return kind_of
 
 
 def _model_places(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from matrix_appservice import AUTH_SCHEMES, OPERATIONS, NotInReleaseError, operation
+from matrix_appservice import AUTH_SCHEMES, OPERATIONS, NotInReleaseError, models, operation
 
 from codegen.spec import Spec
 
@@ -26,7 +26,7 @@ def test_paths_auth_and_history() -> None:
     assert [(a.kind, a.parameter) for a in tx.auth("v1.3")] == [("query", "access_token")]
     assert [a.kind for a in tx.auth("v1.4")] == ["bearer"]
     assert tx.legacy_paths == ("/transactions/{txnId}",)
-    assert tx.request == "Transaction" and tx.responses[200] == "TransactionResponse"
+    assert tx.request is models.Transaction and tx.responses[200] is models.TransactionResponse
     assert tx.method == "PUT" and tx.api == "application-service"
     assert tx.format_path(txnId="1/2") == "/_matrix/app/v1/transactions/1%2F2"
     assert AUTH_SCHEMES["accessTokenQuery"].deprecated_in == "v1.11"
@@ -41,9 +41,9 @@ def test_version_marks_and_absent_releases() -> None:
     ):
         ping.path("v1.6")
     assert OPERATIONS["register"].rate_limited
-    assert OPERATIONS["register"].responses[401] == "AuthenticationResponse | Error"
+    assert OPERATIONS["register"].responses[401] == models.AuthenticationResponse | models.Error
     assert "v1.17" in OPERATIONS["updateDevice"].changed_in
-    assert OPERATIONS["clientQueryUserByProtocol"].responses[200] == "list[ThirdPartyUser]"
+    assert OPERATIONS["clientQueryUserByProtocol"].responses[200] == list[models.ThirdPartyUser]
 
 
 def test_lookup_by_official_name() -> None:
@@ -124,5 +124,5 @@ def test_get_public_rooms_metadata() -> None:
     assert get.releases == OPERATIONS["queryPublicRooms"].releases
     assert get.auth_optional and not OPERATIONS["queryPublicRooms"].auth_optional
     assert [s.kind for s in get.auth("v1.19")] == ["bearer", "query"]
-    assert get.request is None and get.responses[200] == "PublicRoomsResponse"
+    assert get.request is None and get.responses[200] is models.PublicRoomsResponse
     assert [n for n, _ in get.query_params][:3] == ["limit", "since", "server"]

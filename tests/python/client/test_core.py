@@ -191,7 +191,9 @@ def test_two_operations_with_one_method_name_are_an_error(
     spec: Spec, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(RENAMES, "queryUserById", "query_user_by_id")
-    with pytest.raises(SpecError, match=r"queryUserById and queryUserByID would both be the Python") as raised:
+    with pytest.raises(
+        SpecError, match=r"queryUserById and queryUserByID would both be the Python"
+    ) as raised:
         py_operations(spec)
     assert raised.value.loc.file.startswith("spec/application-service/")
 
