@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
+from codegen.errors import GeneratorError
 from codegen.outputs import OutputError, check_file_target, check_folder_target, write_text_atomic
 from codegen.spec import (
     DEFAULT_SPEC_ROOT,
@@ -196,6 +197,9 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     except OutputError as exc:
         print(f"{args.command}: {exc}", file=sys.stderr)
         return 2
+    except GeneratorError as exc:  # a problem in the sources or templates found while emitting
+        print(f"{args.command}: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:  # a file that cannot be written (permissions, a full disk, ...)
         print(f"{args.command}: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return 2

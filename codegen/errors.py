@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-__all__ = ["Level", "Loc", "Problem", "Problems", "SpecError"]
+__all__ = ["GeneratorError", "Level", "Loc", "Problem", "Problems", "SpecError"]
 
 
 @dataclass(frozen=True, order=True)
@@ -35,8 +35,13 @@ class Problem:
         return f"{self.loc}: {tag}{self.message}"
 
 
-class SpecError(Exception):
-    """A single fatal problem, raised where collecting more is impossible."""
+class GeneratorError(Exception):
+    """A problem that stops the generator: the command prints it and exits with status 1."""
+
+
+class SpecError(GeneratorError):
+    """A single fatal problem in the sources, with its place, raised where collecting more is
+    impossible."""
 
     def __init__(self, loc: Loc, message: str) -> None:
         super().__init__(f"{loc}: {message}")

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from codegen.errors import GeneratorError
 from codegen.outputs import OutputError, check_folder_target
 from codegen.spec import Spec
 
@@ -42,7 +43,7 @@ def emit_all(spec: Spec) -> Files:
     for emitter in EMITTERS:
         for rel, text in emitter(spec).items():
             if rel in files:
-                raise ValueError(f"two emitters both write {rel}")
+                raise GeneratorError(f"two emitters both write {rel}")
             files[rel] = text
     return dict(sorted(files.items()))
 

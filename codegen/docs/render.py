@@ -3,7 +3,8 @@
 The prose template names each endpoint group with a placeholder, ``{{transactions_as_http_api}}``
 and so on, and each definition with ``{{definition_registration}}``. Before rendering, every
 name a template uses is checked against what this module provides: an unknown placeholder is
-an error naming the template file and line, and so is an endpoint group the template forgets.
+an error naming the template file and line. An endpoint group that no template places (a new
+source file, an MSC's) is rendered in the document's "Other endpoints" section.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import jinja2.meta
 import jinja2.nodes
 import yaml
 
-from codegen.docs.context import Operation, all_groups, build_operations
+from codegen.docs.context import Operation, all_groups, build_operations, group_of
 from codegen.docs.schema import SchemaReader
 from codegen.docs.tables import Blocks
+from codegen.errors import GeneratorError
 from codegen.spec import DEFAULT_SPEC_ROOT, Spec
 from codegen.versions import Release
 
@@ -34,7 +36,7 @@ DEFINITION = "definition.rst.j2"
 _BLANKS = re.compile(r"\n{3,}")
 
 
-class DocsError(Exception):
+class DocsError(GeneratorError):
     """A problem in the templates or the build, with the file and line it comes from."""
 
 
@@ -115,6 +117,13 @@ class Renderer:
         self.templates = templates
         self.env = make_env(templates)
         self.groups = all_groups(spec.ir, [f.rel for f in spec.tree.endpoint_files()])
+        # An endpoint group the templates do not place is rendered under "Other endpoints",
+        # headed by its file's title (a new file, an MSC's).
+        self.titles = {
+            group_of(f.api or "", f.rel): str((f.data.get("info") or {}).get("title") or f.rel)
+            for f in spec.tree.endpoint_files()
+            if isinstance(f.data, dict)
+        }
         self.definitions = {
             f"definition_{PurePosixPath(f.rel).stem}": str(f.data.get("title"))
             for f in spec.tree.definition_files()
@@ -130,7 +139,7 @@ class Renderer:
     def known(self) -> set[str]:
         names = {f"{g}_http_api" for g in self.groups} | set(self.definitions)
         return names | {"release", "releases", "revision", "changelog", "has", "has_field"}.union(
-            {"since", "path_of", "blocks", "operations"}
+            {"since", "path_of", "blocks", "operations", "other_endpoints"}
         )
 
     def check(self) -> None:
@@ -142,13 +151,6 @@ class Renderer:
             for u in self.uses
             if u.name not in known
         ]
-        used = {u.name for u in self.uses}
-        for group in self.groups:
-            if f"{group}_http_api" not in used:
-                problems.append(
-                    f"{folder}/{DOCUMENT}: the endpoint group {group} is never placed "
-                    f"(add {{{{{group}_http_api}}}})"
-                )
         if problems:
             raise DocsError("\n".join(problems))
 
@@ -166,11 +168,17 @@ class Renderer:
             **self._helpers(doc, ops, release),
         }
         endpoint = self.env.get_template(ENDPOINT)
+        placed = {u.name for u in self.uses}
+        others: list[str] = []
         for group in self.groups:
             mine = [op for op in ops if op.group == group]
             rendered = [endpoint.render(op=op, blocks=blocks).strip() for op in mine]
             empty = f"*{release.name} defines no endpoint of this group.*"
             context[f"{group}_http_api"] = "\n\n".join(rendered) if rendered else empty
+            if f"{group}_http_api" not in placed and rendered:
+                title = self.titles.get(group, group)
+                others.append(f"{title}\n{'-' * len(title)}\n\n" + "\n\n".join(rendered))
+        context["other_endpoints"] = "\n\n".join(others)
         definition = self.env.get_template(DEFINITION)
         reader = SchemaReader(doc)
         for key, title in self.definitions.items():

@@ -12,6 +12,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from codegen.errors import GeneratorError
+
 __all__ = [
     "HEADING_CHARS",
     "code_block",
@@ -56,7 +58,7 @@ def indent(text: str, width: int, *, first: bool = True) -> str:
 def inline_literal(text: str) -> str:
     """``text`` as an inline literal (the text may not contain two backticks in a row)."""
     if "``" in text:
-        raise ValueError(f"cannot write {text!r} as an inline literal")
+        raise GeneratorError(f"cannot write {text!r} as an inline literal")
     return f"``{text}``"
 
 
@@ -140,7 +142,7 @@ def list_table(
     lines.append("")
     for row in [list(header), *rows]:
         if len(row) != len(header):
-            raise ValueError(f"a table row has {len(row)} cells, the header {len(header)}")
+            raise GeneratorError(f"a table row has {len(row)} cells, the header {len(header)}")
         for i, cell in enumerate(row):
             bullet = "   * - " if i == 0 else "     - "
             lines.append(bullet + indent(_cell(cell), 7, first=False))

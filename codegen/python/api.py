@@ -478,15 +478,16 @@ def py_operations(spec: Spec) -> list[PyOperation]:
 
     out = [_py_operation(op, releases, label) for op in spec.ir.operations]
     for kind, key in (("constant", lambda o: o.constant), ("method", lambda o: (o.api, o.python))):
-        seen: dict[Any, str] = {}
+        seen: dict[Any, PyOperation] = {}
         for op in out:
-            if key(op) in seen:
+            first = seen.get(key(op))
+            if first is not None:
                 raise SpecError(
                     _where(op.newest),
-                    f"{op.name} and {seen[key(op)]} would both be the Python {kind} "
-                    f"{key(op)!r}; give one of them another operationId",
+                    f"{op.name} and {first.name} (at {_where(first.newest)}) would both be the "
+                    f"Python {kind} {key(op)!r}; give one of them another operationId",
                 )
-            seen[key(op)] = op.name
+            seen[key(op)] = op
     return out
 
 

@@ -18,6 +18,7 @@ from datamodel_code_generator import Formatter, InputFileType, PythonVersion, ge
 from datamodel_code_generator._shared_types import LiteralType
 from datamodel_code_generator.enums import DataModelType, StrictTypes
 
+from codegen.errors import GeneratorError
 from codegen.spec import Spec
 
 __all__ = ["MODELS_HEADER", "generate_model_modules", "generate_models"]
@@ -109,7 +110,7 @@ def _not_null_fields(source: dict[str, Any], metadata: dict[str, Any]) -> dict[s
                 continue
             prop = _property(node, f["original_name"], schemas)
             if prop is None:
-                raise ValueError(f"no schema for {model['class_name']}.{f['name']}")
+                raise GeneratorError(f"no schema for {model['class_name']}.{f['name']}")
             if not admits_null(prop, schemas):
                 out.setdefault(model["class_name"], set()).add(f["name"])
     return out
@@ -158,12 +159,14 @@ def _mark_not_null(text: str, fields: dict[str, set[str]]) -> str:
             if not takes_none:  # a field with a default value of its own type
                 continue
             if not (isinstance(stmt.value, ast.Constant) and stmt.value.value is None):
-                raise ValueError(f"{cls.name}.{stmt.target.id}: expected `T | None = None`")
+                raise GeneratorError(f"{cls.name}.{stmt.target.id}: expected `T | None = None`")
             elements = ", ".join([*(source(p) for p in parts), "NotNull"])
             edits.append((*span(ann), f"Annotated[{elements}]"))
     missing = {(c, f) for c, names in fields.items() for f in names} - seen
     if missing:
-        raise ValueError(f"optional fields not found in the generated models: {sorted(missing)}")
+        raise GeneratorError(
+            f"optional fields not found in the generated models: {sorted(missing)}"
+        )
     for begin, end, new in sorted(edits, reverse=True):
         data = data[:begin] + new.encode("utf-8") + data[end:]
     marked = data.decode("utf-8")
@@ -210,7 +213,7 @@ def generate_models(spec: Spec) -> str:
         )
         metadata = json.loads(metadata_file.read_text(encoding="utf-8"))
     if not isinstance(text, str):
-        raise TypeError("datamodel-code-generator returned more than one module")
+        raise GeneratorError("datamodel-code-generator returned more than one module")
     # With strict_nullable an optional field is still `T | None = None`, which takes null.
     return _json_ints(_mark_not_null(text, _not_null_fields(source, metadata)))
 
@@ -225,7 +228,7 @@ def _json_ints(text: str) -> str:
     pydantic_import = re.compile(r"from pydantic import \(([^)]*)\)\n")
     match = pydantic_import.search(text)
     if match is None or not re.search(r"\bStrictInt\b", match.group(1)):
-        raise ValueError("expected StrictInt in a parenthesised `from pydantic import (...)`")
+        raise GeneratorError("expected StrictInt in a parenthesised `from pydantic import (...)`")
     names = [n.strip() for n in match.group(1).split(",") if n.strip() not in ("", "StrictInt")]
     kept = "from pydantic import (\n" + "".join(f"    {n},\n" for n in names) + ")\n"
     text = text[: match.start()] + kept + text[match.end() :]

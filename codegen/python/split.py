@@ -1,9 +1,11 @@
 """Arrange the generated models into topic modules.
 
 datamodel-code-generator writes one module. Each model is put into the module of the source
-file its schema comes from (``MODULES``); helper models the generator made for nested
-objects go with the first model that uses them. Modules import what they use from each
-other; an import cycle is an error, so a new source file cannot silently tangle them.
+file its schema comes from (``MODULES``; endpoint files by their folder). Models of a
+definitions file that ``MODULES`` does not name (a new one, an MSC's), and the helper models
+the generator made for nested objects, go with the first model that uses them; one that
+nothing uses goes to ``extensions``. Modules import what they use from each other; an import
+cycle is an error, so a new source file cannot silently tangle them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from codegen.errors import GeneratorError
 from codegen.load import loc_of
 
 __all__ = ["MODULES", "module_of_source", "split_models"]
@@ -47,19 +50,20 @@ DOCS = {
     "errors": "Error bodies.",
     "appservice": "Request and response bodies of the homeserver -> appservice API.",
     "client": "Request and response bodies of the Client-Server endpoints appservices use.",
+    "extensions": "Definitions that no topic module holds yet (new ones, those of MSCs).",
 }
+FALLBACK = "extensions"
 
 
-def module_of_source(rel: str) -> str:
+def module_of_source(rel: str) -> str | None:
+    """The module of the models of a source file; ``None``: they follow their first user."""
     if rel in MODULES:
         return MODULES[rel]
     if rel.startswith("application-service/"):
         return "appservice"
     if rel.startswith("client-server/"):
         return "client"
-    raise ValueError(
-        f"spec/{rel} has no models module: add it to MODULES in codegen/python/split.py"
-    )
+    return None
 
 
 @dataclass
@@ -72,7 +76,7 @@ class _Definition:
 def _source_rel(component: Any) -> str:
     loc = loc_of(component)
     if loc is None:
-        raise ValueError("a component has no source location")
+        return ""
     return loc.file.split("/", 1)[1] if "/" in loc.file else loc.file
 
 
@@ -94,16 +98,19 @@ def split_models(text: str, components: dict[str, Any], header: str) -> dict[str
     for d in definitions:
         d.uses = (d.uses & names) - {d.name}
 
-    home: dict[str, str] = {n: module_of_source(_source_rel(c)) for n, c in components.items()}
+    home: dict[str, str] = {}
+    for name, component in components.items():
+        module = module_of_source(_source_rel(component))
+        if module is not None:
+            home[name] = module
     # Helper models follow the first model that uses them (repeat until settled).
     for _ in range(len(definitions)):
         for d in definitions:
             if d.name in home:
                 for used in sorted(d.uses):
                     home.setdefault(used, home[d.name])
-    missing = sorted(names - set(home))
-    if missing:
-        raise ValueError(f"models used by no component: {', '.join(missing)}")
+    for name in names - set(home):
+        home[name] = FALLBACK
 
     modules: dict[str, list[_Definition]] = defaultdict(list)
     for d in definitions:
@@ -147,7 +154,10 @@ def _check_acyclic(deps: dict[str, set[str]]) -> None:
     def visit(module: str, path: list[str]) -> None:
         if state.get(module) == 1:
             cycle = [*path[path.index(module) :], module]
-            raise ValueError(f"the models modules import each other: {' -> '.join(cycle)}")
+            raise GeneratorError(
+                f"the models modules would import each other: {' -> '.join(cycle)}; place "
+                "the definitions files in MODULES of codegen/python/split.py"
+            )
         if state.get(module) == 2:
             return
         state[module] = 1
