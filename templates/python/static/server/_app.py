@@ -11,6 +11,9 @@ A request goes through these steps, each of which may answer on its own:
    malformed JSON is 400 ``M_NOT_JSON``; JSON that breaks the release's schema is 400
    ``M_BAD_JSON`` naming the JSON path of the first problem;
 4. the handler, then its answer, checked against the operation's response schema.
+
+A transaction ID is handled once: the first body handled under it wins, and every later copy
+gets the recorded answer, whatever its body (see :mod:`matrix_appservice.server._store`).
 """
 
 from __future__ import annotations
@@ -403,7 +406,9 @@ class AppService:
                 claim = await store.claim(txn_id, digest)
             if claim.state == "done":
                 assert claim.answer is not None
-                if _LOG.isEnabledFor(logging.DEBUG):
+                if claim.fingerprint is not None and claim.fingerprint != digest:
+                    _reused_id(txn_id)
+                elif _LOG.isEnabledFor(logging.DEBUG):
                     _LOG.debug("transaction %s already handled", txn_id, extra={"txn_id": txn_id})
                 return claim.answer
             if claim.state == "new":
@@ -486,6 +491,16 @@ class AppService:
             await asyncio.gather(self._prune_task, return_exceptions=True)
         if self._owns_store:
             await self.store.close()
+
+
+def _reused_id(txn_id: str) -> None:
+    _LOG.error(
+        "transaction %s: the homeserver sent other events under a transaction ID already "
+        "handled (a homeserver fault); they are not handled, and the homeserver gets the "
+        "answer recorded for the first body",
+        txn_id,
+        extra={"event": "transaction_id_reused", "txn_id": txn_id},
+    )
 
 
 def _legacy_query_auth(version: str) -> bool:
