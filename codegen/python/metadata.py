@@ -7,7 +7,13 @@ from typing import Any
 
 from codegen.bundle import HTTP_METHODS, deref, json_body_schema
 from codegen.python.client import python_name
-from codegen.spec import FREE_FORM_QUERY, IDENTITY_ASSERTION, NO_IDENTITY_ASSERTION, Spec
+from codegen.spec import (
+    FREE_FORM_QUERY,
+    IDENTITY_ASSERTION,
+    NO_IDENTITY_ASSERTION,
+    REST_OF_PATH,
+    Spec,
+)
 from codegen.versions import Release
 
 __all__ = ["OperationMeta", "SchemeMeta", "collect_operations", "collect_schemes"]
@@ -40,6 +46,7 @@ class OperationMeta:
     identity: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (since, names)
     no_identity_reason: str | None = None
     free_query: list[tuple[str, str | None]] = field(default_factory=list)  # (since, name)
+    rest_param: str | None = None  # the path parameter that is the rest of the path
 
 
 @dataclass
@@ -126,6 +133,8 @@ def collect_operations(spec: Spec) -> list[OperationMeta]:
                 params = [deref(doc, p) for p in op.get("parameters", [])]
                 query = [p for p in params if p["in"] == "query"]
                 meta.path_params = [p["name"] for p in params if p["in"] == "path"]
+                rest = [p["name"] for p in params if p["in"] == "path" and p.get(REST_OF_PATH)]
+                meta.rest_param = rest[0] if rest else None
                 meta.query_params = [(p["name"], bool(p.get("required"))) for p in query]
                 meta.query_names.extend(
                     p["name"] for p in query if p["name"] not in meta.query_names

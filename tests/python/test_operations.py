@@ -127,3 +127,12 @@ def test_get_public_rooms_metadata() -> None:
     assert [s.kind for s in get.auth("v1.19")] == ["bearer", "query"]
     assert get.request is None and get.responses[200] == "PublicRoomsResponse"
     assert [n for n, _ in get.query_params][:3] == ["limit", "since", "server"]
+
+
+def test_the_rest_of_the_path_is_marked_on_the_two_queries_only() -> None:
+    """From the spec marker: the user ID and alias queries take the rest of the path."""
+    marked = {name: op.rest_param for name, op in OPERATIONS.items() if op.rest_param}
+    assert marked == {"queryUserById": "userId", "queryRoomByAlias": "roomAlias"}
+    for name, param in marked.items():
+        op = OPERATIONS[name]
+        assert all(p.endswith("{" + param + "}") for p in (op.path(), *op.legacy_paths))

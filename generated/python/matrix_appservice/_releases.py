@@ -15,7 +15,7 @@ __all__ = [
     "schema_file",
 ]
 
-SPEC_REVISION = "5f2e2af59353"
+SPEC_REVISION = "955ca8fb7c30"
 """The revision (a content hash) of the spec sources this package was generated from."""
 
 RELEASES: tuple[str, ...] = (

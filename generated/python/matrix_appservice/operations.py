@@ -264,6 +264,11 @@ class Operation:
     """Why identity assertion does not apply, on the Client-Server calls where it does not."""
     free_query_history: tuple[tuple[str, str | None], ...]
     """The free-form search parameter per release; see :meth:`free_query`."""
+    rest_param: str | None = None
+    """The last path parameter when it is the rest of the path, raw ``/`` included: the
+    user ID of ``queryUserById`` and the alias of ``queryRoomByAlias``, which homeservers
+    such as Synapse send without percent-encoding their ``/``. A server matches it across
+    segments; a client still percent-encodes it (:meth:`format_path`)."""
 
     def exists_in(self, version: str | None = None) -> bool:
         return resolve_release(version) in self.releases
@@ -437,6 +442,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
         ),
         "ping": Operation(
             name="ping",
@@ -486,6 +492,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("v1.7", ()),),
             no_identity_assertion=None,
             free_query_history=(("v1.7", None),),
+            rest_param=None,
         ),
         "queryLocationByAlias": Operation(
             name="queryLocationByAlias",
@@ -547,6 +554,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
         ),
         "queryLocationByProtocol": Operation(
             name="queryLocationByProtocol",
@@ -608,6 +616,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", "fields"),),
+            rest_param=None,
         ),
         "queryRoomByAlias": Operation(
             name="queryRoomByAlias",
@@ -669,6 +678,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param="roomAlias",
         ),
         "queryUserByID": Operation(
             name="queryUserByID",
@@ -730,6 +740,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
         ),
         "queryUserById": Operation(
             name="queryUserById",
@@ -791,6 +802,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param="userId",
         ),
         "queryUserByProtocol": Operation(
             name="queryUserByProtocol",
@@ -852,6 +864,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", "fields"),),
+            rest_param=None,
         ),
         "sendTransaction": Operation(
             name="sendTransaction",
@@ -913,6 +926,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
         ),
         "clientGetProtocolMetadata": Operation(
             name="clientGetProtocolMetadata",
@@ -1007,6 +1021,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
         ),
         "clientQueryLocationByAlias": Operation(
             name="clientQueryLocationByAlias",
@@ -1103,6 +1118,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
         ),
         "clientQueryLocationByProtocol": Operation(
             name="clientQueryLocationByProtocol",
@@ -1207,6 +1223,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("r0.1.0", "searchFields"),
                 ("v1.13", "fields"),
             ),
+            rest_param=None,
         ),
         "clientQueryUserByID": Operation(
             name="clientQueryUserByID",
@@ -1303,6 +1320,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
         ),
         "clientQueryUserByProtocol": Operation(
             name="clientQueryUserByProtocol",
@@ -1403,6 +1421,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", "fields"),),
+            rest_param=None,
         ),
         "deleteDevice": Operation(
             name="deleteDevice",
@@ -1501,6 +1520,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
         ),
         "deleteDevices": Operation(
             name="deleteDevices",
@@ -1599,6 +1619,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
         ),
         "getProtocols": Operation(
             name="getProtocols",
@@ -1692,6 +1713,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
         ),
         "getPublicRooms": Operation(
             name="getPublicRooms",
@@ -1791,6 +1813,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
         ),
         "login": Operation(
             name="login",
@@ -1867,6 +1890,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion="The body\u0027s `identifier` names the user to log in, and the request hands out a new device of its own, so homeservers ignore `user_id` and `device_id` here.",
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
         ),
         "pingAppservice": Operation(
             name="pingAppservice",
@@ -1950,6 +1974,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("v1.7", None),),
+            rest_param=None,
         ),
         "queryPublicRooms": Operation(
             name="queryPublicRooms",
@@ -2045,6 +2070,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
         ),
         "register": Operation(
             name="register",
@@ -2120,6 +2146,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion="The account does not exist yet, so there is no one to act as: the body names the user to create, and homeservers ignore `user_id` and `device_id` here.",
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
         ),
         "sendMessage": Operation(
             name="sendMessage",
@@ -2224,6 +2251,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
         ),
         "setRoomStateWithKey": Operation(
             name="setRoomStateWithKey",
@@ -2328,6 +2356,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
         ),
         "updateAppserviceRoomDirectoryVisibility": Operation(
             name="updateAppserviceRoomDirectoryVisibility",
@@ -2424,6 +2453,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
         ),
         "updateDevice": Operation(
             name="updateDevice",
@@ -2523,6 +2553,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
         ),
         "uploadCrossSigningKeys": Operation(
             name="uploadCrossSigningKeys",
@@ -2616,6 +2647,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("v1.1", None),),
+            rest_param=None,
         ),
     }
 )
