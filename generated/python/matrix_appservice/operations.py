@@ -269,6 +269,8 @@ class Operation:
     user ID of ``queryUserById`` and the alias of ``queryRoomByAlias``, which homeservers
     such as Synapse send without percent-encoding their ``/``. A server matches it across
     segments; a client still percent-encodes it (:meth:`format_path`)."""
+    errcode_history: tuple[tuple[str, Mapping[int, tuple[str, ...]]], ...] = ()
+    """The errcodes each response documents, per release; see :meth:`errcodes`."""
 
     def exists_in(self, version: str | None = None) -> bool:
         return resolve_release(version) in self.releases
@@ -305,6 +307,20 @@ class Operation:
         names = _pick(self.identity_history, version)
         assert isinstance(names, tuple)
         return tuple(str(n) for n in names)
+
+    def errcodes(self, version: str | None = None) -> Mapping[int, tuple[str, ...]]:
+        """The errcodes the operation documents in a release, by status code.
+
+        Only statuses whose response names its errcodes appear (``{400: ("M_NOT_JSON",
+        "M_BAD_JSON", ...), 403: ("M_FORBIDDEN",)}``); a status absent here may still be a
+        documented response (see :attr:`responses`).
+        """
+        self._check(version)
+        if not self.errcode_history:
+            return MappingProxyType({})
+        chosen = _pick(self.errcode_history, version)
+        assert isinstance(chosen, Mapping)
+        return chosen
 
     def free_query(self, version: str | None = None) -> str | None:
         """The search parameter whose keys travel as query parameters of their own.
@@ -443,6 +459,38 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
             rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "r0.1.1",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.6",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: (
+                                "M_NOT_FOUND",
+                                "M_UNRECOGNIZED",
+                            ),
+                            405: ("M_UNRECOGNIZED",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "ping": Operation(
             name="ping",
@@ -493,6 +541,18 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             no_identity_assertion=None,
             free_query_history=(("v1.7", None),),
             rest_param=None,
+            errcode_history=(
+                (
+                    "v1.7",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_UNRECOGNIZED",),
+                            405: ("M_UNRECOGNIZED",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "queryLocationByAlias": Operation(
             name="queryLocationByAlias",
@@ -555,6 +615,38 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
             rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "r0.1.1",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.6",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: (
+                                "M_NOT_FOUND",
+                                "M_UNRECOGNIZED",
+                            ),
+                            405: ("M_UNRECOGNIZED",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "queryLocationByProtocol": Operation(
             name="queryLocationByProtocol",
@@ -617,6 +709,38 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", "fields"),),
             rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "r0.1.1",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.6",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: (
+                                "M_NOT_FOUND",
+                                "M_UNRECOGNIZED",
+                            ),
+                            405: ("M_UNRECOGNIZED",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "queryRoomByAlias": Operation(
             name="queryRoomByAlias",
@@ -679,6 +803,38 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
             rest_param="roomAlias",
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "r0.1.1",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.6",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: (
+                                "M_NOT_FOUND",
+                                "M_UNRECOGNIZED",
+                            ),
+                            405: ("M_UNRECOGNIZED",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "queryUserByID": Operation(
             name="queryUserByID",
@@ -741,6 +897,38 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
             rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "r0.1.1",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.6",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: (
+                                "M_NOT_FOUND",
+                                "M_UNRECOGNIZED",
+                            ),
+                            405: ("M_UNRECOGNIZED",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "queryUserById": Operation(
             name="queryUserById",
@@ -803,6 +991,38 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
             rest_param="userId",
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "r0.1.1",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.6",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: (
+                                "M_NOT_FOUND",
+                                "M_UNRECOGNIZED",
+                            ),
+                            405: ("M_UNRECOGNIZED",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "queryUserByProtocol": Operation(
             name="queryUserByProtocol",
@@ -865,6 +1085,38 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", "fields"),),
             rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "r0.1.1",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.6",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: (
+                                "M_NOT_FOUND",
+                                "M_UNRECOGNIZED",
+                            ),
+                            405: ("M_UNRECOGNIZED",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "sendTransaction": Operation(
             name="sendTransaction",
@@ -927,6 +1179,27 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
             rest_param=None,
+            errcode_history=(
+                ("r0.1.0", MappingProxyType({})),
+                (
+                    "r0.1.1",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.6",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_UNRECOGNIZED",),
+                            405: ("M_UNRECOGNIZED",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "clientGetProtocolMetadata": Operation(
             name="clientGetProtocolMetadata",
@@ -1022,6 +1295,27 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
             rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: ("M_UNKNOWN_DEVICE",),
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "clientQueryLocationByAlias": Operation(
             name="clientQueryLocationByAlias",
@@ -1119,6 +1413,27 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
             rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: ("M_UNKNOWN_DEVICE",),
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "clientQueryLocationByProtocol": Operation(
             name="clientQueryLocationByProtocol",
@@ -1224,6 +1539,27 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("v1.13", "fields"),
             ),
             rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: ("M_UNKNOWN_DEVICE",),
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "clientQueryUserByID": Operation(
             name="clientQueryUserByID",
@@ -1321,6 +1657,27 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
             rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: ("M_UNKNOWN_DEVICE",),
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "clientQueryUserByProtocol": Operation(
             name="clientQueryUserByProtocol",
@@ -1422,6 +1779,27 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", "fields"),),
             rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: ("M_UNKNOWN_DEVICE",),
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "deleteDevice": Operation(
             name="deleteDevice",
@@ -1521,6 +1899,27 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
             rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            401: ("M_FORBIDDEN",),
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: ("M_UNKNOWN_DEVICE",),
+                            401: ("M_FORBIDDEN",),
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "deleteDevices": Operation(
             name="deleteDevices",
@@ -1620,6 +2019,27 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
             rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            401: ("M_FORBIDDEN",),
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: ("M_UNKNOWN_DEVICE",),
+                            401: ("M_FORBIDDEN",),
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "getProtocols": Operation(
             name="getProtocols",
@@ -1714,6 +2134,25 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
             rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: ("M_UNKNOWN_DEVICE",),
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "getPublicRooms": Operation(
             name="getPublicRooms",
@@ -1814,6 +2253,25 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
             rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: ("M_UNKNOWN_DEVICE",),
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "login": Operation(
             name="login",
@@ -1891,6 +2349,107 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             no_identity_assertion="The body\u0027s `identifier` names the user to log in, and the request hands out a new device of its own, so homeservers ignore `user_id` and `device_id` here.",
             free_query_history=(("r0.1.0", None),),
             rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_UNKNOWN",
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_INVALID_PARAM",
+                            ),
+                            403: ("M_FORBIDDEN",),
+                            429: ("M_LIMIT_EXCEEDED",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.1",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_UNKNOWN",
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_INVALID_PARAM",
+                            ),
+                            403: (
+                                "M_FORBIDDEN",
+                                "M_USER_DEACTIVATED",
+                            ),
+                            429: ("M_LIMIT_EXCEEDED",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.2",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_UNKNOWN",
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_INVALID_PARAM",
+                                "M_EXCLUSIVE",
+                            ),
+                            403: (
+                                "M_FORBIDDEN",
+                                "M_USER_DEACTIVATED",
+                            ),
+                            429: ("M_LIMIT_EXCEEDED",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.10",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_UNKNOWN",
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_INVALID_PARAM",
+                                "M_EXCLUSIVE",
+                            ),
+                            401: (
+                                "M_MISSING_TOKEN",
+                                "M_UNKNOWN_TOKEN",
+                            ),
+                            403: (
+                                "M_FORBIDDEN",
+                                "M_USER_DEACTIVATED",
+                            ),
+                            429: ("M_LIMIT_EXCEEDED",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_UNKNOWN",
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_INVALID_PARAM",
+                                "M_EXCLUSIVE",
+                                "M_APPSERVICE_LOGIN_UNSUPPORTED",
+                            ),
+                            401: (
+                                "M_MISSING_TOKEN",
+                                "M_UNKNOWN_TOKEN",
+                            ),
+                            403: (
+                                "M_FORBIDDEN",
+                                "M_USER_DEACTIVATED",
+                            ),
+                            429: ("M_LIMIT_EXCEEDED",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "pingAppservice": Operation(
             name="pingAppservice",
@@ -1975,6 +2534,39 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             no_identity_assertion=None,
             free_query_history=(("v1.7", None),),
             rest_param=None,
+            errcode_history=(
+                (
+                    "v1.7",
+                    MappingProxyType(
+                        {
+                            400: ("M_URL_NOT_SET",),
+                            403: ("M_FORBIDDEN",),
+                            502: (
+                                "M_BAD_STATUS",
+                                "M_CONNECTION_FAILED",
+                            ),
+                            504: ("M_CONNECTION_TIMEOUT",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_URL_NOT_SET",
+                                "M_UNKNOWN_DEVICE",
+                            ),
+                            403: ("M_FORBIDDEN",),
+                            502: (
+                                "M_BAD_STATUS",
+                                "M_CONNECTION_FAILED",
+                            ),
+                            504: ("M_CONNECTION_TIMEOUT",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "queryPublicRooms": Operation(
             name="queryPublicRooms",
@@ -2071,6 +2663,25 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
             rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: ("M_UNKNOWN_DEVICE",),
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "register": Operation(
             name="register",
@@ -2147,6 +2758,59 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             no_identity_assertion="The account does not exist yet, so there is no one to act as: the body names the user to create, and homeservers ignore `user_id` and `device_id` here.",
             free_query_history=(("r0.1.0", None),),
             rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_USER_IN_USE",
+                                "M_INVALID_USERNAME",
+                                "M_EXCLUSIVE",
+                            ),
+                            403: ("M_FORBIDDEN",),
+                            429: ("M_LIMIT_EXCEEDED",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.10",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_USER_IN_USE",
+                                "M_INVALID_USERNAME",
+                                "M_EXCLUSIVE",
+                            ),
+                            401: (
+                                "M_MISSING_TOKEN",
+                                "M_UNKNOWN_TOKEN",
+                            ),
+                            403: ("M_FORBIDDEN",),
+                            429: ("M_LIMIT_EXCEEDED",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_USER_IN_USE",
+                                "M_INVALID_USERNAME",
+                                "M_EXCLUSIVE",
+                                "M_APPSERVICE_LOGIN_UNSUPPORTED",
+                            ),
+                            401: (
+                                "M_MISSING_TOKEN",
+                                "M_UNKNOWN_TOKEN",
+                            ),
+                            403: ("M_FORBIDDEN",),
+                            429: ("M_LIMIT_EXCEEDED",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "sendMessage": Operation(
             name="sendMessage",
@@ -2208,6 +2872,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 {
                     200: "SendEventResponse",
                     400: "Error",
+                    413: "Error",
                     403: "Error",
                 }
             ),
@@ -2252,6 +2917,66 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
             rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                            ),
+                            403: ("M_FORBIDDEN",),
+                            413: ("M_TOO_LARGE",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.3",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_INVALID_PARAM",
+                            ),
+                            403: ("M_FORBIDDEN",),
+                            413: ("M_TOO_LARGE",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.7",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_DUPLICATE_ANNOTATION",
+                                "M_INVALID_PARAM",
+                            ),
+                            403: ("M_FORBIDDEN",),
+                            413: ("M_TOO_LARGE",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_DUPLICATE_ANNOTATION",
+                                "M_INVALID_PARAM",
+                                "M_UNKNOWN_DEVICE",
+                            ),
+                            403: ("M_FORBIDDEN",),
+                            413: ("M_TOO_LARGE",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "setRoomStateWithKey": Operation(
             name="setRoomStateWithKey",
@@ -2313,6 +3038,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 {
                     200: "StateEventResponse",
                     400: "Error",
+                    413: "Error",
                     403: "Error",
                 }
             ),
@@ -2357,6 +3083,52 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
             rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                            ),
+                            403: ("M_FORBIDDEN",),
+                            413: ("M_TOO_LARGE",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.1",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_INVALID_PARAM",
+                                "M_BAD_ALIAS",
+                            ),
+                            403: ("M_FORBIDDEN",),
+                            413: ("M_TOO_LARGE",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_INVALID_PARAM",
+                                "M_BAD_ALIAS",
+                                "M_UNKNOWN_DEVICE",
+                            ),
+                            403: ("M_FORBIDDEN",),
+                            413: ("M_TOO_LARGE",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "updateAppserviceRoomDirectoryVisibility": Operation(
             name="updateAppserviceRoomDirectoryVisibility",
@@ -2454,6 +3226,25 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
             rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: ("M_UNKNOWN_DEVICE",),
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "updateDevice": Operation(
             name="updateDevice",
@@ -2554,6 +3345,27 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
             rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: ("M_UNKNOWN_DEVICE",),
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "uploadCrossSigningKeys": Operation(
             name="uploadCrossSigningKeys",
@@ -2648,6 +3460,35 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             no_identity_assertion=None,
             free_query_history=(("v1.1", None),),
             rest_param=None,
+            errcode_history=(
+                (
+                    "v1.1",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_INVALID_SIGNATURE",
+                                "M_MISSING_PARAM",
+                            ),
+                            401: ("M_FORBIDDEN",),
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_INVALID_SIGNATURE",
+                                "M_MISSING_PARAM",
+                                "M_UNKNOWN_DEVICE",
+                            ),
+                            401: ("M_FORBIDDEN",),
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+            ),
         ),
     }
 )
