@@ -9,8 +9,9 @@ A request goes through these steps, each of which may answer on its own:
    ``M_UNKNOWN_TOKEN``;
 3. identity assertion, with the parameters the operation takes in the release served
    (``user_id``; ``device_id`` from v1.17; ``org.matrix.msc3202.device_id`` in
-   ``unstable``): a user outside the appservice's user namespaces or not registered is 403
-   ``M_FORBIDDEN``, a device the user does not have is 400 ``M_UNKNOWN_DEVICE``;
+   ``unstable``): a ``user_id`` that is not a user ID is 400 ``M_INVALID_PARAM``, a user
+   outside the appservice's user namespaces or not registered is 403 ``M_FORBIDDEN``, a
+   device the user does not have is 400 ``M_UNKNOWN_DEVICE``;
 4. the body: more than ``max_body_bytes`` is 413 ``M_TOO_LARGE``, malformed JSON 400
    ``M_NOT_JSON``, JSON that breaks the release's schema 400 ``M_BAD_JSON``;
 5. the handler, with the resolved :class:`Requester`; its answer is checked against the
@@ -32,6 +33,7 @@ from matrix_appservice._namespaces import NamespaceMatcher, NamespaceTimeoutErro
 from matrix_appservice._releases import resolve_release
 from matrix_appservice._validator import Validator, parse_json, validator_for
 from matrix_appservice.homeserver._handler import DISPATCH, Dispatch, HomeserverHandler
+from matrix_appservice.homeserver._identifiers import check_user_id
 from matrix_appservice.homeserver._requester import Requester
 from matrix_appservice.homeserver._routes import PlainHandler
 from matrix_appservice.models import Registration
@@ -270,6 +272,8 @@ class HomeserverApp:
             raise MatrixError(400, "M_INVALID_PARAM", "The device_id parameters differ")
         device_id = next(iter(devices), None)
         reg = service.registration
+        if user_id is not None:
+            check_user_id(user_id, "the user_id parameter")
         if user_id is None or user_id == service.sender:
             user = service.sender
         else:
