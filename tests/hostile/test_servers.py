@@ -138,3 +138,52 @@ def test_200_racing_copies_of_many_bodies_under_one_transaction_id(
     assert report["statuses"] == [200] and report["calls"] == 1
     assert report["faults"] == 200 - len(range(0, 200, 7))  # the copies of the 6 other bodies
     assert not report["tokens_logged"]
+
+
+ROUTING = """
+import json, logging, sys
+from matrix_appservice.homeserver import InMemoryHomeserver, RiskyRegexError
+from matrix_appservice.homeserver.pusher import Pusher
+from matrix_appservice.registration import LoadedRegistration
+
+REG = {{"id": "irc", "url": "http://irc.test", "as_token": "as-hostile-3",
+        "hs_token": "hs-hostile-3", "sender_localpart": "ircbot",
+        "namespaces": {{"users": [{{"regex": "@_irc_(a|aa)+:localhost", "exclusive": True}}]}}}}
+lines = []
+
+class Lines(logging.Handler):
+    def emit(self, record):
+        lines.append(record.getMessage())
+
+logging.getLogger("matrix_appservice").addHandler(Lines(logging.ERROR))
+try:
+    InMemoryHomeserver([LoadedRegistration("<irc>", REG)])
+    refused = None
+except RiskyRegexError as exc:
+    refused = str(exc).splitlines()[0]
+pusher = Pusher([REG], store_path={store!r}, server_name="localhost")
+crafted = "@_irc_" + "a" * 60 + ":remote.test"
+routed = set()
+for n in range({count}):
+    event = {{"event_id": f"${{n}}", "room_id": "!r:localhost", "sender": crafted,
+              "type": "m.room.message", "origin_server_ts": 1, "content": {{}}}}
+    routed.add(pusher.push(event))
+pusher.store.close()
+print(json.dumps({{"refused": refused, "routed": sorted(routed), "errors": lines}}))
+"""
+
+
+def test_a_crafted_sender_costs_one_time_out_not_one_per_event(tmp_path: Any) -> None:
+    """1,000 events from a user ID that a risky regex is slow on: the regex runs out of time
+    once (0.1 s), not 1,000 times; one ERROR line; and the risky registration is refused at
+    start unless allowed."""
+    code = ROUTING.format(store=str(tmp_path / "p.sqlite3"), count=1000)
+    outcome = run_python(code, timeout=60)
+    outcome.check_clean(codes=[0], seconds=SECONDS, peak_mb=PEAK_MB)
+    report = json.loads(outcome.stdout)
+    assert report["refused"] == (
+        "registration 'irc': namespaces.users[0].regex '@_irc_(a|aa)+:localhost' can take "
+        "exponential time to match: a repeated part has alternatives that can match the same text"
+    )
+    assert report["routed"] == [[]]
+    assert len(report["errors"]) == 1 and "a" * 60 not in report["errors"][0]

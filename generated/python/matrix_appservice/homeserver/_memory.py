@@ -9,6 +9,7 @@ goes to its pusher.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -22,7 +23,7 @@ from matrix_appservice.homeserver._app import Appservice, HomeserverApp
 from matrix_appservice.homeserver._handler import HomeserverHandler
 from matrix_appservice.homeserver._identifiers import check_alias, check_localpart, check_user_id
 from matrix_appservice.homeserver._plain import plain_routes
-from matrix_appservice.homeserver._pusher import Pusher
+from matrix_appservice.homeserver._pusher import ClientFactory, Pusher
 from matrix_appservice.homeserver._requester import Requester
 from matrix_appservice.homeserver._routes import PlainRoute
 from matrix_appservice.homeserver._sink import EventPusher, RecordingPusher
@@ -115,8 +116,14 @@ class InMemoryHomeserver(HomeserverHandler):
     ``ping_timeout``
         seconds the appservice ping waits for the appservice's ``/ping``.
     ``appservice_transport``
-        an ``httpx.AsyncBaseTransport`` for the calls to appservices (tests); default the
-        network.
+        an ``httpx.AsyncBaseTransport`` for the calls to appservices, the ping's and the
+        pusher's (tests); default the network.
+    ``allow_risky_regex``
+        start even when a registration has a namespace regex that can backtrack
+        catastrophically (refused with :class:`RiskyRegexError` otherwise). Routing stays
+        safe either way: a regex that runs out of time on an identifier counts it as
+        outside the namespace, with an ERROR log line (see
+        :mod:`matrix_appservice.homeserver._pusher_routing`).
     """
 
     def __init__(
@@ -131,6 +138,7 @@ class InMemoryHomeserver(HomeserverHandler):
         ping_timeout: float = 10.0,
         appservice_transport: Any = None,
         clock: Callable[[], float] = time.time,
+        allow_risky_regex: bool = False,
     ) -> None:
         self.version = resolve_release(version)
         if pusher is not None and pusher_store is not None:
@@ -146,6 +154,7 @@ class InMemoryHomeserver(HomeserverHandler):
             server_name=server_name,
             version=self.version,
             anchoring=anchoring,
+            allow_risky_regex=allow_risky_regex,
         )
         for service in self.app.appservices.values():
             if service.sender not in self.state.users:
@@ -159,9 +168,17 @@ class InMemoryHomeserver(HomeserverHandler):
                 aliases_of=self._aliases_of,
                 members_of=self._members_of,
                 version=self.version,
+                client_factory=self._client_factory(),
             )
             self.pusher = self.state.pusher = self.transaction_pusher
         self._pushing = False
+
+    def _client_factory(self) -> ClientFactory | None:
+        if self.appservice_transport is None:
+            return None
+        from matrix_appservice.client import AsyncAppServiceClient
+
+        return functools.partial(AsyncAppServiceClient, transport=self.appservice_transport)
 
     def _aliases_of(self, room_id: str) -> list[str]:
         return [alias for alias, target in self.state.aliases.items() if target == room_id]
