@@ -20,6 +20,7 @@ __all__ = [
     "FREE_FORM_QUERY",
     "IDENTITY_ASSERTION",
     "NO_IDENTITY_ASSERTION",
+    "REST_OF_PATH",
     "NotASpecFolder",
     "Spec",
     "check_spec_root",
@@ -34,6 +35,8 @@ IDENTITY_ASSERTION = "x-identityAssertion"
 # A query parameter whose object keys travel as query parameters of their own.
 FREE_FORM_QUERY = "x-freeFormQuery"
 NO_IDENTITY_ASSERTION = "x-noIdentityAssertion"
+# A path parameter that is the rest of the path, raw "/" included (user IDs, aliases).
+REST_OF_PATH = "x-restOfPath"
 
 
 @dataclass
@@ -128,6 +131,7 @@ def _check_sources(tree: SpecTree, releases: Releases, problems: Problems) -> No
                     problems.add(loc_of(op), f"{where}: the operation has no security")
                 if spec.api == "client-server":
                     _check_identity_assertion(tree, spec.rel, op, where, identity, problems)
+                _check_rest_of_path(path, op, where, problems)
                 free = [
                     p
                     for p in op.get("parameters") or []
@@ -148,6 +152,28 @@ def _check_sources(tree: SpecTree, releases: Releases, problems: Problems) -> No
                         loc_of(op),
                         f"{where}: two {FREE_FORM_QUERY} parameters exist in one release",
                     )
+
+
+def _check_rest_of_path(path: str, op: dict[str, Any], where: str, problems: Problems) -> None:
+    """``x-restOfPath`` is true, on a path parameter that ends the path and each legacy path."""
+    for param in op.get("parameters") or []:
+        if not isinstance(param, dict) or REST_OF_PATH not in param:
+            continue
+        name = param.get("name")
+        if param.get("in") != "path" or param.get(REST_OF_PATH) is not True:
+            problems.add(
+                loc_of(param), f"{where}: {REST_OF_PATH} must be true, on a path parameter"
+            )
+            continue
+        legacy = op.get("x-legacyPaths")
+        paths = [path, *(legacy if isinstance(legacy, list) else [])]
+        for template in paths:
+            if not str(template).endswith("{" + str(name) + "}"):
+                problems.add(
+                    loc_of(param),
+                    f"{where}: {REST_OF_PATH} is set on {name}, which does not end the path "
+                    f"{template}",
+                )
 
 
 def _overlap(a: dict[str, Any], b: dict[str, Any], releases: Releases) -> bool:

@@ -7,7 +7,13 @@ from typing import Any
 
 from codegen.bundle import HTTP_METHODS, deref, json_body_schema
 from codegen.python.client import python_name
-from codegen.spec import FREE_FORM_QUERY, IDENTITY_ASSERTION, NO_IDENTITY_ASSERTION, Spec
+from codegen.spec import (
+    FREE_FORM_QUERY,
+    IDENTITY_ASSERTION,
+    NO_IDENTITY_ASSERTION,
+    REST_OF_PATH,
+    Spec,
+)
 from codegen.versions import Release
 
 __all__ = ["OperationMeta", "SchemeMeta", "collect_operations", "collect_schemes"]
@@ -40,6 +46,11 @@ class OperationMeta:
     identity: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (since, names)
     no_identity_reason: str | None = None
     free_query: list[tuple[str, str | None]] = field(default_factory=list)  # (since, name)
+    rest_param: str | None = None  # the path parameter that is the rest of the path
+    # (since, ((status, (errcode, ...)), ...)): the errcodes each response lists (x-errcodes)
+    errcodes: list[tuple[str, tuple[tuple[int, tuple[str, ...]], ...]]] = field(
+        default_factory=list
+    )
 
 
 @dataclass
@@ -73,6 +84,19 @@ def _type_name(schema: Any) -> str | None:
         inner = _type_name(schema.get("items"))
         return f"list[{inner}]" if inner else "list[Any]"
     return "dict[str, Any]" if schema.get("type") == "object" else None
+
+
+def _errcodes(
+    doc: dict[str, Any], responses: dict[str, Any]
+) -> tuple[tuple[int, tuple[str, ...]], ...]:
+    """Each response's ``x-errcodes``, by status: ``((400, ("M_BAD_JSON", ...)), ...)``."""
+    found = []
+    for code, raw in sorted(responses.items()):
+        response = deref(doc, raw)
+        names = tuple(str(e["errcode"]) for e in response.get("x-errcodes") or [])
+        if names and code.isdigit():
+            found.append((int(code), names))
+    return tuple(found)
 
 
 def _append(history: list[tuple[str, Any]], release: Release, value: Any) -> None:
@@ -123,9 +147,12 @@ def collect_operations(spec: Spec) -> list[OperationMeta]:
                     for code, resp in op["responses"].items()
                 }
                 meta.rate_limited = "429" in op["responses"]
+                _append(meta.errcodes, release, _errcodes(doc, op["responses"]))
                 params = [deref(doc, p) for p in op.get("parameters", [])]
                 query = [p for p in params if p["in"] == "query"]
                 meta.path_params = [p["name"] for p in params if p["in"] == "path"]
+                rest = [p["name"] for p in params if p["in"] == "path" and p.get(REST_OF_PATH)]
+                meta.rest_param = rest[0] if rest else None
                 meta.query_params = [(p["name"], bool(p.get("required"))) for p in query]
                 meta.query_names.extend(
                     p["name"] for p in query if p["name"] not in meta.query_names

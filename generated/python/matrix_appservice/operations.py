@@ -264,6 +264,13 @@ class Operation:
     """Why identity assertion does not apply, on the Client-Server calls where it does not."""
     free_query_history: tuple[tuple[str, str | None], ...]
     """The free-form search parameter per release; see :meth:`free_query`."""
+    rest_param: str | None = None
+    """The last path parameter when it is the rest of the path, raw ``/`` included: the
+    user ID of ``queryUserById`` and the alias of ``queryRoomByAlias``, which homeservers
+    such as Synapse send without percent-encoding their ``/``. A server matches it across
+    segments; a client still percent-encodes it (:meth:`format_path`)."""
+    errcode_history: tuple[tuple[str, Mapping[int, tuple[str, ...]]], ...] = ()
+    """The errcodes each response documents, per release; see :meth:`errcodes`."""
 
     def exists_in(self, version: str | None = None) -> bool:
         return resolve_release(version) in self.releases
@@ -300,6 +307,20 @@ class Operation:
         names = _pick(self.identity_history, version)
         assert isinstance(names, tuple)
         return tuple(str(n) for n in names)
+
+    def errcodes(self, version: str | None = None) -> Mapping[int, tuple[str, ...]]:
+        """The errcodes the operation documents in a release, by status code.
+
+        Only statuses whose response names its errcodes appear (``{400: ("M_NOT_JSON",
+        "M_BAD_JSON", ...), 403: ("M_FORBIDDEN",)}``); a status absent here may still be a
+        documented response (see :attr:`responses`).
+        """
+        self._check(version)
+        if not self.errcode_history:
+            return MappingProxyType({})
+        chosen = _pick(self.errcode_history, version)
+        assert isinstance(chosen, Mapping)
+        return chosen
 
     def free_query(self, version: str | None = None) -> str | None:
         """The search parameter whose keys travel as query parameters of their own.
@@ -437,6 +458,39 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "r0.1.1",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.6",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: (
+                                "M_NOT_FOUND",
+                                "M_UNRECOGNIZED",
+                            ),
+                            405: ("M_UNRECOGNIZED",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "ping": Operation(
             name="ping",
@@ -486,6 +540,19 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("v1.7", ()),),
             no_identity_assertion=None,
             free_query_history=(("v1.7", None),),
+            rest_param=None,
+            errcode_history=(
+                (
+                    "v1.7",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_UNRECOGNIZED",),
+                            405: ("M_UNRECOGNIZED",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "queryLocationByAlias": Operation(
             name="queryLocationByAlias",
@@ -547,6 +614,39 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "r0.1.1",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.6",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: (
+                                "M_NOT_FOUND",
+                                "M_UNRECOGNIZED",
+                            ),
+                            405: ("M_UNRECOGNIZED",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "queryLocationByProtocol": Operation(
             name="queryLocationByProtocol",
@@ -608,6 +708,39 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", "fields"),),
+            rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "r0.1.1",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.6",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: (
+                                "M_NOT_FOUND",
+                                "M_UNRECOGNIZED",
+                            ),
+                            405: ("M_UNRECOGNIZED",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "queryRoomByAlias": Operation(
             name="queryRoomByAlias",
@@ -669,6 +802,39 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param="roomAlias",
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "r0.1.1",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.6",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: (
+                                "M_NOT_FOUND",
+                                "M_UNRECOGNIZED",
+                            ),
+                            405: ("M_UNRECOGNIZED",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "queryUserByID": Operation(
             name="queryUserByID",
@@ -730,6 +896,39 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "r0.1.1",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.6",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: (
+                                "M_NOT_FOUND",
+                                "M_UNRECOGNIZED",
+                            ),
+                            405: ("M_UNRECOGNIZED",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "queryUserById": Operation(
             name="queryUserById",
@@ -791,6 +990,39 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param="userId",
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "r0.1.1",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.6",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: (
+                                "M_NOT_FOUND",
+                                "M_UNRECOGNIZED",
+                            ),
+                            405: ("M_UNRECOGNIZED",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "queryUserByProtocol": Operation(
             name="queryUserByProtocol",
@@ -852,6 +1084,39 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", "fields"),),
+            rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "r0.1.1",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.6",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: (
+                                "M_NOT_FOUND",
+                                "M_UNRECOGNIZED",
+                            ),
+                            405: ("M_UNRECOGNIZED",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "sendTransaction": Operation(
             name="sendTransaction",
@@ -913,6 +1178,28 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
+            errcode_history=(
+                ("r0.1.0", MappingProxyType({})),
+                (
+                    "r0.1.1",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.6",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_UNRECOGNIZED",),
+                            405: ("M_UNRECOGNIZED",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "clientGetProtocolMetadata": Operation(
             name="clientGetProtocolMetadata",
@@ -1007,6 +1294,28 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: ("M_UNKNOWN_DEVICE",),
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "clientQueryLocationByAlias": Operation(
             name="clientQueryLocationByAlias",
@@ -1103,6 +1412,28 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: ("M_UNKNOWN_DEVICE",),
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "clientQueryLocationByProtocol": Operation(
             name="clientQueryLocationByProtocol",
@@ -1207,6 +1538,28 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("r0.1.0", "searchFields"),
                 ("v1.13", "fields"),
             ),
+            rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: ("M_UNKNOWN_DEVICE",),
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "clientQueryUserByID": Operation(
             name="clientQueryUserByID",
@@ -1303,6 +1656,28 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: ("M_UNKNOWN_DEVICE",),
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "clientQueryUserByProtocol": Operation(
             name="clientQueryUserByProtocol",
@@ -1403,6 +1778,28 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", "fields"),),
+            rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: ("M_UNKNOWN_DEVICE",),
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "deleteDevice": Operation(
             name="deleteDevice",
@@ -1501,6 +1898,28 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            401: ("M_FORBIDDEN",),
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: ("M_UNKNOWN_DEVICE",),
+                            401: ("M_FORBIDDEN",),
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "deleteDevices": Operation(
             name="deleteDevices",
@@ -1599,6 +2018,28 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            401: ("M_FORBIDDEN",),
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: ("M_UNKNOWN_DEVICE",),
+                            401: ("M_FORBIDDEN",),
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "getProtocols": Operation(
             name="getProtocols",
@@ -1692,6 +2133,26 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: ("M_UNKNOWN_DEVICE",),
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "getPublicRooms": Operation(
             name="getPublicRooms",
@@ -1791,6 +2252,26 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: ("M_UNKNOWN_DEVICE",),
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "login": Operation(
             name="login",
@@ -1867,6 +2348,108 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion="The body\u0027s `identifier` names the user to log in, and the request hands out a new device of its own, so homeservers ignore `user_id` and `device_id` here.",
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_UNKNOWN",
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_INVALID_PARAM",
+                            ),
+                            403: ("M_FORBIDDEN",),
+                            429: ("M_LIMIT_EXCEEDED",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.1",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_UNKNOWN",
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_INVALID_PARAM",
+                            ),
+                            403: (
+                                "M_FORBIDDEN",
+                                "M_USER_DEACTIVATED",
+                            ),
+                            429: ("M_LIMIT_EXCEEDED",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.2",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_UNKNOWN",
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_INVALID_PARAM",
+                                "M_EXCLUSIVE",
+                            ),
+                            403: (
+                                "M_FORBIDDEN",
+                                "M_USER_DEACTIVATED",
+                            ),
+                            429: ("M_LIMIT_EXCEEDED",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.10",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_UNKNOWN",
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_INVALID_PARAM",
+                                "M_EXCLUSIVE",
+                            ),
+                            401: (
+                                "M_MISSING_TOKEN",
+                                "M_UNKNOWN_TOKEN",
+                            ),
+                            403: (
+                                "M_FORBIDDEN",
+                                "M_USER_DEACTIVATED",
+                            ),
+                            429: ("M_LIMIT_EXCEEDED",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_UNKNOWN",
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_INVALID_PARAM",
+                                "M_EXCLUSIVE",
+                                "M_APPSERVICE_LOGIN_UNSUPPORTED",
+                            ),
+                            401: (
+                                "M_MISSING_TOKEN",
+                                "M_UNKNOWN_TOKEN",
+                            ),
+                            403: (
+                                "M_FORBIDDEN",
+                                "M_USER_DEACTIVATED",
+                            ),
+                            429: ("M_LIMIT_EXCEEDED",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "pingAppservice": Operation(
             name="pingAppservice",
@@ -1950,6 +2533,40 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("v1.7", None),),
+            rest_param=None,
+            errcode_history=(
+                (
+                    "v1.7",
+                    MappingProxyType(
+                        {
+                            400: ("M_URL_NOT_SET",),
+                            403: ("M_FORBIDDEN",),
+                            502: (
+                                "M_BAD_STATUS",
+                                "M_CONNECTION_FAILED",
+                            ),
+                            504: ("M_CONNECTION_TIMEOUT",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_URL_NOT_SET",
+                                "M_UNKNOWN_DEVICE",
+                            ),
+                            403: ("M_FORBIDDEN",),
+                            502: (
+                                "M_BAD_STATUS",
+                                "M_CONNECTION_FAILED",
+                            ),
+                            504: ("M_CONNECTION_TIMEOUT",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "queryPublicRooms": Operation(
             name="queryPublicRooms",
@@ -2045,6 +2662,26 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: ("M_UNKNOWN_DEVICE",),
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "register": Operation(
             name="register",
@@ -2120,6 +2757,60 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion="The account does not exist yet, so there is no one to act as: the body names the user to create, and homeservers ignore `user_id` and `device_id` here.",
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_USER_IN_USE",
+                                "M_INVALID_USERNAME",
+                                "M_EXCLUSIVE",
+                            ),
+                            403: ("M_FORBIDDEN",),
+                            429: ("M_LIMIT_EXCEEDED",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.10",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_USER_IN_USE",
+                                "M_INVALID_USERNAME",
+                                "M_EXCLUSIVE",
+                            ),
+                            401: (
+                                "M_MISSING_TOKEN",
+                                "M_UNKNOWN_TOKEN",
+                            ),
+                            403: ("M_FORBIDDEN",),
+                            429: ("M_LIMIT_EXCEEDED",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_USER_IN_USE",
+                                "M_INVALID_USERNAME",
+                                "M_EXCLUSIVE",
+                                "M_APPSERVICE_LOGIN_UNSUPPORTED",
+                            ),
+                            401: (
+                                "M_MISSING_TOKEN",
+                                "M_UNKNOWN_TOKEN",
+                            ),
+                            403: ("M_FORBIDDEN",),
+                            429: ("M_LIMIT_EXCEEDED",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "sendMessage": Operation(
             name="sendMessage",
@@ -2181,6 +2872,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 {
                     200: "SendEventResponse",
                     400: "Error",
+                    413: "Error",
                     403: "Error",
                 }
             ),
@@ -2224,6 +2916,67 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                            ),
+                            403: ("M_FORBIDDEN",),
+                            413: ("M_TOO_LARGE",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.3",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_INVALID_PARAM",
+                            ),
+                            403: ("M_FORBIDDEN",),
+                            413: ("M_TOO_LARGE",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.7",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_DUPLICATE_ANNOTATION",
+                                "M_INVALID_PARAM",
+                            ),
+                            403: ("M_FORBIDDEN",),
+                            413: ("M_TOO_LARGE",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_DUPLICATE_ANNOTATION",
+                                "M_INVALID_PARAM",
+                                "M_UNKNOWN_DEVICE",
+                            ),
+                            403: ("M_FORBIDDEN",),
+                            413: ("M_TOO_LARGE",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "setRoomStateWithKey": Operation(
             name="setRoomStateWithKey",
@@ -2286,6 +3039,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 {
                     200: "StateEventResponse",
                     400: "Error",
+                    413: "Error",
                     403: "Error",
                 }
             ),
@@ -2329,6 +3083,87 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                            ),
+                            403: ("M_FORBIDDEN",),
+                            413: ("M_TOO_LARGE",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.1",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_INVALID_PARAMETER",
+                                "M_BAD_ALIAS",
+                            ),
+                            403: ("M_FORBIDDEN",),
+                            413: ("M_TOO_LARGE",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.3",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_INVALID_PARAM",
+                                "M_BAD_ALIAS",
+                            ),
+                            403: ("M_FORBIDDEN",),
+                            413: ("M_TOO_LARGE",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_INVALID_PARAM",
+                                "M_BAD_ALIAS",
+                                "M_UNKNOWN_DEVICE",
+                            ),
+                            403: ("M_FORBIDDEN",),
+                            413: ("M_TOO_LARGE",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.18",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_INVALID_PARAM",
+                                "M_BAD_ALIAS",
+                                "M_UNKNOWN_DEVICE",
+                            ),
+                            403: (
+                                "M_FORBIDDEN",
+                                "M_INVITE_BLOCKED",
+                            ),
+                            413: ("M_TOO_LARGE",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "updateAppserviceRoomDirectoryVisibility": Operation(
             name="updateAppserviceRoomDirectoryVisibility",
@@ -2425,6 +3260,26 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: ("M_UNKNOWN_DEVICE",),
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "updateDevice": Operation(
             name="updateDevice",
@@ -2524,6 +3379,28 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            rest_param=None,
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    MappingProxyType(
+                        {
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: ("M_UNKNOWN_DEVICE",),
+                            403: ("M_FORBIDDEN",),
+                            404: ("M_NOT_FOUND",),
+                        }
+                    ),
+                ),
+            ),
         ),
         "uploadCrossSigningKeys": Operation(
             name="uploadCrossSigningKeys",
@@ -2617,6 +3494,36 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("v1.1", None),),
+            rest_param=None,
+            errcode_history=(
+                (
+                    "v1.1",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_INVALID_SIGNATURE",
+                                "M_MISSING_PARAM",
+                            ),
+                            401: ("M_FORBIDDEN",),
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+                (
+                    "v1.17",
+                    MappingProxyType(
+                        {
+                            400: (
+                                "M_INVALID_SIGNATURE",
+                                "M_MISSING_PARAM",
+                                "M_UNKNOWN_DEVICE",
+                            ),
+                            401: ("M_FORBIDDEN",),
+                            403: ("M_FORBIDDEN",),
+                        }
+                    ),
+                ),
+            ),
         ),
     }
 )
