@@ -12,7 +12,15 @@ from typing import Any
 
 from codegen.bundle import ref_target
 from codegen.errors import Problems
-from codegen.keys import ADDED, FREE_FORM_QUERY, IDENTITY_ASSERTION, NO_IDENTITY_ASSERTION, REMOVED
+from codegen.keys import (
+    ADDED,
+    FREE_FORM_QUERY,
+    IDENTITY_ASSERTION,
+    LEGACY_PATHS,
+    NO_IDENTITY_ASSERTION,
+    REMOVED,
+    REST_OF_PATH,
+)
 from codegen.load import SpecTree, loc_of
 from codegen.versions import Releases
 from codegen.view import check_annotations
@@ -62,6 +70,7 @@ def check_sources(tree: SpecTree, releases: Releases, problems: Problems) -> Non
                 problems.add(loc_of(op), f"{where}: the operation has no security")
             if spec.api == "client-server":
                 _check_identity_assertion(tree, spec.rel, op, where, identity, problems)
+            _check_rest_of_path(path, op, where, problems)
             free = [
                 p
                 for p in op.get("parameters") or []
@@ -81,6 +90,28 @@ def check_sources(tree: SpecTree, releases: Releases, problems: Problems) -> Non
                 problems.add(
                     loc_of(op),
                     f"{where}: two {FREE_FORM_QUERY} parameters exist in one release",
+                )
+
+
+def _check_rest_of_path(path: str, op: dict[str, Any], where: str, problems: Problems) -> None:
+    """``x-restOfPath`` is true, on a path parameter that ends the path and each legacy path."""
+    for param in op.get("parameters") or []:
+        if not isinstance(param, dict) or REST_OF_PATH not in param:
+            continue
+        name = param.get("name")
+        if param.get("in") != "path" or param.get(REST_OF_PATH) is not True:
+            problems.add(
+                loc_of(param), f"{where}: {REST_OF_PATH} must be true, on a path parameter"
+            )
+            continue
+        legacy = op.get(LEGACY_PATHS)
+        paths = [path, *(legacy if isinstance(legacy, list) else [])]
+        for template in paths:
+            if not str(template).endswith("{" + str(name) + "}"):
+                problems.add(
+                    loc_of(param),
+                    f"{where}: {REST_OF_PATH} is set on {name}, which does not end the path "
+                    f"{template}",
                 )
 
 

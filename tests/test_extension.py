@@ -183,7 +183,9 @@ def extended(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return spec, out
 
 
-def test_the_package_has_models_operations_clients_and_handlers(extended: tuple[Path, Path]) -> None:
+def test_the_package_has_models_operations_clients_and_handlers(
+    extended: tuple[Path, Path],
+) -> None:
     _, out = extended
     env = {**os.environ, "PYTHONPATH": str(out / "python")}
     done = subprocess.run(

@@ -191,6 +191,33 @@ def test_two_free_form_parameters_in_one_release(broken_spec: Breaker) -> None:
     assert f"spec/{rel}:" in rendered
 
 
+@pytest.mark.parametrize(
+    ("rel", "old", "new", "expected"),
+    [
+        (
+            "application-service/query_user.yaml",
+            '      x-legacyPaths: ["/users/{userId}"]\n',
+            '      x-legacyPaths: ["/users/{userId}/info"]\n',
+            "x-restOfPath is set on userId, which does not end the path /users/{userId}/info",
+        ),
+        (
+            "application-service/query_room.yaml",
+            "          x-restOfPath: true\n",
+            "          x-restOfPath: yes-please\n",
+            "x-restOfPath must be true, on a path parameter",
+        ),
+    ],
+    ids=["not-the-end", "not-true"],
+)
+def test_rest_of_path_only_ends_a_path(
+    broken_spec: Breaker, rel: str, old: str, new: str, expected: str
+) -> None:
+    root, _ = broken_spec(rel, old, new)
+    rendered = load_spec(root).problems.render()
+    rows = [row for row in rendered.splitlines() if expected in row]
+    assert rows and rows[0].startswith(f"spec/{rel}:"), rendered
+
+
 # -- what the loader refuses: each problem is one `file:line: message` ----------------------
 
 

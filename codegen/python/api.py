@@ -173,7 +173,7 @@ class PyOperation:
             ("query_params", self.query_params if view.params_in("query") else ""),
             ("query_names", literal(self.ir.query_names) if self.ir.query_names else ""),
             ("legacy_paths", literal(view.legacy_paths) if view.legacy_paths else ""),
-            ("rest_param", ""),
+            ("rest_param", _text(self.rest_param) if self.rest_param else ""),
             ("rate_limited", "True" if view.rate_limited else ""),
             ("auth_optional", "True" if view.auth_optional else ""),
             ("identity_history", literal(self.identity_history)),
@@ -185,6 +185,7 @@ class PyOperation:
             ("added_in", _text(view.added_in) if view.added_in else ""),
             ("deprecated_in", _text(view.deprecated_in) if view.deprecated_in else ""),
             ("changed_in", _mapping((_text(k), _text(v)) for k, v in self.changed_in)),
+            ("errcode_spans", literal(self.errcode_spans) if self.errcode_spans else ""),
         ]
         defaults = {
             "identity_history": literal([(first, ())]),
@@ -193,6 +194,30 @@ class PyOperation:
             "matrix_name": _text(self.name),
         }
         return [(k, v) for k, v in out if v and defaults.get(k) != v]
+
+    @property
+    def rest_param(self) -> str | None:
+        """The path parameter that takes the rest of the path (newest release)."""
+        found = [p.name for p in self.newest.params_in("path") if p.rest_of_path]
+        return found[0] if found else None
+
+    @property
+    def errcode_spans(self) -> list[tuple[int, str, str, str | None]]:
+        """``(status, errcode, since, until)`` for each run of releases that document an
+        errcode on a response."""
+        releases = [v.release.name for v in self.ir.views]
+        runs: list[tuple[int, str, str, str | None]] = []
+        open_runs: dict[tuple[int, str], str] = {}
+        for view in self.ir.views:
+            present = {(int(r.status), e.errcode) for r in view.responses for e in r.errcodes}
+            for key in [k for k in open_runs if k not in present]:
+                runs.append((*key, open_runs.pop(key), view.release.name))
+            for response in view.responses:
+                for e in response.errcodes:
+                    open_runs.setdefault((int(response.status), e.errcode), view.release.name)
+        runs += [(*key, since, self.until) for key, since in open_runs.items()]
+        order = {name: i for i, name in enumerate(releases)}
+        return sorted(runs, key=lambda r: (r[0], order[r[2]]))
 
     # Python literals of the histories, for ``operations.py``.
 

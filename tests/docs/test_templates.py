@@ -55,9 +55,7 @@ def test_unknown_placeholder_inside_a_false_condition_is_still_an_error(
         render_all(spec, templates, only=[spec.releases["r0.1.0"]])
 
 
-def test_a_group_the_template_forgets_goes_to_other_endpoints(
-    spec: Spec, templates: Path
-) -> None:
+def test_a_group_the_template_forgets_goes_to_other_endpoints(spec: Spec, templates: Path) -> None:
     path = templates / "_homeserver_side.rst.j2"
     path.write_text(path.read_text().replace("{{query_room_as_http_api}}", ""), encoding="utf-8")
     [(_, text)] = render_all(spec, templates, only=[spec.releases["v1.19"]]).items()

@@ -270,6 +270,31 @@ def test_alias_queries_answered(world: World) -> None:
     assert missing in bridge.alias_queries
 
 
+def test_a_slash_in_a_queried_user_id_or_alias_reaches_the_handler(world: World) -> None:
+    """Synapse leaves "/" unencoded in the user ID and the alias it queries about
+    (``urllib.parse.quote`` keeps it); the handler gets them whole and answers 200."""
+    bridge = world.bridge
+    slashed = f"@{_unique('srv_a')}/b:localhost"
+    lobby = f"#{_unique('srv_lobby')}/b:localhost"
+    with HomeserverClient(world.base_url, AS_TOKEN) as hs:
+        room_id = hs.request("POST", "/_matrix/client/v3/createRoom", json={})["room_id"]
+        hs.request("POST", f"{_room_path(room_id)}/invite", json={"user_id": slashed})
+        user_path = f"/_matrix/app/v1/users/{slashed}"
+        _eventually(
+            lambda: (user_path, 200) in {(a.path, a.status) for a in world.answers.seen},
+            "the user query answered",
+        )
+        assert slashed in bridge.user_queries
+        assert hs.as_user(slashed).request("GET", WHOAMI)["user_id"] == slashed
+    with _user(world.base_url, _unique("dave")) as dave:
+        found = dave.get(f"/_matrix/client/v3/directory/room/{quote(lobby, safe='')}")
+        assert found.status_code == 200, found.text
+    assert lobby in bridge.alias_queries
+    assert (f"/_matrix/app/v1/rooms/{lobby}", 200) in {
+        (a.path, a.status) for a in world.answers.seen
+    }
+
+
 def test_ping_reaches_the_server(world: World) -> None:
     transaction_id = _unique("ping-")
 

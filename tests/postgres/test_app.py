@@ -32,6 +32,14 @@ REGISTRATION: dict[str, Any] = {
 BODY = {"events": []}
 
 
+def _events(*ids: str) -> dict[str, Any]:
+    return {"events": [
+        {"event_id": f"${i}", "room_id": "!r:pg.test", "sender": "@u:pg.test",
+         "type": "m.room.message", "origin_server_ts": 1, "content": {}}
+        for i in ids
+    ]}  # fmt: skip
+
+
 class Slow(AppServiceHandler):
     def __init__(self) -> None:
         self.calls: list[str] = []
@@ -41,10 +49,10 @@ class Slow(AppServiceHandler):
         await asyncio.sleep(0.3)
 
 
-async def _send(app: Any, txn_id: str) -> httpx.Response:
+async def _send(app: Any, txn_id: str, body: dict[str, Any] = BODY) -> httpx.Response:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://appservice") as client:
-        return await client.put(f"/_matrix/app/v1/transactions/{txn_id}", json=BODY, headers=AUTH)
+        return await client.put(f"/_matrix/app/v1/transactions/{txn_id}", json=body, headers=AUTH)
 
 
 def test_duplicates_at_one_worker_wait_in_memory_and_get_the_answer(
@@ -84,3 +92,57 @@ def test_an_unreachable_database_is_a_500_and_the_handler_is_not_called() -> Non
     assert response.status_code == 500
     assert response.json()["errcode"] == "M_UNKNOWN"
     assert handler.calls == []
+
+
+def test_one_id_is_handled_once_whatever_the_bodies(
+    postgres: Cluster, table: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A at one worker, then B and A again at another: A's answer for all, B logged."""
+    handler = Slow()
+
+    async def scenario() -> list[int]:
+        one = PostgresTransactionStore(postgres.dsn(), scope="pg-app", table=table)
+        two = PostgresTransactionStore(postgres.dsn(), scope="pg-app", table=table)
+        apps = [create_app(REGISTRATION, handler, store=s) for s in (one, two)]
+        try:
+            answers = [await _send(apps[0], "t1", _events("a"))]
+            answers += [await _send(apps[1], "t1", _events(*ids)) for ids in (("b", "c"), ("a",))]
+            return [r.status_code for r in answers]
+        finally:
+            for app in apps:
+                await app.close()
+            await one.close()
+            await two.close()
+
+    with caplog.at_level("WARNING", logger="matrix_appservice.server"):
+        assert asyncio.run(scenario()) == [200, 200, 200]
+    assert handler.calls == ["t1"]
+    faults = [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")]
+    assert len(faults) == 1 and "t1" in faults[0].getMessage(), faults
+    assert HS_TOKEN not in faults[0].getMessage()
+
+
+def test_racing_copies_of_two_bodies_at_two_workers_run_the_handler_once(
+    postgres: Cluster, table: str
+) -> None:
+    handler = Slow()
+
+    async def scenario() -> list[int]:
+        stores = [
+            PostgresTransactionStore(postgres.dsn(), scope="pg-app", table=table) for _ in range(2)
+        ]
+        apps = [create_app(REGISTRATION, handler, store=s) for s in stores]
+        try:
+            copies = [
+                _send(apps[n % 2], "race", _events("a") if n % 4 < 2 else _events("b"))
+                for n in range(20)
+            ]
+            return [r.status_code for r in await asyncio.gather(*copies)]
+        finally:
+            for app in apps:
+                await app.close()
+            for store in stores:
+                await store.close()
+
+    assert asyncio.run(scenario()) == [200] * 20
+    assert handler.calls == ["race"]

@@ -126,3 +126,23 @@ def test_get_public_rooms_metadata() -> None:
     assert [s.kind for s in get.auth("v1.19")] == ["bearer", "query"]
     assert get.request is None and get.responses[200] is models.PublicRoomsResponse
     assert [n for n, _ in get.query_params][:3] == ["limit", "since", "server"]
+
+
+def test_the_rest_of_the_path_is_marked_on_the_two_queries_only() -> None:
+    """From the spec marker: the user ID and alias queries take the rest of the path."""
+    marked = {name: op.rest_param for name, op in OPERATIONS.items() if op.rest_param}
+    assert marked == {"queryUserById": "userId", "queryRoomByAlias": "roomAlias"}
+    for name, param in marked.items():
+        op = OPERATIONS[name]
+        assert all(p.endswith("{" + param + "}") for p in (op.path(), *op.legacy_paths))
+
+
+def test_errcodes_follow_the_release_from_x_errcodes() -> None:
+    send = OPERATIONS["sendMessage"]
+    assert "M_INVALID_PARAM" not in send.errcodes("v1.2")[400]  # the ts rule came in v1.3
+    assert "M_INVALID_PARAM" in send.errcodes("v1.3")[400]
+    assert "M_UNKNOWN_DEVICE" in send.errcodes("v1.17")[400]
+    assert send.errcodes()[413] == ("M_TOO_LARGE",)
+    assert OPERATIONS["sendTransaction"].errcodes()[403] == ("M_FORBIDDEN",)
+    with pytest.raises(NotInReleaseError):
+        OPERATIONS["ping"].errcodes("v1.6")

@@ -15,7 +15,7 @@ __all__ = [
     "schema_file",
 ]
 
-SPEC_REVISION = "62b407af1627"
+SPEC_REVISION = "2f44ffe22b1c"
 """The revision (a content hash) of the spec sources this package was generated from."""
 
 RELEASES: tuple[str, ...] = (
@@ -81,29 +81,29 @@ UNSTABLE = "unstable"
 
 _SCHEMA_FILES = MappingProxyType(
     {
-        "r0.1.0": "4ca13f461bbe.json",
-        "r0.1.1": "4ca13f461bbe.json",
-        "r0.1.2": "4ca13f461bbe.json",
-        "v1.1": "12bd00dbdcce.json",
-        "v1.2": "dd1c1c92a9a4.json",
-        "v1.3": "bafe0047c342.json",
-        "v1.4": "26922d6475b2.json",
-        "v1.5": "26922d6475b2.json",
-        "v1.6": "31c82a3fd02e.json",
-        "v1.7": "f4a3d64ed842.json",
-        "v1.8": "f4a3d64ed842.json",
-        "v1.9": "f4a3d64ed842.json",
-        "v1.10": "d015c65fbab9.json",
-        "v1.11": "a8598ecbafb1.json",
-        "v1.12": "a8598ecbafb1.json",
-        "v1.13": "baffa73c2221.json",
-        "v1.14": "da39391a8366.json",
-        "v1.15": "b4198cb2e3e1.json",
-        "v1.16": "b4198cb2e3e1.json",
-        "v1.17": "e2295ed5aadb.json",
-        "v1.18": "e2295ed5aadb.json",
-        "v1.19": "0208a8d7100a.json",
-        "unstable": "50f7124cf167.json",
+        "r0.1.0": "9108aacda3c7.json",
+        "r0.1.1": "9108aacda3c7.json",
+        "r0.1.2": "9108aacda3c7.json",
+        "v1.1": "d36faa946389.json",
+        "v1.2": "378e5274c140.json",
+        "v1.3": "d5cebbf26a16.json",
+        "v1.4": "7198ac11bae1.json",
+        "v1.5": "7198ac11bae1.json",
+        "v1.6": "f03692fa02f4.json",
+        "v1.7": "de16ecb2ef56.json",
+        "v1.8": "de16ecb2ef56.json",
+        "v1.9": "de16ecb2ef56.json",
+        "v1.10": "97587765d92f.json",
+        "v1.11": "f4fc463eef1e.json",
+        "v1.12": "f4fc463eef1e.json",
+        "v1.13": "b016ebc7b09c.json",
+        "v1.14": "3babf56fa8b9.json",
+        "v1.15": "1e65d3625777.json",
+        "v1.16": "1e65d3625777.json",
+        "v1.17": "edf43ade21c1.json",
+        "v1.18": "edf43ade21c1.json",
+        "v1.19": "da8938f264a2.json",
+        "unstable": "b7bdf759f425.json",
     }
 )
 

@@ -217,6 +217,14 @@ class Operation(Generic[RequestT, ResponseT]):
     added_in: str | None = None
     deprecated_in: str | None = None
     changed_in: Mapping[str, str] = field(default_factory=dict)
+    rest_param: str | None = None
+    """The last path parameter when it is the rest of the path, raw ``/`` included: the
+    user ID of ``queryUserById`` and the alias of ``queryRoomByAlias``, which homeservers
+    such as Synapse send without percent-encoding their ``/``. A server matches it across
+    segments; a client still percent-encodes it (:meth:`format_path`)."""
+    errcode_spans: tuple[tuple[int, str, str, str | None], ...] = ()
+    """``(status, errcode, since, until)`` of each errcode a response documents; see
+    :meth:`errcodes`."""
 
     def __post_init__(self) -> None:
         if not self.matrix_name:
@@ -266,6 +274,21 @@ class Operation(Generic[RequestT, ResponseT]):
         """
         self._check(version)
         return tuple(_pick(self.identity_history, version))
+
+    def errcodes(self, version: str | None = None) -> Mapping[int, tuple[str, ...]]:
+        """The errcodes the operation documents in a release, by status code.
+
+        Only statuses whose response names its errcodes appear (``{400: ("M_NOT_JSON",
+        "M_BAD_JSON", ...), 403: ("M_FORBIDDEN",)}``); a status absent here may still be a
+        documented response (see :attr:`responses`).
+        """
+        self._check(version)
+        index = release_index(version)
+        found: dict[int, tuple[str, ...]] = {}
+        for status, errcode, since, until in self.errcode_spans:
+            if release_index(since) <= index and (until is None or index < release_index(until)):
+                found[status] = (*found.get(status, ()), errcode)
+        return MappingProxyType(found)
 
     def free_query(self, version: str | None = None) -> str | None:
         """The search parameter whose keys travel as query parameters of their own.
@@ -349,6 +372,7 @@ GET_PROTOCOL_METADATA: Operation[None, Protocol] = Operation(
     auth_history=(("r0.1.0", ("homeserverAccessTokenQuery",)), ("v1.4", ("homeserverAccessToken",))),
     responses=MappingProxyType({200: Protocol, 401: Error, 403: Error, 404: Error, 405: Error}),
     legacy_paths=("/_matrix/app/unstable/thirdparty/protocol/{protocol}",),
+    errcode_spans=((403, "M_FORBIDDEN", "r0.1.1", None), (404, "M_NOT_FOUND", "r0.1.0", None), (404, "M_UNRECOGNIZED", "v1.6", None), (405, "M_UNRECOGNIZED", "v1.6", None)),
 )  # fmt: skip
 
 PING: Operation[PingRequest, PingResponse] = Operation(
@@ -359,6 +383,7 @@ PING: Operation[PingRequest, PingResponse] = Operation(
     request_required=False,
     responses=MappingProxyType({200: PingResponse, 401: Error, 403: Error, 404: Error, 405: Error}),
     added_in="v1.7",
+    errcode_spans=((403, "M_FORBIDDEN", "v1.7", None), (404, "M_UNRECOGNIZED", "v1.7", None), (405, "M_UNRECOGNIZED", "v1.7", None)),
 )  # fmt: skip
 
 QUERY_LOCATION_BY_ALIAS: Operation[None, list[Location]] = Operation(
@@ -370,6 +395,7 @@ QUERY_LOCATION_BY_ALIAS: Operation[None, list[Location]] = Operation(
     responses=MappingProxyType({200: list[Location], 401: Error, 403: Error, 404: Error, 405: Error}),
     query_params=(("alias", False),), query_names=("alias",),
     legacy_paths=("/_matrix/app/unstable/thirdparty/location",),
+    errcode_spans=((403, "M_FORBIDDEN", "r0.1.1", None), (404, "M_NOT_FOUND", "r0.1.0", None), (404, "M_UNRECOGNIZED", "v1.6", None), (405, "M_UNRECOGNIZED", "v1.6", None)),
 )  # fmt: skip
 
 QUERY_LOCATION_BY_PROTOCOL: Operation[None, list[Location]] = Operation(
@@ -382,6 +408,7 @@ QUERY_LOCATION_BY_PROTOCOL: Operation[None, list[Location]] = Operation(
     query_params=(("fields", False),), query_names=("fields",),
     legacy_paths=("/_matrix/app/unstable/thirdparty/location/{protocol}",),
     free_query_history=(("r0.1.0", "fields"),),
+    errcode_spans=((403, "M_FORBIDDEN", "r0.1.1", None), (404, "M_NOT_FOUND", "r0.1.0", None), (404, "M_UNRECOGNIZED", "v1.6", None), (405, "M_UNRECOGNIZED", "v1.6", None)),
 )  # fmt: skip
 
 QUERY_ROOM_ALIAS: Operation[None, QueryRoomResponse] = Operation(
@@ -391,7 +418,8 @@ QUERY_ROOM_ALIAS: Operation[None, QueryRoomResponse] = Operation(
     path_history=(("r0.1.0", "/_matrix/app/v1/rooms/{roomAlias}"),),
     auth_history=(("r0.1.0", ("homeserverAccessTokenQuery",)), ("v1.4", ("homeserverAccessToken",))),
     responses=MappingProxyType({200: QueryRoomResponse, 401: Error, 403: Error, 404: Error, 405: Error}),
-    legacy_paths=("/rooms/{roomAlias}",),
+    legacy_paths=("/rooms/{roomAlias}",), rest_param="roomAlias",
+    errcode_spans=((403, "M_FORBIDDEN", "r0.1.1", None), (404, "M_NOT_FOUND", "r0.1.0", None), (404, "M_UNRECOGNIZED", "v1.6", None), (405, "M_UNRECOGNIZED", "v1.6", None)),
 )  # fmt: skip
 
 QUERY_USER_BY_ID: Operation[None, list[ThirdPartyUser]] = Operation(
@@ -402,6 +430,7 @@ QUERY_USER_BY_ID: Operation[None, list[ThirdPartyUser]] = Operation(
     responses=MappingProxyType({200: list[ThirdPartyUser], 401: Error, 403: Error, 404: Error, 405: Error}),
     query_params=(("userid", False),), query_names=("userid",),
     legacy_paths=("/_matrix/app/unstable/thirdparty/user",),
+    errcode_spans=((403, "M_FORBIDDEN", "r0.1.1", None), (404, "M_NOT_FOUND", "r0.1.0", None), (404, "M_UNRECOGNIZED", "v1.6", None), (405, "M_UNRECOGNIZED", "v1.6", None)),
 )  # fmt: skip
 
 QUERY_USER: Operation[None, QueryUserResponse] = Operation(
@@ -410,7 +439,8 @@ QUERY_USER: Operation[None, QueryUserResponse] = Operation(
     path_history=(("r0.1.0", "/_matrix/app/v1/users/{userId}"),),
     auth_history=(("r0.1.0", ("homeserverAccessTokenQuery",)), ("v1.4", ("homeserverAccessToken",))),
     responses=MappingProxyType({200: QueryUserResponse, 401: Error, 403: Error, 404: Error, 405: Error}),
-    legacy_paths=("/users/{userId}",),
+    legacy_paths=("/users/{userId}",), rest_param="userId",
+    errcode_spans=((403, "M_FORBIDDEN", "r0.1.1", None), (404, "M_NOT_FOUND", "r0.1.0", None), (404, "M_UNRECOGNIZED", "v1.6", None), (405, "M_UNRECOGNIZED", "v1.6", None)),
 )  # fmt: skip
 
 QUERY_USER_BY_PROTOCOL: Operation[None, list[ThirdPartyUser]] = Operation(
@@ -423,6 +453,7 @@ QUERY_USER_BY_PROTOCOL: Operation[None, list[ThirdPartyUser]] = Operation(
     query_params=(("fields", False),), query_names=("fields",),
     legacy_paths=("/_matrix/app/unstable/thirdparty/user/{protocol}",),
     free_query_history=(("r0.1.0", "fields"),),
+    errcode_spans=((403, "M_FORBIDDEN", "r0.1.1", None), (404, "M_NOT_FOUND", "r0.1.0", None), (404, "M_UNRECOGNIZED", "v1.6", None), (405, "M_UNRECOGNIZED", "v1.6", None)),
 )  # fmt: skip
 
 SEND_TRANSACTION: Operation[Transaction, TransactionResponse] = Operation(
@@ -433,6 +464,7 @@ SEND_TRANSACTION: Operation[Transaction, TransactionResponse] = Operation(
     request=Transaction,
     responses=MappingProxyType({200: TransactionResponse, 401: Error, 403: Error, 404: Error, 405: Error}),
     legacy_paths=("/transactions/{txnId}",),
+    errcode_spans=((403, "M_FORBIDDEN", "r0.1.1", None), (404, "M_UNRECOGNIZED", "v1.6", None), (405, "M_UNRECOGNIZED", "v1.6", None)),
 )  # fmt: skip
 
 CLIENT_GET_PROTOCOL_METADATA: Operation[None, ClientProtocol] = Operation(
@@ -445,6 +477,7 @@ CLIENT_GET_PROTOCOL_METADATA: Operation[None, ClientProtocol] = Operation(
     query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
     query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"),
     identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None), (404, "M_NOT_FOUND", "r0.1.0", None)),
 )  # fmt: skip
 
 CLIENT_QUERY_LOCATION_BY_ALIAS: Operation[None, list[Location]] = Operation(
@@ -457,6 +490,7 @@ CLIENT_QUERY_LOCATION_BY_ALIAS: Operation[None, list[Location]] = Operation(
     query_params=(("alias", True), ("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
     query_names=("alias", "user_id", "device_id", "org.matrix.msc3202.device_id"),
     identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None), (404, "M_NOT_FOUND", "r0.1.0", None)),
 )  # fmt: skip
 
 CLIENT_QUERY_LOCATION_BY_PROTOCOL: Operation[None, list[Location]] = Operation(
@@ -471,6 +505,7 @@ CLIENT_QUERY_LOCATION_BY_PROTOCOL: Operation[None, list[Location]] = Operation(
     identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
     free_query_history=(("r0.1.0", "searchFields"), ("v1.13", "fields")),
     changed_in=MappingProxyType({"v1.13": "The search values are passed as one query parameter per field name (`fields`); earlier texts named a single `searchFields` parameter."}),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None), (404, "M_NOT_FOUND", "r0.1.0", None)),
 )  # fmt: skip
 
 CLIENT_QUERY_USER_BY_ID: Operation[None, list[ThirdPartyUser]] = Operation(
@@ -483,6 +518,7 @@ CLIENT_QUERY_USER_BY_ID: Operation[None, list[ThirdPartyUser]] = Operation(
     query_params=(("userid", True), ("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
     query_names=("userid", "user_id", "device_id", "org.matrix.msc3202.device_id"),
     identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None), (404, "M_NOT_FOUND", "r0.1.0", None)),
 )  # fmt: skip
 
 CLIENT_QUERY_USER_BY_PROTOCOL: Operation[None, list[ThirdPartyUser]] = Operation(
@@ -497,6 +533,7 @@ CLIENT_QUERY_USER_BY_PROTOCOL: Operation[None, list[ThirdPartyUser]] = Operation
     identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
     free_query_history=(("r0.1.0", "fields"),),
     changed_in=MappingProxyType({"v1.8": "The `fields` query parameter is described as a map of field names to string values."}),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None), (404, "M_NOT_FOUND", "r0.1.0", None)),
 )  # fmt: skip
 
 DELETE_DEVICE: Operation[DeleteDeviceRequest, DeleteDeviceResponse] = Operation(
@@ -510,6 +547,7 @@ DELETE_DEVICE: Operation[DeleteDeviceRequest, DeleteDeviceResponse] = Operation(
     query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"),
     identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
     changed_in=MappingProxyType({"v1.17": "Appservices do not need user-interactive authentication to delete their users' devices."}),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (401, "M_FORBIDDEN", "r0.1.0", None), (403, "M_FORBIDDEN", "r0.1.0", None)),
 )  # fmt: skip
 
 DELETE_DEVICES: Operation[DeleteDevicesRequest, DeleteDevicesResponse] = Operation(
@@ -523,6 +561,7 @@ DELETE_DEVICES: Operation[DeleteDevicesRequest, DeleteDevicesResponse] = Operati
     query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"),
     identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
     changed_in=MappingProxyType({"v1.17": "Appservices do not need user-interactive authentication to delete their users' devices."}),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (401, "M_FORBIDDEN", "r0.1.0", None), (403, "M_FORBIDDEN", "r0.1.0", None)),
 )  # fmt: skip
 
 GET_PROTOCOLS: Operation[None, ThirdPartyProtocols] = Operation(
@@ -534,6 +573,7 @@ GET_PROTOCOLS: Operation[None, ThirdPartyProtocols] = Operation(
     query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
     query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"),
     identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None)),
 )  # fmt: skip
 
 GET_PUBLIC_ROOMS: Operation[None, PublicRoomsResponse] = Operation(
@@ -546,6 +586,7 @@ GET_PUBLIC_ROOMS: Operation[None, PublicRoomsResponse] = Operation(
     query_names=("limit", "since", "server", "user_id", "device_id", "org.matrix.msc3202.device_id"),
     auth_optional=True,
     identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None)),
 )  # fmt: skip
 
 LOGIN: Operation[LoginRequest, LoginResponse] = Operation(
@@ -559,6 +600,7 @@ LOGIN: Operation[LoginRequest, LoginResponse] = Operation(
     rate_limited=True,
     no_identity_assertion="The body's `identifier` names the user to log in, and the request hands out a new device of its own, so homeservers ignore `user_id` and `device_id` here.",
     changed_in=MappingProxyType({"v1.2": "Appservices can log their users in with the `m.login.application_service` login type.", "v1.10": "A request with the appservice login type but a missing or unknown `as_token` is refused with 401 `M_MISSING_TOKEN` or `M_UNKNOWN_TOKEN`.", "v1.17": "Homeservers without the legacy authentication API refuse the appservice login type with `M_APPSERVICE_LOGIN_UNSUPPORTED`, and appservices must not use it there."}),
+    errcode_spans=((400, "M_UNKNOWN", "r0.1.0", None), (400, "M_NOT_JSON", "r0.1.0", None), (400, "M_BAD_JSON", "r0.1.0", None), (400, "M_INVALID_PARAM", "r0.1.0", None), (400, "M_EXCLUSIVE", "v1.2", None), (400, "M_APPSERVICE_LOGIN_UNSUPPORTED", "v1.17", None), (401, "M_MISSING_TOKEN", "v1.10", None), (401, "M_UNKNOWN_TOKEN", "v1.10", None), (403, "M_FORBIDDEN", "r0.1.0", None), (403, "M_USER_DEACTIVATED", "v1.1", None), (429, "M_LIMIT_EXCEEDED", "r0.1.0", None)),
 )  # fmt: skip
 
 PING_APPSERVICE: Operation[PingAppserviceRequest, PingAppserviceResponse] = Operation(
@@ -572,6 +614,7 @@ PING_APPSERVICE: Operation[PingAppserviceRequest, PingAppserviceResponse] = Oper
     query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"),
     identity_history=(("v1.7", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
     added_in="v1.7",
+    errcode_spans=((400, "M_URL_NOT_SET", "v1.7", None), (400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "v1.7", None), (502, "M_BAD_STATUS", "v1.7", None), (502, "M_CONNECTION_FAILED", "v1.7", None), (504, "M_CONNECTION_TIMEOUT", "v1.7", None)),
 )  # fmt: skip
 
 QUERY_PUBLIC_ROOMS: Operation[PublicRoomsFilterRequest, PublicRoomsResponse] = Operation(
@@ -584,6 +627,7 @@ QUERY_PUBLIC_ROOMS: Operation[PublicRoomsFilterRequest, PublicRoomsResponse] = O
     query_params=(("server", False), ("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
     query_names=("server", "user_id", "device_id", "org.matrix.msc3202.device_id"),
     identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None)),
 )  # fmt: skip
 
 REGISTER: Operation[RegisterRequest, RegisterResponse] = Operation(
@@ -596,6 +640,7 @@ REGISTER: Operation[RegisterRequest, RegisterResponse] = Operation(
     query_params=(("kind", False),), query_names=("kind",), rate_limited=True,
     no_identity_assertion="The account does not exist yet, so there is no one to act as: the body names the user to create, and homeservers ignore `user_id` and `device_id` here.",
     changed_in=MappingProxyType({"v1.10": "A request with the appservice login type but a missing or unknown `as_token` is refused with 401 `M_MISSING_TOKEN` or `M_UNKNOWN_TOKEN`.", "v1.17": "Homeservers that do not implement the legacy authentication API must still accept registrations from appservices; appservices must set `inhibit_login` to `true` on such servers and receive `M_APPSERVICE_LOGIN_UNSUPPORTED` when they do not."}),
+    errcode_spans=((400, "M_USER_IN_USE", "r0.1.0", None), (400, "M_INVALID_USERNAME", "r0.1.0", None), (400, "M_EXCLUSIVE", "r0.1.0", None), (400, "M_APPSERVICE_LOGIN_UNSUPPORTED", "v1.17", None), (401, "M_MISSING_TOKEN", "v1.10", None), (401, "M_UNKNOWN_TOKEN", "v1.10", None), (403, "M_FORBIDDEN", "r0.1.0", None), (429, "M_LIMIT_EXCEEDED", "r0.1.0", None)),
 )  # fmt: skip
 
 SEND_MESSAGE: Operation[RoomEventContent, SendEventResponse] = Operation(
@@ -604,11 +649,12 @@ SEND_MESSAGE: Operation[RoomEventContent, SendEventResponse] = Operation(
     path_history=(("r0.1.0", "/_matrix/client/r0/rooms/{roomId}/send/{eventType}/{txnId}"), ("v1.1", "/_matrix/client/v3/rooms/{roomId}/send/{eventType}/{txnId}")),
     auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
     request=RoomEventContent,
-    responses=MappingProxyType({200: SendEventResponse, 400: Error, 403: Error}),
+    responses=MappingProxyType({200: SendEventResponse, 400: Error, 413: Error, 403: Error}),
     query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False), ("ts", False)),
     query_names=("user_id", "ts", "device_id", "org.matrix.msc3202.device_id"),
     identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
     changed_in=MappingProxyType({"v1.3": "Appservices may set the event's `origin_server_ts` with the `ts` query parameter.", "v1.7": "An annotation the sender has already made is refused with `M_DUPLICATE_ANNOTATION`."}),
+    errcode_spans=((400, "M_NOT_JSON", "r0.1.0", None), (400, "M_BAD_JSON", "r0.1.0", None), (400, "M_INVALID_PARAM", "v1.3", None), (400, "M_DUPLICATE_ANNOTATION", "v1.7", None), (400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None), (413, "M_TOO_LARGE", "r0.1.0", None)),
 )  # fmt: skip
 
 SET_ROOM_STATE_WITH_KEY: Operation[StateEventContent, StateEventResponse] = Operation(
@@ -617,11 +663,12 @@ SET_ROOM_STATE_WITH_KEY: Operation[StateEventContent, StateEventResponse] = Oper
     path_history=(("r0.1.0", "/_matrix/client/r0/rooms/{roomId}/state/{eventType}/{stateKey}"), ("v1.1", "/_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey}")),
     auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
     request=StateEventContent,
-    responses=MappingProxyType({200: StateEventResponse, 400: Error, 403: Error}),
+    responses=MappingProxyType({200: StateEventResponse, 400: Error, 413: Error, 403: Error}),
     query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False), ("ts", False)),
     query_names=("user_id", "ts", "device_id", "org.matrix.msc3202.device_id"),
     identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
     changed_in=MappingProxyType({"v1.1": "Adding an alias to `m.room.canonical_alias` that is malformed or points elsewhere is refused with 400 `M_INVALID_PARAMETER` or `M_BAD_ALIAS`.", "v1.3": "Appservices may set the event's `origin_server_ts` with the `ts` query parameter. The errcode for a malformed alias is spelled `M_INVALID_PARAM` (it was `M_INVALID_PARAMETER`).", "v1.18": "An invite refused by invite blocking is answered 403 `M_INVITE_BLOCKED`."}),
+    errcode_spans=((400, "M_NOT_JSON", "r0.1.0", None), (400, "M_BAD_JSON", "r0.1.0", None), (400, "M_INVALID_PARAMETER", "v1.1", "v1.3"), (400, "M_BAD_ALIAS", "v1.1", None), (400, "M_INVALID_PARAM", "v1.3", None), (400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None), (403, "M_INVITE_BLOCKED", "v1.18", None), (413, "M_TOO_LARGE", "r0.1.0", None)),
 )  # fmt: skip
 
 UPDATE_APPSERVICE_ROOM_DIRECTORY_VISIBILITY: Operation[AppserviceRoomDirectoryVisibility, AppserviceRoomDirectoryVisibilityResponse] = Operation(
@@ -636,6 +683,7 @@ UPDATE_APPSERVICE_ROOM_DIRECTORY_VISIBILITY: Operation[AppserviceRoomDirectoryVi
     query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
     query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"),
     identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None)),
 )  # fmt: skip
 
 UPDATE_DEVICE: Operation[UpdateDeviceRequest, UpdateDeviceResponse | CreateDeviceResponse] = Operation(
@@ -649,6 +697,7 @@ UPDATE_DEVICE: Operation[UpdateDeviceRequest, UpdateDeviceResponse | CreateDevic
     query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"),
     identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
     changed_in=MappingProxyType({"v1.17": "Appservices can create a device by updating one that does not exist yet."}),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None), (404, "M_NOT_FOUND", "r0.1.0", None)),
 )  # fmt: skip
 
 UPLOAD_CROSS_SIGNING_KEYS: Operation[UploadCrossSigningKeysRequest, UploadCrossSigningKeysResponse] = Operation(
@@ -663,6 +712,7 @@ UPLOAD_CROSS_SIGNING_KEYS: Operation[UploadCrossSigningKeysRequest, UploadCrossS
     identity_history=(("v1.1", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
     added_in="v1.1",
     changed_in=MappingProxyType({"v1.11": "No user-interactive authentication is needed when the user has no cross-signing keys yet.", "v1.17": "Appservices need no user-interactive authentication, even when the user already has keys."}),
+    errcode_spans=((400, "M_INVALID_SIGNATURE", "v1.1", None), (400, "M_MISSING_PARAM", "v1.1", None), (400, "M_UNKNOWN_DEVICE", "v1.17", None), (401, "M_FORBIDDEN", "v1.1", None), (403, "M_FORBIDDEN", "v1.1", None)),
 )  # fmt: skip
 
 

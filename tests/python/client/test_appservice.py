@@ -38,6 +38,11 @@ CALLS: list[tuple[str, tuple[Any, ...], dict[str, Any], str, str, dict[str, str]
      "/_matrix/app/v1/users/%40_irc_bob%3Aexample.org", {}, None, {}, models.QueryUserResponse),
     ("query_room_alias", ("#_irc_chan:example.org",), {}, "GET",
      "/_matrix/app/v1/rooms/%23_irc_chan%3Aexample.org", {}, None, {}, models.QueryRoomResponse),
+    # A "/" in a user ID or an alias is percent-encoded too, as the path parameter says.
+    ("query_user", ("@ghost/x:example.org",), {}, "GET",
+     "/_matrix/app/v1/users/%40ghost%2Fx%3Aexample.org", {}, None, {}, models.QueryUserResponse),
+    ("query_room_alias", ("#ghost/x:example.org",), {}, "GET",
+     "/_matrix/app/v1/rooms/%23ghost%2Fx%3Aexample.org", {}, None, {}, models.QueryRoomResponse),
     ("get_protocol_metadata", ("irc",), {}, "GET", "/_matrix/app/v1/thirdparty/protocol/irc", {},
      None, {"user_fields": ["nick"], "location_fields": ["channel"], "icon": "mxc://e/i",
             "field_types": {}, "instances": []}, models.Protocol),

@@ -192,7 +192,8 @@ def test_two_operations_with_one_method_name_are_an_error(
 ) -> None:
     monkeypatch.setitem(RENAMES, "queryUserById", "query_user_by_id")
     with pytest.raises(
-        SpecError, match=r"queryUserById and queryUserByID \(at spec/application-service/protocols.yaml:\d+\) would both be the Python"
+        SpecError,
+        match=r"queryUserById and queryUserByID \(at spec/application-service/protocols.yaml:\d+\) would both be the Python",
     ) as raised:
         py_operations(spec)
     assert raised.value.loc.file.startswith("spec/application-service/")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 import pytest
 from matrix_appservice import validate
-from matrix_appservice.server import AppServiceHandler
+from matrix_appservice.server import AppServiceHandler, HTTPServer, create_app
 
 from tests.python.server.support import AUTH, HS_TOKEN, TXN, registration, run, serving
 
@@ -180,6 +181,79 @@ def test_path_segments_are_decoded_and_bad_encoding_refused() -> None:
 
     run(go())
     assert seen == ["@_echo_/a:example.org"]
+
+
+# What Synapse sends: ``urllib.parse.quote`` keeps "/" unencoded in the user ID and alias.
+SYNAPSE_QUERIES = [
+    (b"/_matrix/app/v1/users/%40ghost/x%3Aexample.org", "user", "@ghost/x:example.org"),
+    (b"/users/%40ghost/x%3Aexample.org", "user", "@ghost/x:example.org"),
+    (b"/_matrix/app/v1/rooms/%23ghost/x/y%3Aexample.org", "alias", "#ghost/x/y:example.org"),
+    (b"/rooms/%23ghost/x/y%3Aexample.org", "alias", "#ghost/x/y:example.org"),
+]
+
+
+class Queries(AppServiceHandler):
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+    async def query_user(self, user_id: str) -> Any:
+        self.seen.append(("user", user_id))
+        return {}
+
+    async def query_room_alias(self, room_alias: str) -> Any:
+        self.seen.append(("alias", room_alias))
+        return {}
+
+
+async def _raw_get(app: Any, path: bytes, http_layer: str) -> tuple[int, bytes]:
+    """GET ``path`` byte for byte: as the ASGI ``raw_path``, or on the socket."""
+    auth = f"Bearer {HS_TOKEN}".encode()
+    if http_layer == "asgi":
+        sent: list[Any] = []
+
+        async def receive() -> Any:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http", "method": "GET", "path": path.decode(), "raw_path": path,
+            "query_string": b"", "headers": [(b"authorization", auth)],
+        }  # fmt: skip
+        await app(scope, receive, send)
+        return sent[0]["status"], sent[1]["body"]
+    server = HTTPServer(app)
+    await server.start("127.0.0.1", 0)
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"GET %s HTTP/1.1\r\nHost: as\r\nAuthorization: %s\r\n\r\n" % (path, auth))
+        await writer.drain()
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+        body = await reader.readexactly(length)
+        writer.close()
+        await writer.wait_closed()
+        return int(head.split()[1]), body
+    finally:
+        await server.close()
+
+
+@pytest.mark.parametrize(("path", "kind", "expected"), SYNAPSE_QUERIES)
+def test_a_slash_left_unencoded_in_a_user_id_or_alias_reaches_the_handler(
+    path: bytes, kind: str, expected: str, http_layer: str
+) -> None:
+    handler = Queries()
+
+    async def go() -> tuple[int, bytes]:
+        app = create_app(registration(), handler, store="memory")
+        try:
+            return await _raw_get(app, path, http_layer)
+        finally:
+            await app.close()
+
+    assert run(go()) == (200, b"{}")
+    assert handler.seen == [(kind, expected)]
 
 
 def test_create_app_refuses_bad_arguments(tmp_path: Any) -> None:

@@ -20,7 +20,17 @@ from matrix_appservice.server import (
     default_store_path,
 )
 
-from tests.python.server.support import AUTH, TXN, Recorder, event, registration, run, serving
+from tests.python.server.support import (
+    AS_TOKEN,
+    AUTH,
+    HS_TOKEN,
+    TXN,
+    Recorder,
+    event,
+    registration,
+    run,
+    serving,
+)
 
 
 def _body(*ns: int, **extra: Any) -> dict[str, Any]:
@@ -131,7 +141,7 @@ def test_concurrent_duplicate_of_a_failing_first_is_handled_by_the_retry() -> No
     assert recorder.calls == 2 and len(recorder.transactions) == 1
 
 
-def test_a_reused_id_with_other_events_is_a_new_transaction() -> None:
+def test_a_retry_may_differ_in_what_is_not_persisted(caplog: pytest.LogCaptureFixture) -> None:
     recorder = Recorder()
 
     async def go() -> None:
@@ -141,13 +151,67 @@ def test_a_reused_id_with_other_events_is_a_new_transaction() -> None:
             retry = _body(1, ephemeral=[])
             retry["events"][0]["unsigned"]["age"] = 9999
             assert (await client.put(TXN + "1", json=retry, headers=AUTH)).status_code == 200
-            assert (await client.put(TXN + "1", json=_body(2), headers=AUTH)).status_code == 200
 
-    run(go())
-    assert [[e.event_id for e in t.events] for t in recorder.transactions] == [
-        ["$event1"],
-        ["$event2"],
-    ]
+    with caplog.at_level("WARNING", logger="matrix_appservice.server"):
+        run(go())
+    assert recorder.calls == 1
+    assert not caplog.records
+
+
+def _store(kind: str, tmp_path: Path) -> TransactionStore:
+    if kind == "memory":
+        return MemoryStore()
+    return SQLiteStore(tmp_path / "txns.sqlite3", scope="echo-bridge")
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_one_id_is_handled_once_whatever_the_bodies(
+    kind: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A, then B, then A under one ID: A is handled, B and the second A get A's answer, and
+    B (another body under a used ID: a homeserver fault) is logged with the ID."""
+    recorder = Recorder()
+    store = _store(kind, tmp_path)
+
+    async def go() -> list[tuple[int, bytes]]:
+        async with serving(recorder, store=store) as (client, _):
+            answers = []
+            for body in (_body(1), _body(2, 3), _body(1)):
+                response = await client.put(TXN + "t-42", json=body, headers=AUTH)
+                answers.append((response.status_code, response.content))
+        await store.close()
+        return answers
+
+    with caplog.at_level("WARNING", logger="matrix_appservice.server"):
+        assert run(go()) == [(200, b"{}")] * 3
+    assert recorder.calls == 1
+    assert [e.event_id for e in recorder.transactions[0].events] == ["$event1"]
+    faults = [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")]
+    assert len(faults) == 1, [r.getMessage() for r in faults]
+    message = faults[0].getMessage()
+    assert "t-42" in message and "homeserver" in message
+    assert getattr(faults[0], "txn_id", None) == "t-42"
+    assert HS_TOKEN not in message and AS_TOKEN not in message
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_racing_copies_of_two_bodies_under_one_id_run_the_handler_once(
+    kind: str, tmp_path: Path
+) -> None:
+    recorder = Recorder(delay=0.2)
+    store = _store(kind, tmp_path)
+
+    async def go() -> list[int]:
+        async with serving(recorder, store=store) as (client, _):
+            copies = [_body(1), _body(2)] * 10
+            answers = await asyncio.gather(
+                *(client.put(TXN + "race", json=body, headers=AUTH) for body in copies)
+            )
+        await store.close()
+        return [a.status_code for a in answers]
+
+    assert run(go()) == [200] * 20
+    assert recorder.calls == 1 and len(recorder.transactions) == 1
 
 
 def test_sqlite_store_survives_a_restart(tmp_path: Path) -> None:

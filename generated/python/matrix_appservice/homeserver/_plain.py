@@ -2,8 +2,10 @@
 
 ``GET /versions``, ``GET /account/whoami``, ``POST /createRoom``, joining, inviting, the
 display name, aliases (``/directory/room/{roomAlias}``), one event, room state (one event, or
-all), the joined members and a minimal ``/messages``. They answer the common cases the way Synapse does; anything else gets the
-errcode a client expects.
+all), the joined members and a minimal ``/messages``. They answer the common cases the way
+Synapse does; anything else gets the errcode a client expects. Every input is checked before
+anything is created: a user ID or alias outside the grammar is 400 ``M_INVALID_PARAM``, a
+malformed body field 400 ``M_BAD_JSON``, an event over 64 KiB 413 ``M_TOO_LARGE``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from matrix_appservice._releases import RELEASES, release_index
+from matrix_appservice.homeserver._identifiers import check_alias, check_user_id
+from matrix_appservice.homeserver._params import int_param
 from matrix_appservice.homeserver._requester import Requester
 from matrix_appservice.homeserver._routes import PlainHandler, PlainRoute
 from matrix_appservice.homeserver._state import Room
@@ -30,6 +34,25 @@ def _text(body: Any, key: str) -> str | None:
     value = body.get(key) if isinstance(body, dict) else None
     if value is not None and not isinstance(value, str):
         raise MatrixError(400, "M_BAD_JSON", f"$.{key} must be a string")
+    return value
+
+
+def _object(body: Any, key: str) -> dict[str, Any]:
+    value = body.get(key) if isinstance(body, dict) else None
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise MatrixError(400, "M_BAD_JSON", f"$.{key} must be an object")
+    return value
+
+
+def _room_or_alias(value: str) -> str:
+    if value.startswith("#"):
+        return check_alias(value, "the room alias")
+    if not value.startswith("!"):
+        raise MatrixError(
+            400, "M_INVALID_PARAM", "Expected a room ID (!...) or a room alias (#...)"
+        )
     return value
 
 
@@ -54,8 +77,10 @@ def plain_routes(hs: InMemoryHomeserver) -> list[PlainRoute]:
         body = request.body
         alias_name = _text(body, "room_alias_name")
         alias = f"#{alias_name}:{state.server_name}" if alias_name else None
-        if alias is not None and alias in state.aliases:
-            raise MatrixError(400, "M_ROOM_IN_USE", f"The alias {alias} is taken")
+        if alias is not None:
+            check_alias(alias, "$.room_alias_name")
+            if alias in state.aliases:
+                raise MatrixError(400, "M_ROOM_IN_USE", f"The alias {alias} is taken")
         preset = _text(body, "preset")
         visibility = _text(body, "visibility") or "private"
         if preset is None:
@@ -64,12 +89,36 @@ def plain_routes(hs: InMemoryHomeserver) -> list[PlainRoute]:
         initial = body.get("initial_state", [])
         if not isinstance(invites, list) or not all(isinstance(u, str) for u in invites):
             raise MatrixError(400, "M_BAD_JSON", "$.invite must be a list of user IDs")
+        for index, invitee in enumerate(invites):
+            check_user_id(invitee, f"$.invite[{index}]")
         if not isinstance(initial, list) or not all(isinstance(e, dict) for e in initial):
             raise MatrixError(400, "M_BAD_JSON", "$.initial_state must be a list of events")
         user = requester.user_id
-        room = state.new_room(user)
-        creation = body.get("creation_content") or {}
-        state.add_event(room, user, "m.room.create", {**creation, "creator": user}, state_key="")
+        room_id = state.new_room_id()
+        # Every event from the body, checked before the room exists: nothing is left behind.
+        chosen: list[tuple[str, str, dict[str, Any]]] = [
+            ("m.room.create", "", {**_object(body, "creation_content"), "creator": user})
+        ]
+        for index, event in enumerate(initial):
+            kind, key, content = event.get("type"), event.get("state_key", ""), event.get("content")
+            if (
+                not isinstance(kind, str)
+                or not isinstance(key, str)
+                or not isinstance(content, dict)
+            ):
+                raise MatrixError(
+                    400, "M_BAD_JSON", f"$.initial_state[{index}]: type, state_key, content"
+                )
+            chosen.append((kind, key, content))
+        for key, kind in (("name", "m.room.name"), ("topic", "m.room.topic")):
+            value = _text(body, key)
+            if value is not None:
+                chosen.append((kind, "", {key: value}))
+        for kind, key, content in chosen:
+            state.draft_event(room_id, user, kind, content, state_key=key)
+        room = state.new_room(user, room_id)
+        create, *rest = chosen
+        state.add_event(room, user, create[0], create[2], state_key="")
         state.set_membership(room, user, user, "join")
         state.add_event(
             room,
@@ -80,19 +129,8 @@ def plain_routes(hs: InMemoryHomeserver) -> list[PlainRoute]:
         )
         rule = "public" if preset == "public_chat" else "invite"
         state.add_event(room, user, "m.room.join_rules", {"join_rule": rule}, state_key="")
-        for event in initial:
-            kind, key, content = event.get("type"), event.get("state_key", ""), event.get("content")
-            if (
-                not isinstance(kind, str)
-                or not isinstance(key, str)
-                or not isinstance(content, dict)
-            ):
-                raise MatrixError(400, "M_BAD_JSON", "$.initial_state: type, state_key, content")
+        for kind, key, content in rest:
             state.add_event(room, user, kind, content, state_key=key)
-        for key, kind in (("name", "m.room.name"), ("topic", "m.room.topic")):
-            value = _text(body, key)
-            if value is not None:
-                state.add_event(room, user, kind, {key: value}, state_key="")
         if alias is not None:
             state.add_alias(alias, room.room_id)
             state.add_event(room, user, "m.room.canonical_alias", {"alias": alias}, state_key="")
@@ -107,7 +145,7 @@ def plain_routes(hs: InMemoryHomeserver) -> list[PlainRoute]:
         return {"room_id": room.room_id}
 
     async def join_any(requester: Requester, request: HandlerRequest) -> Any:
-        room = state.resolve_room(request.path["roomIdOrAlias"])
+        room = state.resolve_room(_room_or_alias(request.path["roomIdOrAlias"]))
         state.join(room, requester.user_id)
         return {"room_id": room.room_id}
 
@@ -116,24 +154,30 @@ def plain_routes(hs: InMemoryHomeserver) -> list[PlainRoute]:
         target = _text(request.body, "user_id")
         if not target:
             raise MatrixError(400, "M_MISSING_PARAM", "user_id is required")
+        check_user_id(target, "$.user_id")
         if room.membership(target) == "join":
             raise MatrixError(403, "M_FORBIDDEN", f"{target} is already in the room")
         state.set_membership(room, requester.user_id, target, "invite")
         return {}
 
     async def get_displayname(requester: Requester, request: HandlerRequest) -> Any:
-        user = state.known_user(request.path["userId"])
+        user_id = check_user_id(request.path["userId"], "the user ID in the path")
+        user = state.known_user(user_id)
         return {} if user.displayname is None else {"displayname": user.displayname}
 
     async def set_displayname(requester: Requester, request: HandlerRequest) -> Any:
-        user_id = request.path["userId"]
+        user_id = check_user_id(request.path["userId"], "the user ID in the path")
         if user_id != requester.user_id:
             raise MatrixError(403, "M_FORBIDDEN", "You cannot set another user's display name")
         user = state.known_user(user_id)
-        user.displayname = _text(request.body, "displayname")
-        for room in state.rooms.values():
-            if room.membership(user_id) == "join":
-                state.set_membership(room, user_id, user_id, "join")
+        name = _text(request.body, "displayname")
+        joined = [room for room in state.rooms.values() if room.membership(user_id) == "join"]
+        for room in joined[:1]:  # the member events to come, checked before any is made
+            content = {"membership": "join", "displayname": name}
+            state.draft_event(room.room_id, user_id, "m.room.member", content, state_key=user_id)
+        user.displayname = name
+        for room in joined:
+            state.set_membership(room, user_id, user_id, "join")
         return {}
 
     async def get_event(requester: Requester, request: HandlerRequest) -> Any:
@@ -149,14 +193,21 @@ def plain_routes(hs: InMemoryHomeserver) -> list[PlainRoute]:
 
     async def messages(requester: Requester, request: HandlerRequest) -> Any:
         room = state.joined_room(request.path["roomId"], requester.user_id)
-        backwards = (request.query_value("dir") or "b") == "b"
-        limit_text = request.query_value("limit") or "10"
-        if not limit_text.isdigit():
-            raise MatrixError(400, "M_INVALID_PARAM", "limit must be a whole number")
-        limit = min(int(limit_text), _MAX_MESSAGES)
+        direction = request.query_value("dir") or "b"
+        if direction not in ("b", "f"):
+            raise MatrixError(400, "M_INVALID_PARAM", "dir must be b or f")
+        backwards = direction == "b"
+        limit = int_param(request, "limit")
+        if limit is not None and limit < 0:
+            raise MatrixError(400, "M_INVALID_PARAM", "limit must not be negative")
+        limit = min(10 if limit is None else limit, _MAX_MESSAGES)
         timeline = room.timeline
         token = request.query_value("from")
-        position = int(token) if token and token.isdigit() else None
+        if token and not (token.isascii() and token.isdigit() and len(token) <= 16):
+            raise MatrixError(
+                400, "M_INVALID_PARAM", "from is not a pagination token of this server"
+            )
+        position = int(token) if token else None
         if backwards:
             end = len(timeline) if position is None else min(position, len(timeline))
             start = max(end - limit, 0)
@@ -195,18 +246,18 @@ def plain_routes(hs: InMemoryHomeserver) -> list[PlainRoute]:
         return {"joined": joined}
 
     async def get_alias(requester: Requester, request: HandlerRequest) -> Any:
-        room = state.resolve_room(request.path["roomAlias"])
+        room = state.resolve_room(check_alias(request.path["roomAlias"], "the alias in the path"))
         return {"room_id": room.room_id, "servers": [state.server_name]}
 
     async def put_alias(requester: Requester, request: HandlerRequest) -> Any:
         room_id = _text(request.body, "room_id")
         if not room_id:
             raise MatrixError(400, "M_MISSING_PARAM", "room_id is required")
-        state.add_alias(request.path["roomAlias"], room_id)
+        state.add_alias(check_alias(request.path["roomAlias"], "the alias in the path"), room_id)
         return {}
 
     async def delete_alias(requester: Requester, request: HandlerRequest) -> Any:
-        alias = request.path["roomAlias"]
+        alias = check_alias(request.path["roomAlias"], "the alias in the path")
         if state.aliases.pop(alias, None) is None:
             raise MatrixError(404, "M_NOT_FOUND", f"Unknown alias {alias}")
         return {}

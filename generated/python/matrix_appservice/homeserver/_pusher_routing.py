@@ -18,21 +18,29 @@ pre-release ``de.sorunome.msc2409.push_ephemeral``): ``m.presence`` by its ``sen
 typing ``user_ids``, the readers of a receipt). Any other type goes by ``room_id`` and
 ``sender`` when present.
 
-A namespace regex that runs out of time on an identifier counts as "not in the namespace"
-here (the identifier comes from elsewhere; the pusher does not hand events out on an unknown
-answer), and the time-out is logged.
+A namespace regex that runs out of time on an identifier
+(:class:`~matrix_appservice.NamespaceTimeoutError`) counts as "not in the namespace" for
+that identifier: the identifier comes from elsewhere, and the pusher hands no event out on
+an unknown answer. The appservice may still get the event for another reason (its room, its
+bot), and the queue goes on either way: a regex that is slow on one crafted user ID must not
+hold up every transaction after it. Each time-out is logged once, as one ERROR line naming
+the registration, the regex and the kind of identifier (users, aliases, rooms), not the
+identifier; the identifier is then remembered (the last :data:`SLOW_IDENTIFIERS` of them
+per appservice) so that its regexes are not run again on every event that names it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from matrix_appservice._namespaces import NamespaceMatcher, NamespaceTimeoutError
+from matrix_appservice._plain_yaml import short
 from matrix_appservice.models import Registration
 
-__all__ = ["RoomLookup", "Router"]
+__all__ = ["SLOW_IDENTIFIERS", "RoomLookup", "Router"]
 
 _LOG = logging.getLogger("matrix_appservice.homeserver.pusher")
 
@@ -41,6 +49,8 @@ RoomLookup = Callable[[str], Iterable[str]]
 
 _MAX_NAMED_USERS = 1000
 """The most user IDs read from one ephemeral item (a receipt or typing list)."""
+SLOW_IDENTIFIERS = 1024
+"""How many identifiers that made a namespace regex run out of time each router remembers."""
 
 
 def _no_one(room_id: str) -> Iterable[str]:
@@ -78,14 +88,34 @@ class Router:
         self.members_of = members_of or _no_one
         stable, unstable = opted_in(registration)
         self.wants_ephemeral = stable or unstable
+        self._slow: OrderedDict[tuple[str, str], None] = OrderedDict()
 
     def _safe(self, test: Callable[[str], bool], value: object) -> bool:
         if not isinstance(value, str):
             return False
+        key = (test.__name__, value)
+        if key in self._slow:
+            return False
         try:
             return test(value)
         except NamespaceTimeoutError as exc:
-            _LOG.warning("%s: %s; not delivered for this identifier", self.registration.id, exc)
+            self._slow[key] = None
+            if len(self._slow) > SLOW_IDENTIFIERS:
+                self._slow.popitem(last=False)
+            _LOG.error(
+                "%s: the namespaces.%s regex '%s' ran out of time (%g s) on an identifier; "
+                "treated as outside the namespace, the event is routed without it",
+                self.registration.id,
+                exc.kind,
+                short(exc.regex),
+                exc.timeout,
+                extra={
+                    "event": "namespace_timeout",
+                    "appservice": self.registration.id,
+                    "kind": exc.kind,
+                    "regex": short(exc.regex),
+                },
+            )
             return False
 
     def is_bot(self, user_id: object) -> bool:

@@ -3,7 +3,10 @@
 A request goes through these steps, each of which may answer on its own:
 
 1. routing on the raw path: an unknown path is 404 ``M_UNRECOGNIZED``, a known path with
-   another method 405 ``M_UNRECOGNIZED`` (with ``Allow``);
+   another method 405 ``M_UNRECOGNIZED`` (with ``Allow``). A parameter that the operation
+   marks as the rest of the path (``Operation.rest_param``: the user ID and the alias of the
+   two queries) takes every remaining segment, since homeservers such as Synapse send its
+   ``/`` unencoded;
 2. authentication with the registration's ``hs_token``, compared in constant time: no token
    is 401 ``M_MISSING_TOKEN``, a wrong one 403 ``M_FORBIDDEN``;
 3. the body, for operations that have one: more than ``max_body_bytes`` is 413
@@ -11,6 +14,9 @@ A request goes through these steps, each of which may answer on its own:
    malformed JSON is 400 ``M_NOT_JSON``; JSON that breaks the release's schema is 400
    ``M_BAD_JSON`` naming the JSON path of the first problem;
 4. the handler, then its answer, checked against the operation's response schema.
+
+A transaction ID is handled once: the first body handled under it wins, and every later copy
+gets the recorded answer, whatever its body (see :mod:`matrix_appservice.server._store`).
 """
 
 from __future__ import annotations
@@ -171,6 +177,7 @@ class AppService:
 
     def _routes(self, legacy: bool) -> list[_Path]:
         by_template: dict[str, dict[str, _Route]] = {}
+        rest: dict[str, str] = {}  # template -> its parameter that is the rest of the path
         for op in OPERATIONS.values():
             if op.api != "application-service" or not op.exists_in(self.version):
                 continue
@@ -184,10 +191,12 @@ class AppService:
             templates = [op.path(self.version), *(op.legacy_paths if legacy else ())]
             for template in templates:
                 by_template.setdefault(self.path_prefix + template, {})[op.method] = route
+                if op.rest_param is not None:
+                    rest[self.path_prefix + template] = op.rest_param
         paths = []
         # Transactions first: they are nearly all the traffic.
         for template in sorted(by_template, key=lambda t: "/transactions/" not in t):
-            pattern, names = compile_path(template)
+            pattern, names = compile_path(template, rest=rest.get(template))
             methods = by_template[template]
             allow = ", ".join(sorted(methods)).encode()
             txn_group = names.index("txnId") + 1 if "txnId" in names else 0
@@ -403,7 +412,9 @@ class AppService:
                 claim = await store.claim(txn_id, digest)
             if claim.state == "done":
                 assert claim.answer is not None
-                if _LOG.isEnabledFor(logging.DEBUG):
+                if claim.fingerprint is not None and claim.fingerprint != digest:
+                    _reused_id(txn_id)
+                elif _LOG.isEnabledFor(logging.DEBUG):
                     _LOG.debug("transaction %s already handled", txn_id, extra={"txn_id": txn_id})
                 return claim.answer
             if claim.state == "new":
@@ -488,6 +499,16 @@ class AppService:
             await asyncio.gather(self._prune_task, return_exceptions=True)
         if self._owns_store:
             await self.store.close()
+
+
+def _reused_id(txn_id: str) -> None:
+    _LOG.error(
+        "transaction %s: the homeserver sent other events under a transaction ID already "
+        "handled (a homeserver fault); they are not handled, and the homeserver gets the "
+        "answer recorded for the first body",
+        txn_id,
+        extra={"event": "transaction_id_reused", "txn_id": txn_id},
+    )
 
 
 def _legacy_query_auth(version: str) -> bool:

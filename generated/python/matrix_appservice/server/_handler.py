@@ -140,7 +140,9 @@ class AppServiceHandler:
 
         Arguments:
 
-        - ``room_alias``: The room alias the homeserver is asking about.
+        - ``room_alias``: The room alias the homeserver is asking about. An alias may contain `/`, and
+          homeservers do not always percent-encode it (Synapse sends it as is), so the
+          parameter is the rest of the path, `/` included.
         """
         raise NotFound()
 
@@ -180,7 +182,10 @@ class AppServiceHandler:
 
         Arguments:
 
-        - ``user_id``: The user ID the homeserver is asking about.
+        - ``user_id``: The user ID the homeserver is asking about. A user ID may contain `/` (the
+          localpart grammar allows it), and homeservers do not always percent-encode it
+          (Synapse sends it as is), so the parameter is the rest of the path, `/`
+          included.
         """
         raise NotFound()
 

@@ -10,8 +10,10 @@ One row per (scope, transaction ID), keyed by the SHA-256 of the ID so that any 
 
 - **claim** is one upsert. The worker whose insert wins owns the transaction under a random
   claim token (NEW); every other worker finds the row and learns that the transaction is in
-  progress, or done with the stored answer. A row that is done under another fingerprint
-  (the homeserver reused the ID for other events) is claimed afresh, like a new one.
+  progress, or done with the stored answer, whatever the fingerprint of its own copy: one
+  transaction ID is handled once (see :mod:`matrix_appservice.server._store`), and the row
+  keeps the fingerprint of the body handled so that the server can report a copy with
+  other events.
 - **wait**: a duplicate that arrives at the worker holding the claim waits for it in memory;
   at any other worker it polls the row, from 10 ms doubling up to 200 ms, until the row is
   done, released or past its lease, or until the timeout.
@@ -95,8 +97,7 @@ _STATEMENTS = {
         SET txn_id = excluded.txn_id, fingerprint = excluded.fingerprint,
             owner = excluded.owner, lease_until = excluded.lease_until,
             answer = NULL, done_at = NULL, claimed_at = now()
-        WHERE (t.done_at IS NULL AND t.lease_until < now())
-           OR (t.done_at IS NOT NULL AND t.fingerprint <> excluded.fingerprint)
+        WHERE t.done_at IS NULL AND t.lease_until < now()
         RETURNING 1""",
     "look": """
         SELECT done_at IS NOT NULL, fingerprint, answer FROM {t}
@@ -273,9 +274,7 @@ class PostgresTransactionStore(TransactionStore):
             done, stored_fingerprint, answer = row
             if not done:
                 return IN_PROGRESS
-            if stored_fingerprint == fingerprint:
-                return Claim("done", bytes(answer))
-            # Completed under another fingerprint between the two statements: claim again.
+            return Claim("done", bytes(answer), stored_fingerprint)
         return IN_PROGRESS
 
     async def complete(self, txn_id: str, fingerprint: str, answer: bytes) -> None:

@@ -7,7 +7,8 @@ protocol is the same for every backend:
 ``claim(txn_id, fingerprint)``
     :data:`NEW` (the caller must handle it, then call ``complete`` or ``release``),
     :data:`IN_PROGRESS` (another request is handling it: ``wait``, then claim again) or a
-    :class:`Claim` in state ``done`` carrying the stored answer.
+    :class:`Claim` in state ``done`` carrying the stored answer and the fingerprint it was
+    stored under.
 ``complete(txn_id, fingerprint, answer)``
     the transaction was handled; remember the answer.
 ``release(txn_id)``
@@ -17,10 +18,20 @@ protocol is the same for every backend:
 ``prune(now)``
     forget answers older than the retention, and the oldest beyond its size.
 
-The ``fingerprint`` identifies the content (the server uses a digest of the event IDs): a
-stored answer is reused only for the same transaction ID *and* fingerprint. A homeserver that
-reuses an ID for a different batch (Synapse on SQLite restarts its counter after a restart)
-therefore gets that batch handled rather than silently dropped.
+Exactly once, by transaction ID
+-------------------------------
+The key is the transaction ID alone. The homeserver picks the ID to make the call
+idempotent, and re-sends the same events under it until it gets an answer; so the first
+body handled under an ID wins, and every later copy gets the recorded answer whatever its
+body, including copies that arrive while the first is still being handled. A handler
+therefore never runs twice for one ID, even when two different bodies race each other.
+
+The ``fingerprint`` (the server uses a digest of the event IDs, which a genuine retry keeps)
+is stored with the answer only to recognise a copy with other events. Such a copy is a
+homeserver fault (it reused an ID for another batch): the server logs it, with the ID, and
+answers with the recorded answer, so the homeserver moves on; its events are not handled.
+Handling it instead would mean running the handler twice for one ID, and would let two
+racing bodies both run.
 
 Two backends live here: :class:`MemoryStore` (one process, lost on restart) and
 :class:`SQLiteStore` (one process, kept on disk). The third,
@@ -38,7 +49,7 @@ import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -83,6 +94,8 @@ class Claim:
     state: Literal["new", "in_progress", "done"]
     answer: bytes | None = None
     """For ``done``: the body that was sent when the transaction was handled."""
+    fingerprint: str | None = field(default=None, compare=False)
+    """For ``done``: the fingerprint of the body that was handled (``None`` when unknown)."""
 
 
 NEW = Claim("new")
@@ -157,15 +170,14 @@ class MemoryStore(TransactionStore):
         if self._flight.busy(txn_id):
             return IN_PROGRESS
         done = self._done.get(txn_id)
-        if done is not None and done[0] == fingerprint:
-            return Claim("done", done[1])
+        if done is not None:
+            return Claim("done", done[1], done[0])
         self._flight.take(txn_id)
         return NEW
 
     def complete_nowait(self, txn_id: str, fingerprint: str, answer: bytes) -> None:
         """:meth:`complete` without a coroutine."""
-        self._done.pop(txn_id, None)
-        self._done[txn_id] = (fingerprint, answer, time.time())
+        self._done.setdefault(txn_id, (fingerprint, answer, time.time()))  # the first stays
         while len(self._done) > self.retention.max_entries:
             self._done.popitem(last=False)
         self._flight.drop(txn_id)
@@ -264,8 +276,8 @@ class SQLiteStore(TransactionStore):
             "SELECT fingerprint, answer FROM handled_transactions WHERE scope = ? AND txn_id = ?",
             (self.scope, txn_id),
         ).fetchone()
-        if row is not None and row[0] == fingerprint:
-            return Claim("done", bytes(row[1]))
+        if row is not None:
+            return Claim("done", bytes(row[1]), row[0])
         self._flight.take(txn_id)
         return NEW
 
@@ -273,9 +285,7 @@ class SQLiteStore(TransactionStore):
         try:
             await self._in_thread(
                 "INSERT INTO handled_transactions (scope, txn_id, fingerprint, answer, handled_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, txn_id) DO UPDATE SET"
-                " fingerprint = excluded.fingerprint, answer = excluded.answer,"
-                " handled_at = excluded.handled_at",
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, txn_id) DO NOTHING",
                 (self.scope, txn_id, fingerprint, answer, time.time()),
             )
         finally:

@@ -25,16 +25,24 @@ The homeserver also pushes the events the appservice itself sent. :meth:`OwnUser
 recognises the appservice's users: the ``sender_localpart`` user, and every user in an
 *exclusive* ``users`` namespace (a non-exclusive namespace holds users the appservice only
 watches). Without ``server_name`` the ``sender_localpart`` user is recognised by its
-localpart on any server.
+localpart on any server. A namespace regex that runs out of time on a sender
+(:class:`~matrix_appservice.NamespaceTimeoutError`: a regex that can backtrack, and a crafted
+user ID) makes that sender not one of the appservice's users, with one ERROR log line naming
+the regex (once per sender; the last 1,024 such senders are remembered): the users an appservice made are not the ones its regex is slow on, and raising
+would fail the whole transaction, which the homeserver would then retry forever.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from matrix_appservice._namespaces import NamespaceTimeoutError
+from matrix_appservice._plain_yaml import short
 from matrix_appservice.models import (
     ClientEvent,
     EphemeralEvent,
@@ -47,6 +55,8 @@ from matrix_appservice.registration import Anchoring, NamespaceMatcher
 
 __all__ = ["IncomingTransaction", "OptIns", "OwnUsers", "build_transaction", "fingerprint"]
 
+_LOG = logging.getLogger("matrix_appservice.server")
+_SLOW_SENDERS = 1024
 _EPHEMERAL = "ephemeral"
 _EPHEMERAL_UNSTABLE = "de.sorunome.msc2409.ephemeral"
 _TO_DEVICE = "de.sorunome.msc2409.to_device"
@@ -84,6 +94,7 @@ class OwnUsers:
         self.server_name = server_name
         self._bot = f"@{self.localpart}:{server_name}" if server_name else None
         self._matcher = NamespaceMatcher(registration, anchoring)
+        self._slow: OrderedDict[str, None] = OrderedDict()  # senders a regex was slow on
 
     def is_bot(self, user_id: str) -> bool:
         """Whether ``user_id`` is the ``sender_localpart`` user."""
@@ -93,7 +104,25 @@ class OwnUsers:
 
     def is_own(self, user_id: str) -> bool:
         """The ``sender_localpart`` user, or a user in an exclusive ``users`` namespace."""
-        return self.is_bot(user_id) or self._matcher.user_is_exclusive(user_id)
+        if self.is_bot(user_id):
+            return True
+        if user_id in self._slow:
+            return False
+        try:
+            return self._matcher.user_is_exclusive(user_id)
+        except NamespaceTimeoutError as exc:
+            self._slow[user_id] = None
+            if len(self._slow) > _SLOW_SENDERS:
+                self._slow.popitem(last=False)
+            _LOG.error(
+                "the namespaces.%s regex '%s' ran out of time (%g s) on a sender; "
+                "treated as not one of the appservice's users",
+                exc.kind,
+                short(exc.regex),
+                exc.timeout,
+                extra={"event": "namespace_timeout", "kind": exc.kind, "regex": short(exc.regex)},
+            )
+            return False
 
     def is_own_echo(self, event: ClientEvent | Mapping[str, Any]) -> bool:
         """Whether the event was sent by one of the appservice's own users."""

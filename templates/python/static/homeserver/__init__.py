@@ -13,7 +13,12 @@
 
 from __future__ import annotations
 
-from matrix_appservice.homeserver._app import DEFAULT_MAX_BODY_BYTES, Appservice, HomeserverApp
+from matrix_appservice.homeserver._app import (
+    DEFAULT_MAX_BODY_BYTES,
+    Appservice,
+    HomeserverApp,
+    RiskyRegexError,
+)
 from matrix_appservice.homeserver._handler import DISPATCH, HANDLER_METHODS, HomeserverHandler
 from matrix_appservice.homeserver._memory import InMemoryHomeserver, PingFailed
 from matrix_appservice.homeserver._requester import Identities, Requester
@@ -39,6 +44,7 @@ __all__ = [
     "PlainRoute",
     "RecordingPusher",
     "Requester",
+    "RiskyRegexError",
     "Room",
     "User",
 ]

@@ -9,8 +9,9 @@ A request goes through these steps, each of which may answer on its own:
    ``M_UNKNOWN_TOKEN``;
 3. identity assertion, with the parameters the operation takes in the release served
    (``user_id``; ``device_id`` from v1.17; ``org.matrix.msc3202.device_id`` in
-   ``unstable``): a user outside the appservice's user namespaces or not registered is 403
-   ``M_FORBIDDEN``, a device the user does not have is 400 ``M_UNKNOWN_DEVICE``;
+   ``unstable``): a ``user_id`` that is not a user ID is 400 ``M_INVALID_PARAM``, a user
+   outside the appservice's user namespaces or not registered is 403 ``M_FORBIDDEN``, a
+   device the user does not have is 400 ``M_UNKNOWN_DEVICE``;
 4. the body: more than ``max_body_bytes`` is 413 ``M_TOO_LARGE``, malformed JSON 400
    ``M_NOT_JSON``, JSON that breaks the release's schema 400 ``M_BAD_JSON``;
 5. the handler, with the resolved :class:`Requester`; its answer is checked against the
@@ -30,9 +31,12 @@ from urllib.parse import unquote_to_bytes
 import orjson
 
 from matrix_appservice._namespaces import NamespaceMatcher, NamespaceTimeoutError
+from matrix_appservice._plain_yaml import short
+from matrix_appservice._regex_risk import backtracking_risk
 from matrix_appservice._releases import resolve_release
 from matrix_appservice._validator import Validator, parse_json, validator_for
 from matrix_appservice.homeserver._handler import DISPATCH, Dispatch, HomeserverHandler
+from matrix_appservice.homeserver._identifiers import check_user_id
 from matrix_appservice.homeserver._requester import Requester
 from matrix_appservice.homeserver._routes import PlainHandler
 from matrix_appservice.models import Registration
@@ -56,7 +60,7 @@ from matrix_appservice.server._asgi import (
 from matrix_appservice.server._errors import InvalidAnswer, MatrixError, error_body
 from matrix_appservice.server._request import HandlerRequest
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "Appservice", "HomeserverApp"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "Appservice", "HomeserverApp", "RiskyRegexError", "risky_regexes"]
 
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 _LOG = logging.getLogger("matrix_appservice.homeserver")
@@ -65,6 +69,27 @@ _FAILED = error_body("M_UNKNOWN", "The homeserver failed to handle the request")
 # The routes outside this spec take identity assertion and tokens as sendMessage does.
 _PLAIN_LIKE = "sendMessage"
 _MAY_BE_EMPTY = ("stateKey",)  # most state events have the empty state key
+
+
+class RiskyRegexError(ValueError):
+    """A registration has namespace regexes that can backtrack catastrophically; the
+    homeserver refuses to start with it unless ``allow_risky_regex=True``."""
+
+
+def risky_regexes(registrations: Sequence[Registration]) -> list[str]:
+    """One line per namespace regex that the registration checks flag as able to take
+    exponential time (see :func:`~matrix_appservice.check_registration`)."""
+    found = []
+    for reg in registrations:
+        for kind in ("users", "aliases", "rooms"):
+            for index, entry in enumerate(getattr(reg.namespaces, kind) or []):
+                risk = backtracking_risk(entry.regex)
+                if risk:
+                    found.append(
+                        f"registration {reg.id!r}: namespaces.{kind}[{index}].regex "
+                        f"'{short(entry.regex)}' can take exponential time to match: {risk}"
+                    )
+    return found
 
 
 @dataclass(frozen=True)
@@ -100,7 +125,12 @@ class _Path:
 
 
 class HomeserverApp:
-    """The ASGI application; the handler answers, the app authenticates and checks."""
+    """The ASGI application; the handler answers, the app authenticates and checks.
+
+    Registrations with a namespace regex that can backtrack catastrophically (the ones
+    :func:`~matrix_appservice.check_registration` warns about) are refused with
+    :class:`RiskyRegexError` unless ``allow_risky_regex=True``.
+    """
 
     def __init__(
         self,
@@ -111,9 +141,17 @@ class HomeserverApp:
         version: str | None = None,
         anchoring: Anchoring = "full",
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        allow_risky_regex: bool = False,
     ) -> None:
         if not isinstance(handler, HomeserverHandler):
             raise TypeError(f"handler must be a HomeserverHandler, not {type(handler).__name__}")
+        risky = [] if allow_risky_regex else risky_regexes(registrations)
+        if risky:
+            raise RiskyRegexError(
+                "\n".join(risky) + "\nA crafted identifier can make such a regex run out of "
+                "time on every event that names it. Rewrite the regex (for example '(a+)+' as "
+                "'a+'), or start anyway with allow_risky_regex=True."
+            )
         self.version = resolve_release(version)
         self.server_name = server_name
         self.handler = handler
@@ -271,6 +309,8 @@ class HomeserverApp:
             raise MatrixError(400, "M_INVALID_PARAM", "The device_id parameters differ")
         device_id = next(iter(devices), None)
         reg = service.registration
+        if user_id is not None:
+            check_user_id(user_id, "the user_id parameter")
         if user_id is None or user_id == service.sender:
             user = service.sender
         else:

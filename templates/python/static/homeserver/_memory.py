@@ -9,6 +9,7 @@ goes to its pusher.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -21,11 +22,12 @@ from matrix_appservice._releases import resolve_release
 from matrix_appservice.homeserver._app import Appservice, HomeserverApp
 from matrix_appservice.homeserver._handler import HomeserverHandler
 from matrix_appservice.homeserver._plain import plain_routes
-from matrix_appservice.homeserver._pusher import Pusher
+from matrix_appservice.homeserver._pusher import ClientFactory, Pusher
 from matrix_appservice.homeserver._requester import Requester
 from matrix_appservice.homeserver._routes import PlainRoute
 from matrix_appservice.homeserver._sink import EventPusher, RecordingPusher
-from matrix_appservice.homeserver._state import HomeserverState
+from matrix_appservice.homeserver._identifiers import check_alias, check_localpart, check_user_id
+from matrix_appservice.homeserver._state import HomeserverState, Room, TxnKey
 from matrix_appservice.models import (
     AppserviceRoomDirectoryVisibility,
     AppserviceRoomDirectoryVisibilityResponse,
@@ -53,6 +55,7 @@ from matrix_appservice.registration import (
     check_registrations,
     load_registration,
 )
+from matrix_appservice.operations import OPERATIONS
 from matrix_appservice.server._errors import MatrixError
 
 __all__ = ["InMemoryHomeserver", "PingFailed"]
@@ -113,8 +116,14 @@ class InMemoryHomeserver(HomeserverHandler):
     ``ping_timeout``
         seconds the appservice ping waits for the appservice's ``/ping``.
     ``appservice_transport``
-        an ``httpx.AsyncBaseTransport`` for the calls to appservices (tests); default the
-        network.
+        an ``httpx.AsyncBaseTransport`` for the calls to appservices, the ping's and the
+        pusher's (tests); default the network.
+    ``allow_risky_regex``
+        start even when a registration has a namespace regex that can backtrack
+        catastrophically (refused with :class:`RiskyRegexError` otherwise). Routing stays
+        safe either way: a regex that runs out of time on an identifier counts it as
+        outside the namespace, with an ERROR log line (see
+        :mod:`matrix_appservice.homeserver._pusher_routing`).
     """
 
     def __init__(
@@ -129,6 +138,7 @@ class InMemoryHomeserver(HomeserverHandler):
         ping_timeout: float = 10.0,
         appservice_transport: Any = None,
         clock: Callable[[], float] = time.time,
+        allow_risky_regex: bool = False,
     ) -> None:
         self.version = resolve_release(version)
         if pusher is not None and pusher_store is not None:
@@ -144,6 +154,7 @@ class InMemoryHomeserver(HomeserverHandler):
             server_name=server_name,
             version=self.version,
             anchoring=anchoring,
+            allow_risky_regex=allow_risky_regex,
         )
         for service in self.app.appservices.values():
             if service.sender not in self.state.users:
@@ -157,9 +168,17 @@ class InMemoryHomeserver(HomeserverHandler):
                 aliases_of=self._aliases_of,
                 members_of=self._members_of,
                 version=self.version,
+                client_factory=self._client_factory(),
             )
             self.pusher = self.state.pusher = self.transaction_pusher
         self._pushing = False
+
+    def _client_factory(self) -> ClientFactory | None:
+        if self.appservice_transport is None:
+            return None
+        from matrix_appservice.client import AsyncAppServiceClient
+
+        return functools.partial(AsyncAppServiceClient, transport=self.appservice_transport)
 
     def _aliases_of(self, room_id: str) -> list[str]:
         return [alias for alias, target in self.state.aliases.items() if target == room_id]
@@ -237,11 +256,10 @@ class InMemoryHomeserver(HomeserverHandler):
     def create_user(self, localpart: str, *, displayname: str | None = None) -> str:
         """Register a plain (non-appservice) user, as a person signing up would, and return
         an access token for a new device of it: the test's way to have someone talk to a
-        bridge. A user ID that an appservice holds exclusively is refused (``M_EXCLUSIVE``),
-        one that exists already too (``M_USER_IN_USE``)."""
-        user_id = self.state.user_id(localpart)
-        if not localpart or localpart != localpart.lower() or ":" in localpart:
-            raise MatrixError(400, "M_INVALID_USERNAME", f"{localpart!r} is not a valid localpart")
+        bridge. A localpart outside the grammar of new user IDs is refused
+        (``M_INVALID_USERNAME``), a user ID that an appservice holds exclusively too
+        (``M_EXCLUSIVE``), and one that exists already (``M_USER_IN_USE``)."""
+        user_id = check_localpart(localpart, self.server_name)
         if self._claimed_by_other(user_id, None):
             raise MatrixError(
                 400, "M_EXCLUSIVE", f"{user_id} is held exclusively by an application service"
@@ -264,7 +282,7 @@ class InMemoryHomeserver(HomeserverHandler):
             raise MatrixError(400, "M_INVALID_PARAM", "Application services register users only")
         if not body.username:
             raise MatrixError(400, "M_MISSING_PARAM", "username is required")
-        user_id = self.state.user_id(body.username.lower())
+        user_id = check_localpart(body.username.lower(), self.server_name)
         if not self._inside(service, user_id) or self._claimed_by_other(user_id, service):
             raise MatrixError(
                 400,
@@ -288,6 +306,7 @@ class InMemoryHomeserver(HomeserverHandler):
         if not isinstance(user, str) or not user:
             raise MatrixError(400, "M_MISSING_PARAM", "The identifier names no user")
         user_id = user if user.startswith("@") else self.state.user_id(user)
+        check_user_id(user_id, "the identifier's user")
         if not self._inside(service, user_id):
             raise MatrixError(403, "M_FORBIDDEN", f"{user_id} is outside the namespaces")
         if user_id not in self.state.users:
@@ -303,7 +322,7 @@ class InMemoryHomeserver(HomeserverHandler):
         # Timestamp massaging is for application services only.
         return ts if requester.appservice_id is not None else None
 
-    def _txn_key(self, requester: Requester, txn_id: str) -> tuple[str, str | None, str]:
+    def _txn_key(self, requester: Requester, txn_id: str) -> TxnKey:
         return (requester.user_id, requester.device_id or requester.appservice_id, txn_id)
 
     async def send_message(
@@ -317,14 +336,15 @@ class InMemoryHomeserver(HomeserverHandler):
         ts: int | None = None,
     ) -> SendEventResponse:
         room = self.state.joined_room(room_id, requester.user_id)
+        key = self._txn_key(requester, txn_id)
+        known = self.state.sent(key)
+        if known is not None:  # a retry: the same event, whatever the body
+            return SendEventResponse(event_id=known)
         content = body.model_dump(by_alias=True, exclude_unset=True)
-        event_id = self.state.once(
-            self._txn_key(requester, txn_id),
-            lambda: self.state.add_event(
-                room, requester.user_id, event_type, content, ts=self._ts(requester, ts)
-            ),
+        event = self.state.add_event(
+            room, requester.user_id, event_type, content, ts=self._ts(requester, ts), txn=key
         )
-        return SendEventResponse(event_id=event_id)
+        return SendEventResponse(event_id=event["event_id"])
 
     async def set_room_state_with_key(
         self,
@@ -337,7 +357,11 @@ class InMemoryHomeserver(HomeserverHandler):
         ts: int | None = None,
     ) -> StateEventResponse:
         room = self.state.joined_room(room_id, requester.user_id)
+        if event_type == "m.room.member":
+            check_user_id(state_key, "the state key of an m.room.member event")
         content = body.model_dump(by_alias=True, exclude_unset=True)
+        if event_type == "m.room.canonical_alias" and state_key == "":
+            self._check_canonical_aliases(room, content)
         event = self.state.add_event(
             room,
             requester.user_id,
@@ -347,6 +371,25 @@ class InMemoryHomeserver(HomeserverHandler):
             ts=self._ts(requester, ts),
         )
         return StateEventResponse(event_id=event["event_id"])
+
+    def _check_canonical_aliases(self, room: Room, content: dict[str, Any]) -> None:
+        """Each alias the event adds is well formed (400 ``M_INVALID_PARAM``) and points
+        to this room (400 ``M_BAD_ALIAS``), where the release documents these checks."""
+        documented = OPERATIONS["setRoomStateWithKey"].errcodes(self.version).get(400, ())
+        if "M_BAD_ALIAS" not in documented:
+            return
+        current = room.state.get(("m.room.canonical_alias", ""))
+        before = current["content"] if current else {}
+        old_alt = before.get("alt_aliases")
+        old = [before.get("alias"), *(old_alt if isinstance(old_alt, list) else [])]
+        known = {a for a in old if isinstance(a, str)}
+        added = [content.get("alias"), *_aliases(content.get("alt_aliases"))]
+        for alias in added:
+            if alias is None or (isinstance(alias, str) and alias in known):
+                continue
+            alias = check_alias(alias, "an alias of m.room.canonical_alias")
+            if self.state.aliases.get(alias) != room.room_id:
+                raise MatrixError(400, "M_BAD_ALIAS", f"{alias} does not point to this room")
 
     # -- the ping -----------------------------------------------------------------------------
 
@@ -457,7 +500,7 @@ class InMemoryHomeserver(HomeserverHandler):
             if alias is not None:
                 entry["canonical_alias"] = alias
             chunk.append(PublishedRoom.model_validate(entry))
-        start = int(since) if since and since.isdigit() else 0
+        start = _position(since, "since")
         end = len(chunk) if limit is None else start + max(limit, 0)
         page = PublicRoomsResponse(chunk=chunk[start:end], total_room_count_estimate=len(chunk))
         if end < len(chunk):
@@ -482,6 +525,24 @@ class InMemoryHomeserver(HomeserverHandler):
         server: str | None = None,
     ) -> PublicRoomsResponse:
         return self._public_rooms(None, False, limit, since, None)
+
+
+def _position(token: str | None, name: str) -> int:
+    """A pagination token this homeserver gave out (a position); 400 ``M_INVALID_PARAM``
+    for anything else."""
+    if not token:
+        return 0
+    if not (token.isascii() and token.isdigit() and len(token) <= 16):
+        raise MatrixError(400, "M_INVALID_PARAM", f"{name} is not a pagination token of this server")
+    return int(token)
+
+
+def _aliases(value: object) -> list[object]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise MatrixError(400, "M_BAD_JSON", "alt_aliases must be a list of room aliases")
+    return value
 
 
 def _content(event: dict[str, Any] | None, key: str) -> str | None:

@@ -31,14 +31,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-import orjson
-
 from matrix_appservice._client_core import Backoff
 from matrix_appservice._client_retry import RetryPolicy
-from matrix_appservice.operations import SEND_TRANSACTION
+from matrix_appservice.homeserver._event_limits import MAX_EVENT_BYTES, encode_event
 from matrix_appservice.homeserver._pusher_routing import Router, RoomLookup, opted_in
 from matrix_appservice.homeserver._pusher_store import Kind, PendingTransaction, PusherStore
 from matrix_appservice.models import Registration
+from matrix_appservice.operations import SEND_TRANSACTION
 from matrix_appservice.registration import (
     LoadedRegistration,
     RegistrationError,
@@ -55,8 +54,6 @@ _LOG = logging.getLogger("matrix_appservice.homeserver.pusher")
 
 MAX_TRANSACTION_EVENTS = 100
 """The most events and ephemeral items in one transaction."""
-MAX_EVENT_BYTES = 65_536
-"""The largest event accepted, serialised (the Client-Server API's limit on an event)."""
 
 _ONE_TRY = RetryPolicy(max_attempts=1)
 _IDLE_WAIT = 1.0
@@ -93,18 +90,6 @@ def _registration(source: RegistrationSource, version: str | None) -> Registrati
         "a registration must be a file path, a LoadedRegistration, a Registration or a "
         f"mapping, not {type(source).__name__}"
     )
-
-
-def _serialise(item: object, what: str) -> bytes:
-    if not isinstance(item, Mapping):
-        raise TypeError(f"{what} must be a JSON object (a mapping), not {type(item).__name__}")
-    try:
-        body = orjson.dumps(item)
-    except (TypeError, orjson.JSONEncodeError) as exc:
-        raise ValueError(f"{what} cannot be serialised as JSON: {exc}") from None
-    if len(body) > MAX_EVENT_BYTES:
-        raise ValueError(f"{what} is {len(body)} bytes as JSON; the limit is {MAX_EVENT_BYTES}")
-    return body
 
 
 def _body_maker(stable: bool, unstable: bool) -> Callable[[Sequence[tuple[Kind, bytes]]], bytes]:
@@ -232,14 +217,14 @@ class Pusher:
 
         The event is on disk when this returns. It is sent as given (serialised once).
         """
-        body = _serialise(event, "an event")
+        body = encode_event(event, "an event")
         lanes = [lane for lane in self._deliverable() if lane.router.event(event)]
         return self._queue(lanes, "event", body)
 
     def push_ephemeral(self, item: Mapping[str, Any]) -> tuple[str, ...]:
         """Queue a typing notification, receipt or presence update for every appservice that
         opted in and is interested; returns their ids."""
-        body = _serialise(item, "an ephemeral item")
+        body = encode_event(item, "an ephemeral item")
         lanes = [lane for lane in self._deliverable() if lane.router.ephemeral(item)]
         return self._queue(lanes, "ephemeral", body)
 

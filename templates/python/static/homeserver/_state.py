@@ -1,7 +1,8 @@
 """The in-memory homeserver's data: users and devices, rooms, events, aliases, directories.
 
 Every method checks what a homeserver checks and raises :class:`MatrixError` with the
-errcode a client expects; every event it creates is handed to the pusher.
+errcode a client expects, before it changes anything; every event it creates is handed to
+the pusher.
 """
 
 from __future__ import annotations
@@ -12,10 +13,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from matrix_appservice.homeserver._event_limits import EventTooLarge, encode_event
 from matrix_appservice.homeserver._sink import EventPusher
 from matrix_appservice.server._errors import MatrixError
 
-__all__ = ["HomeserverState", "Room", "User"]
+__all__ = ["HomeserverState", "Room", "TxnKey", "User"]
+
+TxnKey = tuple[str, str | None, str]
+"""Whose client transaction ID it is: (user, device or appservice, transaction ID)."""
 
 
 @dataclass
@@ -64,7 +69,7 @@ class HomeserverState:
         self.aliases: dict[str, str] = {}
         self.network_rooms: dict[tuple[str, str], set[str]] = {}
         """``(appservice id, network id)`` -> rooms it published in its directory."""
-        self._txns: dict[tuple[str, str | None, str], str] = {}
+        self._txns: dict[TxnKey, str] = {}
 
     # -- users ------------------------------------------------------------------------------
 
@@ -107,10 +112,44 @@ class HomeserverState:
             raise MatrixError(403, "M_FORBIDDEN", f"{user_id} is not in the room {room_id}")
         return room
 
-    def new_room(self, creator: str) -> Room:
-        room_id = f"!{secrets.token_urlsafe(12)}:{self.server_name}"
+    def new_room_id(self) -> str:
+        return f"!{secrets.token_urlsafe(12)}:{self.server_name}"
+
+    def new_room(self, creator: str, room_id: str | None = None) -> Room:
+        room_id = room_id or self.new_room_id()
         room = self.rooms[room_id] = Room(room_id, creator)
         return room
+
+    def draft_event(
+        self,
+        room_id: str,
+        sender: str,
+        event_type: str,
+        content: Mapping[str, Any],
+        *,
+        state_key: str | None = None,
+        ts: int | None = None,
+    ) -> dict[str, Any]:
+        """A new event, checked but not stored: 413 ``M_TOO_LARGE`` when it is over 64 KiB
+        as JSON, 400 ``M_BAD_JSON`` when it cannot be written as JSON (nested too deeply)."""
+        event: dict[str, Any] = {
+            "event_id": f"${secrets.token_urlsafe(16)}",
+            "room_id": room_id,
+            "sender": sender,
+            "type": event_type,
+            "content": dict(content),
+            "origin_server_ts": int(self.clock() * 1000) if ts is None else ts,
+        }
+        if state_key is not None:
+            event["state_key"] = state_key
+        try:
+            encode_event(event, "the event")
+        except EventTooLarge as exc:
+            raise MatrixError(413, "M_TOO_LARGE", str(exc)) from None
+        except (TypeError, ValueError) as exc:
+            raise MatrixError(400, "M_BAD_JSON", str(exc)) from None
+        event["unsigned"] = {}
+        return event
 
     def add_event(
         self,
@@ -121,36 +160,29 @@ class HomeserverState:
         *,
         state_key: str | None = None,
         ts: int | None = None,
+        txn: TxnKey | None = None,
     ) -> dict[str, Any]:
-        """Create an event in ``room``: stored, applied to the state, pushed."""
-        event: dict[str, Any] = {
-            "event_id": f"${secrets.token_urlsafe(16)}",
-            "room_id": room.room_id,
-            "sender": sender,
-            "type": event_type,
-            "content": dict(content),
-            "origin_server_ts": int(self.clock() * 1000) if ts is None else ts,
-            "unsigned": {},
-        }
+        """Create an event in ``room``: checked (:meth:`draft_event`; a refused event leaves
+        nothing behind), then stored, applied to the state and pushed. With ``txn``, its
+        event ID is recorded under that client transaction as soon as it is stored."""
+        event = self.draft_event(
+            room.room_id, sender, event_type, content, state_key=state_key, ts=ts
+        )
         if state_key is not None:
-            event["state_key"] = state_key
             previous = room.state.get((event_type, state_key))
             if previous is not None:
                 event["unsigned"]["prev_content"] = previous["content"]
             room.state[(event_type, state_key)] = event
         room.timeline.append(event)
         self.events[event["event_id"]] = event
+        if txn is not None:
+            self._txns[txn] = event["event_id"]
         self.pusher.push(event)
         return event
 
-    def once(
-        self, key: tuple[str, str | None, str], create: Callable[[], dict[str, Any]]
-    ) -> str:
-        """The event ID for a client transaction ID: created the first time only."""
-        known = self._txns.get(key)
-        if known is None:
-            known = self._txns[key] = create()["event_id"]
-        return known
+    def sent(self, txn: TxnKey) -> str | None:
+        """The event ID already created for a client transaction, or ``None``."""
+        return self._txns.get(txn)
 
     def set_membership(
         self, room: Room, sender: str, target: str, membership: str, **extra: Any

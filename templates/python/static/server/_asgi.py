@@ -46,19 +46,23 @@ class Disconnected(Exception):
 
 
 def compile_path(
-    template: str, may_be_empty: tuple[str, ...] = ()
+    template: str, may_be_empty: tuple[str, ...] = (), rest: str | None = None
 ) -> tuple[re.Pattern[bytes], tuple[str, ...]]:
     """A path template (``/rooms/{roomId}/send``) as a regex on raw paths, and its names.
 
     A parameter matches one non-empty segment; those in ``may_be_empty`` (a state key) may
-    also be empty.
+    also be empty. ``rest`` names the parameter that ends the template and is the rest of
+    the path, raw ``/`` included (an operation's ``rest_param``).
     """
     parts = re.split(r"\{([^}]+)\}", template)
     names = tuple(parts[1::2])
-    regex = "".join(
-        re.escape(p) if i % 2 == 0 else "([^/]*)" if p in may_be_empty else "([^/]+)"
-        for i, p in enumerate(parts)
-    )
+
+    def group(name: str) -> str:
+        if name == rest:
+            return "(.+)"
+        return "([^/]*)" if name in may_be_empty else "([^/]+)"
+
+    regex = "".join(re.escape(p) if i % 2 == 0 else group(p) for i, p in enumerate(parts))
     return re.compile(f"{regex}$".encode()), names
 
 
@@ -100,7 +104,8 @@ def raw_path(scope: Scope) -> bytes:
 
 
 def decode_segment(segment: bytes) -> str:
-    """One percent-encoded path segment as text; 400 ``M_INVALID_PARAM`` if not UTF-8."""
+    """One percent-encoded path segment (or the rest of a path) as text; 400
+    ``M_INVALID_PARAM`` if not UTF-8."""
     try:
         if b"%" not in segment:  # Synapse's numeric transaction IDs, for one
             return segment.decode("utf-8")
