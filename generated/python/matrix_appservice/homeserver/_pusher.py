@@ -35,6 +35,7 @@ import orjson
 
 from matrix_appservice._client_core import Backoff
 from matrix_appservice._client_retry import RetryPolicy
+from matrix_appservice._credentials import require_usable
 from matrix_appservice.homeserver._pusher_routing import RoomLookup, Router, opted_in
 from matrix_appservice.homeserver._pusher_store import Kind, PendingTransaction, PusherStore
 from matrix_appservice.models import Registration
@@ -79,7 +80,8 @@ RegistrationSource = str | Path | LoadedRegistration | Registration | Mapping[st
 def _registration(source: RegistrationSource, version: str | None) -> Registration:
     if isinstance(source, (str, Path)):
         return load_registration(source, version).model
-    if isinstance(source, Registration):
+    if isinstance(source, Registration):  # not checked by the loader
+        require_usable(source)
         return source
     if isinstance(source, Mapping):
         source = LoadedRegistration("<registration>", dict(source))
