@@ -89,7 +89,8 @@ def test_same_token_for_both_sides(tmp_path: Path) -> None:
 def test_set_of_registrations(tmp_path: Path) -> None:
     first = parse_registration(GOOD, "a.yaml")
     second = parse_registration(
-        GOOD.replace("hs_secret_4567890123", "hs_other").replace("id: irc-bridge", "id: other"), "b.yaml"
+        GOOD.replace("hs_secret_4567890123", "hs_other").replace("id: irc-bridge", "id: other"),
+        "b.yaml",
     )
     third = parse_registration(GOOD.replace("as_secret_0123456789", "as_third").replace("hs_secret_4567890123", "hs_third")
                                .replace("@_irc_.*", "@_irc_libera_.*").replace("#_irc_", "#_slack_"), "c.yaml")  # fmt: skip
