@@ -159,6 +159,9 @@ def _slots_hold_only_the_marker(text: str) -> bool:
         shown = 0
         while shown < len(REDACTED) and rest[shown : shown + 1] == REDACTED[shown]:
             shown += 1
+        if shown == len(REDACTED):  # the closing snowman's JSON escape, cut short
+            rest = rest[shown:]
+            shown = next(n for n in range(6, -1, -1) if rest.startswith("\\u2603"[:n]))
         if rest[shown : shown + 1] not in ("", "'", '"', ","):
             return False
         start = text.find(SNOW, start + 1 + shown)

@@ -109,19 +109,20 @@ class Prober:
             target = {"schema": "Error"}
         result = validate(body, version=self.release, **target)
         if not result.valid:
-            problem, what = result.errors[0], result.errors[0].message
+            path, what = result.errors[0].path, result.errors[0].message
             clean = redact(body, (self.token,))
             if clean != body:
-                # The message quotes values cut short, which could cut the token in two:
-                # hide the token in the values first.
+                # The message quotes values, cut short: take it from the values with the
+                # token hidden, so that no cut leaves a piece of it.
                 shown = validate(clean, version=self.release, **target)
                 if shown.valid:
+                    path = self._shown(path)
                     what = "a value that holds the token (not shown) breaks the schema"
                 else:
-                    problem, what = shown.errors[0], shown.errors[0].message
+                    path, what = shown.errors[0].path, shown.errors[0].message
             raise _Failed(
                 f"answered {status} with a body the spec does not allow for {op.name}: "
-                f"{self._shown(problem.path)}: {self._shown(what)}"
+                f"{path}: {what}"
             )
         return body
 
@@ -147,7 +148,8 @@ class Prober:
             )
         body = self._validated(op, response)
         if body != {}:
-            raise _Failed(f"answered 200 with {self._shown(json.dumps(body), 80)}, not {{}}")
+            shown = json.dumps(redact(body, (self.token,)))[:80]  # the values hide the token
+            raise _Failed(f"answered 200 with {shown}, not {{}}")
 
     def _txn_path(self, txn_id: str | None = None) -> str:
         op = OPERATIONS["sendTransaction"]
