@@ -13,7 +13,10 @@ from matrix_appservice.client import (
     AsyncAppServiceClient,
     AsyncHomeserverClient,
     HomeserverClient,
+    ResponseValidationError,
 )
+
+from tests.python.client.conftest import AS_TOKEN, Kit, Peer
 
 CLIENTS: list[tuple[type[Any], dict[str, Any], str]] = [
     (AppServiceClient, {}, "hs_token"),
@@ -70,3 +73,17 @@ def test_a_client_refuses_a_base_url_with_user_info(
     out, err = capsys.readouterr()
     for seen in (_everything(caught.value), caplog.text, out, err):
         assert PASSWORD not in seen and "bridge" not in seen and TOKEN not in seen
+
+
+@pytest.mark.parametrize("before", [70, 75, 79])
+def test_a_message_that_quotes_a_value_cut_short_holds_no_piece_of_the_token(
+    kit: Kit, before: int
+) -> None:
+    # The validator cuts quoted values at 80 characters: the token must go before the cut.
+    peer = Peer((200, {"duration_ms": "x" * before + AS_TOKEN}))
+    with pytest.raises(ResponseValidationError) as caught:
+        kit.run(kit.homeserver(peer, validate=True), "ping_appservice", "irc")
+    text = _everything(caught.value) + "".join(caught.value.issues)
+    assert AS_TOKEN[:5] not in text
+    assert "x" * before + "<redacted>"[: 79 - before] + "\u2026" in text  # the marker, cut
+    assert caught.value.path == "$.duration_ms"
