@@ -42,7 +42,7 @@ _NAMES = {" ": "a space", "\t": "a tab", "\n": "a line feed", "\r": "a carriage 
 # WHATWG URL parsers drop tabs and line breaks anywhere and C0 controls and spaces at both
 # ends; look for user info in what such a parser would read.
 _IGNORED = re.compile(r"[\t\n\r]")
-_ENDS = re.compile(r"^[\x00-\x20]+|[\x00-\x20]+$")
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
 _AUTHORITY = re.compile(r"[^/?#]*")
 
@@ -98,7 +98,7 @@ def require_token(name: str, token: object) -> str:
 def _split_userinfo(url: str) -> tuple[str, str] | None:
     """``(before, after)`` around the user info of ``url`` (the scheme and ``//``, and the
     host and the rest), or ``None`` when the URL has none."""
-    text = _ENDS.sub("", _IGNORED.sub("", url))
+    text = _IGNORED.sub("", url).strip(_C0_AND_SPACE)
     scheme = _SCHEME.match(text)
     start = scheme.end() if scheme else (2 if text.startswith("//") else 0)
     authority = _AUTHORITY.match(text, start)
