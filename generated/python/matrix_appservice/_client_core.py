@@ -26,7 +26,7 @@ from matrix_appservice._client_errors import (
     ResponseValidationError,
     error_for,
 )
-from matrix_appservice._client_secrets import scrub
+from matrix_appservice._client_secrets import redact, scrub
 from matrix_appservice._json import parse_json
 from matrix_appservice._validator import validator_for
 from matrix_appservice._walk import json_path
@@ -426,11 +426,17 @@ def _check_response(call: Call, status: int, body: Any, settings: Settings) -> N
         return
     result = validator.validate(body)
     if result.errors:
-        issues = tuple(settings.clean(str(i)) for i in result.errors)
+        # The messages quote values cut short, which could cut the token in two: take them
+        # from the values with the token hidden (so they need no scrubbing after).
+        clean = redact(body, (settings.token,))
+        errors = validator.validate(clean).errors if clean != body else result.errors
+        issues = tuple(str(i) for i in errors)
+        if not errors:  # hiding the token made the body valid
+            errors, issues = result.errors, tuple(settings.clean(str(i)) for i in result.errors)
         raise ResponseValidationError(
             f"{call.what} answered {status} with a body that does not match the spec "
             f"({settings.version}): " + "; ".join(issues),
-            path=result.errors[0].path,
+            path=errors[0].path,
             status=status,
             issues=issues,
         )

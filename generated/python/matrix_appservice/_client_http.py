@@ -37,6 +37,7 @@ from matrix_appservice._client_core import (
 from matrix_appservice._client_plans import LegacyRoutes, appservice_plan, homeserver_plan
 from matrix_appservice._client_retry import RetryPolicy
 from matrix_appservice._client_secrets import RedactTokens, scrub
+from matrix_appservice._credentials import require_plain_url, require_token
 from matrix_appservice._releases import resolve_release
 
 __all__ = [
@@ -83,7 +84,7 @@ def appservice_settings(
 ) -> Settings:  # fmt: skip
     """The settings of a client that calls an appservice, checked."""
     return Settings(
-        token=hs_token,
+        token=require_token("hs_token", hs_token),
         version=resolve_release(version),
         auth=_mode(auth, get_args(AuthMode)),
         validate=validate,
@@ -105,7 +106,7 @@ def homeserver_settings(
             f"max_retry_after must be a number of seconds >= 0, not {max_retry_after!r}"
         )
     return Settings(
-        token=as_token,
+        token=require_token("as_token", as_token),
         version=resolve_release(version),
         auth=_mode(auth, get_args(HomeserverAuthMode)),
         validate=validate,
@@ -229,7 +230,8 @@ class SyncTransportBase(_ClientBase):
         self, base_url: str, settings: Settings, *, timeout: float,
         transport: httpx.BaseTransport | None, sleep: Callable[[float], None],
     ) -> None:  # fmt: skip
-        self._base_url, self._settings, self._sleep = base_url, settings, sleep
+        self._base_url = require_plain_url("base_url", base_url)
+        self._settings, self._sleep = settings, sleep
         self._http = httpx.Client(
             base_url=base_url, timeout=_positive("timeout", timeout), transport=transport
         )
@@ -336,7 +338,8 @@ class AsyncTransportBase(_ClientBase):
         transport: httpx.AsyncBaseTransport | None, sleep: Callable[[float], Awaitable[None]],
         backend: Backend = "httpx", session: Any = None,
     ) -> None:  # fmt: skip
-        self._base_url, self._settings, self._sleep = base_url, settings, sleep
+        self._base_url = require_plain_url("base_url", base_url)
+        self._settings, self._sleep = settings, sleep
         self._sender = _async_sender(
             base_url,
             _positive("timeout", timeout),

@@ -9,7 +9,7 @@ section of the spec it rests on. Sending needs httpx (``pip install 'matrix-apps
 
     with httpx.Client(timeout=10) as client:
         report = Prober(client, "http://127.0.0.1:9009", hs_token, "v1.19", Samples(None)).run()
-    print(report.text([hs_token]))
+    print(report.text())  # the token is hidden in every reason as it is recorded
 """
 
 from __future__ import annotations

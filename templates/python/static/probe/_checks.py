@@ -12,6 +12,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from matrix_appservice._client_secrets import redact, scrub, scrub_cut
+from matrix_appservice._credentials import require_plain_url, require_token
 from matrix_appservice._releases import release_index
 from matrix_appservice._validator import validate
 from matrix_appservice.operations import OPERATIONS, Operation
@@ -33,18 +35,23 @@ class _Failed(Exception):
     """A check failed; the message says why."""
 
 
-def _json(response: httpx.Response) -> Any:
+def _json(response: httpx.Response, token: str) -> Any:
     try:
         return json.loads(response.content)
     except ValueError:
-        preview = response.text[:60]
+        preview = scrub_cut(response.text, (token,), 60)
         raise _Failed(
             f"answered {response.status_code} with a body that is not JSON: {preview!r}"
         ) from None
 
 
 class Prober:
-    """Runs every check against ``base_url`` for ``release`` and collects a :class:`Report`."""
+    """Runs every check against ``base_url`` for ``release`` and collects a :class:`Report`.
+
+    ``hs_token`` must be a usable token and ``base_url`` must hold no user info
+    (``ValueError`` otherwise). The token is hidden in every text from outside (answers,
+    exceptions) before it goes into the report.
+    """
 
     def __init__(
         self,
@@ -56,14 +63,20 @@ class Prober:
         progress: Callable[[Check], None] = lambda check: None,
     ) -> None:
         self.client = client
-        self.base = base_url.rstrip("/")
-        self.token = hs_token
+        self.base = require_plain_url("base_url", base_url).rstrip("/")
+        self.token = require_token("hs_token", hs_token)
         self.release = release
         self.samples = samples
         self.progress = progress
         self.report = Report(base_url, release)
 
     # -- helpers ----------------------------------------------------------------------------
+
+    def _shown(self, text: str, limit: int | None = None) -> str:
+        """Text from outside, fit for the report: the token hidden, then cut to ``limit``."""
+        if limit is None:
+            return scrub(text, (self.token,))
+        return scrub_cut(text, (self.token,), limit)
 
     def _since(self, release: str) -> bool:
         return release_index(self.release) >= release_index(release)
@@ -88,17 +101,28 @@ class Prober:
 
     def _validated(self, op: Operation, response: httpx.Response) -> Any:
         """The parsed body; fails when it breaks the release's schema for that status."""
-        body = _json(response)
+        body = _json(response, self.token)
         status = response.status_code
         if status in op.responses:
-            result = validate(body, response=op.name, status=status, version=self.release)
+            target: dict[str, Any] = {"response": op.name, "status": status}
         else:
-            result = validate(body, schema="Error", version=self.release)
+            target = {"schema": "Error"}
+        result = validate(body, version=self.release, **target)
         if not result.valid:
-            problem = result.errors[0]
+            path, what = result.errors[0].path, result.errors[0].message
+            clean = redact(body, (self.token,))
+            if clean != body:
+                # The message quotes values, cut short: take it from the values with the
+                # token hidden, so that no cut leaves a piece of it.
+                shown = validate(clean, version=self.release, **target)
+                if shown.valid:
+                    path = self._shown(path)
+                    what = "a value that holds the token (not shown) breaks the schema"
+                else:
+                    path, what = shown.errors[0].path, shown.errors[0].message
             raise _Failed(
                 f"answered {status} with a body the spec does not allow for {op.name}: "
-                f"{problem.path}: {problem.message}"
+                f"{path}: {what}"
             )
         return body
 
@@ -107,19 +131,23 @@ class Prober:
         if response.status_code != status:
             raise _Failed(
                 f"expected {status}{' ' + errcode if errcode else ''}, "
-                f"got {response.status_code} {response.text[:60]!r}"
+                f"got {response.status_code} {self._shown(response.text, 60)!r}"
             )
         body = self._validated(op, response)
         if errcode is not None and body.get("errcode") != errcode:
-            raise _Failed(f"answered {status} with errcode {body.get('errcode')!r}, not {errcode}")
-        return f"{status} {body['errcode']}"
+            shown = self._shown(repr(body.get("errcode")))
+            raise _Failed(f"answered {status} with errcode {shown}, not {errcode}")
+        return f"{status} {errcode or self._shown(body['errcode'])}"
 
     def _empty_ok(self, op: Operation, response: httpx.Response) -> None:
         if response.status_code != 200:
-            raise _Failed(f"expected 200 {{}}, got {response.status_code} {response.text[:80]!r}")
+            raise _Failed(
+                f"expected 200 {{}}, got {response.status_code} {self._shown(response.text, 80)!r}"
+            )
         body = self._validated(op, response)
         if body != {}:
-            raise _Failed(f"answered 200 with {json.dumps(body)[:80]}, not {{}}")
+            shown = json.dumps(redact(body, (self.token,)))[:80]  # the values hide the token
+            raise _Failed(f"answered 200 with {shown}, not {{}}")
 
     def _txn_path(self, txn_id: str | None = None) -> str:
         op = OPERATIONS["sendTransaction"]
@@ -140,7 +168,7 @@ class Prober:
         except httpx.TimeoutException as exc:
             outcome, reason = "fail", f"no answer in time ({type(exc).__name__})"
         except httpx.HTTPError as exc:
-            outcome, reason = "fail", f"the request failed: {type(exc).__name__}: {exc}"
+            outcome, reason = "fail", f"the request failed: {type(exc).__name__}: {self._shown(str(exc))}"
         self._record(name, outcome, reason, section)
 
     # -- the checks -------------------------------------------------------------------------
@@ -151,7 +179,7 @@ class Prober:
         try:
             self.client.request("GET", self.base + "/")
         except httpx.HTTPError as exc:
-            reason = f"cannot reach {self.base}: {type(exc).__name__}: {exc or 'no answer'}"
+            reason = f"cannot reach {self.base}: {type(exc).__name__}: {self._shown(str(exc)) or 'no answer'}"
             self._record("connect", "fail", reason, "connect")
             return self.report
         for name, section, check in self.checks():
@@ -306,8 +334,10 @@ class Prober:
             return "pass", "200 {}"
         if status == 404:
             body = self._validated(op, response)
-            return "pass", f"404 {body['errcode']}"
-        raise _Failed(f"expected 200 {{}} or 404 with an errcode, got {status} {response.text[:60]!r}")
+            return "pass", f"404 {self._shown(body['errcode'])}"
+        raise _Failed(
+            f"expected 200 {{}} or 404 with an errcode, got {status} {self._shown(response.text, 60)!r}"
+        )
 
     def user_query(self) -> tuple[Outcome, str]:
         return self._query(OPERATIONS["queryUserById"], userId=self.samples.user)
@@ -326,10 +356,12 @@ class Prober:
             response = self._send("GET", op.format_path(self.release, **path), params=params)
             status = response.status_code
             if status not in (200, 404):
-                raise _Failed(f"expected 200 or 404 with an errcode, got {status} {response.text[:60]!r}")
+                raise _Failed(
+                    f"expected 200 or 404 with an errcode, got {status} {self._shown(response.text, 60)!r}"
+                )
             body = self._validated(op, response)
             if status == 200:
                 return "pass", f"200, a valid {op.responses[200]}"
-            return "pass", f"404 {body['errcode']}"
+            return "pass", f"404 {self._shown(body['errcode'])}"
 
         return check

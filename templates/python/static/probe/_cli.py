@@ -10,8 +10,9 @@ import argparse
 import sys
 from urllib.parse import urlsplit
 
+from matrix_appservice._credentials import token_problem, userinfo_problem
 from matrix_appservice._releases import RELEASES, UnknownReleaseError, resolve_release
-from matrix_appservice.probe._report import Check, scrubbed
+from matrix_appservice.probe._report import Check
 
 __all__ = ["DEFAULT_TIMEOUT", "add_probe_command", "run_probe_command"]
 
@@ -56,6 +57,8 @@ def run_probe_command(args: argparse.Namespace) -> int:
         release = resolve_release(args.version)
     except UnknownReleaseError as exc:
         return _usage(str(exc))
+    if userinfo_problem(args.url):
+        return _usage(f"URL {userinfo_problem(args.url)}")
     parts = urlsplit(args.url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return _usage(f"URL must be an http:// or https:// address, not {args.url!r}")
@@ -67,13 +70,15 @@ def run_probe_command(args: argparse.Namespace) -> int:
     if args.registration:
         try:
             registration = load_registration(args.registration, release).model
-        except (OSError, RegistrationError) as exc:
-            secrets = [args.hs_token] if args.hs_token else []
-            return _usage(scrubbed(str(exc), secrets))
-    token = args.hs_token or (registration.hs_token if registration else None)
-    if not token:
+        except (OSError, RegistrationError) as exc:  # its messages never quote a token
+            return _usage(str(exc))
+    token = args.hs_token
+    if token is None and registration is not None:
+        token = registration.hs_token
+    if token is None:
         return _usage("give --hs-token, or --registration with an hs_token")
-    secrets = [token]
+    if token_problem(token):
+        return _usage(f"the hs_token {token_problem(token)}")
 
     def progress(check: Check) -> None:
         sys.stderr.write("." if check.outcome != "fail" else "F")
@@ -83,5 +88,5 @@ def run_probe_command(args: argparse.Namespace) -> int:
         prober = Prober(client, args.url, token, release, Samples(registration), progress)
         report = prober.run()
     sys.stderr.write("\n")
-    print(report.json(secrets) if args.json else report.text(secrets))
+    print(report.json() if args.json else report.text())
     return 1 if report.failed else 0
