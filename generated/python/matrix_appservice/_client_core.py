@@ -14,7 +14,6 @@ import operator
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
-from urllib.parse import quote
 
 import orjson
 from pydantic import BaseModel, TypeAdapter
@@ -26,6 +25,8 @@ from matrix_appservice._client_errors import (
     ResponseValidationError,
     error_for,
 )
+from matrix_appservice._client_paths import fill_template, method_name
+from matrix_appservice._client_paths import target as _target
 from matrix_appservice._client_secrets import scrub
 from matrix_appservice._json import parse_json
 from matrix_appservice._validator import validator_for
@@ -54,6 +55,7 @@ __all__ = [
     "read_answer",
     "retry_after",
     "route",
+    "target",
 ]
 
 log = logging.getLogger("matrix_appservice.client")
@@ -284,12 +286,6 @@ def _query_items(
     return tuple(items)
 
 
-def _fill(template: str, params: Mapping[str, str]) -> str:
-    for key, value in params.items():
-        template = template.replace("{" + key + "}", quote(str(value), safe=""))
-    return template
-
-
 def _issues(result_errors: Iterable[Any]) -> tuple[str, ...]:
     return tuple(str(issue) for issue in result_errors)
 
@@ -330,8 +326,8 @@ def build_call(
     missing = [p for p in operation.path_params if p not in path]
     if missing:
         raise TypeError(f"{operation.name} needs the path parameters: {', '.join(missing)}")
-    filled = _fill(known.template, path)
-    legacy = _fill(known.legacy, path) if known.legacy is not None else None
+    filled = fill_template(known.template, path, who=operation.name)
+    legacy = fill_template(known.legacy, path, who=operation.name) if known.legacy else None
     content = None
     if operation.request is not None:
         if fields is not None:
@@ -347,22 +343,9 @@ def build_call(
     )  # fmt: skip
 
 
-def build_generic_call(
-    method: str, path: str, json: Any = None, query: Mapping[str, Any] | None = None
-) -> Call:
-    """A call of an endpoint outside the spec (``createRoom``, ``join``, ...)."""
-    if not path.startswith("/") or path.startswith("//"):
-        # An absolute URL would send the token to whatever host it names.
-        raise ValueError(f"request() takes a path on the homeserver such as /_matrix/...: {path!r}")
-    content = None if json is None else orjson.dumps(_jsonable(json))
-    return Call(None, method.upper(), path, None, _query_items(query or {}), content)
-
-
-def outgoing(call: Call, settings: Settings, path: str) -> Outgoing:
-    """The request on the wire: query with identity assertion and auth, headers, body."""
-    name = call.operation.name if call.operation is not None else None
-    known = route(name, settings.version, settings.auth)
-    query = list(call.query)
+def _client_query(settings: Settings, known: Route) -> list[tuple[str, str]]:
+    """The query parameters the client adds itself: identity assertion and the token."""
+    query = []
     if settings.user_id is not None:
         for param in known.identity:
             value = settings.user_id if param == "user_id" else settings.device_id
@@ -370,12 +353,47 @@ def outgoing(call: Call, settings: Settings, path: str) -> Outgoing:
                 query.append((param, value))
     if known.token_parameter is not None:
         query.append((known.token_parameter, settings.token))
+    return query
+
+
+def build_generic_call(
+    settings: Settings, method: str, path: str, *, json: Any = None,
+    path_params: Mapping[str, str] | None = None, query: Mapping[str, Any] | None = None,
+) -> Call:  # fmt: skip
+    """A call of an endpoint outside the spec (``createRoom``, ``join``, ...), for
+    ``request()``: ``path`` is a template whose ``{name}`` placeholders take
+    ``path_params`` (see :func:`~matrix_appservice._client_paths.fill_template`); ``query``
+    is merged with the parameters the client adds, and may not name one of them."""
+    who = "request()"
+    verb = method_name(method, who=who)
+    filled = fill_template(path, path_params or {}, who=who)
+    items = _query_items(query or {})
+    ours = {
+        name for name, _ in _client_query(settings, route(None, settings.version, settings.auth))
+    }
+    clash = sorted(ours & {name for name, _ in items})
+    if clash:
+        raise ValueError(f"{who}: the client sets the query parameter {', '.join(clash)} itself")
+    content = None if json is None else orjson.dumps(_jsonable(json))
+    return Call(None, verb, filled, None, items, content)
+
+
+def outgoing(call: Call, settings: Settings, path: str) -> Outgoing:
+    """The request on the wire: query with identity assertion and auth, headers, body."""
+    name = call.operation.name if call.operation is not None else None
+    known = route(name, settings.version, settings.auth)
+    query = [*call.query, *_client_query(settings, known)]
     headers = [("Accept", "application/json")]
     if known.header:
         headers.append(("Authorization", f"Bearer {settings.token}"))
     if call.content is not None:
         headers.append(("Content-Type", "application/json"))
     return Outgoing(call.method, path, tuple(query), tuple(headers), call.content)
+
+
+def target(step: Outgoing) -> str:
+    """The request target of a step, percent-encoded once: every transport sends it as is."""
+    return _target(step.path, step.query)
 
 
 # ---------------------------------------------------------------------------------------------
