@@ -40,6 +40,12 @@ class OperationMeta:
     identity: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (since, names)
     no_identity_reason: str | None = None
     free_query: list[tuple[str, str | None]] = field(default_factory=list)  # (since, name)
+    # (since, ((status, (errcode, ...)), ...)): the x-errcodes of each response, per release.
+    errcodes: list[tuple[str, tuple[tuple[int, tuple[str, ...]], ...]]] = field(
+        default_factory=list
+    )
+    # (errcode, status, description) of every entry in any release, for docstrings.
+    errcode_notes: list[tuple[str, int, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -78,6 +84,26 @@ def _type_name(schema: Any) -> str | None:
 def _append(history: list[tuple[str, Any]], release: Release, value: Any) -> None:
     if not history or history[-1][1] != value:
         history.append((release.name, value))
+
+
+def _errcodes(
+    doc: dict[str, Any], op: dict[str, Any], notes: list[tuple[str, int, str]]
+) -> tuple[tuple[int, tuple[str, ...]], ...]:
+    """The errcodes each response of ``op`` documents in this view (``x-errcodes``), by
+    status; every one is noted in ``notes`` with its description, once."""
+    found: list[tuple[int, tuple[str, ...]]] = []
+    for code, response in op["responses"].items():
+        entries = deref(doc, response).get("x-errcodes") or []
+        if not entries or not str(code).isdigit():
+            continue
+        found.append((int(code), tuple(str(e["errcode"]) for e in entries)))
+        for entry in entries:
+            text = " ".join(str(entry.get("description", "")).split())
+            note = (str(entry["errcode"]), int(code), text)
+            if note not in notes:
+                notes.append(note)
+    found.sort()
+    return tuple(found)
 
 
 def collect_operations(spec: Spec) -> list[OperationMeta]:
@@ -140,6 +166,7 @@ def collect_operations(spec: Spec) -> list[OperationMeta]:
                 meta.no_identity_reason = " ".join(reason.split()) if reason else None
                 free = [p["name"] for p in query if p.get(FREE_FORM_QUERY) is True]
                 _append(meta.free_query, release, free[0] if free else None)
+                _append(meta.errcodes, release, _errcodes(doc, op, meta.errcode_notes))
     return sorted(found.values(), key=lambda m: (m.api, m.name))
 
 

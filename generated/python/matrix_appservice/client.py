@@ -23,22 +23,38 @@ import httpx
 from pydantic import BaseModel
 
 from matrix_appservice._client_core import MAX_ANSWER_BYTES, AuthMode, Backoff
-from matrix_appservice._client_errors import (
+from matrix_appservice._client_errcodes import (
+    AppserviceLoginUnsupportedError,
+    BadAliasError,
+    BadJsonError,
     BadStatusError,
     ConnectionFailedError,
     ConnectionTimeoutError,
+    DuplicateAnnotationError,
     ExclusiveError,
     ForbiddenError,
+    InvalidParamError,
+    InvalidSignatureError,
+    InvalidUsernameError,
     LimitExceededError,
-    MatrixError,
+    MissingParamError,
+    MissingTokenError,
     NotFoundError,
+    NotJsonError,
+    UnknownDeviceError,
+    UnknownError,
+    UnknownTokenError,
+    UnrecognizedError,
+    UrlNotSetError,
+    UserDeactivatedError,
+    UserInUseError,
+)
+from matrix_appservice._client_errors import (
+    MatrixError,
     QueryTimeoutError,
     RequestFailedError,
     RequestValidationError,
     ResponseValidationError,
-    UnknownTokenError,
-    UnrecognizedError,
-    UrlNotSetError,
 )
 from matrix_appservice._client_http import (
     AppServiceBase,
@@ -84,28 +100,41 @@ from matrix_appservice.models import (
 
 if TYPE_CHECKING:  # the aiohttp extra is needed only with backend="aiohttp"
     import aiohttp
-
 __all__ = [
     "AppServiceClient",
+    "AppserviceLoginUnsupportedError",
     "AsyncAppServiceClient",
     "AsyncHomeserverClient",
+    "BadAliasError",
+    "BadJsonError",
     "BadStatusError",
     "ConnectionFailedError",
     "ConnectionTimeoutError",
+    "DuplicateAnnotationError",
     "ExclusiveError",
     "ForbiddenError",
     "HomeserverClient",
+    "InvalidParamError",
+    "InvalidSignatureError",
+    "InvalidUsernameError",
     "LimitExceededError",
     "MatrixError",
+    "MissingParamError",
+    "MissingTokenError",
     "NotFoundError",
+    "NotJsonError",
     "QueryTimeoutError",
     "RequestFailedError",
     "RequestValidationError",
     "ResponseValidationError",
     "RetryPolicy",
+    "UnknownDeviceError",
+    "UnknownError",
     "UnknownTokenError",
     "UnrecognizedError",
     "UrlNotSetError",
+    "UserDeactivatedError",
+    "UserInUseError",
 ]
 
 

@@ -264,6 +264,8 @@ class Operation:
     """Why identity assertion does not apply, on the Client-Server calls where it does not."""
     free_query_history: tuple[tuple[str, str | None], ...]
     """The free-form search parameter per release; see :meth:`free_query`."""
+    errcode_history: tuple[tuple[str, tuple[tuple[int, tuple[str, ...]], ...]], ...]
+    """The errcodes each error status documents, per release; see :meth:`errcodes`."""
 
     def exists_in(self, version: str | None = None) -> bool:
         return resolve_release(version) in self.releases
@@ -300,6 +302,15 @@ class Operation:
         names = _pick(self.identity_history, version)
         assert isinstance(names, tuple)
         return tuple(str(n) for n in names)
+
+    def errcodes(self, version: str | None = None) -> Mapping[int, tuple[str, ...]]:
+        """The errcodes the spec documents for each error status of the operation in a
+        release (``{400: ("M_NOT_JSON", "M_BAD_JSON"), 403: ("M_FORBIDDEN",)}``). The
+        clients raise a subclass of ``MatrixError`` named after each of them."""
+        self._check(version)
+        found = _pick(self.errcode_history, version)
+        assert isinstance(found, tuple)
+        return MappingProxyType(dict(found))
 
     def free_query(self, version: str | None = None) -> str | None:
         """The search parameter whose keys travel as query parameters of their own.
@@ -437,6 +448,30 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            errcode_history=(
+                ("r0.1.0", ((404, ("M_NOT_FOUND",)),)),
+                (
+                    "r0.1.1",
+                    (
+                        (403, ("M_FORBIDDEN",)),
+                        (404, ("M_NOT_FOUND",)),
+                    ),
+                ),
+                (
+                    "v1.6",
+                    (
+                        (403, ("M_FORBIDDEN",)),
+                        (
+                            404,
+                            (
+                                "M_NOT_FOUND",
+                                "M_UNRECOGNIZED",
+                            ),
+                        ),
+                        (405, ("M_UNRECOGNIZED",)),
+                    ),
+                ),
+            ),
         ),
         "ping": Operation(
             name="ping",
@@ -486,6 +521,16 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("v1.7", ()),),
             no_identity_assertion=None,
             free_query_history=(("v1.7", None),),
+            errcode_history=(
+                (
+                    "v1.7",
+                    (
+                        (403, ("M_FORBIDDEN",)),
+                        (404, ("M_UNRECOGNIZED",)),
+                        (405, ("M_UNRECOGNIZED",)),
+                    ),
+                ),
+            ),
         ),
         "queryLocationByAlias": Operation(
             name="queryLocationByAlias",
@@ -547,6 +592,30 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            errcode_history=(
+                ("r0.1.0", ((404, ("M_NOT_FOUND",)),)),
+                (
+                    "r0.1.1",
+                    (
+                        (403, ("M_FORBIDDEN",)),
+                        (404, ("M_NOT_FOUND",)),
+                    ),
+                ),
+                (
+                    "v1.6",
+                    (
+                        (403, ("M_FORBIDDEN",)),
+                        (
+                            404,
+                            (
+                                "M_NOT_FOUND",
+                                "M_UNRECOGNIZED",
+                            ),
+                        ),
+                        (405, ("M_UNRECOGNIZED",)),
+                    ),
+                ),
+            ),
         ),
         "queryLocationByProtocol": Operation(
             name="queryLocationByProtocol",
@@ -608,6 +677,30 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", "fields"),),
+            errcode_history=(
+                ("r0.1.0", ((404, ("M_NOT_FOUND",)),)),
+                (
+                    "r0.1.1",
+                    (
+                        (403, ("M_FORBIDDEN",)),
+                        (404, ("M_NOT_FOUND",)),
+                    ),
+                ),
+                (
+                    "v1.6",
+                    (
+                        (403, ("M_FORBIDDEN",)),
+                        (
+                            404,
+                            (
+                                "M_NOT_FOUND",
+                                "M_UNRECOGNIZED",
+                            ),
+                        ),
+                        (405, ("M_UNRECOGNIZED",)),
+                    ),
+                ),
+            ),
         ),
         "queryRoomByAlias": Operation(
             name="queryRoomByAlias",
@@ -669,6 +762,30 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            errcode_history=(
+                ("r0.1.0", ((404, ("M_NOT_FOUND",)),)),
+                (
+                    "r0.1.1",
+                    (
+                        (403, ("M_FORBIDDEN",)),
+                        (404, ("M_NOT_FOUND",)),
+                    ),
+                ),
+                (
+                    "v1.6",
+                    (
+                        (403, ("M_FORBIDDEN",)),
+                        (
+                            404,
+                            (
+                                "M_NOT_FOUND",
+                                "M_UNRECOGNIZED",
+                            ),
+                        ),
+                        (405, ("M_UNRECOGNIZED",)),
+                    ),
+                ),
+            ),
         ),
         "queryUserByID": Operation(
             name="queryUserByID",
@@ -730,6 +847,30 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            errcode_history=(
+                ("r0.1.0", ((404, ("M_NOT_FOUND",)),)),
+                (
+                    "r0.1.1",
+                    (
+                        (403, ("M_FORBIDDEN",)),
+                        (404, ("M_NOT_FOUND",)),
+                    ),
+                ),
+                (
+                    "v1.6",
+                    (
+                        (403, ("M_FORBIDDEN",)),
+                        (
+                            404,
+                            (
+                                "M_NOT_FOUND",
+                                "M_UNRECOGNIZED",
+                            ),
+                        ),
+                        (405, ("M_UNRECOGNIZED",)),
+                    ),
+                ),
+            ),
         ),
         "queryUserById": Operation(
             name="queryUserById",
@@ -791,6 +932,30 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            errcode_history=(
+                ("r0.1.0", ((404, ("M_NOT_FOUND",)),)),
+                (
+                    "r0.1.1",
+                    (
+                        (403, ("M_FORBIDDEN",)),
+                        (404, ("M_NOT_FOUND",)),
+                    ),
+                ),
+                (
+                    "v1.6",
+                    (
+                        (403, ("M_FORBIDDEN",)),
+                        (
+                            404,
+                            (
+                                "M_NOT_FOUND",
+                                "M_UNRECOGNIZED",
+                            ),
+                        ),
+                        (405, ("M_UNRECOGNIZED",)),
+                    ),
+                ),
+            ),
         ),
         "queryUserByProtocol": Operation(
             name="queryUserByProtocol",
@@ -852,6 +1017,30 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", "fields"),),
+            errcode_history=(
+                ("r0.1.0", ((404, ("M_NOT_FOUND",)),)),
+                (
+                    "r0.1.1",
+                    (
+                        (403, ("M_FORBIDDEN",)),
+                        (404, ("M_NOT_FOUND",)),
+                    ),
+                ),
+                (
+                    "v1.6",
+                    (
+                        (403, ("M_FORBIDDEN",)),
+                        (
+                            404,
+                            (
+                                "M_NOT_FOUND",
+                                "M_UNRECOGNIZED",
+                            ),
+                        ),
+                        (405, ("M_UNRECOGNIZED",)),
+                    ),
+                ),
+            ),
         ),
         "sendTransaction": Operation(
             name="sendTransaction",
@@ -913,6 +1102,18 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            errcode_history=(
+                ("r0.1.0", ()),
+                ("r0.1.1", ((403, ("M_FORBIDDEN",)),)),
+                (
+                    "v1.6",
+                    (
+                        (403, ("M_FORBIDDEN",)),
+                        (404, ("M_UNRECOGNIZED",)),
+                        (405, ("M_UNRECOGNIZED",)),
+                    ),
+                ),
+            ),
         ),
         "clientGetProtocolMetadata": Operation(
             name="clientGetProtocolMetadata",
@@ -1007,6 +1208,23 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    (
+                        (403, ("M_FORBIDDEN",)),
+                        (404, ("M_NOT_FOUND",)),
+                    ),
+                ),
+                (
+                    "v1.17",
+                    (
+                        (400, ("M_UNKNOWN_DEVICE",)),
+                        (403, ("M_FORBIDDEN",)),
+                        (404, ("M_NOT_FOUND",)),
+                    ),
+                ),
+            ),
         ),
         "clientQueryLocationByAlias": Operation(
             name="clientQueryLocationByAlias",
@@ -1103,6 +1321,23 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    (
+                        (403, ("M_FORBIDDEN",)),
+                        (404, ("M_NOT_FOUND",)),
+                    ),
+                ),
+                (
+                    "v1.17",
+                    (
+                        (400, ("M_UNKNOWN_DEVICE",)),
+                        (403, ("M_FORBIDDEN",)),
+                        (404, ("M_NOT_FOUND",)),
+                    ),
+                ),
+            ),
         ),
         "clientQueryLocationByProtocol": Operation(
             name="clientQueryLocationByProtocol",
@@ -1207,6 +1442,23 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                 ("r0.1.0", "searchFields"),
                 ("v1.13", "fields"),
             ),
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    (
+                        (403, ("M_FORBIDDEN",)),
+                        (404, ("M_NOT_FOUND",)),
+                    ),
+                ),
+                (
+                    "v1.17",
+                    (
+                        (400, ("M_UNKNOWN_DEVICE",)),
+                        (403, ("M_FORBIDDEN",)),
+                        (404, ("M_NOT_FOUND",)),
+                    ),
+                ),
+            ),
         ),
         "clientQueryUserByID": Operation(
             name="clientQueryUserByID",
@@ -1303,6 +1555,23 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    (
+                        (403, ("M_FORBIDDEN",)),
+                        (404, ("M_NOT_FOUND",)),
+                    ),
+                ),
+                (
+                    "v1.17",
+                    (
+                        (400, ("M_UNKNOWN_DEVICE",)),
+                        (403, ("M_FORBIDDEN",)),
+                        (404, ("M_NOT_FOUND",)),
+                    ),
+                ),
+            ),
         ),
         "clientQueryUserByProtocol": Operation(
             name="clientQueryUserByProtocol",
@@ -1403,6 +1672,23 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", "fields"),),
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    (
+                        (403, ("M_FORBIDDEN",)),
+                        (404, ("M_NOT_FOUND",)),
+                    ),
+                ),
+                (
+                    "v1.17",
+                    (
+                        (400, ("M_UNKNOWN_DEVICE",)),
+                        (403, ("M_FORBIDDEN",)),
+                        (404, ("M_NOT_FOUND",)),
+                    ),
+                ),
+            ),
         ),
         "deleteDevice": Operation(
             name="deleteDevice",
@@ -1501,6 +1787,23 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    (
+                        (401, ("M_FORBIDDEN",)),
+                        (403, ("M_FORBIDDEN",)),
+                    ),
+                ),
+                (
+                    "v1.17",
+                    (
+                        (400, ("M_UNKNOWN_DEVICE",)),
+                        (401, ("M_FORBIDDEN",)),
+                        (403, ("M_FORBIDDEN",)),
+                    ),
+                ),
+            ),
         ),
         "deleteDevices": Operation(
             name="deleteDevices",
@@ -1599,6 +1902,23 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    (
+                        (401, ("M_FORBIDDEN",)),
+                        (403, ("M_FORBIDDEN",)),
+                    ),
+                ),
+                (
+                    "v1.17",
+                    (
+                        (400, ("M_UNKNOWN_DEVICE",)),
+                        (401, ("M_FORBIDDEN",)),
+                        (403, ("M_FORBIDDEN",)),
+                    ),
+                ),
+            ),
         ),
         "getProtocols": Operation(
             name="getProtocols",
@@ -1692,6 +2012,16 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            errcode_history=(
+                ("r0.1.0", ((403, ("M_FORBIDDEN",)),)),
+                (
+                    "v1.17",
+                    (
+                        (400, ("M_UNKNOWN_DEVICE",)),
+                        (403, ("M_FORBIDDEN",)),
+                    ),
+                ),
+            ),
         ),
         "getPublicRooms": Operation(
             name="getPublicRooms",
@@ -1791,6 +2121,16 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            errcode_history=(
+                ("r0.1.0", ((403, ("M_FORBIDDEN",)),)),
+                (
+                    "v1.17",
+                    (
+                        (400, ("M_UNKNOWN_DEVICE",)),
+                        (403, ("M_FORBIDDEN",)),
+                    ),
+                ),
+            ),
         ),
         "login": Operation(
             name="login",
@@ -1867,6 +2207,130 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion="The body\u0027s `identifier` names the user to log in, and the request hands out a new device of its own, so homeservers ignore `user_id` and `device_id` here.",
             free_query_history=(("r0.1.0", None),),
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    (
+                        (
+                            400,
+                            (
+                                "M_UNKNOWN",
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_INVALID_PARAM",
+                            ),
+                        ),
+                        (403, ("M_FORBIDDEN",)),
+                        (429, ("M_LIMIT_EXCEEDED",)),
+                    ),
+                ),
+                (
+                    "v1.1",
+                    (
+                        (
+                            400,
+                            (
+                                "M_UNKNOWN",
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_INVALID_PARAM",
+                            ),
+                        ),
+                        (
+                            403,
+                            (
+                                "M_FORBIDDEN",
+                                "M_USER_DEACTIVATED",
+                            ),
+                        ),
+                        (429, ("M_LIMIT_EXCEEDED",)),
+                    ),
+                ),
+                (
+                    "v1.2",
+                    (
+                        (
+                            400,
+                            (
+                                "M_UNKNOWN",
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_INVALID_PARAM",
+                                "M_EXCLUSIVE",
+                            ),
+                        ),
+                        (
+                            403,
+                            (
+                                "M_FORBIDDEN",
+                                "M_USER_DEACTIVATED",
+                            ),
+                        ),
+                        (429, ("M_LIMIT_EXCEEDED",)),
+                    ),
+                ),
+                (
+                    "v1.10",
+                    (
+                        (
+                            400,
+                            (
+                                "M_UNKNOWN",
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_INVALID_PARAM",
+                                "M_EXCLUSIVE",
+                            ),
+                        ),
+                        (
+                            401,
+                            (
+                                "M_MISSING_TOKEN",
+                                "M_UNKNOWN_TOKEN",
+                            ),
+                        ),
+                        (
+                            403,
+                            (
+                                "M_FORBIDDEN",
+                                "M_USER_DEACTIVATED",
+                            ),
+                        ),
+                        (429, ("M_LIMIT_EXCEEDED",)),
+                    ),
+                ),
+                (
+                    "v1.17",
+                    (
+                        (
+                            400,
+                            (
+                                "M_UNKNOWN",
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_INVALID_PARAM",
+                                "M_EXCLUSIVE",
+                                "M_APPSERVICE_LOGIN_UNSUPPORTED",
+                            ),
+                        ),
+                        (
+                            401,
+                            (
+                                "M_MISSING_TOKEN",
+                                "M_UNKNOWN_TOKEN",
+                            ),
+                        ),
+                        (
+                            403,
+                            (
+                                "M_FORBIDDEN",
+                                "M_USER_DEACTIVATED",
+                            ),
+                        ),
+                        (429, ("M_LIMIT_EXCEEDED",)),
+                    ),
+                ),
+            ),
         ),
         "pingAppservice": Operation(
             name="pingAppservice",
@@ -1950,6 +2414,44 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("v1.7", None),),
+            errcode_history=(
+                (
+                    "v1.7",
+                    (
+                        (400, ("M_URL_NOT_SET",)),
+                        (403, ("M_FORBIDDEN",)),
+                        (
+                            502,
+                            (
+                                "M_BAD_STATUS",
+                                "M_CONNECTION_FAILED",
+                            ),
+                        ),
+                        (504, ("M_CONNECTION_TIMEOUT",)),
+                    ),
+                ),
+                (
+                    "v1.17",
+                    (
+                        (
+                            400,
+                            (
+                                "M_URL_NOT_SET",
+                                "M_UNKNOWN_DEVICE",
+                            ),
+                        ),
+                        (403, ("M_FORBIDDEN",)),
+                        (
+                            502,
+                            (
+                                "M_BAD_STATUS",
+                                "M_CONNECTION_FAILED",
+                            ),
+                        ),
+                        (504, ("M_CONNECTION_TIMEOUT",)),
+                    ),
+                ),
+            ),
         ),
         "queryPublicRooms": Operation(
             name="queryPublicRooms",
@@ -2045,6 +2547,16 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            errcode_history=(
+                ("r0.1.0", ((403, ("M_FORBIDDEN",)),)),
+                (
+                    "v1.17",
+                    (
+                        (400, ("M_UNKNOWN_DEVICE",)),
+                        (403, ("M_FORBIDDEN",)),
+                    ),
+                ),
+            ),
         ),
         "register": Operation(
             name="register",
@@ -2120,6 +2632,68 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             identity_history=(("r0.1.0", ()),),
             no_identity_assertion="The account does not exist yet, so there is no one to act as: the body names the user to create, and homeservers ignore `user_id` and `device_id` here.",
             free_query_history=(("r0.1.0", None),),
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    (
+                        (
+                            400,
+                            (
+                                "M_USER_IN_USE",
+                                "M_INVALID_USERNAME",
+                                "M_EXCLUSIVE",
+                            ),
+                        ),
+                        (403, ("M_FORBIDDEN",)),
+                        (429, ("M_LIMIT_EXCEEDED",)),
+                    ),
+                ),
+                (
+                    "v1.10",
+                    (
+                        (
+                            400,
+                            (
+                                "M_USER_IN_USE",
+                                "M_INVALID_USERNAME",
+                                "M_EXCLUSIVE",
+                            ),
+                        ),
+                        (
+                            401,
+                            (
+                                "M_MISSING_TOKEN",
+                                "M_UNKNOWN_TOKEN",
+                            ),
+                        ),
+                        (403, ("M_FORBIDDEN",)),
+                        (429, ("M_LIMIT_EXCEEDED",)),
+                    ),
+                ),
+                (
+                    "v1.17",
+                    (
+                        (
+                            400,
+                            (
+                                "M_USER_IN_USE",
+                                "M_INVALID_USERNAME",
+                                "M_EXCLUSIVE",
+                                "M_APPSERVICE_LOGIN_UNSUPPORTED",
+                            ),
+                        ),
+                        (
+                            401,
+                            (
+                                "M_MISSING_TOKEN",
+                                "M_UNKNOWN_TOKEN",
+                            ),
+                        ),
+                        (403, ("M_FORBIDDEN",)),
+                        (429, ("M_LIMIT_EXCEEDED",)),
+                    ),
+                ),
+            ),
         ),
         "sendMessage": Operation(
             name="sendMessage",
@@ -2224,6 +2798,66 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    (
+                        (
+                            400,
+                            (
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                            ),
+                        ),
+                        (403, ("M_FORBIDDEN",)),
+                    ),
+                ),
+                (
+                    "v1.3",
+                    (
+                        (
+                            400,
+                            (
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_INVALID_PARAM",
+                            ),
+                        ),
+                        (403, ("M_FORBIDDEN",)),
+                    ),
+                ),
+                (
+                    "v1.7",
+                    (
+                        (
+                            400,
+                            (
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_DUPLICATE_ANNOTATION",
+                                "M_INVALID_PARAM",
+                            ),
+                        ),
+                        (403, ("M_FORBIDDEN",)),
+                    ),
+                ),
+                (
+                    "v1.17",
+                    (
+                        (
+                            400,
+                            (
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_DUPLICATE_ANNOTATION",
+                                "M_INVALID_PARAM",
+                                "M_UNKNOWN_DEVICE",
+                            ),
+                        ),
+                        (403, ("M_FORBIDDEN",)),
+                    ),
+                ),
+            ),
         ),
         "setRoomStateWithKey": Operation(
             name="setRoomStateWithKey",
@@ -2328,6 +2962,52 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    (
+                        (
+                            400,
+                            (
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                            ),
+                        ),
+                        (403, ("M_FORBIDDEN",)),
+                    ),
+                ),
+                (
+                    "v1.1",
+                    (
+                        (
+                            400,
+                            (
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_INVALID_PARAM",
+                                "M_BAD_ALIAS",
+                            ),
+                        ),
+                        (403, ("M_FORBIDDEN",)),
+                    ),
+                ),
+                (
+                    "v1.17",
+                    (
+                        (
+                            400,
+                            (
+                                "M_NOT_JSON",
+                                "M_BAD_JSON",
+                                "M_INVALID_PARAM",
+                                "M_BAD_ALIAS",
+                                "M_UNKNOWN_DEVICE",
+                            ),
+                        ),
+                        (403, ("M_FORBIDDEN",)),
+                    ),
+                ),
+            ),
         ),
         "updateAppserviceRoomDirectoryVisibility": Operation(
             name="updateAppserviceRoomDirectoryVisibility",
@@ -2424,6 +3104,16 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            errcode_history=(
+                ("r0.1.0", ((403, ("M_FORBIDDEN",)),)),
+                (
+                    "v1.17",
+                    (
+                        (400, ("M_UNKNOWN_DEVICE",)),
+                        (403, ("M_FORBIDDEN",)),
+                    ),
+                ),
+            ),
         ),
         "updateDevice": Operation(
             name="updateDevice",
@@ -2523,6 +3213,23 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("r0.1.0", None),),
+            errcode_history=(
+                (
+                    "r0.1.0",
+                    (
+                        (403, ("M_FORBIDDEN",)),
+                        (404, ("M_NOT_FOUND",)),
+                    ),
+                ),
+                (
+                    "v1.17",
+                    (
+                        (400, ("M_UNKNOWN_DEVICE",)),
+                        (403, ("M_FORBIDDEN",)),
+                        (404, ("M_NOT_FOUND",)),
+                    ),
+                ),
+            ),
         ),
         "uploadCrossSigningKeys": Operation(
             name="uploadCrossSigningKeys",
@@ -2616,6 +3323,37 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             ),
             no_identity_assertion=None,
             free_query_history=(("v1.1", None),),
+            errcode_history=(
+                (
+                    "v1.1",
+                    (
+                        (
+                            400,
+                            (
+                                "M_INVALID_SIGNATURE",
+                                "M_MISSING_PARAM",
+                            ),
+                        ),
+                        (401, ("M_FORBIDDEN",)),
+                        (403, ("M_FORBIDDEN",)),
+                    ),
+                ),
+                (
+                    "v1.17",
+                    (
+                        (
+                            400,
+                            (
+                                "M_INVALID_SIGNATURE",
+                                "M_MISSING_PARAM",
+                                "M_UNKNOWN_DEVICE",
+                            ),
+                        ),
+                        (401, ("M_FORBIDDEN",)),
+                        (403, ("M_FORBIDDEN",)),
+                    ),
+                ),
+            ),
         ),
     }
 )

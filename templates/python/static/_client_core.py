@@ -20,10 +20,11 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from matrix_appservice import models
+from matrix_appservice._client_errcodes import ERRCODE_CLASSES, NotFoundError
 from matrix_appservice._client_errors import (
+    MatrixError,
     RequestValidationError,
     ResponseValidationError,
-    error_for,
 )
 from matrix_appservice._client_paths import fill_template, method_name
 from matrix_appservice._client_paths import target as _target
@@ -49,6 +50,7 @@ __all__ = [
     "auth_placement",
     "build_call",
     "build_generic_call",
+    "error_for",
     "identity_params",
     "is_unrecognised",
     "outgoing",
@@ -68,6 +70,8 @@ _PLAIN_CALL = "sendMessage"
 """The operation whose identity parameters ``request()`` uses for endpoints outside the spec."""
 DEFAULT_RATE_LIMIT_WAIT = 1.0
 """Seconds to wait on a 429 that says neither ``retry_after_ms`` nor ``Retry-After``."""
+ERROR_SCHEMA = "Error"
+"""The schema of an error answer whose status the operation does not document."""
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
 """The default bound on an answer's body; a transport stops reading beyond it."""
 
@@ -434,8 +438,11 @@ def _check_response(call: Call, status: int, body: Any, settings: Settings) -> N
     assert call.operation is not None
     try:
         validator = validator_for(response=call.operation.name, status=status, version=settings.version)
-    except ValueError:  # the spec has no JSON body for this status
-        return
+    except ValueError:  # the operation documents no JSON body for this status
+        if status < 400:
+            return
+        # An error status the operation does not list: the standard error body.
+        validator = validator_for(schema=ERROR_SCHEMA, version=settings.version)
     result = validator.validate(body)
     if result.errors:
         issues = tuple(settings.clean(str(i)) for i in result.errors)
@@ -481,6 +488,21 @@ def _parse(answer: Answer) -> Any:
     return parse_json(answer.content)  # ValueError names the problem, depth included
 
 
+def error_for(status: int, body: Any, what: str) -> MatrixError:
+    """The exception for an error answer: the class of its errcode (``MatrixError`` for one
+    the spec does not document), ``NotFoundError`` for a JSON 404 without an errcode.
+    ``what`` names the request (no token in it)."""
+    errcode = body.get("errcode") if isinstance(body, Mapping) else None
+    error = body.get("error") if isinstance(body, Mapping) else None
+    errcode = errcode if isinstance(errcode, str) else None
+    error = error if isinstance(error, str) else None
+    cls = ERRCODE_CLASSES.get(errcode or "", MatrixError)
+    if status == 404 and errcode is None and isinstance(body, Mapping):
+        cls = NotFoundError  # a JSON "not found" without an errcode
+    detail = f"{errcode}: {error}" if errcode and error else errcode or error or "no errcode"
+    return cls(status, errcode, error, body, message=f"{what} answered {status} ({detail})")
+
+
 def read_answer(call: Call, answer: Answer, settings: Settings) -> Any:
     """The result of an answer: the model of its status, or the exception of its errcode."""
     body: Any = None
@@ -505,10 +527,13 @@ def read_answer(call: Call, answer: Answer, settings: Settings) -> Any:
         if settings.validate:
             _check_response(call, status, body, settings)
         return _build_model(call, status, model, body, settings)
-    if settings.validate and call.operation is not None and body is not None:
-        _check_response(call, status, body, settings)
     error = error_for(status, body, call.what)
     error.args = (settings.clean(str(error)),)
+    if settings.validate and call.operation is not None and body is not None:
+        try:
+            _check_response(call, status, body, settings)
+        except ResponseValidationError as broken:  # still the status's error, with the why
+            error.validation = broken
     raise error
 
 
