@@ -1,7 +1,7 @@
 """``matrix-appservice probe`` against hostile appservices, in a child process with ceilings.
 
-An appservice that answers without end (a huge Content-Length, an endless chunked body) or
-one byte at a time gets failed checks in the report, within bounded memory and time, and the
+An appservice that answers without end (a huge Content-Length, an endless chunked body), one
+byte at a time, or with JSON nested a million levels deep gets failed checks in the report, within bounded memory and time, and the
 probe exits 1 without a traceback. Bad ``--timeout`` values are usage errors.
 """
 
@@ -48,6 +48,15 @@ def test_an_endless_answer_fails_its_check_in_bounded_memory(respond: Responder)
     assert too_long in checks["transaction"][1]
     sent = [name for name, (result, _) in checks.items() if result != "n/a"]
     assert all(too_long in checks[name][1] for name in sent), checks
+
+
+def test_an_answer_nested_a_million_deep_fails_its_check() -> None:
+    with serving(answer(200, b"[" * 1_000_000 + b"]" * 1_000_000)) as url:
+        outcome = matrix_appservice("probe", url, "--hs-token", TOKEN, "--json", timeout=60)
+    outcome.check_clean(codes=[1], seconds=60)
+    result, reason = _checks(outcome.stdout)["transaction"]
+    assert result == "fail" and "answered 200 with a body that is not JSON" in reason
+    assert "nested deeper than 1024 levels" in reason
 
 
 def test_an_answer_one_byte_at_a_time_fails_its_check_within_the_timeout() -> None:

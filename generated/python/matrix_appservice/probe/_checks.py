@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from matrix_appservice._client_core import MAX_ANSWER_BYTES
+from matrix_appservice._json import parse_json
 from matrix_appservice._releases import release_index
 from matrix_appservice._validator import validate
 from matrix_appservice.operations import OPERATIONS, Operation
@@ -49,17 +50,18 @@ class Reply:
     content: bytes
 
     @property
-    def text(self) -> str:
-        return self.content.decode("utf-8", "replace")
+    def preview(self) -> str:
+        """The start of the body as text, for messages."""
+        return self.content[:240].decode("utf-8", "replace")
 
 
 def _json(response: Reply) -> Any:
     try:
-        return json.loads(response.content)
-    except ValueError:
-        preview = response.text[:60]
+        return parse_json(response.content)  # bounded nesting, as the clients read
+    except ValueError as exc:
+        preview = response.preview[:60]
         raise _Failed(
-            f"answered {response.status_code} with a body that is not JSON: {preview!r}"
+            f"answered {response.status_code} with a body that is not JSON ({exc}): {preview!r}"
         ) from None
 
 
@@ -155,7 +157,7 @@ class Prober:
         if response.status_code != status:
             raise _Failed(
                 f"expected {status}{' ' + errcode if errcode else ''}, "
-                f"got {response.status_code} {response.text[:60]!r}"
+                f"got {response.status_code} {response.preview[:60]!r}"
             )
         body = self._validated(op, response)
         if errcode is not None and body.get("errcode") != errcode:
@@ -164,7 +166,9 @@ class Prober:
 
     def _empty_ok(self, op: Operation, response: Reply) -> None:
         if response.status_code != 200:
-            raise _Failed(f"expected 200 {{}}, got {response.status_code} {response.text[:80]!r}")
+            raise _Failed(
+                f"expected 200 {{}}, got {response.status_code} {response.preview[:80]!r}"
+            )
         body = self._validated(op, response)
         if body != {}:
             raise _Failed(f"answered 200 with {json.dumps(body)[:80]}, not {{}}")
@@ -369,7 +373,7 @@ class Prober:
             body = self._validated(op, response)
             return "pass", f"404 {body['errcode']}"
         raise _Failed(
-            f"expected 200 {{}} or 404 with an errcode, got {status} {response.text[:60]!r}"
+            f"expected 200 {{}} or 404 with an errcode, got {status} {response.preview[:60]!r}"
         )
 
     def user_query(self) -> tuple[Outcome, str]:
@@ -390,7 +394,7 @@ class Prober:
             status = response.status_code
             if status not in (200, 404):
                 raise _Failed(
-                    f"expected 200 or 404 with an errcode, got {status} {response.text[:60]!r}"
+                    f"expected 200 or 404 with an errcode, got {status} {response.preview[:60]!r}"
                 )
             body = self._validated(op, response)
             if status == 200:
