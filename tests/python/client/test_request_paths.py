@@ -47,6 +47,8 @@ CASES = [
          sent=PREFIX + "/rooms/%21r%3Ae/state/m.room.name/"),
     Case("pre-encoded", "GET", PREFIX + "/rooms/%21r%3Ae/joined_members",
          sent=PREFIX + "/rooms/%21r%3Ae/joined_members"),
+    Case("pre-encoded-dots", "GET", PREFIX + "/rooms/%2E%2E/state",
+         sent=PREFIX + "/rooms/%2E%2E/state"),
     Case("sub-delims", "GET", PREFIX + "/x/a!$&'()*+,;=:@~b", sent=PREFIX + "/x/a!$&'()*+,;=:@~b"),
     Case("query", "GET", PREFIX + "/publicRooms", {"query": {"limit": 5, "since": "a b&c=d"}},
          sent=PREFIX + "/publicRooms?limit=5&since=a%20b%26c%3Dd"),
