@@ -63,6 +63,7 @@ def emit_python(spec: Spec) -> dict[str, str]:
     # Imported here so that the command line (which registers `validate` from this module)
     # does not load the model generator to print a usage line.
     from codegen.python.client import client_methods
+    from codegen.python.errcodes import collect_errcodes
     from codegen.python.metadata import collect_operations, collect_schemes
     from codegen.python.models import MODELS_HEADER, generate_model_modules
     from codegen.python.schemas import validation_files
@@ -74,6 +75,7 @@ def emit_python(spec: Spec) -> dict[str, str]:
     schema_files, schema_index = validation_files(spec)
     methods = client_methods(spec)
     operations = collect_operations(spec)
+    errcodes = collect_errcodes(operations)
     context = {
         "releases": list(spec.releases),
         "latest": spec.releases.latest.name,
@@ -86,6 +88,8 @@ def emit_python(spec: Spec) -> dict[str, str]:
         "appservice_methods": methods["application-service"],
         "homeserver_methods": methods["client-server"],
         "client_models": sorted({n for ms in methods.values() for m in ms for n in m.models}),
+        "errcodes": errcodes,
+        "helpers": sorted({e.helper for e in errcodes if e.helper}),
     }
     files: dict[str, str] = {
         f"{_PKG}/models/{module}.py": text for module, text in model_modules.items()
@@ -101,7 +105,8 @@ def emit_python(spec: Spec) -> dict[str, str]:
         f"{_OUT}/pyproject.toml": env.get_template("pyproject.toml.jinja").render(context),
         f"{_OUT}/README.md": env.get_template("README.md.jinja").render(context),
     }
-    for template in ("__init__.py", "_releases.py", "operations.py", "client.py"):
+    templates = ("__init__.py", "_releases.py", "operations.py", "client.py", "_client_errcodes.py")
+    for template in templates:
         files[f"{_PKG}/{template}"] = env.get_template(f"{template}.jinja").render(context)
     files[f"{_PKG}/server/_handler.py"] = _render_server(env, spec, operations)
     files[f"{_PKG}/homeserver/_handler.py"] = _render_homeserver(env, spec, operations)

@@ -47,10 +47,12 @@ class OperationMeta:
     no_identity_reason: str | None = None
     free_query: list[tuple[str, str | None]] = field(default_factory=list)  # (since, name)
     rest_param: str | None = None  # the path parameter that is the rest of the path
-    # (since, ((status, (errcode, ...)), ...)): the errcodes each response lists (x-errcodes)
+    # (since, ((status, (errcode, ...)), ...)): the x-errcodes of each response, per release.
     errcodes: list[tuple[str, tuple[tuple[int, tuple[str, ...]], ...]]] = field(
         default_factory=list
     )
+    # (errcode, status, description) of every entry in any release, for docstrings.
+    errcode_notes: list[tuple[str, int, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -86,22 +88,29 @@ def _type_name(schema: Any) -> str | None:
     return "dict[str, Any]" if schema.get("type") == "object" else None
 
 
-def _errcodes(
-    doc: dict[str, Any], responses: dict[str, Any]
-) -> tuple[tuple[int, tuple[str, ...]], ...]:
-    """Each response's ``x-errcodes``, by status: ``((400, ("M_BAD_JSON", ...)), ...)``."""
-    found = []
-    for code, raw in sorted(responses.items()):
-        response = deref(doc, raw)
-        names = tuple(str(e["errcode"]) for e in response.get("x-errcodes") or [])
-        if names and code.isdigit():
-            found.append((int(code), names))
-    return tuple(found)
-
-
 def _append(history: list[tuple[str, Any]], release: Release, value: Any) -> None:
     if not history or history[-1][1] != value:
         history.append((release.name, value))
+
+
+def _errcodes(
+    doc: dict[str, Any], op: dict[str, Any], notes: list[tuple[str, int, str]]
+) -> tuple[tuple[int, tuple[str, ...]], ...]:
+    """The errcodes each response of ``op`` documents in this view (``x-errcodes``), by
+    status; every one is noted in ``notes`` with its description, once."""
+    found: list[tuple[int, tuple[str, ...]]] = []
+    for code, response in op["responses"].items():
+        entries = deref(doc, response).get("x-errcodes") or []
+        if not entries or not str(code).isdigit():
+            continue
+        found.append((int(code), tuple(str(e["errcode"]) for e in entries)))
+        for entry in entries:
+            text = " ".join(str(entry.get("description", "")).split())
+            note = (str(entry["errcode"]), int(code), text)
+            if note not in notes:
+                notes.append(note)
+    found.sort()
+    return tuple(found)
 
 
 def collect_operations(spec: Spec) -> list[OperationMeta]:
@@ -147,7 +156,6 @@ def collect_operations(spec: Spec) -> list[OperationMeta]:
                     for code, resp in op["responses"].items()
                 }
                 meta.rate_limited = "429" in op["responses"]
-                _append(meta.errcodes, release, _errcodes(doc, op["responses"]))
                 params = [deref(doc, p) for p in op.get("parameters", [])]
                 query = [p for p in params if p["in"] == "query"]
                 meta.path_params = [p["name"] for p in params if p["in"] == "path"]
@@ -167,6 +175,7 @@ def collect_operations(spec: Spec) -> list[OperationMeta]:
                 meta.no_identity_reason = " ".join(reason.split()) if reason else None
                 free = [p["name"] for p in query if p.get(FREE_FORM_QUERY) is True]
                 _append(meta.free_query, release, free[0] if free else None)
+                _append(meta.errcodes, release, _errcodes(doc, op, meta.errcode_notes))
     return sorted(found.values(), key=lambda m: (m.api, m.name))
 
 

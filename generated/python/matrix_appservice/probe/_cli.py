@@ -7,6 +7,7 @@ usage error (bad arguments, an unreadable or invalid registration, httpx not ins
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from urllib.parse import urlsplit
 
@@ -50,7 +51,7 @@ def add_probe_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         type=float,
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
-        help=f"the limit for each request (default: {DEFAULT_TIMEOUT:g})",
+        help=f"the limit for each check, all its requests together (default: {DEFAULT_TIMEOUT:g})",
     )
     p.add_argument("--json", action="store_true", help="print one JSON report for tools")
     p.set_defaults(func=run_probe_command)
@@ -66,6 +67,7 @@ def run_probe_command(args: argparse.Namespace) -> int:
         import httpx
     except ImportError:
         return _usage("needs httpx: pip install 'matrix-appservice[client]'")
+    from matrix_appservice._http_limits import DeadlineTransport
     from matrix_appservice.probe._checks import Prober
     from matrix_appservice.probe._samples import Samples
     from matrix_appservice.registration import RegistrationError, load_registration
@@ -81,8 +83,8 @@ def run_probe_command(args: argparse.Namespace) -> int:
         return _usage(f"URL must be an http:// or https:// address, not {args.url!r}")
     if parts.query or parts.fragment:
         return _usage("URL takes no query or fragment: give the appservice's base URL")
-    if not args.timeout > 0:
-        return _usage("--timeout must be a positive number of seconds")
+    if not (math.isfinite(args.timeout) and args.timeout > 0):
+        return _usage(f"--timeout must be a finite number of seconds above 0, not {args.timeout:g}")
     registration = None
     if args.registration:
         try:
@@ -101,7 +103,7 @@ def run_probe_command(args: argparse.Namespace) -> int:
         sys.stderr.write("." if check.outcome != "fail" else "F")
         sys.stderr.flush()
 
-    with httpx.Client(timeout=args.timeout) as client:
+    with httpx.Client(timeout=args.timeout, transport=DeadlineTransport()) as client:
         prober = Prober(client, args.url, token, release, Samples(registration), progress)
         report = prober.run()
     sys.stderr.write("\n")
