@@ -51,6 +51,7 @@ def emit_python(spec: Spec) -> dict[str, str]:
     """Every file of the distribution, by its path under ``generated/``."""
     # Imported here: the model generator is slow to import, and the command line does not
     # need it to print a usage line.
+    from codegen.python.errcodes import collect_errcodes
     from codegen.python.models import MODELS_HEADER, generate_model_modules
     from codegen.python.schemas import validation_files
     from codegen.python.split import DOCS
@@ -60,6 +61,7 @@ def emit_python(spec: Spec) -> dict[str, str]:
     model_names = sorted((n for names in exports.values() for n in names), key=str.lower)
     schema_files, schema_index = validation_files(spec)
     operations = py_operations(spec)
+    errcodes = collect_errcodes(spec.ir)
     appservice = [op for op in operations if op.api == "application-service"]
     homeserver = [op for op in operations if op.api == "client-server"]
     by_method = sorted(operations, key=lambda op: op.python)
@@ -78,6 +80,8 @@ def emit_python(spec: Spec) -> dict[str, str]:
         "appservice_methods": [op for op in by_method if op.api == "application-service"],
         "homeserver_methods": [op for op in by_method if op.api == "client-server"],
         "client_models": sorted({n for op in operations for n in op.client_models}),
+        "errcodes": errcodes,
+        "helpers": sorted({e.helper for e in errcodes if e.helper}),
     }
     files: dict[str, str] = {
         f"{_PKG}/models/{module}.py": text for module, text in model_modules.items()
@@ -93,7 +97,13 @@ def emit_python(spec: Spec) -> dict[str, str]:
         f"{_OUT}/pyproject.toml": env.get_template("pyproject.toml.jinja").render(context),
         f"{_OUT}/README.md": env.get_template("README.md.jinja").render(context),
     }
-    for template in ("__init__.py", "_releases.py", "operations.py", "client.py"):
+    for template in (
+        "__init__.py",
+        "_releases.py",
+        "operations.py",
+        "client.py",
+        "_client_errcodes.py",
+    ):
         files[f"{_PKG}/{template}"] = env.get_template(f"{template}.jinja").render(context)
     for package, ops in (("server", appservice), ("homeserver", homeserver)):
         files[f"{_PKG}/{package}/_handler.py"] = env.get_template(

@@ -215,7 +215,29 @@ def generate_models(spec: Spec) -> str:
     if not isinstance(text, str):
         raise GeneratorError("datamodel-code-generator returned more than one module")
     # With strict_nullable an optional field is still `T | None = None`, which takes null.
-    return _json_ints(_mark_not_null(text, _not_null_fields(source, metadata)))
+    return _mapping_roots(_json_ints(_mark_not_null(text, _not_null_fields(source, metadata))))
+
+
+_MAPPING_ROOT_IMPORT = "from matrix_appservice._mapping_root import MappingRoot\n"
+_DICT_ROOT = re.compile(r"^class (\w+)\(RootModel\[dict\[str, (.+)\]\]\):$", re.MULTILINE)
+
+
+def _mapping_roots(text: str) -> str:
+    """Models whose root is a JSON object keyed by name (``ThirdPartyProtocols``) are
+    mappings too: ``MappingRoot`` goes first among their bases."""
+
+    def mapping(match: re.Match[str]) -> str:
+        name, value = match.groups()
+        return (
+            f"class {name}(  # type: ignore[misc]  # iterates over keys, as a Mapping does\n"
+            f"    MappingRoot[{value}], RootModel[dict[str, {value}]]\n):"
+        )
+
+    text, count = _DICT_ROOT.subn(mapping, text)
+    if not count:
+        return text
+    future = "from __future__ import annotations\n"
+    return text.replace(future, future + "\n" + _MAPPING_ROOT_IMPORT, 1)
 
 
 _JSON_INT_IMPORT = "from matrix_appservice._json_int import JsonInt\n"

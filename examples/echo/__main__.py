@@ -57,7 +57,11 @@ async def run(args: argparse.Namespace) -> None:
     _LOG.setLevel(args.log_level.upper())
     _LOG.propagate = False
     host, port = _address(reg.url, args.host, args.port)
-    async with AsyncHomeserverClient(args.homeserver, reg.as_token) as client:
+    try:
+        client = AsyncHomeserverClient(args.homeserver, reg.as_token)
+    except ValueError as exc:  # a URL with user info, for one: the message hides it
+        raise StartError(f"--homeserver: {exc}") from None
+    async with client:
         try:
             whoami = await client.request("GET", "/_matrix/client/v3/account/whoami")
         except (MatrixError, RequestFailedError) as exc:

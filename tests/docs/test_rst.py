@@ -6,6 +6,7 @@ import pytest
 
 from codegen.docs.html import build_html
 from codegen.docs.rst import code_block, heading, list_table, md
+from codegen.errors import GeneratorError
 
 
 @pytest.mark.parametrize(
@@ -40,7 +41,7 @@ def test_list_table_with_multi_line_cells_builds() -> None:
     )
     html = build_html("docs/table.rst", f"T\n=\n\n{table}\n")
     assert '<table class="fields' in html and "<caption>Things</caption>" in html
-    with pytest.raises(ValueError, match="2 cells"):
+    with pytest.raises(GeneratorError, match="2 cells"):
         list_table(["A"], [["x", "y"]])
 
 

@@ -8,7 +8,6 @@ and exit status are reported. The limits are generous; the point is to catch the
 from __future__ import annotations
 
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -46,6 +45,29 @@ class Outcome:
         assert self.peak_mb < peak_mb, f"peak {self.peak_mb:.0f} MB: {shown}"
 
 
+_LAUNCHER = """
+import os, resource, signal, sys
+size, report, argv = int(sys.argv[1]) << 20, int(sys.argv[2]), sys.argv[3:]
+pid = os.fork()
+if pid == 0:
+    resource.setrlimit(resource.RLIMIT_AS, (size, size))
+    try:
+        os.execvp(argv[0], argv)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+os.write(report, str(usage.ru_maxrss).encode())
+code = os.waitstatus_to_exitcode(status)
+if code < 0:
+    signal.signal(-code, signal.SIG_DFL)
+    os.kill(os.getpid(), -code)
+sys.exit(code)
+"""
+"""Forks the command from a small process and reports its peak resident size: a child
+forked straight from the test process would start with the test process's pages resident,
+and its peak would count them."""
+
+
 def run_bounded(
     argv: Sequence[str],
     *,
@@ -55,12 +77,8 @@ def run_bounded(
     cwd: Path | None = None,
 ) -> Outcome:
     """Run ``argv``; the child may map at most ``address_space_mb`` and run ``timeout`` s."""
-
-    def limit() -> None:
-        size = address_space_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (size, size))
-
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(PACKAGE)]))
+    read_end, write_end = os.pipe()
     with (
         tempfile.TemporaryFile() as out,
         tempfile.TemporaryFile() as err,
@@ -69,29 +87,34 @@ def run_bounded(
         inp.write(stdin or b"")
         inp.seek(0)
         start = time.monotonic()
-        proc = subprocess.Popen(
-            list(argv), stdin=inp, stdout=out, stderr=err, preexec_fn=limit, env=env,
-            cwd=cwd or REPO,
-        )  # fmt: skip
+        launcher = [sys.executable, "-c", _LAUNCHER, str(address_space_mb), str(write_end)]
+        try:
+            proc = subprocess.Popen(
+                [*launcher, *argv], stdin=inp, stdout=out, stderr=err, env=env,
+                cwd=cwd or REPO, pass_fds=(write_end,), start_new_session=True,
+            )  # fmt: skip
+        finally:
+            os.close(write_end)
         killed = threading.Event()
 
         def kill() -> None:
             killed.set()
-            os.kill(proc.pid, signal.SIGKILL)
+            os.killpg(proc.pid, signal.SIGKILL)  # the launcher and the command
 
         timer = threading.Timer(timeout, kill)
         timer.start()
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            proc.wait()
         finally:
             timer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        with os.fdopen(read_end, "rb") as report:
+            peak_kb = int(report.read() or 0)
         seconds = time.monotonic() - start
         out.seek(0)
         err.seek(0)
         return Outcome(
             list(argv), proc.returncode, out.read().decode("utf-8", "replace"),
-            err.read().decode("utf-8", "replace"), seconds, usage.ru_maxrss / 1024,
+            err.read().decode("utf-8", "replace"), seconds, peak_kb / 1024,
             killed.is_set(),
         )  # fmt: skip
 

@@ -112,7 +112,7 @@ def test_send_as_a_user_with_a_massaged_timestamp(
         user_id = _register(hs, _unique("cb_bob"))
         room_id = hs.request("POST", "/_matrix/client/v3/createRoom", json=PUBLIC_ROOM)["room_id"]
         as_bob = hs.as_user(user_id)
-        as_bob.request("POST", f"/_matrix/client/v3/join/{quote(room_id, safe='')}")
+        as_bob.request("POST", "/_matrix/client/v3/join/{room}", path_params={"room": room_id})
 
         sent = as_bob.send_message(
             room_id, "m.room.message", _unique("txn"), {"msgtype": "m.text", "body": "from bob"},
@@ -120,9 +120,9 @@ def test_send_as_a_user_with_a_massaged_timestamp(
         )  # fmt: skip
         assert isinstance(sent, models.SendEventResponse)
         event = hs.request(
-            "GET",
-            f"/_matrix/client/v3/rooms/{quote(room_id, safe='')}/event/{quote(sent.event_id, safe='')}",
-        )
+            "GET", "/_matrix/client/v3/rooms/{roomId}/event/{eventId}",
+            path_params={"roomId": room_id, "eventId": sent.event_id},
+        )  # fmt: skip
         assert event["sender"] == user_id
         assert event["origin_server_ts"] == ts
         assert event["content"] == {"msgtype": "m.text", "body": "from bob"}

@@ -8,8 +8,8 @@ reach mautrix's ``query_user`` / ``query_alias`` callbacks.
 Two habits of mautrix 0.21 shape the cases here. A found user or alias is answered with the
 callback's own body, so the callback must return a non-empty object (an empty one, the spec's
 answer, makes mautrix say 404). A not-found query is answered ``404 {}``, without the
-``errcode`` the spec's error body requires: a checking client reports that as a
-``ResponseValidationError``, a plain one as a 404 ``MatrixError`` whose ``errcode`` is None;
+``errcode`` the spec's error body requires: both clients raise ``NotFoundError`` with
+``errcode`` None, and a checking one attaches the schema problem as its ``validation``;
 and since a 404 without an errcode is also what an appservice without the v1 routes says,
 the client asks again on the legacy route (which mautrix serves too).
 """
@@ -165,12 +165,15 @@ def test_user_and_alias_queries_found_and_not_found(backend: Backend) -> None:
             assert peer.user_queries == ["@mautrix_found:localhost"]
             assert peer.alias_queries == ["#mautrix_found:localhost"]
 
-            # Not found: mautrix answers 404 {}. Checked against the spec, that body lacks the
-            # errcode an error body must have; unchecked, it is a NotFoundError without one.
-            with pytest.raises(ResponseValidationError) as invalid:
+            # Not found: mautrix answers 404 {}, a NotFoundError without an errcode. Checked
+            # against the spec, that body lacks the errcode an error body must have: the
+            # error says so in its validation.
+            with pytest.raises(NotFoundError) as checked:
                 await checking.query_user("@mautrix_missing:localhost")
-            assert (invalid.value.status, invalid.value.path) == (404, "$")
-            assert "errcode" in str(invalid.value)
+            invalid = checked.value.validation
+            assert isinstance(invalid, ResponseValidationError)
+            assert (invalid.status, invalid.path) == (404, "$")
+            assert "errcode" in str(invalid)
             with pytest.raises(NotFoundError) as missing:
                 await plain.query_room_alias("#mautrix_missing:localhost")
             assert (missing.value.status, missing.value.errcode, missing.value.body) == (

@@ -14,8 +14,8 @@ from pathlib import Path
 GOOD = """\
 id: irc-bridge
 url: http://127.0.0.1:9000
-as_token: as_secret_0123
-hs_token: hs_secret_4567
+as_token: as_secret_0123456789
+hs_token: hs_secret_4567890123
 sender_localpart: _irc_bot
 rate_limited: false
 namespaces:
@@ -68,7 +68,7 @@ CASES = [
     Case("deep", b"id: " + b"[" * 100_000 + b"\n", 1, "nested more than 32 levels"),
     Case("many_values", b"id: [" + b"0," * 60_000 + b"0]\n", 1, "more than 10000 keys and values"),
     Case("not_utf8", _good_with("hs_secret", "hs_\xff_secret").replace(b"\xc3\xbf", b"\xff"), 4,
-         "not UTF-8: byte 0xff at byte offset 80"),
+         "not UTF-8: byte 0xff at byte offset 86"),
     Case("nul", _good_with("as_secret", "as_\0secret"), 3, "a NUL byte at byte offset 55"),
     Case("date", _good_with("id: irc-bridge", "id: 2024-01-01"), 1,
          "id: 2024-01-01 is read by YAML as a date; write it as a quoted string"),

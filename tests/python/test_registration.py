@@ -39,7 +39,7 @@ def test_a_good_file_loads(tmp_path: Path) -> None:
 
 def test_every_problem_is_reported_once_with_its_line(tmp_path: Path) -> None:
     text = (
-        GOOD.replace("hs_token: hs_secret_4567\n", "")
+        GOOD.replace("hs_token: hs_secret_4567890123\n", "")
         .replace("@_irc_.*:example", "@_irc_(.*:example")
         .replace("sender_localpart: _irc_bot", "sender_localpart: Bad Bot")
     )
@@ -81,7 +81,7 @@ def test_yaml_error_names_the_line(tmp_path: Path) -> None:
 
 
 def test_same_token_for_both_sides(tmp_path: Path) -> None:
-    text = GOOD.replace("hs_secret_4567", "as_secret_0123")
+    text = GOOD.replace("hs_secret_4567890123", "as_secret_0123456789")
     with pytest.raises(RegistrationError, match=r":4: as_token and hs_token must differ"):
         load_registration(_write(tmp_path, "reg.yaml", text))
 
@@ -89,9 +89,10 @@ def test_same_token_for_both_sides(tmp_path: Path) -> None:
 def test_set_of_registrations(tmp_path: Path) -> None:
     first = parse_registration(GOOD, "a.yaml")
     second = parse_registration(
-        GOOD.replace("hs_secret_4567", "hs_other").replace("id: irc-bridge", "id: other"), "b.yaml"
+        GOOD.replace("hs_secret_4567890123", "hs_other").replace("id: irc-bridge", "id: other"),
+        "b.yaml",
     )
-    third = parse_registration(GOOD.replace("as_secret_0123", "as_third").replace("hs_secret_4567", "hs_third")
+    third = parse_registration(GOOD.replace("as_secret_0123456789", "as_third").replace("hs_secret_4567890123", "hs_third")
                                .replace("@_irc_.*", "@_irc_libera_.*").replace("#_irc_", "#_slack_"), "c.yaml")  # fmt: skip
     problems = [str(p) for p in check_registrations([first, second, third])]
     assert "b.yaml:3: as_token is also used by a.yaml:3; it must be unique" in problems

@@ -13,18 +13,20 @@ import logging
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, Protocol, TypeVar
-from urllib.parse import quote
 
 import orjson
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
+from matrix_appservice._client_errcodes import ERRCODE_CLASSES, NotFoundError
 from matrix_appservice._client_errors import (
+    MatrixError,
     RequestValidationError,
     ResponseValidationError,
-    error_for,
 )
-from matrix_appservice._client_secrets import scrub
+from matrix_appservice._client_paths import fill_template, method_name
+from matrix_appservice._client_paths import target as _target
+from matrix_appservice._client_secrets import redact, scrub
 from matrix_appservice._json import parse_json
 from matrix_appservice._validator import validator_for
 from matrix_appservice._walk import json_path
@@ -46,12 +48,14 @@ __all__ = [
     "auth_placement",
     "build_call",
     "build_generic_call",
+    "error_for",
     "identity_params",
     "is_unrecognised",
     "outgoing",
     "read_answer",
     "retry_after",
     "route",
+    "target",
 ]
 
 log = logging.getLogger("matrix_appservice.client")
@@ -64,6 +68,8 @@ _PLAIN_CALL = "sendMessage"
 """The operation whose identity parameters ``request()`` uses for endpoints outside the spec."""
 DEFAULT_RATE_LIMIT_WAIT = 1.0
 """Seconds to wait on a 429 that says neither ``retry_after_ms`` nor ``Retry-After``."""
+ERROR_SCHEMA = "Error"
+"""The schema of an error answer whose status the operation does not document."""
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
 """The default bound on an answer's body; a transport stops reading beyond it."""
 
@@ -286,12 +292,6 @@ def _query_items(
     return tuple(items)
 
 
-def _fill(template: str, params: Mapping[str, str]) -> str:
-    for key, value in params.items():
-        template = template.replace("{" + key + "}", quote(str(value), safe=""))
-    return template
-
-
 def _issues(result_errors: Iterable[Any]) -> tuple[str, ...]:
     return tuple(str(issue) for issue in result_errors)
 
@@ -331,8 +331,8 @@ def build_call(
     missing = [p for p in operation.path_params if p not in path]
     if missing:
         raise TypeError(f"{operation.name} needs the path parameters: {', '.join(missing)}")
-    filled = _fill(known.template, path)
-    legacy = _fill(known.legacy, path) if known.legacy is not None else None
+    filled = fill_template(known.template, path, who=operation.name)
+    legacy = fill_template(known.legacy, path, who=operation.name) if known.legacy else None
     content = None
     if operation.request is not None:
         if fields is not None:
@@ -348,22 +348,9 @@ def build_call(
     )  # fmt: skip
 
 
-def build_generic_call(
-    method: str, path: str, json: Any = None, query: Mapping[str, Any] | None = None
-) -> Call[Any]:
-    """A call of an endpoint outside the spec (``createRoom``, ``join``, ...)."""
-    if not path.startswith("/") or path.startswith("//"):
-        # An absolute URL would send the token to whatever host it names.
-        raise ValueError(f"request() takes a path on the homeserver such as /_matrix/...: {path!r}")
-    content = None if json is None else orjson.dumps(_jsonable(json))
-    return Call(None, method.upper(), path, None, _query_items(query or {}), content)
-
-
-def outgoing(call: Call[Any], settings: Settings, path: str) -> Outgoing:
-    """The request on the wire: query with identity assertion and auth, headers, body."""
-    name = call.operation.name if call.operation is not None else None
-    known = route(name, settings.version, settings.auth)
-    query = list(call.query)
+def _client_query(settings: Settings, known: Route) -> list[tuple[str, str]]:
+    """The query parameters the client adds itself: identity assertion and the token."""
+    query = []
     if settings.user_id is not None:
         for param in known.identity:
             value = settings.user_id if param == "user_id" else settings.device_id
@@ -371,12 +358,47 @@ def outgoing(call: Call[Any], settings: Settings, path: str) -> Outgoing:
                 query.append((param, value))
     if known.token_parameter is not None:
         query.append((known.token_parameter, settings.token))
+    return query
+
+
+def build_generic_call(
+    settings: Settings, method: str, path: str, *, json: Any = None,
+    path_params: Mapping[str, str] | None = None, query: Mapping[str, Any] | None = None,
+) -> Call[Any]:  # fmt: skip
+    """A call of an endpoint outside the spec (``createRoom``, ``join``, ...), for
+    ``request()``: ``path`` is a template whose ``{name}`` placeholders take
+    ``path_params`` (see :func:`~matrix_appservice._client_paths.fill_template`); ``query``
+    is merged with the parameters the client adds, and may not name one of them."""
+    who = "request()"
+    verb = method_name(method, who=who)
+    filled = fill_template(path, path_params or {}, who=who)
+    items = _query_items(query or {})
+    ours = {
+        name for name, _ in _client_query(settings, route(None, settings.version, settings.auth))
+    }
+    clash = sorted(ours & {name for name, _ in items})
+    if clash:
+        raise ValueError(f"{who}: the client sets the query parameter {', '.join(clash)} itself")
+    content = None if json is None else orjson.dumps(_jsonable(json))
+    return Call(None, verb, filled, None, items, content)
+
+
+def outgoing(call: Call[Any], settings: Settings, path: str) -> Outgoing:
+    """The request on the wire: query with identity assertion and auth, headers, body."""
+    name = call.operation.name if call.operation is not None else None
+    known = route(name, settings.version, settings.auth)
+    query = [*call.query, *_client_query(settings, known)]
     headers = [("Accept", "application/json")]
     if known.header:
         headers.append(("Authorization", f"Bearer {settings.token}"))
     if call.content is not None:
         headers.append(("Content-Type", "application/json"))
     return Outgoing(call.method, path, tuple(query), tuple(headers), call.content)
+
+
+def target(step: Outgoing) -> str:
+    """The request target of a step, percent-encoded once: every transport sends it as is."""
+    return _target(step.path, step.query)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -398,15 +420,24 @@ def _check_response(call: Call[Any], status: int, body: Any, settings: Settings)
         validator = validator_for(
             response=call.operation.name, status=status, version=settings.version
         )
-    except ValueError:  # the spec has no JSON body for this status
-        return
+    except ValueError:  # the operation documents no JSON body for this status
+        if status < 400:
+            return
+        # An error status the operation does not list: the standard error body.
+        validator = validator_for(schema=ERROR_SCHEMA, version=settings.version)
     result = validator.validate(body)
     if result.errors:
-        issues = tuple(settings.clean(str(i)) for i in result.errors)
+        # The messages quote values cut short, which could cut the token in two: take them
+        # from the values with the token hidden (so they need no scrubbing after).
+        clean = redact(body, (settings.token,))
+        errors = validator.validate(clean).errors if clean != body else result.errors
+        issues = tuple(str(i) for i in errors)
+        if not errors:  # hiding the token made the body valid
+            errors, issues = result.errors, tuple(settings.clean(str(i)) for i in result.errors)
         raise ResponseValidationError(
             f"{call.what} answered {status} with a body that does not match the spec "
             f"({settings.version}): " + "; ".join(issues),
-            path=result.errors[0].path,
+            path=errors[0].path,
             status=status,
             issues=issues,
         )
@@ -447,6 +478,21 @@ def _parse(answer: Answer) -> Any:
     return parse_json(answer.content)  # ValueError names the problem, depth included
 
 
+def error_for(status: int, body: Any, what: str) -> MatrixError:
+    """The exception for an error answer: the class of its errcode (``MatrixError`` for one
+    the spec does not document), ``NotFoundError`` for a JSON 404 without an errcode.
+    ``what`` names the request (no token in it)."""
+    errcode = body.get("errcode") if isinstance(body, Mapping) else None
+    error = body.get("error") if isinstance(body, Mapping) else None
+    errcode = errcode if isinstance(errcode, str) else None
+    error = error if isinstance(error, str) else None
+    cls = ERRCODE_CLASSES.get(errcode or "", MatrixError)
+    if status == 404 and errcode is None and isinstance(body, Mapping):
+        cls = NotFoundError  # a JSON "not found" without an errcode
+    detail = f"{errcode}: {error}" if errcode and error else errcode or error or "no errcode"
+    return cls(status, errcode, error, body, message=f"{what} answered {status} ({detail})")
+
+
 def read_answer(call: Call[Any], answer: Answer, settings: Settings) -> Any:
     """The result of an answer: the model of its status, or the exception of its errcode."""
     body: Any = None
@@ -471,10 +517,13 @@ def read_answer(call: Call[Any], answer: Answer, settings: Settings) -> Any:
         if settings.validate:
             _check_response(call, status, body, settings)
         return _build_model(call, status, model, body, settings)
-    if settings.validate and call.operation is not None and body is not None:
-        _check_response(call, status, body, settings)
     error = error_for(status, body, call.what)
     error.args = (settings.clean(str(error)),)
+    if settings.validate and call.operation is not None and body is not None:
+        try:
+            _check_response(call, status, body, settings)
+        except ResponseValidationError as broken:  # still the status's error, with the why
+            error.validation = broken
     raise error
 
 

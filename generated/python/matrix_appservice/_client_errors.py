@@ -1,7 +1,8 @@
 """The exceptions of the HTTP clients, one hierarchy for both directions.
 
 ``MatrixError`` and its subclasses: the peer answered with an error status (the subclass
-follows the ``errcode``). ``RequestFailedError``: the peer could not be reached or did not
+follows the ``errcode``; one per errcode the spec documents, generated into
+``_client_errcodes``). ``RequestFailedError``: the peer could not be reached or did not
 answer in time, after every try allowed. ``ResponseValidationError``: an answer that does not
 match the spec. ``RequestValidationError``: with ``validate=True``, a request that would not
 match the spec is refused before it leaves. No token ever appears in their text.
@@ -13,27 +14,24 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
-    "BadStatusError",
-    "ConnectionFailedError",
-    "ConnectionTimeoutError",
-    "ExclusiveError",
-    "ForbiddenError",
-    "LimitExceededError",
     "MatrixError",
-    "NotFoundError",
     "QueryTimeoutError",
+    "RateLimitedBody",
     "RequestFailedError",
     "RequestValidationError",
     "ResponseValidationError",
-    "UnknownTokenError",
-    "UnrecognizedError",
-    "UrlNotSetError",
-    "error_for",
+    "UpstreamAnswerBody",
 ]
 
 
 class MatrixError(Exception):
-    """The peer answered with an error status; ``errcode`` says which error."""
+    """The peer answered with an error status; ``errcode`` says which error.
+
+    Each errcode the spec documents has a subclass named after it (``M_USER_IN_USE`` ->
+    ``UserInUseError``, generated into ``_client_errcodes``); any other errcode raises
+    ``MatrixError`` itself. A 404 whose JSON body has no errcode (``404 {}``, which some
+    appservice libraries and Synapse answer) is a ``NotFoundError`` with ``errcode`` None.
+    """
 
     def __init__(
         self, status: int, errcode: str | None, error: str | None, body: Any, *, message: str
@@ -47,22 +45,15 @@ class MatrixError(Exception):
         """The human-readable ``error`` of the body, if it had one."""
         self.body = body
         """The parsed JSON body, or ``None`` when the body was not JSON."""
+        self.validation: ResponseValidationError | None = None
+        """With ``validate=True``: how the body breaks the spec's schema for this answer
+        (an error body without ``errcode``, say), or ``None`` when it does not."""
 
 
-class ForbiddenError(MatrixError):
-    """``M_FORBIDDEN``: the token is wrong, or the request is not allowed."""
+class RateLimitedBody:
+    """What the body of a rate-limit answer says besides its errcode."""
 
-
-class ExclusiveError(MatrixError):
-    """``M_EXCLUSIVE``: the user or alias is in another appservice's exclusive namespace."""
-
-
-class UnknownTokenError(MatrixError):
-    """``M_UNKNOWN_TOKEN``: the homeserver does not know the access token."""
-
-
-class LimitExceededError(MatrixError):
-    """``M_LIMIT_EXCEEDED``: rate-limited (after the retries the client allows)."""
+    body: Any
 
     @property
     def retry_after_ms(self) -> int | None:
@@ -71,16 +62,10 @@ class LimitExceededError(MatrixError):
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-class UnrecognizedError(MatrixError):
-    """``M_UNRECOGNIZED``: the peer does not implement the endpoint."""
+class UpstreamAnswerBody:
+    """What the body of a failed ping says of the appservice's own answer."""
 
-
-class UrlNotSetError(MatrixError):
-    """``M_URL_NOT_SET``: the appservice's registration has no ``url`` to ping."""
-
-
-class BadStatusError(MatrixError):
-    """``M_BAD_STATUS``: the appservice answered the homeserver's ping with an error."""
+    body: Any
 
     @property
     def upstream_status(self) -> int | None:
@@ -93,50 +78,6 @@ class BadStatusError(MatrixError):
         """The body the appservice answered the homeserver with."""
         value = self.body.get("body") if isinstance(self.body, Mapping) else None
         return value if isinstance(value, str) else None
-
-
-class ConnectionFailedError(MatrixError):
-    """``M_CONNECTION_FAILED``: the homeserver could not reach the appservice."""
-
-
-class ConnectionTimeoutError(MatrixError):
-    """``M_CONNECTION_TIMEOUT``: the appservice did not answer the homeserver in time."""
-
-
-class NotFoundError(MatrixError):
-    """``M_NOT_FOUND``: no such user, alias, device or room.
-
-    A 404 whose JSON body has no errcode (``404 {}``, which some appservice libraries answer
-    to a query for an unknown user or alias) is a ``NotFoundError`` too, with ``errcode``
-    ``None``.
-    """
-
-
-_BY_ERRCODE: Mapping[str, type[MatrixError]] = {
-    "M_FORBIDDEN": ForbiddenError,
-    "M_EXCLUSIVE": ExclusiveError,
-    "M_UNKNOWN_TOKEN": UnknownTokenError,
-    "M_LIMIT_EXCEEDED": LimitExceededError,
-    "M_UNRECOGNIZED": UnrecognizedError,
-    "M_URL_NOT_SET": UrlNotSetError,
-    "M_BAD_STATUS": BadStatusError,
-    "M_CONNECTION_FAILED": ConnectionFailedError,
-    "M_CONNECTION_TIMEOUT": ConnectionTimeoutError,
-    "M_NOT_FOUND": NotFoundError,
-}
-
-
-def error_for(status: int, body: Any, what: str) -> MatrixError:
-    """The exception for an error answer; ``what`` names the request (no token in it)."""
-    errcode = body.get("errcode") if isinstance(body, Mapping) else None
-    error = body.get("error") if isinstance(body, Mapping) else None
-    errcode = errcode if isinstance(errcode, str) else None
-    error = error if isinstance(error, str) else None
-    cls = _BY_ERRCODE.get(errcode or "", MatrixError)
-    if status == 404 and errcode is None and isinstance(body, Mapping):
-        cls = NotFoundError  # a JSON "not found" without an errcode
-    detail = f"{errcode}: {error}" if errcode and error else errcode or error or "no errcode"
-    return cls(status, errcode, error, body, message=f"{what} answered {status} ({detail})")
 
 
 class RequestFailedError(Exception):

@@ -23,22 +23,41 @@ import httpx
 from pydantic import BaseModel
 
 from matrix_appservice._client_core import MAX_ANSWER_BYTES, AuthMode, Backoff
-from matrix_appservice._client_errors import (
+from matrix_appservice._client_errcodes import (
+    AppserviceLoginUnsupportedError,
+    BadAliasError,
+    BadJsonError,
     BadStatusError,
     ConnectionFailedError,
     ConnectionTimeoutError,
+    DuplicateAnnotationError,
     ExclusiveError,
     ForbiddenError,
+    InvalidParamError,
+    InvalidParameterError,
+    InvalidSignatureError,
+    InvalidUsernameError,
+    InviteBlockedError,
     LimitExceededError,
-    MatrixError,
+    MissingParamError,
+    MissingTokenError,
     NotFoundError,
+    NotJsonError,
+    TooLargeError,
+    UnknownDeviceError,
+    UnknownError,
+    UnknownTokenError,
+    UnrecognizedError,
+    UrlNotSetError,
+    UserDeactivatedError,
+    UserInUseError,
+)
+from matrix_appservice._client_errors import (
+    MatrixError,
     QueryTimeoutError,
     RequestFailedError,
     RequestValidationError,
     ResponseValidationError,
-    UnknownTokenError,
-    UnrecognizedError,
-    UrlNotSetError,
 )
 from matrix_appservice._client_http import (
     AppServiceBase,
@@ -113,28 +132,44 @@ from matrix_appservice.operations import (
 
 if TYPE_CHECKING:  # the aiohttp extra is needed only with backend="aiohttp"
     import aiohttp
-
 __all__ = [
     "AppServiceClient",
+    "AppserviceLoginUnsupportedError",
     "AsyncAppServiceClient",
     "AsyncHomeserverClient",
+    "BadAliasError",
+    "BadJsonError",
     "BadStatusError",
     "ConnectionFailedError",
     "ConnectionTimeoutError",
+    "DuplicateAnnotationError",
     "ExclusiveError",
     "ForbiddenError",
     "HomeserverClient",
+    "InvalidParamError",
+    "InvalidParameterError",
+    "InvalidSignatureError",
+    "InvalidUsernameError",
+    "InviteBlockedError",
     "LimitExceededError",
     "MatrixError",
+    "MissingParamError",
+    "MissingTokenError",
     "NotFoundError",
+    "NotJsonError",
     "QueryTimeoutError",
     "RequestFailedError",
     "RequestValidationError",
     "ResponseValidationError",
     "RetryPolicy",
+    "TooLargeError",
+    "UnknownDeviceError",
+    "UnknownError",
     "UnknownTokenError",
     "UnrecognizedError",
     "UrlNotSetError",
+    "UserDeactivatedError",
+    "UserInUseError",
 ]
 
 
@@ -147,8 +182,10 @@ class AppServiceClient(AppServiceBase, SyncTransportBase):
     When the v1 path is unknown to the appservice, the operation's legacy path is used and v1
     is tried again after ``legacy_retry_interval`` seconds. Transactions are retried with
     ``retry`` (connection errors, timeouts, 5xx) with the same body every time; queries are
-    tried ``query_attempts`` times, then raise ``QueryTimeoutError``. An answer's body is read
-    up to ``max_answer_bytes``. ``clock`` and ``sleep`` can be replaced (tests).
+    tried ``query_attempts`` times, then raise ``QueryTimeoutError``. ``timeout`` bounds each
+    attempt as a whole (connecting, sending, and reading the answer to its last byte, not
+    each read); every retry gets a ``timeout`` of its own. An answer's body is read up to
+    ``max_answer_bytes``. ``clock`` and ``sleep`` can be replaced (tests).
     """
 
     def __init__(
@@ -409,8 +446,10 @@ class AsyncAppServiceClient(AppServiceBase, AsyncTransportBase):
     When the v1 path is unknown to the appservice, the operation's legacy path is used and v1
     is tried again after ``legacy_retry_interval`` seconds. Transactions are retried with
     ``retry`` (connection errors, timeouts, 5xx) with the same body every time; queries are
-    tried ``query_attempts`` times, then raise ``QueryTimeoutError``. An answer's body is read
-    up to ``max_answer_bytes``. ``clock`` and ``sleep`` can be replaced (tests).
+    tried ``query_attempts`` times, then raise ``QueryTimeoutError``. ``timeout`` bounds each
+    attempt as a whole (connecting, sending, and reading the answer to its last byte, not
+    each read); every retry gets a ``timeout`` of its own. An answer's body is read up to
+    ``max_answer_bytes``. ``clock`` and ``sleep`` can be replaced (tests).
     ``backend="aiohttp"`` sends over aiohttp (the ``aiohttp`` extra) instead of httpx, on
     ``session`` when one is given (the client then leaves it open); ``transport`` is for httpx.
     """
@@ -677,7 +716,9 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
     v1.17) on every call that takes it. A 429 ``M_LIMIT_EXCEEDED`` answer is retried after the
     wait it asks for, at most ``rate_limit_retries`` times and only when that wait is at most
     ``max_retry_after`` seconds. ``request()`` calls any other Client-Server endpoint the same
-    way. With ``validate=True`` every request and answer is checked against the release. An
+    way. With ``validate=True`` every request and answer is checked against the release.
+    ``timeout`` bounds each attempt as a whole (connecting, sending, and reading the answer
+    to its last byte, not each read); a retry after a 429 gets a ``timeout`` of its own. An
     answer's body is read up to ``max_answer_bytes``.
     """
 
@@ -716,15 +757,31 @@ class HomeserverClient(HomeserverBase, SyncTransportBase):
         )
 
     def request(
-        self, method: str, path: str, *, json: Any = None, query: Mapping[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        path_params: Mapping[str, str] | None = None,
+        query: Mapping[str, Any] | None = None,
+        json: Any = None,
     ) -> Any:
         """Call a Client-Server endpoint outside this spec (``createRoom``, ``join``, ...).
 
-        ``path`` is the full path (``/_matrix/client/v3/createRoom``). The call gets the same
-        authentication, identity assertion, rate-limit retries and errors as the typed
-        methods; the answer is the parsed JSON body (``None`` when empty).
+        ``path`` is the full path as a template: each ``{name}`` in it takes the value
+        ``path_params[name]``, percent-encoded as one segment, so room aliases, IDs and
+        event types go in as they are (``request("GET",
+        "/_matrix/client/v3/directory/room/{alias}", path_params={"alias": "#a:b"})``).
+        The text around the placeholders is sent as written, and a ``ValueError`` refuses
+        anything that would change where the request goes: ``?``, ``#``, spaces, control
+        or non-ASCII characters, a ``%`` without two hex digits, ``.`` or ``..`` segments.
+        ``query`` holds the query parameters, encoded by the client and sent next to the
+        ones it adds itself (identity assertion of ``as_user()``, a query token), which it
+        may not name. The call gets the same authentication, identity assertion, rate-limit
+        retries and errors as the typed methods; the answer is the parsed JSON body
+        (``None`` when empty).
         """
-        return self._run(self._generic(method, path, json, query))
+        call = self._generic(method, path, json=json, path_params=path_params, query=query)
+        return self._run(call)
 
     def delete_device(
         self, device_id: str, *, auth: AuthenticationData | Mapping[str, Any] | None = None
@@ -1356,7 +1413,9 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
     v1.17) on every call that takes it. A 429 ``M_LIMIT_EXCEEDED`` answer is retried after the
     wait it asks for, at most ``rate_limit_retries`` times and only when that wait is at most
     ``max_retry_after`` seconds. ``request()`` calls any other Client-Server endpoint the same
-    way. With ``validate=True`` every request and answer is checked against the release. An
+    way. With ``validate=True`` every request and answer is checked against the release.
+    ``timeout`` bounds each attempt as a whole (connecting, sending, and reading the answer
+    to its last byte, not each read); a retry after a 429 gets a ``timeout`` of its own. An
     answer's body is read up to ``max_answer_bytes``. ``backend="aiohttp"`` sends
     over aiohttp (the ``aiohttp`` extra) instead of httpx, on ``session`` when one is given
     (the client then leaves it open); ``transport`` is for httpx.
@@ -1401,15 +1460,31 @@ class AsyncHomeserverClient(HomeserverBase, AsyncTransportBase):
         )
 
     async def request(
-        self, method: str, path: str, *, json: Any = None, query: Mapping[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        path_params: Mapping[str, str] | None = None,
+        query: Mapping[str, Any] | None = None,
+        json: Any = None,
     ) -> Any:
         """Call a Client-Server endpoint outside this spec (``createRoom``, ``join``, ...).
 
-        ``path`` is the full path (``/_matrix/client/v3/createRoom``). The call gets the same
-        authentication, identity assertion, rate-limit retries and errors as the typed
-        methods; the answer is the parsed JSON body (``None`` when empty).
+        ``path`` is the full path as a template: each ``{name}`` in it takes the value
+        ``path_params[name]``, percent-encoded as one segment, so room aliases, IDs and
+        event types go in as they are (``request("GET",
+        "/_matrix/client/v3/directory/room/{alias}", path_params={"alias": "#a:b"})``).
+        The text around the placeholders is sent as written, and a ``ValueError`` refuses
+        anything that would change where the request goes: ``?``, ``#``, spaces, control
+        or non-ASCII characters, a ``%`` without two hex digits, ``.`` or ``..`` segments.
+        ``query`` holds the query parameters, encoded by the client and sent next to the
+        ones it adds itself (identity assertion of ``as_user()``, a query token), which it
+        may not name. The call gets the same authentication, identity assertion, rate-limit
+        retries and errors as the typed methods; the answer is the parsed JSON body
+        (``None`` when empty).
         """
-        return await self._run(self._generic(method, path, json, query))
+        call = self._generic(method, path, json=json, path_params=path_params, query=query)
+        return await self._run(call)
 
     async def delete_device(
         self, device_id: str, *, auth: AuthenticationData | Mapping[str, Any] | None = None

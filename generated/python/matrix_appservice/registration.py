@@ -16,8 +16,18 @@ that cannot be read at all (missing, a directory, no permission) raises
 :class:`RegistrationError` (its base class). The command line maps the first to exit status
 2 (a usage error) and the second to exit status 1 (invalid).
 
+Tokens and the URL
+------------------
+``as_token`` and ``hs_token`` must be usable as bearer tokens (the rules are in
+``matrix_appservice._credentials``): an empty or whitespace-only token, or one with a
+character an HTTP header cannot carry (a space, a tab, a line break, another control
+character, anything beyond ASCII), is an error naming the field and its line; a token
+shorter than 16 characters is a warning. ``url`` must not hold user info
+(``http://user:password@host``): the token is the only credential. No message quotes a
+token or a password, not even the schema's complaint about a token that is not a string.
+
 Warnings do not stop loading; :attr:`LoadedRegistration.warnings` lists them: a file that
-group or other users may access (it holds ``as_token`` and ``hs_token``), a
+group or other users may access (it holds ``as_token`` and ``hs_token``), a short token, a
 ``sender_localpart`` that breaks the localpart grammar only by upper-case letters (what
 mautrix bridges generate, and what Synapse accepts), and namespace regexes that can
 backtrack catastrophically. With ``strict=True`` the last two are errors.
@@ -41,6 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from matrix_appservice._credentials import token_problem, token_warning, userinfo_problem
 from matrix_appservice._namespaces import (
     DEFAULT_MATCH_TIMEOUT,
     MAX_IDENTIFIER_BYTES,
@@ -261,6 +272,26 @@ def _localpart_problem(reg: LoadedRegistration, strict: bool) -> Problem | None:
     ))  # fmt: skip
 
 
+def _credential_problems(reg: LoadedRegistration) -> list[Problem]:
+    """Tokens that cannot travel in a header or are empty (errors) or short (warnings), and
+    a ``url`` with user info (an error); no message quotes a token."""
+    problems: list[Problem] = []
+    for key in ("as_token", "hs_token"):
+        token = reg.data.get(key)
+        if not isinstance(token, str):
+            continue  # missing or not a string: the schema says so
+        where = reg.line((key,))
+        problem = token_problem(token)
+        if problem is not None:
+            problems.append(Problem(reg.file, where, f"{key} {problem}"))
+        elif token_warning(token):
+            problems.append(Problem(reg.file, where, f"{key} {token_warning(token)}", "warning"))
+    url = reg.data.get("url")
+    if isinstance(url, str) and userinfo_problem(url):
+        problems.append(Problem(reg.file, reg.line(("url",)), f"url {userinfo_problem(url)}"))
+    return problems
+
+
 def check_registration(
     reg: LoadedRegistration, version: str | None = None, *, strict: bool = False
 ) -> list[Problem]:
@@ -274,8 +305,13 @@ def check_registration(
     result = validate(reg.data, registration=True, version=version)
     for issue in result.errors:
         path = _parse_path(issue.path)
-        problems.append(Problem(reg.file, reg.line(path), _describe(issue.path, issue.message)))
+        if path[:1] in (["as_token"], ["hs_token"]):
+            message = f"{path[0]} must be a string (the value is not shown: it is a secret)"
+        else:
+            message = _describe(issue.path, issue.message)
+        problems.append(Problem(reg.file, reg.line(path), message))
     problems += _regex_problems(reg, strict)
+    problems += _credential_problems(reg)
     data = reg.data
     if isinstance(data.get("as_token"), str) and data.get("as_token") == data.get("hs_token"):
         problems.append(

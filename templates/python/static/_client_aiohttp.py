@@ -2,7 +2,8 @@
 
 Only the I/O differs from the httpx transport: the request comes built from ``_client_core``
 and the answer goes back to the plan as an ``Answer`` or a ``Failure``. The same rules hold:
-the timeout applies to connecting and to every read, the body is read up to the size bound,
+the timeout applies to connecting and to every read (and the caller bounds the whole
+exchange with the same number), the body is read up to the size bound,
 redirects are not followed (they could carry the token to another host) and no exception
 that reaches the caller holds the token. Needs the ``aiohttp`` extra.
 """
@@ -11,10 +12,10 @@ from __future__ import annotations
 
 import logging
 from typing import Any, Literal
-from urllib.parse import quote, urlencode
 
-from matrix_appservice._client_core import Answer, Failure, Outcome, Outgoing, Settings
+from matrix_appservice._client_core import Answer, Failure, Outcome, Outgoing, Settings, target
 from matrix_appservice._client_secrets import RedactTokens
+from matrix_appservice._http_limits import aread_bounded
 
 try:
     import aiohttp
@@ -75,29 +76,22 @@ class AiohttpSender:
         return self._session
 
     def _url(self, step: Outgoing) -> URL:
-        target = self._base + step.path
-        if step.query:
-            target += "?" + urlencode(step.query, quote_via=quote)
-        return URL(target, encoded=True)
+        # Encoded already (``target``): yarl must send it as it is.
+        return URL(self._base + target(step), encoded=True)
 
     async def send(self, step: Outgoing, settings: Settings) -> Outcome:
         session = self._open()
-        limit = settings.max_answer_bytes
         try:
             async with session.request(
                 step.method, self._url(step), headers=step.headers, data=step.content,
                 timeout=self._timeout, allow_redirects=False,
             ) as response:  # fmt: skip
-                content = bytearray()
-                async for chunk in response.content.iter_any():
-                    content += chunk
-                    if len(content) > limit:
-                        break
+                body = await aread_bounded(response.content.iter_any(), settings.max_answer_bytes)
                 status, headers = response.status, response.headers
         except (aiohttp.ClientError, TimeoutError) as exc:
             return _failure(exc, settings)
         # The headers stay aiohttp's case-insensitive mapping, as the plans look names up.
-        return Answer(status, headers, bytes(content), len(content) <= limit)
+        return Answer(status, headers, *body)
 
     async def aclose(self) -> None:
         if self._owns_session and self._session is not None:

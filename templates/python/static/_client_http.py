@@ -8,10 +8,11 @@ made of.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from types import TracebackType
 from typing import Any, Literal, Protocol, Self, get_args
@@ -34,10 +35,13 @@ from matrix_appservice._client_core import (
     build_call,
     build_generic_call,
     identity_params,
+    target,
 )
 from matrix_appservice._client_plans import LegacyRoutes, appservice_plan, homeserver_plan
-from matrix_appservice._client_secrets import RedactTokens, scrub
 from matrix_appservice._client_retry import RetryPolicy
+from matrix_appservice._credentials import require_plain_url, require_token
+from matrix_appservice._client_secrets import RedactTokens, scrub
+from matrix_appservice._http_limits import DeadlineTransport, aread_bounded, deadline, read_bounded
 from matrix_appservice._releases import resolve_release
 from matrix_appservice.operations import Operation
 
@@ -61,7 +65,9 @@ HomeserverAuthMode = Literal["auto", "header", "query"]
 
 
 def _positive(name: str, value: float) -> float:
-    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+    if isinstance(value, bool) or not (
+        isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+    ):
         raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
     return float(value)
 
@@ -85,7 +91,7 @@ def appservice_settings(
 ) -> Settings:  # fmt: skip
     """The settings of a client that calls an appservice, checked."""
     return Settings(
-        token=hs_token,
+        token=require_token("hs_token", hs_token),
         version=resolve_release(version),
         auth=_mode(auth, get_args(AuthMode)),
         validate=validate,
@@ -105,7 +111,7 @@ def homeserver_settings(
     if not (math.isfinite(max_retry_after) and max_retry_after >= 0):
         raise ValueError(f"max_retry_after must be a number of seconds >= 0, not {max_retry_after!r}")
     return Settings(
-        token=as_token,
+        token=require_token("as_token", as_token),
         version=resolve_release(version),
         auth=_mode(auth, get_args(HomeserverAuthMode)),
         validate=validate,
@@ -196,31 +202,16 @@ class HomeserverBase(_ClientBase):
         return view
 
     def _generic(
-        self, method: str, path: str, json: Any, query: Mapping[str, Any] | None
-    ) -> Call[Any]:
-        return build_generic_call(method, path, json, query)
+        self, method: str, path: str, *, json: Any, path_params: Mapping[str, str] | None,
+        query: Mapping[str, Any] | None,
+    ) -> Call[Any]:  # fmt: skip
+        return build_generic_call(
+            self._settings, method, path, json=json, path_params=path_params, query=query
+        )
 
 
-def _answer(response: httpx.Response, content: bytearray, limit: int) -> Answer:
-    return Answer(response.status_code, response.headers, bytes(content), len(content) <= limit)
-
-
-def _read(chunks: Iterator[bytes], limit: int) -> bytearray:
-    content = bytearray()
-    for chunk in chunks:
-        content += chunk
-        if len(content) > limit:
-            break
-    return content
-
-
-async def _aread(chunks: AsyncIterator[bytes], limit: int) -> bytearray:
-    content = bytearray()
-    async for chunk in chunks:
-        content += chunk
-        if len(content) > limit:
-            break
-    return content
+def _answer(response: httpx.Response, body: tuple[bytes, bool]) -> Answer:
+    return Answer(response.status_code, response.headers, *body)
 
 
 class SyncTransportBase(_ClientBase):
@@ -233,23 +224,25 @@ class SyncTransportBase(_ClientBase):
         self, base_url: str, settings: Settings, *, timeout: float,
         transport: httpx.BaseTransport | None, sleep: Callable[[float], None],
     ) -> None:  # fmt: skip
-        self._base_url, self._settings, self._sleep = base_url, settings, sleep
+        self._base_url = require_plain_url("base_url", base_url)
+        self._settings, self._sleep = settings, sleep
+        self._timeout = _positive("timeout", timeout)
         self._http = httpx.Client(
-            base_url=base_url, timeout=_positive("timeout", timeout), transport=transport
-        )
+            base_url=base_url, timeout=self._timeout,
+            transport=transport if transport is not None else DeadlineTransport(),
+        )  # fmt: skip
         self._owns_pool = True
 
     def _send(self, step: Outgoing) -> Outcome:
         limit = self._settings.max_answer_bytes
         try:
-            with self._http.stream(
-                step.method, step.path, params=step.query, headers=step.headers,
-                content=step.content,
+            with deadline(self._timeout), self._http.stream(
+                step.method, target(step), headers=step.headers, content=step.content,
             ) as response:  # fmt: skip
-                content = _read(response.iter_bytes(), limit)
+                body = read_bounded(response.iter_bytes(), limit)
         except httpx.TransportError as exc:
             return _failure(exc, self._settings)
-        return _answer(response, content, limit)
+        return _answer(response, body)
 
     def _run(self, call: Call[R]) -> R:
         plan = self._plan(call)
@@ -291,16 +284,14 @@ class _HttpxSender:
         self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=transport)
 
     async def send(self, step: Outgoing, settings: Settings) -> Outcome:
-        limit = settings.max_answer_bytes
         try:
             async with self._http.stream(
-                step.method, step.path, params=step.query, headers=step.headers,
-                content=step.content,
+                step.method, target(step), headers=step.headers, content=step.content,
             ) as response:  # fmt: skip
-                content = await _aread(response.aiter_bytes(), limit)
+                body = await aread_bounded(response.aiter_bytes(), settings.max_answer_bytes)
         except httpx.TransportError as exc:
             return _failure(exc, settings)
-        return _answer(response, content, limit)
+        return _answer(response, body)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -341,15 +332,21 @@ class AsyncTransportBase(_ClientBase):
         transport: httpx.AsyncBaseTransport | None, sleep: Callable[[float], Awaitable[None]],
         backend: Backend = "httpx", session: Any = None,
     ) -> None:  # fmt: skip
-        self._base_url, self._settings, self._sleep = base_url, settings, sleep
+        self._base_url = require_plain_url("base_url", base_url)
+        self._settings, self._sleep = settings, sleep
+        self._timeout = _positive("timeout", timeout)
         self._sender = _async_sender(
-            base_url, _positive("timeout", timeout), backend=backend, transport=transport,
-            session=session,
+            base_url, self._timeout, backend=backend, transport=transport, session=session
         )
         self._owns_pool = True
 
     async def _send(self, step: Outgoing) -> Outcome:
-        return await self._sender.send(step, self._settings)
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await self._sender.send(step, self._settings)
+        except TimeoutError:  # the deadline of the whole exchange, not one read
+            late = TimeoutError(f"no complete answer within {self._timeout:g} s")
+            return Failure("timeout", late)
 
     async def _run(self, call: Call[R]) -> R:
         plan = self._plan(call)

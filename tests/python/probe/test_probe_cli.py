@@ -59,10 +59,11 @@ def test_the_token_is_scrubbed_from_exception_texts(version: str) -> None:
     applicable = [c for c in report.checks if c.outcome != "n/a"]
     assert [c.name for c in applicable if c.outcome == "pass"] == ["oversized-body"]
     assert len(failures) == len(applicable) - 1 == (15 if version == "v1.3" else 17)
-    assert any(SECRET in c.reason or quote(SECRET, safe="") in c.reason for c in failures)
-    for text in (report.text([SECRET]), report.json([SECRET])):
+    # The prober hides the token as it records each reason: the report holds none.
+    assert any("<redacted>" in c.reason for c in failures)
+    for text in (*(c.reason for c in report.checks), report.text(), report.json()):
         assert SECRET not in text and quote(SECRET, safe="") not in text
-        assert "<redacted>" in text
+    assert "<redacted>" in report.json()
 
 
 def test_an_unreachable_url_is_one_clear_failure(capsys: pytest.CaptureFixture[str]) -> None:

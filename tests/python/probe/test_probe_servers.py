@@ -95,7 +95,7 @@ def test_a_failure_names_the_rule_and_the_report_counts_it() -> None:
     report.checks.append(Check("user-query", "fail", "404 without errcode", "query-user", "r"))
     report.checks.append(Check("ping", "pass", "200 {}", "ping"))
     assert report.failed
-    assert report.text([]).splitlines() == [
+    assert report.text().splitlines() == [
         "probe http://as against v1.19",
         "FAIL user-query: 404 without errcode; rule: r [AS API §Querying: User query]",
         "PASS ping: 200 {} [AS API §Pinging]",

@@ -30,6 +30,7 @@ from urllib.parse import unquote_to_bytes
 
 import orjson
 
+from matrix_appservice._credentials import require_usable
 from matrix_appservice._namespaces import NamespaceMatcher, NamespaceTimeoutError
 from matrix_appservice._plain_yaml import short
 from matrix_appservice._regex_risk import backtracking_risk
@@ -165,6 +166,7 @@ class HomeserverApp:
         self.appservices: dict[str, Appservice] = {}
         self._by_token: dict[bytes, Appservice] = {}
         for reg in registrations:
+            require_usable(reg)  # never an empty as_token: anyone's empty token would match
             if reg.id in self.appservices:
                 raise ValueError(f"two registrations have the id {reg.id!r}")
             service = Appservice(

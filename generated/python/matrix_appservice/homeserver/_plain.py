@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from matrix_appservice._releases import RELEASES, release_index
 from matrix_appservice.homeserver._identifiers import check_alias, check_user_id
-from matrix_appservice.homeserver._params import int_param
 from matrix_appservice.homeserver._requester import Requester
 from matrix_appservice.homeserver._routes import PlainHandler, PlainRoute
 from matrix_appservice.homeserver._state import Room
@@ -197,7 +196,7 @@ def plain_routes(hs: InMemoryHomeserver) -> list[PlainRoute]:
         if direction not in ("b", "f"):
             raise MatrixError(400, "M_INVALID_PARAM", "dir must be b or f")
         backwards = direction == "b"
-        limit = int_param(request, "limit")
+        limit = request.int_param("limit")
         if limit is not None and limit < 0:
             raise MatrixError(400, "M_INVALID_PARAM", "limit must not be negative")
         limit = min(10 if limit is None else limit, _MAX_MESSAGES)

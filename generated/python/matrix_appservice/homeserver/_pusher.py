@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from matrix_appservice._client_core import Backoff
 from matrix_appservice._client_retry import RetryPolicy
+from matrix_appservice._credentials import require_usable
 from matrix_appservice.homeserver._event_limits import MAX_EVENT_BYTES, encode_event
 from matrix_appservice.homeserver._pusher_routing import RoomLookup, Router, opted_in
 from matrix_appservice.homeserver._pusher_store import Kind, PendingTransaction, PusherStore
@@ -77,7 +78,8 @@ RegistrationSource = str | Path | LoadedRegistration | Registration | Mapping[st
 def _registration(source: RegistrationSource, version: str | None) -> Registration:
     if isinstance(source, (str, Path)):
         return load_registration(source, version).model
-    if isinstance(source, Registration):
+    if isinstance(source, Registration):  # not checked by the loader
+        require_usable(source)
         return source
     if isinstance(source, Mapping):
         source = LoadedRegistration("<registration>", dict(source))

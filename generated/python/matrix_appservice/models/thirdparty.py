@@ -15,6 +15,7 @@ from pydantic import (
     StrictStr,
 )
 
+from matrix_appservice._mapping_root import MappingRoot
 from matrix_appservice._not_null import NotNull
 
 __all__ = [
@@ -214,7 +215,9 @@ class ProtocolInstance(BaseModel):
     """
 
 
-class ThirdPartyProtocols(RootModel[dict[str, ClientProtocol]]):
+class ThirdPartyProtocols(  # type: ignore[misc]  # iterates over keys, as a Mapping does
+    MappingRoot[ClientProtocol], RootModel[dict[str, ClientProtocol]]
+):
     root: dict[str, ClientProtocol]
 
 

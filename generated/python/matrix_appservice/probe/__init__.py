@@ -9,7 +9,12 @@ section of the spec it rests on. Sending needs httpx (``pip install 'matrix-apps
 
     with httpx.Client(timeout=10) as client:
         report = Prober(client, "http://127.0.0.1:9009", hs_token, "v1.19", Samples(None)).run()
-    print(report.text([hs_token]))
+    print(report.text())  # the token is hidden in every reason as it is recorded
+
+Answers are read up to the clients' bound (``max_answer_bytes``, default ``MAX_ANSWER_BYTES``)
+and each check, all its requests together, gets ``timeout`` seconds (default: the client's
+read timeout). ``matrix-appservice probe`` sends over a transport that holds the deadline
+inside every socket operation; over a client of your own it is checked between chunks.
 """
 
 from __future__ import annotations

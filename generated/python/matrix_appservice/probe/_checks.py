@@ -3,6 +3,11 @@
 Requests go out with httpx (the ``[client]`` extra) directly, since several are malformed on
 purpose. Every answer is validated against the chosen release; error answers whose status
 the operation does not list are validated against the spec's ``Error`` schema.
+
+Answers are read as the clients read them: streamed, up to the clients' size bound
+(``MAX_ANSWER_BYTES``; a longer answer fails its check), and each check, all its requests
+together, ends within the timeout (over a :class:`~matrix_appservice._http_limits.DeadlineTransport`
+the bound holds inside every socket operation, over any other transport between chunks).
 """
 
 from __future__ import annotations
@@ -10,8 +15,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from matrix_appservice._client_core import MAX_ANSWER_BYTES
+from matrix_appservice._client_secrets import redact, scrub, scrub_cut
+from matrix_appservice._credentials import require_plain_url, require_token
+from matrix_appservice._json import parse_json
 from matrix_appservice._releases import release_index
 from matrix_appservice._validator import validate
 from matrix_appservice.operations import OPERATIONS, Operation, type_name
@@ -33,18 +44,41 @@ class _Failed(Exception):
     """A check failed; the message says why."""
 
 
-def _json(response: httpx.Response) -> Any:
+@dataclass(frozen=True)
+class Reply:
+    """An answer, read whole within the size bound."""
+
+    status_code: int
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        """The start of the body as text (4 KiB at most), for messages."""
+        return self.content[:4096].decode("utf-8", "replace")
+
+
+def _json(response: Reply, token: str) -> Any:
     try:
-        return json.loads(response.content)
-    except ValueError:
-        preview = response.text[:60]
+        return parse_json(response.content)  # bounded nesting, as the clients read
+    except ValueError as exc:
+        preview = scrub_cut(response.text, (token,), 60)
         raise _Failed(
-            f"answered {response.status_code} with a body that is not JSON: {preview!r}"
+            f"answered {response.status_code} with a body that is not JSON ({scrub(str(exc), (token,))}): {preview!r}"
         ) from None
 
 
+def _late(exc: Exception) -> str:
+    text = str(exc)
+    return text if text.startswith("no complete answer") else "no answer in time"
+
+
 class Prober:
-    """Runs every check against ``base_url`` for ``release`` and collects a :class:`Report`."""
+    """Runs every check against ``base_url`` for ``release`` and collects a :class:`Report`.
+
+    ``hs_token`` must be a usable token and ``base_url`` must hold no user info
+    (``ValueError`` otherwise). The token is hidden in every text from outside (answers,
+    exceptions) before it goes into the report.
+    """
 
     def __init__(
         self,
@@ -54,16 +88,29 @@ class Prober:
         release: str,
         samples: Samples,
         progress: Callable[[Check], None] = lambda check: None,
+        *,
+        timeout: float | None = None,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
         self.client = client
-        self.base = base_url.rstrip("/")
-        self.token = hs_token
+        self.timeout = timeout if timeout is not None else client.timeout.read
+        """Seconds each check may take, all its requests together (default: the client's
+        read timeout); ``None``: no bound."""
+        self.max_answer_bytes = max_answer_bytes
+        self.base = require_plain_url("base_url", base_url).rstrip("/")
+        self.token = require_token("hs_token", hs_token)
         self.release = release
         self.samples = samples
         self.progress = progress
         self.report = Report(base_url, release)
 
     # -- helpers ----------------------------------------------------------------------------
+
+    def _shown(self, text: str, limit: int | None = None) -> str:
+        """Text from outside, fit for the report: the token hidden, then cut to ``limit``."""
+        if limit is None:
+            return scrub(text, (self.token,))
+        return scrub_cut(text, (self.token,), limit)
 
     def _since(self, release: str) -> bool:
         return release_index(self.release) >= release_index(release)
@@ -75,53 +122,84 @@ class Prober:
             return {"Authorization": f"Bearer {self.token}"}, {}
         return {}, {"access_token": self.token}
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _deadline(self) -> Any:
+        from matrix_appservice._http_limits import deadline  # needs httpx, as sending does
+
+        return deadline(self.timeout) if self.timeout is not None else nullcontext()
+
+    def _exchange(self, method: str, url: str, **kwargs: Any) -> Reply:
+        """One request; the answer read streamed, and refused past the size bound."""
+        from matrix_appservice._http_limits import read_bounded
+
+        with self.client.stream(method, url, **kwargs) as response:
+            content, complete = read_bounded(response.iter_bytes(), self.max_answer_bytes)
+        if not complete:
+            raise _Failed(
+                f"answered {response.status_code} with a body of more than "
+                f"{self.max_answer_bytes} bytes (the clients' bound); stopped reading"
+            )
+        return Reply(response.status_code, content)
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> Reply:
         headers, params = self._auth()
         headers.update(kwargs.pop("headers", {}))
         params.update(kwargs.pop("params", {}))
         if kwargs.pop("anonymous", False):
             headers.pop("Authorization", None)
             params.pop("access_token", None)
-        return self.client.request(
-            method, self.base + path, headers=headers, params=params, **kwargs
-        )
+        return self._exchange(method, self.base + path, headers=headers, params=params, **kwargs)
 
-    def _validated(self, op: Operation[Any, Any], response: httpx.Response) -> Any:
+    def _validated(self, op: Operation[Any, Any], response: Reply) -> Any:
         """The parsed body; fails when it breaks the release's schema for that status."""
-        body = _json(response)
+        body = _json(response, self.token)
         status = response.status_code
         if status in op.responses:
-            result = validate(body, response=op.name, status=status, version=self.release)
+            target: dict[str, Any] = {"response": op.name, "status": status}
         else:
-            result = validate(body, schema="Error", version=self.release)
+            target = {"schema": "Error"}
+        result = validate(body, version=self.release, **target)
         if not result.valid:
-            problem = result.errors[0]
+            path, what = result.errors[0].path, result.errors[0].message
+            clean = redact(body, (self.token,))
+            if clean != body:
+                # The message quotes values, cut short: take it from the values with the
+                # token hidden, so that no cut leaves a piece of it.
+                shown = validate(clean, version=self.release, **target)
+                if shown.valid:
+                    path = self._shown(path)
+                    what = "a value that holds the token (not shown) breaks the schema"
+                else:
+                    path, what = shown.errors[0].path, shown.errors[0].message
             raise _Failed(
                 f"answered {status} with a body the spec does not allow for {op.name}: "
-                f"{problem.path}: {problem.message}"
+                f"{path}: {what}"
             )
         return body
 
     def _error(
-        self, op: Operation[Any, Any], response: httpx.Response, status: int, errcode: str | None
+        self, op: Operation[Any, Any], response: Reply, status: int, errcode: str | None
     ) -> str:
         """Checks an error answer: the status, a valid error body and the errcode if one is due."""
         if response.status_code != status:
             raise _Failed(
                 f"expected {status}{' ' + errcode if errcode else ''}, "
-                f"got {response.status_code} {response.text[:60]!r}"
+                f"got {response.status_code} {self._shown(response.text, 60)!r}"
             )
         body = self._validated(op, response)
         if errcode is not None and body.get("errcode") != errcode:
-            raise _Failed(f"answered {status} with errcode {body.get('errcode')!r}, not {errcode}")
-        return f"{status} {body['errcode']}"
+            shown = self._shown(repr(body.get("errcode")))
+            raise _Failed(f"answered {status} with errcode {shown}, not {errcode}")
+        return f"{status} {errcode or self._shown(body['errcode'])}"
 
-    def _empty_ok(self, op: Operation[Any, Any], response: httpx.Response) -> None:
+    def _empty_ok(self, op: Operation[Any, Any], response: Reply) -> None:
         if response.status_code != 200:
-            raise _Failed(f"expected 200 {{}}, got {response.status_code} {response.text[:80]!r}")
+            raise _Failed(
+                f"expected 200 {{}}, got {response.status_code} {self._shown(response.text, 80)!r}"
+            )
         body = self._validated(op, response)
         if body != {}:
-            raise _Failed(f"answered 200 with {json.dumps(body)[:80]}, not {{}}")
+            shown = json.dumps(redact(body, (self.token,)))[:80]  # the values hide the token
+            raise _Failed(f"answered 200 with {shown}, not {{}}")
 
     def _txn_path(self, txn_id: str | None = None) -> str:
         op = OPERATIONS["sendTransaction"]
@@ -136,13 +214,17 @@ class Prober:
         import httpx
 
         try:
-            outcome, reason = body()
+            with self._deadline():
+                outcome, reason = body()
         except _Failed as exc:
             outcome, reason = "fail", str(exc)
         except httpx.TimeoutException as exc:
-            outcome, reason = "fail", f"no answer in time ({type(exc).__name__})"
+            outcome, reason = "fail", f"{_late(exc)} ({type(exc).__name__})"
         except httpx.HTTPError as exc:
-            outcome, reason = "fail", f"the request failed: {type(exc).__name__}: {exc}"
+            outcome, reason = (
+                "fail",
+                f"the request failed: {type(exc).__name__}: {self._shown(str(exc))}",
+            )
         self._record(name, outcome, reason, section)
 
     # -- the checks -------------------------------------------------------------------------
@@ -151,9 +233,12 @@ class Prober:
         import httpx
 
         try:
-            self.client.request("GET", self.base + "/")
+            with self._deadline():
+                self._exchange("GET", self.base + "/")
+        except _Failed:
+            pass  # an answer, however long: the appservice is there
         except httpx.HTTPError as exc:
-            reason = f"cannot reach {self.base}: {type(exc).__name__}: {exc or 'no answer'}"
+            reason = f"cannot reach {self.base}: {type(exc).__name__}: {self._shown(str(exc)) or 'no answer'}"
             self._record("connect", "fail", reason, "connect")
             return self.report
         for name, section, check in self.checks():
@@ -189,7 +274,7 @@ class Prober:
                 self._lookup(op_name, params, path_params),
             )
 
-    def _put_transaction(self, body: Any, txn_id: str | None = None) -> httpx.Response:
+    def _put_transaction(self, body: Any, txn_id: str | None = None) -> Reply:
         result = validate(body, request="sendTransaction", version=self.release)
         assert result.valid, result.errors  # the probe's own transaction must be valid
         return self._send("PUT", self._txn_path(txn_id), json=body)
@@ -233,7 +318,7 @@ class Prober:
             headers = {"Authorization": f"Bearer {wrong}"}
         else:
             params = {"access_token": wrong}
-        response = self.client.request(
+        response = self._exchange(
             "PUT", self.base + self._txn_path(), headers=headers, params=params, json={"events": []}
         )
         return "pass", f"a wrong token: {self._error(op, response, 403, 'M_FORBIDDEN')}"
@@ -242,7 +327,7 @@ class Prober:
         schemes = OPERATIONS["sendTransaction"].auth(self.release)
         if not any(s.kind == "query" for s in schemes):
             return "n/a", f"{self.release} has no access_token query parameter"
-        response = self.client.request(
+        response = self._exchange(
             "PUT", self.base + self._txn_path(), params={"access_token": self.token},
             json={"events": []},
         )  # fmt: skip
@@ -317,9 +402,9 @@ class Prober:
             return "pass", "200 {}"
         if status == 404:
             body = self._validated(op, response)
-            return "pass", f"404 {body['errcode']}"
+            return "pass", f"404 {self._shown(body['errcode'])}"
         raise _Failed(
-            f"expected 200 {{}} or 404 with an errcode, got {status} {response.text[:60]!r}"
+            f"expected 200 {{}} or 404 with an errcode, got {status} {self._shown(response.text, 60)!r}"
         )
 
     def user_query(self) -> tuple[Outcome, str]:
@@ -340,11 +425,11 @@ class Prober:
             status = response.status_code
             if status not in (200, 404):
                 raise _Failed(
-                    f"expected 200 or 404 with an errcode, got {status} {response.text[:60]!r}"
+                    f"expected 200 or 404 with an errcode, got {status} {self._shown(response.text, 60)!r}"
                 )
             body = self._validated(op, response)
             if status == 200:
                 return "pass", f"200, a valid {type_name(op.responses[200])}"
-            return "pass", f"404 {body['errcode']}"
+            return "pass", f"404 {self._shown(body['errcode'])}"
 
         return check

@@ -7,11 +7,13 @@ usage error (bad arguments, an unreadable or invalid registration, httpx not ins
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from urllib.parse import urlsplit
 
+from matrix_appservice._credentials import token_problem, userinfo_problem
 from matrix_appservice._releases import RELEASES, UnknownReleaseError, resolve_release
-from matrix_appservice.probe._report import Check, scrubbed
+from matrix_appservice.probe._report import Check
 
 __all__ = ["DEFAULT_TIMEOUT", "add_probe_command", "run_probe_command"]
 
@@ -49,7 +51,7 @@ def add_probe_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         type=float,
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
-        help=f"the limit for each request (default: {DEFAULT_TIMEOUT:g})",
+        help=f"the limit for each check, all its requests together (default: {DEFAULT_TIMEOUT:g})",
     )
     p.add_argument("--json", action="store_true", help="print one JSON report for tools")
     p.set_defaults(func=run_probe_command)
@@ -65,6 +67,7 @@ def run_probe_command(args: argparse.Namespace) -> int:
         import httpx
     except ImportError:
         return _usage("needs httpx: pip install 'matrix-appservice[client]'")
+    from matrix_appservice._http_limits import DeadlineTransport
     from matrix_appservice.probe._checks import Prober
     from matrix_appservice.probe._samples import Samples
     from matrix_appservice.registration import RegistrationError, load_registration
@@ -73,32 +76,36 @@ def run_probe_command(args: argparse.Namespace) -> int:
         release = resolve_release(args.version)
     except UnknownReleaseError as exc:
         return _usage(str(exc))
+    if userinfo_problem(args.url):
+        return _usage(f"URL {userinfo_problem(args.url)}")
     parts = urlsplit(args.url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return _usage(f"URL must be an http:// or https:// address, not {args.url!r}")
     if parts.query or parts.fragment:
         return _usage("URL takes no query or fragment: give the appservice's base URL")
-    if not args.timeout > 0:
-        return _usage("--timeout must be a positive number of seconds")
+    if not (math.isfinite(args.timeout) and args.timeout > 0):
+        return _usage(f"--timeout must be a finite number of seconds above 0, not {args.timeout:g}")
     registration = None
     if args.registration:
         try:
             registration = load_registration(args.registration, release).model
-        except (OSError, RegistrationError) as exc:
-            secrets = [args.hs_token] if args.hs_token else []
-            return _usage(scrubbed(str(exc), secrets))
-    token = args.hs_token or (registration.hs_token if registration else None)
-    if not token:
+        except (OSError, RegistrationError) as exc:  # its messages never quote a token
+            return _usage(str(exc))
+    token = args.hs_token
+    if token is None and registration is not None:
+        token = registration.hs_token
+    if token is None:
         return _usage("give --hs-token, or --registration with an hs_token")
-    secrets = [token]
+    if token_problem(token):
+        return _usage(f"the hs_token {token_problem(token)}")
 
     def progress(check: Check) -> None:
         sys.stderr.write("." if check.outcome != "fail" else "F")
         sys.stderr.flush()
 
-    with httpx.Client(timeout=args.timeout) as client:
+    with httpx.Client(timeout=args.timeout, transport=DeadlineTransport()) as client:
         prober = Prober(client, args.url, token, release, Samples(registration), progress)
         report = prober.run()
     sys.stderr.write("\n")
-    print(report.json(secrets) if args.json else report.text(secrets))
+    print(report.json() if args.json else report.text())
     return 1 if report.failed else 0

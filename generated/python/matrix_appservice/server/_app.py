@@ -34,6 +34,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import ValidationError
 
+from matrix_appservice._credentials import require_token, require_usable
 from matrix_appservice._releases import resolve_release
 from matrix_appservice._validator import Validator, parse_json, validator_for
 from matrix_appservice.models import Registration
@@ -121,7 +122,8 @@ def _load(registration: Any, version: str) -> tuple[Registration, str | None]:
     if isinstance(registration, (str, Path)):
         loaded = load_registration(registration, version)
         return loaded.model, loaded.file
-    if isinstance(registration, Registration):
+    if isinstance(registration, Registration):  # not checked by the loader
+        require_usable(registration)
         return registration, None
     if isinstance(registration, Mapping):
         registration = LoadedRegistration("<registration>", dict(registration))
@@ -168,7 +170,8 @@ class AppService:
         self.wait_timeout = wait_timeout
         self.access_log = access_log
         self._owns_store = owns_store
-        self._token = registration.hs_token.encode("utf-8")
+        # Never an empty expected token: the empty "Bearer " of anyone would match it.
+        self._token = require_token("the registration's hs_token", registration.hs_token).encode()
         self._bearer = b"Bearer " + self._token
         self._prefix = path_prefix.encode("utf-8")
         self._paths = self._routes(legacy_routes)

@@ -2,15 +2,15 @@
 
 Every record passes through :class:`JsonFormatter`, which replaces the value of any
 ``access_token`` query parameter and every secret it was given (the registration's tokens)
-with ``<redacted>``, in the message, the traceback and every extra field. Uvicorn's own
-access log prints the raw path with its query string, so ``serve`` turns it off and the app
-logs requests itself without the query string.
+with ``<redacted>`` (see :func:`matrix_appservice._client_secrets.scrub`), in the message,
+the traceback and every extra field (strings nested in lists and mappings too), before the
+line is serialised. Uvicorn's own access log prints the raw path with its query string, so
+``serve`` turns it off and the app logs requests itself without the query string.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import sys
 import time
 from collections.abc import Iterable
@@ -18,11 +18,10 @@ from typing import Any, TextIO
 
 import orjson
 
+from matrix_appservice._client_secrets import redact, scrub
+
 __all__ = ["JsonFormatter", "configure_logging", "scrub"]
 
-_QUERY_TOKEN = re.compile(r"(access_token=)[^&\s\"'#]*", re.IGNORECASE)
-_BEARER = re.compile(r"(bearer\s+)[^\s\"',]+", re.IGNORECASE)
-_REDACTED = "<redacted>"
 # Attributes every LogRecord has; anything else was passed in ``extra``.
 # uvicorn adds ``color_message``, the message with terminal colour codes.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {
@@ -31,15 +30,6 @@ _STANDARD = set(vars(logging.makeLogRecord({}))) | {
     "taskName",
     "color_message",
 }
-
-
-def scrub(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` without access-token values, bearer credentials or any of ``secrets``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, _REDACTED)
-    text = _QUERY_TOKEN.sub(r"\1" + _REDACTED, text)
-    return _BEARER.sub(r"\1" + _REDACTED, text)
 
 
 class JsonFormatter(logging.Formatter):
@@ -59,7 +49,7 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
-                entry[key] = scrub(value, self.secrets) if isinstance(value, str) else value
+                entry[key] = redact(value, self.secrets)
         if record.exc_info:
             entry["exception"] = scrub(self.formatException(record.exc_info), self.secrets)
         line = orjson.dumps(entry, default=lambda v: scrub(repr(v), self.secrets)).decode()
