@@ -59,7 +59,7 @@ def test_every_documented_errcode_raises_its_class(
     for release in releases:
         settings = Settings("t", release, "auto", validate, time.monotonic)
         plain = Settings("t", release, "auto", False, time.monotonic)  # any request body goes
-        call = build_call(plain, name, path={p: "x" for p in op.path_params}, query={}, body={})
+        call = build_call(plain, op, path={p: "x" for p in op.path_params}, query={}, body={})
         answer = Answer(status, {}, json.dumps(body).encode())
         with pytest.raises(MatrixError) as caught:
             read_answer(call, answer, settings)
