@@ -16,11 +16,11 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from docutils.core import publish_string
 from docutils.utils import SystemMessage
 
 from codegen.docs.render import TEMPLATES, DocsError
+from codegen.templating import environment
 from codegen.versions import Releases
 
 __all__ = [
@@ -93,12 +93,7 @@ def index_html(
 ) -> str:
     """The page that lists the releases that have a page (``built``; default every release),
     newest first, with a link to each."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates)),
-        undefined=jinja2.StrictUndefined,
-        autoescape=True,
-        keep_trailing_newline=True,
-    )
+    env = environment(templates, "html")
     listed = [r for r in reversed(releases.all) if built is None or r.name in built]
     return env.get_template(INDEX_TEMPLATE).render(
         releases=listed,

@@ -25,6 +25,7 @@ from codegen.docs.schema import SchemaReader
 from codegen.docs.tables import Blocks
 from codegen.errors import GeneratorError
 from codegen.spec import DEFAULT_SPEC_ROOT, Spec
+from codegen.templating import environment
 from codegen.versions import Release
 
 __all__ = ["DOCUMENT", "TEMPLATES", "DocsError", "Renderer", "render_all"]
@@ -48,14 +49,7 @@ class _Use:
 
 
 def make_env(templates: Path) -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates)),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    return environment(templates, "rst")
 
 
 def _shown(templates: Path) -> str:

@@ -16,6 +16,7 @@ import jinja2
 from codegen.python.api import pack, py_operations, py_schemes
 from codegen.python.format import format_python
 from codegen.spec import Spec
+from codegen.templating import environment
 
 __all__ = ["PACKAGE_VERSION", "TEMPLATES", "emit_python", "python_env"]
 
@@ -34,17 +35,10 @@ def _py_tuple(values: Any) -> str:
 
 
 def python_env() -> jinja2.Environment:
-    """The one Jinja environment of the Python templates."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES / "package"),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        autoescape=False,
+    """The Jinja environment of the Python templates."""
+    return environment(
+        TEMPLATES / "package", "python", {"oneline": _one_line, "pytuple": _py_tuple, "pack": pack}
     )
-    env.filters["oneline"] = _one_line
-    env.filters["pytuple"] = _py_tuple
-    env.filters["pack"] = pack
-    return env
 
 
 def emit_python(spec: Spec) -> dict[str, str]:

@@ -140,7 +140,6 @@ def test_registration_register_send_and_transactions(
 def test_ping_both_directions(world: tuple[Homeserver, RecordingAppservice]) -> None:
     hs, appservice = world
     body = {"transaction_id": "interop-ping-1"}
-    assert validate(body, request="pingAppservice").valid
     for _ in range(3):
         # 504 M_CONNECTION_TIMEOUT is a valid answer when this machine is busy; try again.
         response = hs.client.post(
@@ -199,11 +198,8 @@ def test_user_and_alias_queries_reach_the_appservice(
         lambda r: r.path == "/_matrix/app/v1/rooms/#bridge_nowhere:localhost"
     )
     assert _operation_for(query) == "queryRoomByAlias"
-    assert validate(
-        b'{"errcode": "M_NOT_FOUND", "error": "no such bridged room"}',
-        response="queryRoomByAlias",
-        status=404,
-    ).valid
+    # The appservice knows no such room: the homeserver says so to the client.
+    assert missing.json()["errcode"] == "M_NOT_FOUND"
 
 
 def test_every_request_to_the_appservice_follows_the_spec(

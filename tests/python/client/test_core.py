@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import random
 import subprocess
 import sys
 import tomllib
 
+import httpx
 import pytest
-from matrix_appservice import OPERATIONS, RELEASES
+from matrix_appservice import OPERATIONS, RELEASES, models
 from matrix_appservice._client_core import (
     Answer,
     Failure,
@@ -236,3 +238,26 @@ def test_the_client_imports_without_aiohttp_until_it_is_asked_for() -> None:
                           cwd=REPO / "generated" / "python", timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "pip install 'matrix-appservice[aiohttp]'" in done.stdout
+
+
+def test_a_model_body_goes_out_under_its_wire_names() -> None:
+    """A model's fields with MSC names travel under their wire names (by alias), and only
+    the fields that were set."""
+    sent: list[bytes] = []
+
+    def appservice(request: httpx.Request) -> httpx.Response:
+        sent.append(request.content)
+        return httpx.Response(200, json={})
+
+    body = models.Transaction.model_validate(
+        {"events": [], "de.sorunome.msc2409.to_device": [
+            {"type": "m.dummy", "sender": "@a:e", "to_user_id": "@b:e", "to_device_id": "D",
+             "content": {}}]}
+    )  # fmt: skip
+    with AppServiceClient(
+        "http://as.test", "hs_token_0123456789ab", transport=httpx.MockTransport(appservice)
+    ) as client:
+        client.send_transaction("t1", body)
+    wire = json.loads(sent[0])
+    assert set(wire) == {"events", "de.sorunome.msc2409.to_device"}
+    assert wire["de.sorunome.msc2409.to_device"][0]["to_device_id"] == "D"

@@ -174,11 +174,12 @@ class AppServiceHandler:
         appservice's `users` namespaces but is not registered yet, for example when someone
         invites that user to a room. The appservice decides whether the user should exist. To
         say yes, the appservice first registers the user itself through the Client-Server API
-        (and may set a display name or avatar), and only then answers 200. The homeserver has no
-        other channel to receive the user, so it simply looks again once the answer arrives. To
-        say no, the appservice answers 404. The homeserver holds the request that triggered the
-        query until the appservice answers. If no answer comes, it retries a few times and then
-        gives up, and the client whose request caused the query receives a 408 timeout.
+        (and may set a display name or avatar), and only then answers with 200. The homeserver
+        has no other channel to receive the user, so it simply looks again once the answer
+        arrives. To say no, the appservice answers 404. The homeserver holds the request that
+        triggered the query until the appservice answers. If no answer comes, it retries a few
+        times and then gives up, and the client whose request caused the query receives a 408
+        timeout.
 
         Arguments:
 
