@@ -42,5 +42,7 @@ class Progress:
         self.done += 1
         elapsed = self.clock() - self.started
         if self.terminal or elapsed >= self.after:
-            self.stream.write(f"{self.command}: {what} ({self.done}/{self.total}, {elapsed:.1f} s)\n")
+            self.stream.write(
+                f"{self.command}: {what} ({self.done}/{self.total}, {elapsed:.1f} s)\n"
+            )
             self.stream.flush()

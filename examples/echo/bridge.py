@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import logging
 import re
-from urllib.parse import quote
-
 from typing import Any
+from urllib.parse import quote
 
 from matrix_appservice.client import (
     AsyncHomeserverClient,
@@ -92,7 +91,9 @@ class EchoBridge(AppServiceHandler):
             whoami = await client.request("GET", "/_matrix/client/v3/account/whoami")
         except (MatrixError, RequestFailedError) as exc:
             await client.aclose()
-            raise StartError(f"the homeserver at {self.homeserver} did not accept us: {exc}") from None
+            raise StartError(
+                f"the homeserver at {self.homeserver} did not accept us: {exc}"
+            ) from None
         self.bot = whoami["user_id"]
         self.server_name = self.bot.partition(":")[2]
         sample = f"@{puppet_localpart(self.prefix, self.bot)}:{self.server_name}"
