@@ -76,5 +76,7 @@ def test_the_command_on_a_terminal_names_what_it_built() -> None:
         os.close(main)
     assert done.returncode == 0
     lines = shown.decode().splitlines()
-    assert len(lines) == 1 and re.fullmatch(r"docs: built v1\.4 \(1/1, \d+\.\d s\)", lines[0]), lines
+    assert len(lines) == 1 and re.fullmatch(r"docs: built v1\.4 \(1/1, \d+\.\d s\)", lines[0]), (
+        lines
+    )
     assert done.stdout.decode().startswith("docs: 1 document(s) built without warnings")

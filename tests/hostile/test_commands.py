@@ -28,7 +28,7 @@ from tests.hostile.bounded import PACKAGE, REPO, Outcome, matrix_appservice
 AS_TOKEN = "as_token_commands_0123456789"
 HS_TOKEN = "hs_token_commands_9876543210"
 
-HANDLERS = '''
+HANDLERS = """
 from matrix_appservice.server import AppServiceHandler
 
 
@@ -48,7 +48,7 @@ def broken_factory(registration):
 class FailsToStart(AppServiceHandler):
     async def startup(self):
         raise ConnectionRefusedError("the remote network refused us")
-'''
+"""
 
 
 def _registration(**changes: object) -> dict[str, object]:
@@ -124,7 +124,9 @@ def world(tmp_path: Path) -> Iterator[World]:
 _SERVE = ["serve", "handlers:Plain", "--store", "memory"]
 _REGISTRATION_LINE = r"\S+\.yaml:\d+: "
 _URL = r"url '{}' is not an http:// or https:// URL with a host \(e\.g\. http://localhost:9031\), or null"
-_NOT_A_FILE = r"pipe\.yaml: is not a regular file \(a device, pipe or socket\); a registration must be a file"
+_NOT_A_FILE = (
+    r"pipe\.yaml: is not a regular file \(a device, pipe or socket\); a registration must be a file"
+)
 
 # (command, kind) -> (argv from the world, exit status, the one line on stderr as a regex)
 CASES: dict[tuple[str, str], tuple[Callable[[World], list[str]], int, str]] = {
@@ -288,7 +290,9 @@ def _python(code: str, cwd: Path) -> Outcome:
 # -- servers that start: the bound address in the start line, clean stop on a signal --------
 
 
-def _start(argv: list[str], cwd: Path) -> tuple[subprocess.Popen[str], dict[str, object], list[str]]:
+def _start(
+    argv: list[str], cwd: Path
+) -> tuple[subprocess.Popen[str], dict[str, object], list[str]]:
     """Start a server command; return it, its start line (JSON) and the lines logged before."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(PACKAGE)]))
     process = subprocess.Popen(
