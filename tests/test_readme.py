@@ -145,3 +145,27 @@ def test_console_excerpts_match(doc: str, line: int, argv: list[str], expected: 
             + "\n".join(actual)
         )
         position += 1
+
+
+def test_the_exit_status_tables_are_the_package_s() -> None:
+    from matrix_appservice._exit import EXIT_CODES
+
+    want = [f"| {code} | {meaning} |" for code, meaning in EXIT_CODES.items()]
+    for name, path in DOCS.items():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        assert "| status | meaning |" in lines, f"{name} has no exit status table"
+        start = lines.index("| status | meaning |") + 2
+        assert lines[start : start + len(want) + 1] == [*want, ""], name
+
+
+@pytest.mark.parametrize(
+    ("doc", "line", "text"),
+    [b for b in _blocks("yaml") if b[2].startswith("# registration.yaml")],
+    ids=lambda v: str(v)[:40],
+)
+def test_registration_examples_pass_the_checks(doc: str, line: int, text: str) -> None:
+    from matrix_appservice import parse_registration
+    from matrix_appservice.registration import check_registration
+
+    problems = check_registration(parse_registration(text, f"{doc}:{line}"))
+    assert problems == [], problems

@@ -31,6 +31,7 @@ def _release(spec: Spec, name: str, command: str) -> Release | None:
 
 def _cmd_docs(args: argparse.Namespace) -> int:
     from codegen.docs.html import build_all, build_site, site_files
+    from codegen.docs.progress import Progress
     from codegen.docs.render import DocsError, render_all
 
     if args.html:
@@ -48,14 +49,19 @@ def _cmd_docs(args: argparse.Namespace) -> int:
         names = [r.name for r in only or spec.releases]
         check_folder_target(Path(args.html), "--html", site_files(names))
     started = time.perf_counter()
+    progress = Progress("docs", len(only or list(spec.releases)))
     try:
         documents = render_all(spec, only=only)
+
+        def built(name: str) -> None:
+            progress.step(f"built {name}")
+
         if args.html:
             out = Path(args.html)
-            written = build_site(documents, spec.releases, spec.revision, out)
+            written = build_site(documents, spec.releases, spec.revision, out, progress=built)
             what = f"{len(written)} files in {out}"
         else:
-            build_all(documents)
+            build_all(documents, progress=built)
             what = "no files written (use --html OUT)"
     except DocsError as exc:
         print(f"docs: {exc}", file=sys.stderr)

@@ -11,7 +11,7 @@ import importlib.util
 import io
 import os
 import shutil
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -109,15 +109,29 @@ def _build_one(item: tuple[str, str]) -> str:
     return build_html(f"docs/{name}.rst", rst)
 
 
-def build_all(documents: dict[str, str], jobs: int | None = None) -> dict[str, str]:
+def build_all(
+    documents: dict[str, str],
+    jobs: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, str]:
     """``{release: HTML}``; docutils is slow, so documents are built in parallel processes.
-    The first error (in release order) is raised."""
+    The first error (in release order) is raised. ``progress`` is called with each release
+    name once its page is built (in release order)."""
     jobs = jobs or min(len(documents), os.cpu_count() or 1)
     items = list(documents.items())
+    built: dict[str, str] = {}
     if jobs <= 1 or len(items) <= 1:
-        return {name: _build_one((name, rst)) for name, rst in items}
+        for item in items:
+            built[item[0]] = _build_one(item)
+            if progress is not None:
+                progress(item[0])
+        return built
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return dict(zip(documents, pool.map(_build_one, items), strict=True))
+        for name, html in zip(documents, pool.map(_build_one, items), strict=True):
+            built[name] = html
+            if progress is not None:
+                progress(name)
+    return built
 
 
 def build_site(
@@ -126,10 +140,12 @@ def build_site(
     revision: str,
     out: Path,
     templates: Path = TEMPLATES,
+    progress: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Write the page of every document, an index of those pages and the stylesheet under
-    ``out``; returns what it wrote. Nothing is written when a document fails to build."""
-    pages = build_all(documents)
+    ``out``; returns what it wrote. Nothing is written when a document fails to build.
+    ``progress`` goes to :func:`build_all`."""
+    pages = build_all(documents, progress=progress)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for name, html in pages.items():

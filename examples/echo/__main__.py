@@ -1,13 +1,14 @@
 """Run the echo bridge: ``python -m examples.echo --registration FILE --homeserver URL``.
 
-It asks the homeserver who its bot is (which also checks the ``as_token``), serves the
-appservice API on the registration's ``url`` (or ``--host``/``--port``) with the package's
-own HTTP server (``HTTPServer``, on uvloop when installed), and once it listens has the
-homeserver ping it, which proves the ``hs_token`` and the ``url`` and makes the homeserver
-send at once what it held back while the bridge was down. Handled transaction IDs are kept
-in SQLite beside the registration (``--store`` for another place). Logs are JSON lines on
-standard error, without tokens. Ctrl-C or SIGTERM stops it: the answers in progress finish,
-then the store is closed.
+It serves the appservice API on the registration's ``url`` (or ``--host``/``--port``) with
+the package's own HTTP server (``HTTPServer``, on uvloop when installed). Binding the port,
+then the bridge's ``startup()`` (its homeserver client asks who the bot is, which also checks
+the ``as_token``) come before the first request; once it listens it has the homeserver ping
+it, which proves the ``hs_token`` and the ``url`` and makes the homeserver send at once what
+it held back while the bridge was down. Handled transaction IDs are kept in SQLite beside the
+registration (``--store`` for another place). Logs are JSON lines on standard error, without
+tokens. Ctrl-C or SIGTERM stops it: the answers in progress finish, the bridge's
+``shutdown()`` closes its client, then the store is closed.
 """
 
 from __future__ import annotations
@@ -19,18 +20,14 @@ import sys
 from urllib.parse import urlsplit
 
 from matrix_appservice import load_registration
-from matrix_appservice.client import AsyncHomeserverClient, MatrixError, RequestFailedError
-from matrix_appservice.registration import NamespaceMatcher, RegistrationError
+from matrix_appservice.client import MatrixError, RequestFailedError
+from matrix_appservice.registration import RegistrationError
 from matrix_appservice.server import HTTPServer, configure_logging, create_app
 
-from examples.echo.bridge import EchoBridge, puppet_localpart
+from examples.echo.bridge import EchoBridge, StartError
 from examples.echo.make_registration import DEFAULT_PREFIX
 
 _LOG = logging.getLogger("examples.echo")
-
-
-class StartError(Exception):
-    """The bridge cannot start; the message says why."""
 
 
 def _address(url: str | None, host: str | None, port: int | None) -> tuple[str, int]:
@@ -57,42 +54,29 @@ async def run(args: argparse.Namespace) -> None:
     _LOG.setLevel(args.log_level.upper())
     _LOG.propagate = False
     host, port = _address(reg.url, args.host, args.port)
+    bridge = EchoBridge(args.homeserver, reg, args.prefix)
+    # Without server_name the app knows the bot by its localpart: the bridge learns the
+    # server's name only in startup(), from the homeserver.
+    app = create_app(loaded, bridge, store=args.store)
+    server = HTTPServer(app)
     try:
-        client = AsyncHomeserverClient(args.homeserver, reg.as_token)
-    except ValueError as exc:  # a URL with user info, for one: the message hides it
-        raise StartError(f"--homeserver: {exc}") from None
-    async with client:
-        try:
-            whoami = await client.request("GET", "/_matrix/client/v3/account/whoami")
-        except (MatrixError, RequestFailedError) as exc:
-            raise StartError(
-                f"the homeserver at {args.homeserver} did not accept us: {exc}"
-            ) from None
-        bot = whoami["user_id"]
-        sample = f"@{puppet_localpart(args.prefix, bot)}:{bot.partition(':')[2]}"
-        if not NamespaceMatcher(reg).user_is_exclusive(sample):
-            raise StartError(
-                f"puppets such as {sample} are not in an exclusive users namespace of "
-                f"{args.registration}: make the registration with --prefix {args.prefix}"
-            )
-        bridge = EchoBridge(client, bot, args.prefix)
-        app = create_app(loaded, bridge, server_name=bot.partition(":")[2], store=args.store)
-        server = HTTPServer(app)
-        try:
-            await server.start(host, port)
-        except OSError as exc:
-            await app.close()
-            raise StartError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-        _LOG.info("echo bridge %s for %s on %s:%d", reg.id, bot, host, port)
-        try:
-            pong = await client.ping_appservice(reg.id)
-            _LOG.info("the homeserver reached us in %d ms", pong.duration_ms)
-        except (MatrixError, RequestFailedError) as exc:
-            _LOG.warning("the homeserver could not ping us: %s", exc)
-        except BaseException:  # Ctrl-C during the ping: stop as serve_forever would
-            await server.close()
-            raise
-        await server.serve_forever()  # until SIGINT or SIGTERM, then closes server and app
+        await server.start(host, port)  # binds, then runs app and bridge start-up
+    except OSError as exc:
+        await server.close()
+        raise StartError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    except BaseException:  # the bridge's startup() failed, or Ctrl-C meanwhile
+        await server.close()
+        raise
+    _LOG.info("echo bridge %s for %s on %s:%d", reg.id, bridge.bot, host, server.port)
+    try:
+        pong = await bridge.client.ping_appservice(reg.id)
+        _LOG.info("the homeserver reached us in %d ms", pong.duration_ms)
+    except (MatrixError, RequestFailedError) as exc:
+        _LOG.warning("the homeserver could not ping us: %s", exc)
+    except BaseException:  # Ctrl-C during the ping: stop as serve_forever would
+        await server.close()
+        raise
+    await server.serve_forever()  # until SIGINT or SIGTERM, then closes server, app, bridge
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,10 @@ For each event of a transaction that the bridge's own users did not send:
 
 The bridge's own messages come back in later transactions; the server marks them as own
 echoes (``IncomingTransaction.foreign_events`` leaves them out), so nothing is echoed twice.
+
+The bridge owns its homeserver client: :meth:`EchoBridge.startup` (run by the server before
+it takes requests) opens it and asks the homeserver who the bot is, which also checks the
+``as_token``; :meth:`EchoBridge.shutdown` (run after the last answer) closes it.
 Each step can be repeated safely: a puppet that exists already is fine, joining twice is
 fine, and the message's transaction ID is made from the event ID, so a transaction the
 homeserver delivers again (after this handler raised) sends no second echo.
@@ -18,13 +22,20 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 from urllib.parse import quote
 
-from matrix_appservice.client import AsyncHomeserverClient, ForbiddenError, MatrixError
-from matrix_appservice.models import ClientEvent
+from matrix_appservice.client import (
+    AsyncHomeserverClient,
+    ForbiddenError,
+    MatrixError,
+    RequestFailedError,
+)
+from matrix_appservice.models import ClientEvent, Registration
+from matrix_appservice.registration import NamespaceMatcher
 from matrix_appservice.server import AppServiceHandler, IncomingTransaction
 
-__all__ = ["EchoBridge", "puppet_localpart"]
+__all__ = ["EchoBridge", "StartError", "puppet_localpart"]
 
 _LOG = logging.getLogger("examples.echo")
 _NOT_LOCALPART = re.compile(r"[^a-z0-9._=\-/+]")
@@ -41,16 +52,68 @@ def _room(room_id: str) -> str:
     return quote(room_id, safe="")
 
 
-class EchoBridge(AppServiceHandler):
-    """Answers ``m.text`` messages with ``echo: <body>``, sent by the sender's puppet."""
+class StartError(Exception):
+    """The bridge cannot start; the message says why."""
 
-    def __init__(self, client: AsyncHomeserverClient, bot: str, prefix: str) -> None:
-        self.client = client
-        self.bot = bot
+
+class EchoBridge(AppServiceHandler):
+    """Answers ``m.text`` messages with ``echo: <body>``, sent by the sender's puppet.
+
+    ``homeserver`` is the homeserver's client API URL; ``client_options`` go to its
+    :class:`AsyncHomeserverClient` (``transport=`` in tests)."""
+
+    def __init__(
+        self, homeserver: str, registration: Registration, prefix: str, **client_options: Any
+    ) -> None:
+        self.homeserver = homeserver
+        self.registration = registration
         self.prefix = prefix
-        self.server_name = bot.partition(":")[2]
+        self.client_options = client_options
+        self._client: AsyncHomeserverClient | None = None
+        self.bot = ""
+        self.server_name = ""
         self._registered: set[str] = set()
         self._joined: set[tuple[str, str]] = set()
+
+    @property
+    def client(self) -> AsyncHomeserverClient:
+        """The homeserver client, open between :meth:`startup` and :meth:`shutdown`."""
+        if self._client is None:
+            raise RuntimeError("the echo bridge is not started")
+        return self._client
+
+    async def startup(self) -> None:
+        """Open the homeserver client, learn the bot's user ID, check the namespace."""
+        try:
+            client = AsyncHomeserverClient(
+                self.homeserver, self.registration.as_token, **self.client_options
+            )
+        except ValueError as exc:  # a URL with user info, for one: the message hides it
+            raise StartError(f"--homeserver: {exc}") from None
+        try:
+            whoami = await client.request("GET", "/_matrix/client/v3/account/whoami")
+        except (MatrixError, RequestFailedError) as exc:
+            await client.aclose()
+            raise StartError(
+                f"the homeserver at {self.homeserver} did not accept us: {exc}"
+            ) from None
+        self.bot = whoami["user_id"]
+        self.server_name = self.bot.partition(":")[2]
+        sample = f"@{puppet_localpart(self.prefix, self.bot)}:{self.server_name}"
+        if not NamespaceMatcher(self.registration).user_is_exclusive(sample):
+            await client.aclose()
+            raise StartError(
+                f"puppets such as {sample} are not in an exclusive users namespace of the "
+                f"registration: make it with --prefix {self.prefix}"
+            )
+        self._client = client
+        _LOG.info("started as %s", self.bot, extra={"bot": self.bot})
+
+    async def shutdown(self) -> None:
+        """Close the homeserver client."""
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
 
     async def send_transaction(self, transaction: IncomingTransaction) -> None:
         for event in transaction.foreign_events():

@@ -8,6 +8,7 @@ that cannot be read at all (exit status 2 on the command line); all others are i
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,13 +52,15 @@ class Case:
     line: int
     expected: str
     usage: bool = False
-    special: str = ""  # "missing", "directory" or "sparse" (a huge file with no data)
+    special: str = ""  # "missing", "directory", "fifo", "device" or "sparse" (huge, no data)
 
 
 def _good_with(old: str, new: str) -> bytes:
     assert old in GOOD
     return GOOD.replace(old, new, 1).encode()
 
+
+_NOT_A_FILE = "is not a regular file (a device, pipe or socket); a registration must be a file"
 
 CASES = [
     Case("aliases", _good_with("rate_limited: false\n", "extra: &x {a: 1}\nmore: *x\n"), 6,
@@ -86,6 +89,20 @@ CASES = [
     Case("comments_only", b"# nothing here\n", 1, "the file is empty"),
     Case("missing", None, 0, "cannot read the file: no such file or directory", True, "missing"),
     Case("directory", None, 0, "cannot read the file: is a directory", True, "directory"),
+    Case("fifo", None, 0, _NOT_A_FILE, True, "fifo"),
+    Case("device", None, 0, _NOT_A_FILE, True, "device"),
+    Case("url_without_scheme", _good_with("http://127.0.0.1:9000", "localhost:9031"), 2,
+         "url 'localhost:9031' is not an http:// or https:// URL with a host"),
+    Case("url_junk", _good_with("http://127.0.0.1:9000", "not a url"), 2,
+         "url 'not a url' is not an http:// or https:// URL with a host"),
+    Case("url_other_scheme", _good_with("http://127.0.0.1:9000", "ftp://127.0.0.1:9000"), 2,
+         "url 'ftp://127.0.0.1:9000' is not an http:// or https:// URL with a host"),
+    Case("url_no_host", _good_with("http://127.0.0.1:9000", "'http:///bridge'"), 2,
+         "url 'http:///bridge' is not an http:// or https:// URL with a host"),
+    Case("url_bad_ipv6", _good_with("http://127.0.0.1:9000", "'http://[::1'"), 2,
+         "url 'http://[::1' is not an http:// or https:// URL with a host"),
+    Case("url_bad_port", _good_with("http://127.0.0.1:9000", "http://127.0.0.1:99999"), 2,
+         "url 'http://127.0.0.1:99999' is not an http:// or https:// URL with a host"),
 ]  # fmt: skip
 
 HUGE = Case("sparse_gigabyte", None, 0, f"the file is larger than {LIMIT} bytes", special="sparse")
@@ -96,6 +113,10 @@ def materialize(folder: Path, case: Case) -> Path:
     path = folder / f"{case.name}.yaml"
     if case.special == "directory":
         path.mkdir()
+    elif case.special == "fifo":  # opening it for reading would wait for a writer
+        os.mkfifo(path)
+    elif case.special == "device":  # reading it would never end
+        path.symlink_to("/dev/zero")
     elif case.special == "sparse":
         with path.open("wb") as handle:
             handle.truncate(1 << 30)

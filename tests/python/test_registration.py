@@ -305,3 +305,13 @@ def test_a_timed_out_match_raises_instead_of_answering_no() -> None:
         shared.user_is_exclusive(hostile)
     with pytest.raises(NamespaceTimeoutError):
         shared.explain("users", hostile)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://localhost:9031", "https://bridge.example.org/prefix", "http://[::1]:9000", None],
+)
+def test_http_and_https_urls_with_a_host_pass_and_null_too(url: str | None) -> None:
+    text = GOOD.replace("url: http://127.0.0.1:9000", f"url: {json.dumps(url)}")
+    reg = parse_registration(text, "reg.yaml")
+    assert [p for p in check_registration(reg, "v1.19") if "url" in p.message] == []

@@ -181,11 +181,13 @@ class AppServiceClient(AppServiceBase, SyncTransportBase):
     parameter before v1.4, the ``Authorization`` header from v1.4; ``"both"`` sends both).
     When the v1 path is unknown to the appservice, the operation's legacy path is used and v1
     is tried again after ``legacy_retry_interval`` seconds. Transactions are retried with
-    ``retry`` (connection errors, timeouts, 5xx) with the same body every time; queries are
-    tried ``query_attempts`` times, then raise ``QueryTimeoutError``. ``timeout`` bounds each
-    attempt as a whole (connecting, sending, and reading the answer to its last byte, not
-    each read); every retry gets a ``timeout`` of its own. An answer's body is read up to
-    ``max_answer_bytes``. ``clock`` and ``sleep`` can be replaced (tests).
+    ``retry`` (connection errors, timeouts, 5xx) with the same body every time (by default
+    at most 8 sends over about two minutes, ``DEFAULT_CLIENT_RETRY``); queries are tried
+    ``query_attempts`` times, then raise ``QueryTimeoutError``. Every retry is logged at
+    WARNING. ``timeout`` bounds each attempt as a whole (connecting, sending, and reading the
+    answer to its last byte, not each read); every retry gets a ``timeout`` of its own. An
+    answer's body is read up to ``max_answer_bytes``. ``clock`` and ``sleep`` can be replaced
+    (tests).
     """
 
     def __init__(
@@ -445,11 +447,13 @@ class AsyncAppServiceClient(AppServiceBase, AsyncTransportBase):
     parameter before v1.4, the ``Authorization`` header from v1.4; ``"both"`` sends both).
     When the v1 path is unknown to the appservice, the operation's legacy path is used and v1
     is tried again after ``legacy_retry_interval`` seconds. Transactions are retried with
-    ``retry`` (connection errors, timeouts, 5xx) with the same body every time; queries are
-    tried ``query_attempts`` times, then raise ``QueryTimeoutError``. ``timeout`` bounds each
-    attempt as a whole (connecting, sending, and reading the answer to its last byte, not
-    each read); every retry gets a ``timeout`` of its own. An answer's body is read up to
-    ``max_answer_bytes``. ``clock`` and ``sleep`` can be replaced (tests).
+    ``retry`` (connection errors, timeouts, 5xx) with the same body every time (by default
+    at most 8 sends over about two minutes, ``DEFAULT_CLIENT_RETRY``); queries are tried
+    ``query_attempts`` times, then raise ``QueryTimeoutError``. Every retry is logged at
+    WARNING. ``timeout`` bounds each attempt as a whole (connecting, sending, and reading the
+    answer to its last byte, not each read); every retry gets a ``timeout`` of its own. An
+    answer's body is read up to ``max_answer_bytes``. ``clock`` and ``sleep`` can be replaced
+    (tests).
     ``backend="aiohttp"`` sends over aiohttp (the ``aiohttp`` extra) instead of httpx, on
     ``session`` when one is given (the client then leaves it open); ``transport`` is for httpx.
     """

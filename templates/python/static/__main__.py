@@ -2,12 +2,13 @@
 validate payloads, run an appservice server or an in-memory homeserver, or probe a live
 appservice.
 
-Exit status: 0 when everything is valid, 1 when anything is invalid, 2 on a usage error.
-For registration files (``--registration``), a file that cannot be read at all (missing, a
-directory, no permission) is a usage error; everything about the content (size, encoding,
-YAML, schema, the rules beyond it) makes it invalid. ``--strict`` also refuses upper-case
-letters in ``sender_localpart`` and namespace regexes that can backtrack catastrophically,
-which are warnings otherwise.
+Every command exits with the statuses of :mod:`matrix_appservice._exit` (0 done, 1 invalid
+input or a failed check, 2 usage error, 3 cannot start). For registration files
+(``--registration``), a file that cannot be read at all (missing, a directory, a pipe or
+device, no permission) is a usage error; everything about the content (size, encoding, YAML,
+schema, the rules beyond it) makes it invalid. ``--strict`` also refuses upper-case letters
+in ``sender_localpart`` and namespace regexes that can backtrack catastrophically, which are
+warnings otherwise.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from matrix_appservice import __version__
+from matrix_appservice._exit import EXIT_CODES, INVALID, OK, USAGE
 from matrix_appservice._releases import RELEASES, SPEC_REVISION, UnknownReleaseError, resolve_release
 from matrix_appservice._validator import DEFAULT_MAX_ERRORS, ValidationResult, omitted, validate
 from matrix_appservice.homeserver._serve import add_homeserver_command
@@ -49,7 +51,16 @@ def program_name(argv0: str | None) -> str:
 
 
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog or program_name(None), description="Validate Matrix appservice payloads.")
+    parser = argparse.ArgumentParser(
+        prog=prog or program_name(None),
+        description=(
+            "The Matrix Application Service API from the command line: validate payloads and "
+            "registration files, serve an appservice or an in-memory homeserver, probe a "
+            "running appservice."
+        ),
+        epilog="exit status:\n" + "\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "-V", action="version", version=f"matrix-appservice {__version__} (spec revision {SPEC_REVISION})",
         help="print the package version and the spec revision it was generated from, then exit",
@@ -131,22 +142,22 @@ def run_validate(args: argparse.Namespace) -> int:
         release = resolve_release(args.version)
     except UnknownReleaseError as exc:
         print(f"validate: {exc}", file=sys.stderr)
-        return 2
+        return USAGE
     if args.strict and not args.registration:
         print("validate: --strict applies to registration files (--registration) only", file=sys.stderr)
-        return 2
+        return USAGE
     if args.response and args.status is None:
         print("validate: --response needs --status (e.g. --status 200)", file=sys.stderr)
-        return 2
+        return USAGE
     if args.status is not None and not args.response:
         print("validate: --status goes with --response only", file=sys.stderr)
-        return 2
+        return USAGE
     if args.registration:
         try:
             reports = _registration_reports(args)
         except RegistrationReadError as exc:
             print(f"validate: {exc}", file=sys.stderr)
-            return 2
+            return USAGE
     else:
         reports = []
         for name in args.files:
@@ -154,7 +165,7 @@ def run_validate(args: argparse.Namespace) -> int:
                 data = _read(name)
             except OSError as exc:
                 print(f"validate: {name}: {exc.strerror}", file=sys.stderr)
-                return 2
+                return USAGE
             try:
                 result: ValidationResult = validate(
                     data, request=args.request, response=args.response, status=args.status,
@@ -162,7 +173,7 @@ def run_validate(args: argparse.Namespace) -> int:
                 )
             except (ValueError, KeyError) as exc:
                 print(f"validate: {exc}", file=sys.stderr)
-                return 2
+                return USAGE
             reports.append({
                 "file": name, "valid": result.valid, "target": result.target,
                 "problems": [{"path": e.path, "message": e.message, "keyword": e.keyword} for e in result.errors],
@@ -182,7 +193,7 @@ def run_validate(args: argparse.Namespace) -> int:
                     print(f"  {Problem(**problem)}")
             if report.get("more"):
                 print(f"  {omitted(report['more'], report['complete'])}")  # type: ignore[arg-type]
-    return 0 if ok else 1
+    return OK if ok else INVALID
 
 
 def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:

@@ -38,9 +38,9 @@ from matrix_appservice._client_core import (
     target,
 )
 from matrix_appservice._client_plans import LegacyRoutes, appservice_plan, homeserver_plan
-from matrix_appservice._client_retry import RetryPolicy
-from matrix_appservice._credentials import require_plain_url, require_token
+from matrix_appservice._client_retry import DEFAULT_CLIENT_RETRY, RetryPolicy
 from matrix_appservice._client_secrets import RedactTokens, scrub
+from matrix_appservice._credentials import require_plain_url, require_token
 from matrix_appservice._http_limits import DeadlineTransport, aread_bounded, deadline, read_bounded
 from matrix_appservice._releases import resolve_release
 from matrix_appservice.operations import Operation
@@ -96,7 +96,7 @@ def appservice_settings(
         auth=_mode(auth, get_args(AuthMode)),
         validate=validate,
         clock=clock,
-        retry=retry if retry is not None else RetryPolicy(),
+        retry=retry if retry is not None else DEFAULT_CLIENT_RETRY,
         query_attempts=_count("query_attempts", query_attempts, 1),
         max_answer_bytes=_count("max_answer_bytes", max_answer_bytes, 1),
     )

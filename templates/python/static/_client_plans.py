@@ -121,7 +121,8 @@ def appservice_plan(call: Call[Any], settings: Settings, routes: LegacyRoutes) -
             if isinstance(outcome, Answer):
                 return read_answer(answered, outcome, settings)
             raise _gave_up(answered, outcome, attempts, settings, query=not transaction) from outcome.error
-        log.debug("%s: try %d failed; again in %.3f s", call.what, attempts, wait)
+        failed = outcome.status if isinstance(outcome, Answer) else outcome.kind
+        log.warning("%s: try %d failed (%s); again in %.3f s", call.what, attempts, failed, wait)
         if wait > 0:
             yield Sleep(wait)
 
@@ -139,7 +140,7 @@ def homeserver_plan(call: Call[Any], settings: Settings) -> Plan:
             wait = retry_after(outcome)
             if wait <= settings.max_retry_after:
                 retries += 1
-                log.debug("%s: rate-limited; again in %.3f s", call.what, wait)
+                log.warning("%s: rate-limited; again in %.3f s", call.what, wait)
                 yield Sleep(wait)
                 continue
         return read_answer(call, outcome, settings)

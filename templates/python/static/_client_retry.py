@@ -6,7 +6,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-__all__ = ["RetryPolicy"]
+__all__ = ["DEFAULT_CLIENT_RETRY", "RetryPolicy"]
 
 
 @dataclass(frozen=True)
@@ -42,3 +42,9 @@ class RetryPolicy:
             yield max(0.0, delay + self.rng.uniform(-spread, spread)) if spread else delay
             delay = min(delay * self.factor, self.cap)
             sent += 1
+
+
+DEFAULT_CLIENT_RETRY = RetryPolicy(max_attempts=8)
+"""The policy of an ``AppServiceClient`` given no ``retry``: at most 8 sends, 1, 2, 4, 8,
+16, 32 and 60 s apart (about two minutes), then ``RequestFailedError``. A homeserver keeps
+trying a transaction for ever; give ``RetryPolicy()`` (no ``max_attempts``) for that."""

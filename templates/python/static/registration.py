@@ -11,7 +11,7 @@ document, nesting deeper than 32 levels and more than 10,000 keys and values. Th
 parsed once; values and the line of each key come from that one pass.
 
 Every problem is a :class:`Problem` naming the file and, where there is one, the line. A file
-that cannot be read at all (missing, a directory, no permission) raises
+that cannot be read at all (missing, a directory, a pipe or device, no permission) raises
 :class:`RegistrationReadError`; anything wrong with the content raises
 :class:`RegistrationError` (its base class). The command line maps the first to exit status
 2 (a usage error) and the second to exit status 1 (invalid).
@@ -41,6 +41,7 @@ matching rule and how matching time is bounded.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -50,6 +51,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from matrix_appservice._credentials import token_problem, token_warning, userinfo_problem
 from matrix_appservice._namespaces import (
@@ -296,7 +298,32 @@ def check_registration(reg: LoadedRegistration, version: str | None = None, *, s
     localpart = _localpart_problem(reg, strict)
     if localpart is not None:
         problems.append(localpart)
+    url = _url_problem(reg)
+    if url is not None:
+        problems.append(url)
     return sorted(problems)
+
+
+def _url_problem(reg: LoadedRegistration) -> Problem | None:
+    """``url`` must be an ``http://`` or ``https://`` URL with a host (or null): anything else
+    leaves the homeserver, and ``serve``, guessing where the appservice is."""
+    url = reg.data.get("url")
+    if not isinstance(url, str):
+        return None  # null is allowed; another type is a schema error already
+    try:
+        parts = urlsplit(url)
+        good = parts.scheme in ("http", "https") and bool(parts.hostname) and not any(
+            c.isspace() for c in url
+        )
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        good = False
+    if good:
+        return None
+    return Problem(reg.file, reg.line(("url",)), (
+        f"url {short(url)!r} is not an http:// or https:// URL with a host "
+        "(e.g. http://localhost:9031), or null"
+    ))  # fmt: skip
 
 
 def _parse_path(path: str) -> list[str | int]:
@@ -323,10 +350,21 @@ def _describe(path: str, message: str) -> str:
 def _read(path: str | Path) -> tuple[bytes, os.stat_result]:
     file = str(path)
     try:
-        with open(path, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            too_large = stat.S_ISREG(info.st_mode) and info.st_size > MAX_REGISTRATION_BYTES
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        with open(fd, "rb") as handle:
+            info = os.fstat(fd)
+            if stat.S_ISDIR(info.st_mode):
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+            if not stat.S_ISREG(info.st_mode):
+                raise RegistrationReadError(file, (
+                    "is not a regular file (a device, pipe or socket); a registration must "
+                    "be a file"
+                ))  # fmt: skip
+            too_large = info.st_size > MAX_REGISTRATION_BYTES
             data = b"" if too_large else handle.read(MAX_REGISTRATION_BYTES + 1)
+    except RegistrationReadError:
+        raise
     except (OSError, ValueError) as exc:  # ValueError: a NUL character in the path
         reason = (getattr(exc, "strerror", None) or str(exc)).lower()
         raise RegistrationReadError(file, f"cannot read the file: {reason}") from None

@@ -6,13 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from matrix_appservice.client import AsyncHomeserverClient
+from matrix_appservice.homeserver.testing import running_homeserver
+from matrix_appservice.models import Registration
 from matrix_appservice.probe import Check, Report
 from matrix_appservice.server import create_app
 
 from examples.echo.bridge import EchoBridge
 from tests.python.probe.support import outcomes, probe, served, write_registration
-from tests.python.server.support import AS_TOKEN, HS_TOKEN, Recorder, registration
+from tests.python.server.support import HS_TOKEN, Recorder, registration
 
 CHECKS = {
     "transaction", "transaction-empty", "transaction-retry", "transaction-handled-once",
@@ -80,12 +81,13 @@ def test_every_check_passes_against_the_echo_bridge(
     reg = registration(sender_localpart="echobot")
     path = write_registration(tmp_path, reg)
 
-    # The homeserver URL is the discard port: the probe's events come from the bridge's own
-    # namespace, which the bridge leaves alone, so it never needs the homeserver.
-    client = AsyncHomeserverClient("http://127.0.0.1:9", AS_TOKEN)
-    bridge = EchoBridge(client, "@echobot:example.org", "_echo_")
-    with served(create_app(reg, bridge, store="memory")) as url:
-        code, out, _ = probe(capsys, url, "--registration", str(path))
+    # The bridge's startup() asks the homeserver who its bot is; the probe's events then come
+    # from the bridge's own namespace, which it leaves alone.
+    with running_homeserver([path], server_name="example.org") as hs:
+        bridge = EchoBridge(hs.url, Registration.model_validate(reg), "_echo_")
+        with served(create_app(reg, bridge, store="memory")) as url:
+            code, out, _ = probe(capsys, url, "--registration", str(path))
+    assert bridge.bot == "@echobot:example.org"
     assert code == 0, out
     assert out.splitlines()[-1] == "18 passed, 0 failed, 2 not applicable"
 

@@ -84,6 +84,9 @@ QUIRKS = (
 )
 """Homeserver behaviour the server accepts although the spec does not ask for it."""
 
+STORE_OPEN_TIMEOUT = 30.0
+"""Seconds :meth:`AppService.startup` waits for the store to connect."""
+
 _NULL_MEANS_ABSENT: Mapping[str, tuple[str, ...]] = {"ping": ("transaction_id",)}
 _TRANSACTION = "sendTransaction"
 _LOG = logging.getLogger("matrix_appservice.server")
@@ -177,6 +180,7 @@ class AppService:
         self._paths = self._routes(legacy_routes)
         self._next_prune = 0.0
         self._prune_task: asyncio.Task[None] | None = None
+        self._started = False
 
     def _routes(self, legacy: bool) -> list[_Path]:
         by_template: dict[str, dict[str, _Route]] = {}
@@ -218,6 +222,12 @@ class AppService:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    _LOG.exception("start-up failed", extra={"event": "startup_failed"})
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.close()
@@ -496,12 +506,30 @@ class AppService:
         else:
             _LOG.debug("pruned %d transaction IDs", gone, extra={"event": "pruned", "count": gone})
 
+    async def startup(self) -> None:
+        """Before the first request: connect the store (one that cannot be reached fails
+        here, not as a 500 on every transaction) and run the handler's ``startup``. Runs
+        once; the app's lifespan and :class:`HTTPServer` call it."""
+        if self._started:
+            return
+        opening = getattr(self.store, "open", None)  # the stores that connect have open()
+        if opening is not None:
+            await asyncio.wait_for(opening(), STORE_OPEN_TIMEOUT)
+        await self.handler.startup()
+        self._started = True
+
     async def close(self) -> None:
-        """Finish upkeep and close the store if the app opened it."""
-        if self._prune_task is not None:
-            await asyncio.gather(self._prune_task, return_exceptions=True)
-        if self._owns_store:
-            await self.store.close()
+        """Run the handler's ``shutdown`` (when its ``startup`` ran), finish upkeep and close
+        the store if the app opened it."""
+        try:
+            if self._started:
+                self._started = False
+                await self.handler.shutdown()
+        finally:
+            if self._prune_task is not None:
+                await asyncio.gather(self._prune_task, return_exceptions=True)
+            if self._owns_store:
+                await self.store.close()
 
 
 def _reused_id(txn_id: str) -> None:

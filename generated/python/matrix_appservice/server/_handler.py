@@ -49,7 +49,19 @@ class AppServiceHandler:
     - ``query_user``: 404 ``M_NOT_FOUND``
     - ``query_user_by_protocol``: 404 ``M_NOT_FOUND``
     - ``send_transaction``: accepts the transaction
+
+    :meth:`startup` runs once before the first request is answered and :meth:`shutdown`
+    once after the last (the app's lifespan, :class:`HTTPServer` or ``matrix-appservice
+    serve`` call them): open and close the bridge's own connections and clients there.
     """
+
+    async def startup(self) -> None:
+        """Called once before the first request; raise to stop the server starting.
+        Does nothing unless overridden."""
+
+    async def shutdown(self) -> None:
+        """Called once after the last request is answered, when :meth:`startup` has run.
+        Does nothing unless overridden."""
 
     async def get_protocol_metadata(
         self,

@@ -18,6 +18,7 @@ The server listens on 127.0.0.1 at a free port and is stopped after the test.
 
 from __future__ import annotations
 
+import os
 import socket
 import tempfile
 import threading
@@ -84,7 +85,8 @@ def _serving(
     port: int | None,
     start_timeout: float,
 ) -> Iterator[RunningHomeserver]:
-    port = free_port() if port is None else port
+    sock = _listening(0 if port is None else port)
+    port = int(sock.getsockname()[1])
     # Built in the server's thread: the pusher's SQLite connection belongs to that thread.
     built: list[InMemoryHomeserver] = []
     failed: list[BaseException] = []
@@ -98,8 +100,6 @@ def _serving(
             return
         config = uvicorn.Config(
             homeserver.app,
-            host="127.0.0.1",
-            port=port,
             access_log=False,
             log_config=None,
             lifespan="on",
@@ -107,23 +107,45 @@ def _serving(
         )
         servers.append(uvicorn.Server(config))
         built.append(homeserver)
-        servers[0].run()
+        try:
+            servers[0].run(sockets=[sock])
+        except BaseException as exc:  # SystemExit when the lifespan start-up failed
+            failed.append(exc)
 
     thread = threading.Thread(target=serve, name="in-memory-homeserver", daemon=True)
     thread.start()
     try:
         deadline = time.monotonic() + start_timeout
         while not (servers and servers[0].started):
-            if failed:
+            if failed and not isinstance(failed[0], SystemExit):
                 raise failed[0]
             if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the in-memory homeserver did not start on port {port}")
+                raise RuntimeError(
+                    f"the in-memory homeserver did not start on port {port} (see its log)"
+                )
             time.sleep(0.01)
         yield RunningHomeserver(f"http://127.0.0.1:{port}", built[0])
     finally:
         if servers:
             servers[0].should_exit = True
         thread.join(timeout=start_timeout)
+        sock.close()
+
+
+def _listening(port: int) -> socket.socket:
+    """A socket listening on 127.0.0.1:``port``; ``OSError`` naming the port if it is taken."""
+    sock = socket.socket()
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise OSError(
+            exc.errno, f"the in-memory homeserver cannot listen on 127.0.0.1:{port}: {reason}"
+        ) from None
+    return sock
 
 
 if pytest is not None:

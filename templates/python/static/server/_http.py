@@ -506,13 +506,26 @@ class HTTPServer:
             % self.date
         )
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Listen on ``host:port``; returns once the socket is bound."""
+    async def bind(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Bind ``host:port`` without taking connections yet (:meth:`start` does both);
+        ``port`` 0 picks a free one, :attr:`port` says which. Raises ``OSError``."""
         self._loop = asyncio.get_running_loop()
         self._server = await self._loop.create_server(
-            lambda: _Connection(self), host, port, backlog=2048, reuse_address=True
-        )
+            lambda: _Connection(self), host, port, backlog=2048, reuse_address=True,
+            start_serving=False,
+        )  # fmt: skip
         self.port = int(self._server.sockets[0].getsockname()[1])
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Bind ``host:port`` (unless :meth:`bind` did), run the app's start-up
+        (:meth:`AppService.startup`: the store's connection, the handler's ``startup``), then
+        take connections; returns once it does. When binding or the start-up fails, the
+        exception is raised; :meth:`close` undoes the rest."""
+        if self._server is None:
+            await self.bind(host, port)
+        assert self._server is not None
+        await self.app.startup()
+        await self._server.start_serving()
         self._tick()
 
     def _tick(self) -> None:
