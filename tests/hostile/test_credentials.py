@@ -82,12 +82,14 @@ ENTRY_POINTS: dict[str, tuple[Callable[[Path], Outcome], int]] = {
     "load_registration": (lambda p: run_python(LOAD.format(path=str(p)), timeout=30), 1),
     "validate": (lambda p: matrix_appservice("validate", "--registration", str(p), timeout=30), 1),
     "appservice-spec": (lambda p: appservice_spec("validate", "--registration", str(p), timeout=30), 1),
+    # A registration whose content is wrong is exit status 1 in every command (the README's
+    # table of exit statuses).
     "serve": (lambda p: matrix_appservice("serve", "matrix_appservice.server:AppServiceHandler",
-                                          "--registration", str(p), timeout=30), 2),
+                                          "--registration", str(p), timeout=30), 1),
     "homeserver": (lambda p: matrix_appservice("homeserver", "--registration", str(p),
-                                               "--port", "1", timeout=30), 2),
+                                               "--port", "1", timeout=30), 1),
     "probe": (lambda p: matrix_appservice("probe", "http://127.0.0.1:9", "--registration", str(p),
-                                          timeout=30), 2),
+                                          timeout=30), 1),
     "echo-bridge": (lambda p: _echo("--registration", str(p), "--homeserver", "http://127.0.0.1:9"), 2),
 }  # fmt: skip
 
