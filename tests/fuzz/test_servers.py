@@ -64,7 +64,8 @@ class Answering(AppServiceHandler):
             raise NotFound()
         return [{"alias": "#_irc_matrix:localhost", "protocol": "irc", "fields": fields}]
 
-    async def query_user_by_id(self, user_id: str | None) -> Any:
+    async def query_user_by_id(self, *, userid: str | None = None) -> Any:
+        user_id = userid
         if user_id is None or not user_id.startswith("@_irc_"):
             raise NotFound()
         return [{"userid": user_id, "protocol": "irc", "fields": {"nick": user_id[6:]}}]

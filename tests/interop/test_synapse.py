@@ -46,7 +46,8 @@ protocols: []
 class Homeserver:
     def __init__(self, base_url: str, spec: Spec) -> None:
         self.client = httpx.Client(base_url=base_url, timeout=30)
-        self.doc = spec.bundle(LATEST)
+        self.view = spec.ir.release(LATEST)
+        self.doc = self.view.doc
         self.headers = {"Authorization": f"Bearer {AS_TOKEN}"}
 
     def call(self, name: str, expect: int = 200, body: Any = None,
@@ -69,7 +70,7 @@ class Homeserver:
             assert got.valid, (name, expect, got.errors, response.text)
         data = response.json()
         if expect >= 400:
-            allowed = errcodes(self.doc, operations(self.doc)[name][2], str(expect))
+            allowed = errcodes(self.doc, operations(self.view)[name][2], str(expect))
             assert data["errcode"] in allowed, (name, expect, data, allowed)
         return data
 

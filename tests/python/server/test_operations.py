@@ -73,11 +73,11 @@ class Everything(AppServiceHandler):
         self.calls.append(("queryLocationByProtocol", (protocol, fields)))
         return [Location.model_validate(LOCATION)]
 
-    async def query_location_by_alias(self, alias: str | None) -> list[Location]:
+    async def query_location_by_alias(self, *, alias: str | None = None) -> list[Location]:
         self.calls.append(("queryLocationByAlias", (alias,)))
         return [Location.model_validate(LOCATION)]
 
-    async def query_user_by_id(self, userid: str | None) -> list[ThirdPartyUser]:
+    async def query_user_by_id(self, *, userid: str | None = None) -> list[ThirdPartyUser]:
         self.calls.append(("queryUserByID", (userid,)))
         return [ThirdPartyUser.model_validate(REMOTE_USER)]
 
@@ -168,7 +168,7 @@ def test_an_answer_that_breaks_the_spec_is_500_and_logged(caplog: pytest.LogCapt
         async def get_protocol_metadata(self, protocol: str) -> Any:
             return {"icon": "mxc://x/y"}  # the required lists are missing
 
-        async def query_location_by_alias(self, alias: str | None) -> Any:
+        async def query_location_by_alias(self, *, alias: str | None = None) -> Any:
             return [{"alias": 5, "protocol": "irc", "fields": {}}]
 
         async def query_user(self, user_id: str) -> Any:
@@ -193,7 +193,7 @@ def test_an_answer_that_breaks_the_spec_is_500_and_logged(caplog: pytest.LogCapt
 
 def test_handler_answers_may_be_plain_dicts() -> None:
     class Plain(AppServiceHandler):
-        async def query_location_by_alias(self, alias: str | None) -> Any:
+        async def query_location_by_alias(self, *, alias: str | None = None) -> Any:
             return [LOCATION]
 
     async def go() -> None:

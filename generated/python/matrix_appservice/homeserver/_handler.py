@@ -495,7 +495,7 @@ async def _get_protocol_metadata(
 ) -> bytes:
     answer = await handler.get_protocol_metadata(
         requester,
-        protocol=request.path["protocol"],
+        request.path["protocol"],
     )
     return _answer(_GET_PROTOCOL_METADATA_ANSWER, answer)
 
@@ -508,7 +508,7 @@ async def _query_location_by_alias(
 ) -> bytes:
     answer = await handler.query_location_by_alias(
         requester,
-        alias=request.required_str("alias"),
+        request.required_str("alias"),
     )
     return _answer(_QUERY_LOCATION_BY_ALIAS_ANSWER, answer)
 
@@ -521,7 +521,7 @@ async def _query_location_by_protocol(
 ) -> bytes:
     answer = await handler.query_location_by_protocol(
         requester,
-        protocol=request.path["protocol"],
+        request.path["protocol"],
         fields=request.search_fields("clientQueryLocationByProtocol"),
     )
     return _answer(_QUERY_LOCATION_BY_PROTOCOL_ANSWER, answer)
@@ -535,7 +535,7 @@ async def _query_user_by_id(
 ) -> bytes:
     answer = await handler.query_user_by_id(
         requester,
-        userid=request.required_str("userid"),
+        request.required_str("userid"),
     )
     return _answer(_QUERY_USER_BY_ID_ANSWER, answer)
 
@@ -550,7 +550,7 @@ async def _query_user_by_protocol(
 ) -> bytes:
     answer = await handler.query_user_by_protocol(
         requester,
-        protocol=request.path["protocol"],
+        request.path["protocol"],
         fields=request.search_fields("clientQueryUserByProtocol"),
     )
     return _answer(_QUERY_USER_BY_PROTOCOL_ANSWER, answer)
@@ -564,8 +564,8 @@ async def _delete_device(
 ) -> bytes:
     answer = await handler.delete_device(
         requester,
-        device_id=request.path["deviceId"],
-        body=_body(DeleteDeviceRequest, request),
+        request.path["deviceId"],
+        _body(DeleteDeviceRequest, request),
     )
     return _answer(_DELETE_DEVICE_ANSWER, answer)
 
@@ -578,7 +578,7 @@ async def _delete_devices(
 ) -> bytes:
     answer = await handler.delete_devices(
         requester,
-        body=_body(DeleteDevicesRequest, request),
+        _body(DeleteDevicesRequest, request),
     )
     return _answer(_DELETE_DEVICES_ANSWER, answer)
 
@@ -618,7 +618,7 @@ async def _login(
 ) -> bytes:
     answer = await handler.login(
         requester,
-        body=_body(LoginRequest, request),
+        _body(LoginRequest, request),
     )
     return _answer(_LOGIN_ANSWER, answer)
 
@@ -631,8 +631,8 @@ async def _ping_appservice(
 ) -> bytes:
     answer = await handler.ping_appservice(
         requester,
-        appservice_id=request.path["appserviceId"],
-        body=_body(PingAppserviceRequest, request),
+        request.path["appserviceId"],
+        _body(PingAppserviceRequest, request),
     )
     return _answer(_PING_APPSERVICE_ANSWER, answer)
 
@@ -645,8 +645,8 @@ async def _query_public_rooms(
 ) -> bytes:
     answer = await handler.query_public_rooms(
         requester,
+        _body(PublicRoomsFilterRequest, request),
         server=request.str_param("server"),
-        body=_body(PublicRoomsFilterRequest, request),
     )
     return _answer(_QUERY_PUBLIC_ROOMS_ANSWER, answer)
 
@@ -659,8 +659,8 @@ async def _register(
 ) -> bytes:
     answer = await handler.register(
         requester,
+        _body(RegisterRequest, request),
         kind=request.str_param("kind"),
-        body=_body(RegisterRequest, request),
     )
     return _answer(_REGISTER_ANSWER, answer)
 
@@ -673,11 +673,11 @@ async def _send_message(
 ) -> bytes:
     answer = await handler.send_message(
         requester,
-        room_id=request.path["roomId"],
-        event_type=request.path["eventType"],
-        txn_id=request.path["txnId"],
+        request.path["roomId"],
+        request.path["eventType"],
+        request.path["txnId"],
+        _body(RoomEventContent, request),
         ts=request.int_param("ts"),
-        body=_body(RoomEventContent, request),
     )
     return _answer(_SEND_MESSAGE_ANSWER, answer)
 
@@ -690,11 +690,11 @@ async def _set_room_state_with_key(
 ) -> bytes:
     answer = await handler.set_room_state_with_key(
         requester,
-        room_id=request.path["roomId"],
-        event_type=request.path["eventType"],
-        state_key=request.path["stateKey"],
+        request.path["roomId"],
+        request.path["eventType"],
+        request.path["stateKey"],
+        _body(StateEventContent, request),
         ts=request.int_param("ts"),
-        body=_body(StateEventContent, request),
     )
     return _answer(_SET_ROOM_STATE_WITH_KEY_ANSWER, answer)
 
@@ -709,9 +709,9 @@ async def _update_appservice_room_directory_visibility(
 ) -> bytes:
     answer = await handler.update_appservice_room_directory_visibility(
         requester,
-        network_id=request.path["networkId"],
-        room_id=request.path["roomId"],
-        body=_body(AppserviceRoomDirectoryVisibility, request),
+        request.path["networkId"],
+        request.path["roomId"],
+        _body(AppserviceRoomDirectoryVisibility, request),
     )
     return _answer(_UPDATE_APPSERVICE_ROOM_DIRECTORY_VISIBILITY_ANSWER, answer)
 
@@ -724,8 +724,8 @@ async def _update_device(
 ) -> bytes:
     answer = await handler.update_device(
         requester,
-        device_id=request.path["deviceId"],
-        body=_body(UpdateDeviceRequest, request),
+        request.path["deviceId"],
+        _body(UpdateDeviceRequest, request),
     )
     return _answer(_UPDATE_DEVICE_ANSWER, answer)
 
@@ -740,7 +740,7 @@ async def _upload_cross_signing_keys(
 ) -> bytes:
     answer = await handler.upload_cross_signing_keys(
         requester,
-        body=_body(UploadCrossSigningKeysRequest, request),
+        _body(UploadCrossSigningKeysRequest, request),
     )
     return _answer(_UPLOAD_CROSS_SIGNING_KEYS_ANSWER, answer)
 

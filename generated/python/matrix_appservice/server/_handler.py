@@ -274,7 +274,7 @@ _GET_PROTOCOL_METADATA_ANSWER: TypeAdapter[Protocol] = TypeAdapter(Protocol)
 
 async def _get_protocol_metadata(handler: AppServiceHandler, request: HandlerRequest) -> bytes:
     answer = await handler.get_protocol_metadata(
-        protocol=request.path["protocol"],
+        request.path["protocol"],
     )
     return _answer(_GET_PROTOCOL_METADATA_ANSWER, answer)
 
@@ -284,7 +284,7 @@ _PING_ANSWER: TypeAdapter[PingResponse] = TypeAdapter(PingResponse)
 
 async def _ping(handler: AppServiceHandler, request: HandlerRequest) -> bytes:
     answer = await handler.ping(
-        body=_body(PingRequest, request),
+        _body(PingRequest, request),
     )
     return _answer(_PING_ANSWER, answer)
 
@@ -304,7 +304,7 @@ _QUERY_LOCATION_BY_PROTOCOL_ANSWER: TypeAdapter[list[Location]] = TypeAdapter(li
 
 async def _query_location_by_protocol(handler: AppServiceHandler, request: HandlerRequest) -> bytes:
     answer = await handler.query_location_by_protocol(
-        protocol=request.path["protocol"],
+        request.path["protocol"],
         fields=request.search_fields("queryLocationByProtocol"),
     )
     return _answer(_QUERY_LOCATION_BY_PROTOCOL_ANSWER, answer)
@@ -315,7 +315,7 @@ _QUERY_ROOM_ALIAS_ANSWER: TypeAdapter[QueryRoomResponse] = TypeAdapter(QueryRoom
 
 async def _query_room_alias(handler: AppServiceHandler, request: HandlerRequest) -> bytes:
     answer = await handler.query_room_alias(
-        room_alias=request.path["roomAlias"],
+        request.path["roomAlias"],
     )
     return _answer(_QUERY_ROOM_ALIAS_ANSWER, answer)
 
@@ -335,7 +335,7 @@ _QUERY_USER_ANSWER: TypeAdapter[QueryUserResponse] = TypeAdapter(QueryUserRespon
 
 async def _query_user(handler: AppServiceHandler, request: HandlerRequest) -> bytes:
     answer = await handler.query_user(
-        user_id=request.path["userId"],
+        request.path["userId"],
     )
     return _answer(_QUERY_USER_ANSWER, answer)
 
@@ -347,7 +347,7 @@ _QUERY_USER_BY_PROTOCOL_ANSWER: TypeAdapter[list[ThirdPartyUser]] = TypeAdapter(
 
 async def _query_user_by_protocol(handler: AppServiceHandler, request: HandlerRequest) -> bytes:
     answer = await handler.query_user_by_protocol(
-        protocol=request.path["protocol"],
+        request.path["protocol"],
         fields=request.search_fields("queryUserByProtocol"),
     )
     return _answer(_QUERY_USER_BY_PROTOCOL_ANSWER, answer)
