@@ -12,9 +12,10 @@ $(STAMP): pyproject.toml generated/python/pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
-	# The generated package, editable: `.venv/bin/python -c 'import matrix_appservice'` and
-	# `.venv/bin/matrix-appservice` see what `make generate` writes (its extras' pins come from dev).
-	$(PY) -m pip install -q --no-deps -e ./generated/python
+	# The package runs from its source: runtime/matrix_appservice, the hand-written modules with
+	# links to the ones `make generate` writes. `.venv/bin/python -c 'import matrix_appservice'`
+	# and `.venv/bin/matrix-appservice` use it (the extras' pins come from dev).
+	$(PY) -c 'import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()["purelib"], "matrix_appservice_runtime.pth").write_text(str(pathlib.Path("runtime").resolve()) + "\n")'
 	touch $(STAMP)
 
 ## The main job: lint the sources and regenerate everything under generated/.
@@ -22,9 +23,9 @@ generate: setup
 	$(BIN)/appservice-spec lint
 	$(BIN)/appservice-spec generate
 
-## Style and types of the generator and of the generated package, and the spec lint.
-## The tools keep their caches outside generated/; the last step fails if lint added or
-## changed anything there.
+## Style and types of the generator, and of the package where it is written (runtime/, whose
+## links reach the emitted modules), and the spec lint. The tools keep their caches outside
+## generated/; the last step fails if lint added or changed anything there.
 GENERATED_STATE = { git status --porcelain generated/ 2>/dev/null; find generated | LC_ALL=C sort; }
 lint: setup
 	@$(GENERATED_STATE) > $(VENV)/.generated-before-lint
@@ -32,10 +33,10 @@ lint: setup
 	$(BIN)/ruff check codegen tests examples $(wildcard bench)
 	$(BIN)/ruff format --check codegen tests examples $(wildcard bench)
 	$(BIN)/mypy codegen
-	MYPYPATH=generated/python $(BIN)/mypy examples
-	$(BIN)/ruff check --no-cache generated/python
-	$(BIN)/ruff format --no-cache --check generated/python
-	cd generated/python && ../../$(BIN)/mypy --cache-dir ../../.mypy_cache matrix_appservice
+	$(BIN)/ruff check --no-cache --config generated/python/pyproject.toml runtime
+	$(BIN)/ruff format --no-cache --config generated/python/pyproject.toml --check runtime
+	cd runtime && ../$(BIN)/mypy --config-file ../pyproject.toml --cache-dir ../.mypy_cache matrix_appservice
+	MYPYPATH=runtime $(BIN)/mypy examples
 	@$(GENERATED_STATE) | diff $(VENV)/.generated-before-lint - \
 	  || { echo "make lint: the lines above were added to or removed from generated/ by lint"; exit 1; }
 
@@ -68,7 +69,7 @@ wrk:
 ## The example echo bridge (examples/echo): make echo-bridge REGISTRATION=FILE HOMESERVER=URL
 echo-bridge: setup
 	@test -n "$(REGISTRATION)" -a -n "$(HOMESERVER)" || { echo "usage: make echo-bridge REGISTRATION=registration.yaml HOMESERVER=http://127.0.0.1:8008" >&2; exit 2; }
-	PYTHONPATH=generated/python $(PY) -m examples.echo --registration "$(REGISTRATION)" --homeserver "$(HOMESERVER)"
+	$(PY) -m examples.echo --registration "$(REGISTRATION)" --homeserver "$(HOMESERVER)"
 
 ## Everything CI runs.
 test: lint check-generated browser postgres

@@ -13,6 +13,9 @@ from codegen.spec import DEFAULT_SPEC_ROOT, Spec, load_spec
 
 REPO = DEFAULT_SPEC_ROOT.parent
 
+# The in-memory homeserver's fixtures, as a bridge's own tests opt into them.
+pytest_plugins = ["matrix_appservice.homeserver.testing"]
+
 
 @pytest.fixture(scope="session")
 def spec() -> Spec:

@@ -48,9 +48,7 @@ def _blocks(kind: str) -> list[tuple[str, int, str]]:
 
 
 def _env() -> dict[str, str]:
-    return dict(
-        os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(REPO / "generated" / "python")])
-    )
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(REPO / "runtime")]))
 
 
 REGISTRATION = """\

@@ -3,11 +3,14 @@
 Emitted modules (the models, ``operations.py``, the clients, the handler modules, the
 package's ``__init__``, README and ``pyproject.toml``) are rendered from the templates under
 ``templates/python/package`` with the records of :mod:`codegen.python.api`, then formatted.
-The hand-written runtime under ``templates/python/static`` is copied in as it is.
+The hand-written runtime under ``runtime/matrix_appservice`` is copied in byte for byte: it
+is linted, type-checked and tested where it is written, and its links to the emitted modules
+(symbolic links into ``generated/``) are left out.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,7 @@ __all__ = ["PACKAGE_VERSION", "TEMPLATES", "emit_python", "python_env"]
 
 PACKAGE_VERSION = "0.1.0"
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "python"
+RUNTIME = Path(__file__).resolve().parents[2] / "runtime" / "matrix_appservice"
 _OUT = "python"
 _PKG = f"{_OUT}/matrix_appservice"
 
@@ -106,13 +110,22 @@ def emit_python(spec: Spec) -> dict[str, str]:
             operations=sorted(ops, key=lambda op: op.name),
             model_imports=sorted({n for op in ops for n in op.handler_models}),
         )
-    static_root = TEMPLATES / "static"
-    for static in sorted(static_root.rglob("*.py")):
-        rel = static.relative_to(static_root).as_posix()
-        files[f"{_PKG}/{rel}"] = static.read_text(encoding="utf-8")
     for name, text in schema_files.items():
         files[f"{_PKG}/_schemas/{name}"] = text
     for rel in list(files):
         if rel.endswith(".py"):
             files[rel] = format_python(files[rel], rel.rsplit("/", 1)[1])
-    return files
+    return files | runtime_files()
+
+
+def runtime_files() -> dict[str, str]:
+    """The hand-written modules, as they are written (the links to emitted ones left out)."""
+    found: dict[str, str] = {}
+    for folder, dirs, names in os.walk(RUNTIME):  # does not enter linked folders
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(names):
+            path = Path(folder) / name
+            if name.endswith(".py") and not path.is_symlink():
+                rel = path.relative_to(RUNTIME).as_posix()
+                found[f"{_PKG}/{rel}"] = path.read_text(encoding="utf-8")
+    return found

@@ -4,7 +4,7 @@ Built on the generated server (``create_app``, ``AppServiceHandler``) and the ge
 homeserver client (``AsyncHomeserverClient``). Make a registration once, give it to the
 homeserver, then start the bridge (from the repository root)::
 
-    PYTHONPATH=generated/python .venv/bin/python -m examples.echo.make_registration \\
+    .venv/bin/python -m examples.echo.make_registration \\
         --url http://127.0.0.1:9010 --server-name example.org -o registration.yaml
     make echo-bridge REGISTRATION=registration.yaml HOMESERVER=http://127.0.0.1:8008
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-PACKAGE = REPO / "generated" / "python"
+PACKAGE = REPO / "runtime"
 BIN = Path(sys.executable).parent
 
 

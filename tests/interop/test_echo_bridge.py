@@ -48,7 +48,7 @@ class World:
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(REPO / "generated" / "python")}
+    return {**os.environ, "PYTHONPATH": str(REPO / "runtime")}
 
 
 def _listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:

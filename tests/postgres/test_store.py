@@ -250,7 +250,7 @@ asyncio.run(main())
 
 def test_a_dead_workers_claim_expires_after_the_lease(dsn: str, table: str) -> None:
     lease = 1.5
-    env = {**os.environ, "PYTHONPATH": str(REPO / "generated" / "python")}
+    env = {**os.environ, "PYTHONPATH": str(REPO / "runtime")}
     worker = subprocess.Popen(
         [sys.executable, "-c", _DYING_WORKER, dsn, table, str(lease)],
         stdout=subprocess.PIPE, text=True, env=env,

@@ -22,7 +22,7 @@ from tests.conftest import REPO
 
 
 def _python(code: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO / "generated" / "python")}
+    env = {**os.environ, "PYTHONPATH": str(REPO / "runtime")}
     return subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
     )

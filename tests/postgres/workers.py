@@ -103,7 +103,7 @@ def start_worker(command: list[str], env: dict[str, str], log: Path, port: int) 
     full_env = {
         **os.environ,
         **env,
-        "PYTHONPATH": os.pathsep.join([str(REPO / "generated" / "python"), str(REPO)]),
+        "PYTHONPATH": os.pathsep.join([str(REPO / "runtime"), str(REPO)]),
     }
     with log.open("wb") as out:
         process = subprocess.Popen(

@@ -176,7 +176,7 @@ def test_the_package_imports_without_httpx() -> None:
         "    print('client needs', exc.name)\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          cwd=REPO / "generated" / "python", timeout=120)  # fmt: skip
+                          cwd=REPO / "runtime", timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "client needs httpx"
     package = tomllib.loads((REPO / "generated" / "python" / "pyproject.toml").read_text())
@@ -235,7 +235,7 @@ def test_the_client_imports_without_aiohttp_until_it_is_asked_for() -> None:
         "    print(exc)\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          cwd=REPO / "generated" / "python", timeout=120)  # fmt: skip
+                          cwd=REPO / "runtime", timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "pip install 'matrix-appservice[aiohttp]'" in done.stdout
 

@@ -21,7 +21,7 @@ def test_readme_client_examples_run() -> None:
     outputs = []
     for code in examples:
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              cwd=REPO / "generated" / "python", timeout=120)  # fmt: skip
+                              cwd=REPO / "runtime", timeout=120)  # fmt: skip
         assert done.returncode == 0, done.stderr
         outputs.append(done.stdout.strip())
     assert outputs == ["delivered and known", "$sent"]

@@ -29,7 +29,7 @@ def test_mypy_sees_the_models_and_refuses_wrong_arguments(tmp_path: Path) -> Non
     done = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(REPO / ".mypy_cache"),
          "--config-file", str(REPO / "generated" / "python" / "pyproject.toml"), str(source)],
-        capture_output=True, text=True, cwd=REPO / "generated" / "python", timeout=600,
+        capture_output=True, text=True, cwd=REPO / "runtime", timeout=600,
     )  # fmt: skip
     out = done.stdout
     revealed = re.findall(r'Revealed type is "([^"]+)"', out)

@@ -79,7 +79,7 @@ class Appservice:
         self.kills = 0
 
     def start(self) -> None:
-        path = os.pathsep.join([str(ROOT / "generated" / "python"), str(ROOT)])
+        path = os.pathsep.join([str(ROOT / "runtime"), str(ROOT)])
         env = {**os.environ, "SOAK_RECORD": str(self.record), "PYTHONPATH": path}
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(

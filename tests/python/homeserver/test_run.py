@@ -34,7 +34,7 @@ def test_cli_starts_and_answers_versions(tmp_path: Path) -> None:
     reg = tmp_path / "registration.yaml"
     reg.write_text(yaml.safe_dump(registration()), encoding="utf-8")
     reg.chmod(0o600)
-    env = {**os.environ, "PYTHONPATH": str(REPO / "generated" / "python")}
+    env = {**os.environ, "PYTHONPATH": str(REPO / "runtime")}
     log = tmp_path / "hs.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
@@ -66,7 +66,7 @@ def test_cli_starts_and_answers_versions(tmp_path: Path) -> None:
 def test_cli_refuses_a_bad_registration(tmp_path: Path) -> None:
     reg = tmp_path / "registration.yaml"
     reg.write_text("id: x\nurl: [\n", encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(REPO / "generated" / "python")}
+    env = {**os.environ, "PYTHONPATH": str(REPO / "runtime")}
     done = subprocess.run(
         [sys.executable, "-m", "matrix_appservice", "homeserver", "--registration", str(reg)],
         env=env, capture_output=True, text=True, timeout=60,

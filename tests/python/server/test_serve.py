@@ -66,7 +66,7 @@ def served(
     (tmp_path / "bridge_handler.py").write_text(HANDLER, encoding="utf-8")
     reg = tmp_path / "registration.yaml"
     reg.write_text(yaml.safe_dump(registration(url=f"http://127.0.0.1:{port}")), encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(REPO / "generated" / "python")}
+    env = {**os.environ, "PYTHONPATH": str(REPO / "runtime")}
     log = tmp_path / "serve.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
@@ -124,7 +124,7 @@ def test_serve_answers_and_logs_no_token(
 def test_serve_reports_bad_arguments(tmp_path: Path) -> None:
     reg = tmp_path / "registration.yaml"
     reg.write_text(yaml.safe_dump(registration(url=None)), encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(REPO / "generated" / "python")}
+    env = {**os.environ, "PYTHONPATH": str(REPO / "runtime")}
 
     def serve(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -146,7 +146,7 @@ def test_serve_reports_bad_arguments(tmp_path: Path) -> None:
 
 
 def test_serve_reports_an_address_in_use(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO / "generated" / "python")}
+    env = {**os.environ, "PYTHONPATH": str(REPO / "runtime")}
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

@@ -98,7 +98,7 @@ def test_a_factory_and_its_hooks_around_every_request(tmp_path: Path, http: str)
     reg.write_text(yaml.safe_dump(registration(url=f"http://127.0.0.1:{port}")), encoding="utf-8")
     reg.chmod(0o600)
     log = tmp_path / "events.log"
-    env = {**os.environ, "PYTHONPATH": str(REPO / "generated" / "python")}
+    env = {**os.environ, "PYTHONPATH": str(REPO / "runtime")}
     process = subprocess.Popen(
         [sys.executable, "-m", "matrix_appservice", "serve", "hooks:make_bridge",
          "--registration", str(reg), "--store", "memory", "--http", http],

@@ -1,9 +1,13 @@
 """Run the in-memory homeserver in-process for tests: a context manager and a pytest fixture.
 
-With the package installed, pytest loads this module as a plugin (entry point ``pytest11``);
-override the ``homeserver_registrations`` fixture with the registration files (or loaded
-registrations) of the bridge under test (and ``homeserver_options`` for the homeserver's
-keyword arguments, such as ``server_name``), then take ``in_memory_homeserver``::
+The fixture is opt-in: a project that wants it names this module as a pytest plugin, once,
+in its ``conftest.py``::
+
+    pytest_plugins = ["matrix_appservice.homeserver.testing"]
+
+then overrides the ``homeserver_registrations`` fixture with the registration files (or
+loaded registrations) of the bridge under test (and ``homeserver_options`` for the
+homeserver's keyword arguments, such as ``server_name``), and takes ``in_memory_homeserver``::
 
     @pytest.fixture
     def homeserver_registrations(tmp_path):

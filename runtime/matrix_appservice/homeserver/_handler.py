@@ -1,0 +1,1 @@
+../../../generated/python/matrix_appservice/homeserver/_handler.py
