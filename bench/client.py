@@ -288,9 +288,10 @@ async def calls_per_second(send: Send, calls: int, concurrency: int, tag: str) -
 
 
 async def measure(
-    base_url: str, calls: int, repeat: int, levels: list[int]
+    base_url: str, calls: int, repeat: int, levels: list[int], only: list[str]
 ) -> dict[str, dict[int, float]]:
-    clients = {name: await make(base_url) for name, make in CLIENTS.items()}
+    chosen = {n: m for n, m in CLIENTS.items() if n == FLOOR or any(w in n for w in only)}
+    clients = {name: await make(base_url) for name, make in chosen.items()}
     try:
         for name, (send, _) in clients.items():  # warm up, and check every client's answer
             assert (await send(f"warm.{name}")).startswith("$e"), name
@@ -317,6 +318,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--concurrency", default="1,16", help="calls in flight, comma-separated")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--only", default="", help="comma-separated words: only the clients whose name has one"
+    )
     parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--core", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -331,7 +335,8 @@ def main() -> int:
     try:
         if client_core is not None:
             os.sched_setaffinity(0, {client_core})
-        best = asyncio.run(measure(base_url, args.calls, args.repeat, levels))
+        only = [w for w in args.only.split(",") if w] or [""]
+        best = asyncio.run(measure(base_url, args.calls, args.repeat, levels, only))
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -158,6 +158,7 @@ class Route:
     token_parameter: str | None
     identity: tuple[str, ...]
     search: frozenset[str]
+    path_params: tuple[str, ...]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -177,6 +178,7 @@ def route(name: str | None, version: str, mode: AuthMode) -> Route:
         search=frozenset(n for _, n in operation.free_query_history if n)
         if operation
         else frozenset(),
+        path_params=operation.path_params if operation is not None else (),
     )
 
 
@@ -262,6 +264,21 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _encode_default(value: Any) -> Any:
+    """What orjson cannot serialise itself: models and mappings other than dicts."""
+    if isinstance(value, (BaseModel, Mapping)):
+        return _jsonable(value)
+    raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
+
+
+def _dumps(value: Any) -> bytes:
+    """``orjson.dumps(_jsonable(value))``, without copying the plain dicts and lists."""
+    try:
+        return orjson.dumps(value, default=_encode_default)
+    except orjson.JSONEncodeError:  # a key that is not a string, say: the slow way says
+        return orjson.dumps(_jsonable(value))
+
+
 def _query_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -328,20 +345,20 @@ def build_call(
     """
     known = route(operation.name, settings.version, settings.auth)
     assert known.template is not None
-    missing = [p for p in operation.path_params if p not in path]
+    missing = [p for p in known.path_params if p not in path]
     if missing:
         raise TypeError(f"{operation.name} needs the path parameters: {', '.join(missing)}")
     filled = fill_template(known.template, path, who=operation.name)
     legacy = fill_template(known.legacy, path, who=operation.name) if known.legacy else None
     content = None
     if operation.request is not None:
-        if fields is not None:
-            payload = {k: _jsonable(v) for k, v in fields.items() if v is not None}
-        else:
-            payload = _jsonable(body) if body is not None else {}
+        raw = {k: v for k, v in fields.items() if v is not None} if fields is not None else body
         if settings.validate:
+            payload = _jsonable(raw) if raw is not None else {}
             _check_request(operation, payload, settings.version)
-        content = orjson.dumps(payload)
+            content = orjson.dumps(payload)
+        else:
+            content = _dumps(raw) if raw is not None else b"{}"
     return Call(
         operation, operation.method, filled, legacy,
         _query_items(query, operation, settings.version, known.search), content,
@@ -379,7 +396,7 @@ def build_generic_call(
     clash = sorted(ours & {name for name, _ in items})
     if clash:
         raise ValueError(f"{who}: the client sets the query parameter {', '.join(clash)} itself")
-    content = None if json is None else orjson.dumps(_jsonable(json))
+    content = None if json is None else _dumps(json)
     return Call(None, verb, filled, None, items, content)
 
 

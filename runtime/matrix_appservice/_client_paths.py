@@ -10,15 +10,19 @@ it (``.`` and ``..`` segments). The query is given on its own and encoded here t
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
-__all__ = ["encode_segment", "fill_template", "method_name", "raw_path", "target"]
+__all__ = ["component", "encode_segment", "fill_template", "method_name", "raw_path", "target"]
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _PATH_CHAR = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2}")
 """One character a path carries as it is (RFC 3986 ``pchar`` and ``/``), or one escape."""
+_PATH_TEXT = re.compile(rf"(?:{_PATH_CHAR.pattern})*")
+_UNRESERVED = re.compile(r"[A-Za-z0-9\-._~]*")
+"""Text that percent-encoding leaves as it is."""
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _METHOD = re.compile(r"[A-Z]+")
 
@@ -38,12 +42,11 @@ def _explain(char: str) -> str:
 def raw_path(text: str, *, who: str) -> None:
     """Check the literal text of a path (between placeholders); ``ValueError`` naming the
     first character that a path cannot carry as it is, and where."""
-    at = 0
-    while at < len(text):
-        match = _PATH_CHAR.match(text, at)
-        if match is None:
-            raise ValueError(f"{who}: {text!r} at offset {at}: {_explain(text[at])}")
-        at = match.end()
+    if _PATH_TEXT.fullmatch(text) is None:
+        at = 0
+        while (match := _PATH_CHAR.match(text, at)) is not None:
+            at = match.end()
+        raise ValueError(f"{who}: {text!r} at offset {at}: {_explain(text[at])}")
     if any(segment in (".", "..") for segment in text.split("/")):
         raise ValueError(f"{who}: {text!r} has a '.' or '..' segment, which would leave the path")
 
@@ -56,7 +59,44 @@ def encode_segment(name: str, value: object, *, who: str) -> str:
         raise TypeError(f"{who}: the path parameter {name} is a string, not {type(value).__name__}")
     if value in (".", ".."):
         return value.replace(".", "%2E")
+    return component(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _quoted(value: str) -> str:
     return quote(value, safe="")
+
+
+def component(value: str) -> str:
+    """``value`` percent-encoded as a path segment or a query name or value: everything but
+    the unreserved characters. Values seen often (room IDs, event types, user IDs) are
+    encoded once."""
+    if _UNRESERVED.fullmatch(value) is not None:
+        return value
+    return _quoted(value) if len(value) <= 256 else quote(value, safe="")
+
+
+@functools.lru_cache(maxsize=512)
+def _parts(template: str, who: str) -> tuple[tuple[str, ...], tuple[str, ...], int]:
+    """The literal pieces of ``template``, its placeholder names in between (one piece
+    more than names) and how many names differ, checked once per template."""
+    if not template.startswith("/") or template.startswith("//"):
+        # An absolute URL would send the token to whatever host it names.
+        raise ValueError(f"{who} takes a path on the homeserver such as /_matrix/...: {template!r}")
+    pieces: list[str] = []
+    names: list[str] = []
+    at = 0
+    for match in _PLACEHOLDER.finditer(template):
+        name = match.group(1)
+        if _NAME.fullmatch(name) is None:
+            raise ValueError(f"{who}: {template!r} has a placeholder {{{name}}} that is not a name")
+        raw_path(template[at : match.start()], who=who)
+        pieces.append(template[at : match.start()])
+        names.append(name)
+        at = match.end()
+    raw_path(template[at:], who=who)
+    pieces.append(template[at:])
+    return tuple(pieces), tuple(names), len(set(names))
 
 
 def fill_template(template: str, params: Mapping[str, object], *, who: str) -> str:
@@ -65,28 +105,17 @@ def fill_template(template: str, params: Mapping[str, object], *, who: str) -> s
     Every placeholder needs a value and every value a placeholder (``ValueError``); the text
     around the placeholders is checked by :func:`raw_path`.
     """
-    if not template.startswith("/") or template.startswith("//"):
-        # An absolute URL would send the token to whatever host it names.
-        raise ValueError(f"{who} takes a path on the homeserver such as /_matrix/...: {template!r}")
-    parts: list[str] = []
-    used: set[str] = set()
-    at = 0
-    for match in _PLACEHOLDER.finditer(template):
-        name = match.group(1)
-        if _NAME.fullmatch(name) is None:
-            raise ValueError(f"{who}: {template!r} has a placeholder {{{name}}} that is not a name")
+    pieces, names, distinct = _parts(template, who)
+    for name in names:
         if name not in params:
             raise ValueError(f"{who}: {template!r} needs path_params[{name!r}]")
-        raw_path(template[at : match.start()], who=who)
-        parts += [template[at : match.start()], encode_segment(name, params[name], who=who)]
-        used.add(name)
-        at = match.end()
-    raw_path(template[at:], who=who)
-    parts.append(template[at:])
-    unused = sorted(set(params) - used)
-    if unused:
+    if len(params) != distinct:  # every name is in params: the others have no placeholder
+        unused = sorted(set(params) - set(names))
         raise ValueError(f"{who}: {template!r} has no placeholder for {', '.join(unused)}")
-    return "".join(parts)
+    out = [pieces[0]]
+    for name, piece in zip(names, pieces[1:], strict=True):
+        out += (encode_segment(name, params[name], who=who), piece)
+    return "".join(out)
 
 
 def method_name(method: str, *, who: str) -> str:
@@ -99,5 +128,5 @@ def method_name(method: str, *, who: str) -> str:
 
 def target(path: str, query: Iterable[tuple[str, str]]) -> str:
     """The request target: the (encoded) path and the query, percent-encoded."""
-    pairs = list(query)
-    return path + "?" + urlencode(pairs, quote_via=quote) if pairs else path
+    encoded = "&".join(f"{component(name)}={component(value)}" for name, value in query)
+    return f"{path}?{encoded}" if encoded else path

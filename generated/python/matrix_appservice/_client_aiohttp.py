@@ -1,11 +1,11 @@
-"""Sending the async clients' requests over aiohttp instead of httpx (``backend="aiohttp"``).
+"""Sending the async clients' requests over aiohttp (their default backend).
 
-Only the I/O differs from the httpx transport: the request comes built from ``_client_core``
-and the answer goes back to the plan as an ``Answer`` or a ``Failure``. The same rules hold:
-the timeout applies to connecting and to every read (and the caller bounds the whole
-exchange with the same number), the body is read up to the size bound,
-redirects are not followed (they could carry the token to another host) and no exception
-that reaches the caller holds the token. Needs the ``aiohttp`` extra.
+Only the I/O differs from the httpx sender (``backend="httpx"``): the request comes built
+from ``_client_core`` and the answer goes back to the plan as an ``Answer`` or a
+``Failure``. The same rules hold: the caller bounds the whole exchange (connecting, sending,
+every read) with its timeout, the body is read up to the size bound, redirects are not
+followed (they could carry the token to another host) and no exception that reaches the
+caller holds the token. aiohttp comes with the ``client`` extra.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ try:
     from yarl import URL
 except ImportError as exc:
     raise ImportError(
-        "backend='aiohttp' needs aiohttp: pip install 'matrix-appservice[aiohttp]'",
+        "the async clients send over aiohttp (their default backend): "
+        "pip install 'matrix-appservice[client]', or pass backend='httpx'",
         name=exc.name,
     ) from exc
 
@@ -60,11 +61,24 @@ def _failure(exc: BaseException, settings: Settings) -> Failure:
     return Failure(kind, error)
 
 
+_NO_TIMERS = aiohttp.ClientTimeout(total=None, connect=None, sock_connect=None, sock_read=None)
+
+
+async def _read(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
+    """The body up to ``limit`` bytes, and whether it ended within it. A body of a known
+    length within the limit, not compressed (its length is the size of what is read), is
+    read at once; any other is read piece by piece up to the limit."""
+    length = response.content_length
+    if length is not None and length <= limit and "Content-Encoding" not in response.headers:
+        return await response.read(), True
+    return await aread_bounded(response.content.iter_any(), limit)
+
+
 class AiohttpSender:
     """Sends requests over one ``aiohttp.ClientSession``: the one given, or one of its own,
     made on the first request (a session belongs to the event loop that runs it)."""
 
-    def __init__(self, base_url: str, timeout: float, session: Any = None) -> None:
+    def __init__(self, base_url: str, session: Any = None) -> None:
         if session is not None and not isinstance(session, aiohttp.ClientSession):
             raise TypeError(
                 f"session must be an aiohttp.ClientSession, not {type(session).__name__}"
@@ -72,9 +86,9 @@ class AiohttpSender:
         self._base = base_url.rstrip("/")
         self._session: aiohttp.ClientSession | None = session
         self._owns_session = session is None
-        self._timeout = aiohttp.ClientTimeout(
-            total=None, connect=timeout, sock_connect=timeout, sock_read=timeout
-        )
+        # The caller bounds the whole exchange (``asyncio.timeout``), connecting and every
+        # read included: aiohttp's own timers would only add work to every read.
+        self._timeout = _NO_TIMERS
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -92,8 +106,8 @@ class AiohttpSender:
                 step.method, self._url(step), headers=step.headers, data=step.content,
                 timeout=self._timeout, allow_redirects=False,
             ) as response:  # fmt: skip
-                body = await aread_bounded(response.content.iter_any(), settings.max_answer_bytes)
                 status, headers = response.status, response.headers
+                body = await _read(response, settings.max_answer_bytes)
         except (aiohttp.ClientError, TimeoutError) as exc:
             return _failure(exc, settings)
         # The headers stay aiohttp's case-insensitive mapping, as the plans look names up.

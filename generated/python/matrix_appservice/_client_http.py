@@ -306,9 +306,13 @@ class _AsyncSender(Protocol):
 
 
 def _async_sender(
-    base_url: str, timeout: float, *, backend: str,
+    base_url: str, timeout: float, *, backend: str | None,
     transport: httpx.AsyncBaseTransport | None, session: Any,
 ) -> _AsyncSender:  # fmt: skip
+    """The sender of ``backend``; without one, aiohttp (the faster), or httpx when an
+    httpx ``transport`` is given (an in-process app, ``httpx.MockTransport``)."""
+    if backend is None:
+        backend = "httpx" if transport is not None else "aiohttp"
     if backend == "httpx":
         if session is not None:
             raise ValueError("session= is an aiohttp.ClientSession, for backend='aiohttp'")
@@ -316,15 +320,15 @@ def _async_sender(
     if backend == "aiohttp":
         if transport is not None:
             raise ValueError("transport= is an httpx transport, for backend='httpx'")
-        from matrix_appservice._client_aiohttp import AiohttpSender  # aiohttp only when asked
+        from matrix_appservice._client_aiohttp import AiohttpSender  # aiohttp only when used
 
-        return AiohttpSender(base_url, timeout, session)
-    raise ValueError(f"backend must be 'httpx' or 'aiohttp', not {backend!r}")
+        return AiohttpSender(base_url, session)
+    raise ValueError(f"backend must be 'aiohttp' or 'httpx', not {backend!r}")
 
 
 class AsyncTransportBase(_ClientBase):
-    """Runs plans over one connection pool (httpx's, or aiohttp's with
-    ``backend="aiohttp"``), sleeping with an async ``sleep``."""
+    """Runs plans over one connection pool (aiohttp's, or httpx's with ``backend="httpx"``
+    or an httpx ``transport``), sleeping with an async ``sleep``."""
 
     _sender: _AsyncSender
     _sleep: Callable[[float], Awaitable[None]]
@@ -332,7 +336,7 @@ class AsyncTransportBase(_ClientBase):
     def _setup(
         self, base_url: str, settings: Settings, *, timeout: float,
         transport: httpx.AsyncBaseTransport | None, sleep: Callable[[float], Awaitable[None]],
-        backend: Backend = "httpx", session: Any = None,
+        backend: Backend | None = None, session: Any = None,
     ) -> None:  # fmt: skip
         self._base_url = require_plain_url("base_url", base_url)
         self._settings, self._sleep = settings, sleep

@@ -4,6 +4,7 @@ for connection reuse and real timeouts."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import logging
 import socket
@@ -17,6 +18,7 @@ from typing import Any
 import aiohttp
 import httpx
 import pytest
+from aiohttp import web
 from matrix_appservice import models
 from matrix_appservice.client import (
     AppServiceClient,
@@ -26,6 +28,7 @@ from matrix_appservice.client import (
     MatrixError,
     QueryTimeoutError,
     RequestFailedError,
+    ResponseValidationError,
 )
 
 TOKEN = "hs-token-for-apps"
@@ -141,17 +144,19 @@ def test_sync_clients_reuse_connections_and_time_out(loopback: tuple[str, list[i
         assert len(set(ports[-2:])) == 1  # the as_user view shares the pool
 
 
-def test_async_clients_reuse_connections_and_time_out(loopback: tuple[str, list[int]]) -> None:
+def test_httpx_backend_reuses_connections_and_times_out(loopback: tuple[str, list[int]]) -> None:
     url, ports = loopback
 
     async def main() -> None:
-        async with AsyncAppServiceClient(url, TOKEN) as client:
+        async with AsyncAppServiceClient(url, TOKEN, backend="httpx") as client:
             for n in range(3):
                 await client.query_user(f"@u{n}:e")
-        async with AsyncAppServiceClient(url + "/slow", TOKEN, timeout=0.2) as slow:
-            with pytest.raises(QueryTimeoutError):
+        async with AsyncAppServiceClient(url + "/slow", TOKEN, timeout=0.2,
+                                         backend="httpx") as slow:  # fmt: skip
+            with pytest.raises(QueryTimeoutError) as caught:
                 await slow.query_user("@u:e")
-        async with AsyncHomeserverClient(url, TOKEN) as homeserver:
+            assert caught.value.attempts == 2
+        async with AsyncHomeserverClient(url, TOKEN, backend="httpx") as homeserver:
             await homeserver.get_protocols()
             await homeserver.as_user("@u:e").get_protocols()
 
@@ -162,12 +167,11 @@ def test_async_clients_reuse_connections_and_time_out(loopback: tuple[str, list[
 def test_aiohttp_backend_reuses_connections_and_times_out(loopback: tuple[str, list[int]]) -> None:
     url, ports = loopback
 
-    async def main() -> None:
-        async with AsyncAppServiceClient(url, TOKEN, backend="aiohttp") as client:
+    async def main() -> None:  # aiohttp is the default backend
+        async with AsyncAppServiceClient(url, TOKEN) as client:
             for n in range(3):
                 assert isinstance(await client.query_user(f"@u{n}:e"), models.QueryUserResponse)
-        async with AsyncAppServiceClient(url + "/slow", TOKEN, timeout=0.2,
-                                         backend="aiohttp") as slow:  # fmt: skip
+        async with AsyncAppServiceClient(url + "/slow", TOKEN, timeout=0.2) as slow:
             started = time.monotonic()
             with pytest.raises(QueryTimeoutError) as caught:
                 await slow.query_user("@u:e")
@@ -236,7 +240,77 @@ def test_aiohttp_backend_arguments_are_checked() -> None:
         AsyncHomeserverClient("http://hs.test", TOKEN, backend="aiohttp",
                               transport=httpx.ASGITransport(app=asgi_app))  # fmt: skip
     with pytest.raises(ValueError, match=r"session= is an aiohttp\.ClientSession"):
-        AsyncAppServiceClient("http://as.test", TOKEN, session=object())  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match=r"session must be an aiohttp\.ClientSession"):
-        AsyncAppServiceClient("http://as.test", TOKEN, backend="aiohttp",
+        AsyncAppServiceClient("http://as.test", TOKEN, backend="httpx",
                               session=object())  # type: ignore[arg-type]  # fmt: skip
+    with pytest.raises(ValueError, match=r"session= is an aiohttp\.ClientSession"):
+        AsyncAppServiceClient("http://as.test", TOKEN, session=object(),  # type: ignore[arg-type]
+                              transport=httpx.ASGITransport(app=asgi_app))  # fmt: skip
+    with pytest.raises(TypeError, match=r"session must be an aiohttp\.ClientSession"):
+        AsyncAppServiceClient("http://as.test", TOKEN, session=object())  # type: ignore[arg-type]
+
+
+class _AgentHandler(_Handler):
+    agents: list[str]
+
+    def do_GET(self) -> None:
+        self.agents.append(self.headers.get("User-Agent", ""))
+        super().do_GET()
+
+
+def test_the_async_clients_send_over_aiohttp_unless_told_otherwise() -> None:
+    """No backend: aiohttp; ``backend="httpx"``: httpx; an httpx ``transport`` without a
+    backend: httpx through that transport. The request's User-Agent says who sent it."""
+    agents: list[str] = []
+    handler = type("Handler", (_AgentHandler,), {"ports": [], "delay": 0.0, "agents": agents})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+
+    async def main() -> None:
+        for options in ({}, {"backend": "httpx"}, {"transport": httpx.AsyncHTTPTransport()}):
+            async with AsyncHomeserverClient(url, TOKEN, **options) as client:  # type: ignore[arg-type]
+                await client.get_protocols()
+
+    try:
+        asyncio.run(main())
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert [agent.split("/")[0] for agent in agents] == ["Python", "python-httpx", "python-httpx"]
+    assert "aiohttp" in agents[0]
+
+
+def test_aiohttp_backend_bounds_a_compressed_or_announced_answer() -> None:
+    """The size bound holds for what aiohttp hands over: a small gzip body that inflates past
+    the bound, and a body whose Content-Length is past it, are both cut off there."""
+    inflated = b" " * 3_000_000
+    bodies = {
+        "/gzip": (gzip.compress(inflated), {"Content-Encoding": "gzip"}),
+        "/long": (inflated, {}),
+        "/small": (b"{}", {}),  # within a bound of 3 bytes
+    }
+
+    async def answer(request: web.Request) -> web.Response:
+        body, headers = bodies[request.path.split("/_matrix")[0]]
+        return web.Response(body=body, headers={"Content-Type": "application/json", **headers})
+
+    async def main() -> None:
+        server = web.Server(answer)
+        listening = await asyncio.get_running_loop().create_server(server, "127.0.0.1", 0)
+        url = f"http://127.0.0.1:{listening.sockets[0].getsockname()[1]}"
+        try:
+            for path in ("/gzip", "/long"):
+                async with AsyncHomeserverClient(url + path, TOKEN,
+                                                 max_answer_bytes=1_000_000) as client:  # fmt: skip
+                    with pytest.raises(ResponseValidationError, match="larger than the client"):
+                        await client.get_protocols()
+            async with AsyncHomeserverClient(url + "/small", TOKEN, max_answer_bytes=3) as client:
+                assert await client.get_protocols() == {}
+        finally:
+            listening.close()
+            await listening.wait_closed()
+            await server.shutdown()
+
+    asyncio.run(main())
