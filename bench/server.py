@@ -7,7 +7,7 @@ a new ID for every request and a bearer token. The variants:
 
 - this package's server (``matrix-appservice serve``: uvicorn with uvloop and httptools),
   validating every body against the spec's schema and typing it, with the memory store and
-  with the SQLite store;
+  with the SQLite store (``sync=normal``, the default, and ``sync=full``);
 - a plain aiohttp + pydantic server (``bench/peers.py aiohttp``);
 - mautrix-python's ``AppService`` (``bench/peers.py mautrix``).
 
@@ -54,6 +54,8 @@ LUA = BENCH / "transactions.lua"
 OURS = "matrix_appservice.server, memory store"
 REFERENCE = "aiohttp + pydantic"
 MAUTRIX = "mautrix-python AppService"
+SQLITE = "matrix_appservice.server, SQLite store"
+SQLITE_FULL = "matrix_appservice.server, SQLite store sync=full"
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,11 @@ def _ours(store: str, http: str = "native") -> Callable[[int, Path], list[str]]:
     def command(port: int, folder: Path) -> list[str]:
         reg = folder / f"registration-{port}.yaml"
         reg.write_text(yaml.safe_dump(_registration(port)), encoding="utf-8")
-        where = "memory" if store == "memory" else f"sqlite:{folder / f'txns-{port}.sqlite3'}"
+        where = (
+            "memory"
+            if store == "memory"
+            else f"sqlite:{folder / f'txns-{port}.sqlite3'}{store.removeprefix('sqlite')}"
+        )
         return [sys.executable, "-m", "matrix_appservice", "serve", "peers:Bridge",
                 "--registration", str(reg), "--store", where, "--log-level", "warning",
                 "--http", http]  # fmt: skip
@@ -97,8 +103,10 @@ def _peer(kind: str) -> Callable[[int, Path], list[str]]:
 VARIANTS = [
     Variant(OURS, "its HTTP/1.1 server, httptools on uvloop; schema check + typed models",
             _ours("memory"), ("uvloop", "httptools")),
-    Variant("matrix_appservice.server, SQLite store", "the same, IDs kept on disk",
+    Variant(SQLITE, "the same, IDs kept on disk: commits reach the OS before the answer",
             _ours("sqlite"), ("uvloop", "httptools")),
+    Variant(SQLITE_FULL, "the same, every commit flushed to the disk before the answer",
+            _ours("sqlite?sync=full"), ("uvloop", "httptools")),
     Variant("matrix_appservice.server under uvicorn, memory store",
             "the same app as ASGI, serve --http uvicorn (uvloop+httptools)",
             _ours("memory", "uvicorn"), ("uvicorn", "uvloop", "httptools")),
@@ -302,6 +310,10 @@ def summary(runs: Runs, connections: list[int]) -> str:
             lines.append(
                 f"{OURS} / {other}: req/s {rates}; CPU per request, theirs / ours: {costs}"
             )
+    for store in (SQLITE, SQLITE_FULL):
+        if OURS in runs and store in runs:
+            rates = ", ".join(f"c={c} {ratio(runs, store, OURS, c):.2f}x" for c in connections)
+            lines.append(f"{store} / memory store: req/s {rates}")
     return "\n".join(lines)
 
 

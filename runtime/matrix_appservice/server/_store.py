@@ -43,15 +43,20 @@ too, with a lease after which a crashed worker's claim is taken over.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
+import logging
 import re
 import sqlite3
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 __all__ = [
     "IN_PROGRESS",
@@ -60,10 +65,15 @@ __all__ = [
     "MemoryStore",
     "Retention",
     "SQLiteStore",
+    "SQLiteSync",
     "TransactionStore",
     "describe_store",
     "open_store",
 ]
+
+
+_LOG = logging.getLogger("matrix_appservice.server")
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -214,82 +224,213 @@ class MemoryStore(TransactionStore):
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS handled_transactions (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
     scope TEXT NOT NULL,
     txn_id TEXT NOT NULL,
     fingerprint TEXT NOT NULL,
     answer BLOB NOT NULL,
     handled_at REAL NOT NULL,
-    UNIQUE (scope, txn_id)
-);
-CREATE INDEX IF NOT EXISTS handled_transactions_age ON handled_transactions (handled_at);
+    PRIMARY KEY (scope, txn_id)
+) WITHOUT ROWID;
 """
+"""One b-tree, written once per transaction. (Files made by earlier versions have a table
+with a ``seq`` column, a unique index and an index on ``handled_at``; the same statements
+serve them.)"""
+
+
+SQLiteSync = Literal["normal", "full"]
+"""How far an SQLite store's commit goes before the answer is sent: see :class:`SQLiteStore`."""
+
+_CHECKPOINT_EVERY = 1000
+"""Commits between two copies of the write-ahead log into the file (``sync="normal"``)."""
+_PRUNE_CHUNK = 500
+"""Rows deleted per statement when pruning, so that no statement holds the file for long."""
 
 
 class SQLiteStore(TransactionStore):
     """Handled IDs in an SQLite file: kept across restarts, for one process.
 
-    Writes run on one background thread, so the event loop never waits for the disk; reads
-    (one indexed lookup per new transaction) run inline on a second connection, which the
-    write-ahead log keeps from blocking on writes. ``scope`` (the registration's ``id``)
-    lets several appservices share one file. The file is written in WAL mode with
-    ``synchronous=NORMAL``: an answer survives a crash of the process; a power loss may lose
-    the last few, and then the homeserver's retry of those is handled a second time.
+    The file is in WAL mode. ``scope`` (the registration's ``id``) lets several appservices
+    share one file. ``sync`` says how far a commit goes before the answer is sent:
 
-    Claims in progress live in memory: two processes on the same file would each handle a
-    transaction. Use one process per file (a shared database store is for several workers).
+    ``"normal"`` (the default)
+        The commit is written to the log (SQLite's ``synchronous=NORMAL``): it is in the
+        operating system's hands, not yet on the disk. It survives the process being killed
+        (``kill -9``, a crash, an out-of-memory kill); an operating-system crash or a power
+        loss may lose the last commits, and the homeserver's retry of those transactions is
+        then handled a second time. The commit is quick enough to run on the event loop (no
+        thread hop per transaction): the first transaction of a turn of the event loop is
+        committed at once, the others of that turn together at the next turn. Every
+        thousand commits, the log is copied into the file (and flushed to the disk) on a
+        background thread.
+    ``"full"``
+        The log is flushed to the disk at every commit (``synchronous=FULL``): an answered
+        transaction also survives an operating-system crash or a power loss (on a disk that
+        honours flushes). Commits run on a background thread, concurrent ones in one flush;
+        each transaction waits for its flush.
+
+    The IDs the file holds for ``scope`` are also kept in memory (read when the store
+    opens), so that a new ID is known to be new without a query. Claims in progress live in
+    memory too: two processes on the same file would each handle a transaction. Use one
+    process per file (a shared database store is for several workers).
     """
 
     def __init__(
-        self, path: str | Path, *, scope: str = "", retention: Retention | None = None
-    ) -> None:
+        self, path: str | Path, *, scope: str = "", retention: Retention | None = None,
+        sync: SQLiteSync = "normal",
+    ) -> None:  # fmt: skip
+        if sync not in ("normal", "full"):
+            raise ValueError(f"sync must be 'normal' or 'full', not {sync!r}")
         self.path = Path(path)
         self.scope = scope
+        self.sync: SQLiteSync = sync
         self.retention = retention or Retention()
         self._flight = _InFlight()
-        self._writer_thread = ThreadPoolExecutor(1, thread_name_prefix="appservice-store")
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="appservice-store")
+        self._commits = 0
+        self._batch: list[tuple[tuple[object, ...], asyncio.Future[None]]] | None = None
+        self._copying: asyncio.Task[None] | None = None
+        self._paused: asyncio.Future[None] | None = None
+        self._pending: list[tuple[tuple[object, ...], asyncio.Future[None]]] = []
+        self._flushing = False
+        self._lock = threading.Lock()
         try:
-            self._write = self._connect()
-            self._write.executescript(_SCHEMA)
-            self._read = self._connect()
+            # ``_db`` serves the event loop (every read; every write with sync="normal"),
+            # ``_background`` the store's thread (checkpoints, pruning's reads; every write
+            # with sync="full").
+            self._db = self._connect(autocheckpoint=sync == "full")
+            self._db.executescript(_SCHEMA)
+            self._background = self._connect(autocheckpoint=True)
+            rows = self._db.execute(
+                "SELECT txn_id FROM handled_transactions WHERE scope = ?", (scope,)
+            )
+            self._handled = {row[0] for row in rows}
         except sqlite3.Error as exc:
-            self._writer_thread.shutdown(wait=False)
+            self._thread.shutdown(wait=False)
             raise OSError(f"cannot open the transaction store {self.path}: {exc}") from None
 
-    def _connect(self) -> sqlite3.Connection:
-        # Each connection is used from one thread only: the writer's, or the event loop's.
+    def _connect(self, *, autocheckpoint: bool) -> sqlite3.Connection:
+        # Each connection is used from one thread at a time: the event loop's or the store's.
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(f"PRAGMA synchronous={self.sync.upper()}")
+        if not autocheckpoint:  # the store's thread checkpoints instead
+            conn.execute("PRAGMA wal_autocheckpoint=0")
         return conn
-
-    async def _in_thread(self, sql: str, args: tuple[object, ...]) -> int:
-        def run() -> int:
-            return self._write.execute(sql, args).rowcount
-
-        return await asyncio.get_running_loop().run_in_executor(self._writer_thread, run)
 
     async def claim(self, txn_id: str, fingerprint: str) -> Claim:
         if self._flight.busy(txn_id):
             return IN_PROGRESS
-        row = self._read.execute(
-            "SELECT fingerprint, answer FROM handled_transactions WHERE scope = ? AND txn_id = ?",
-            (self.scope, txn_id),
-        ).fetchone()
-        if row is not None:
-            return Claim("done", bytes(row[1]), row[0])
+        if txn_id in self._handled:
+            row = self._db.execute(
+                "SELECT fingerprint, answer FROM handled_transactions"
+                " WHERE scope = ? AND txn_id = ?",
+                (self.scope, txn_id),
+            ).fetchone()
+            if row is not None:
+                return Claim("done", bytes(row[1]), row[0])
         self._flight.take(txn_id)
         return NEW
 
     async def complete(self, txn_id: str, fingerprint: str, answer: bytes) -> None:
+        row = (self.scope, txn_id, fingerprint, answer, time.time())
         try:
-            await self._in_thread(
-                "INSERT INTO handled_transactions (scope, txn_id, fingerprint, answer, handled_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, txn_id) DO NOTHING",
-                (self.scope, txn_id, fingerprint, answer, time.time()),
-            )
+            if self.sync == "full":
+                await self._flushed(row)
+            elif self._batch is None and not self._is_paused():
+                # The first commit of this turn of the event loop: at once, on the loop.
+                self._db.execute(_INSERT, row)
+                self._committed(1)
+                self._batch = []
+                asyncio.get_running_loop().call_soon(self._commit_batch)
+            else:
+                # Others in the same turn: together, in one commit at the next turn.
+                done = asyncio.get_running_loop().create_future()
+                if self._batch is None:  # the log is being copied: commit after that
+                    self._batch = []
+                    self._after_pause(self._commit_batch)
+                self._batch.append((row, done))
+                await done
+            self._handled.add(txn_id)
         finally:
             self._flight.drop(txn_id)
+
+    def _is_paused(self) -> bool:
+        return self._paused is not None and not self._paused.done()
+
+    def _after_pause(self, then: Callable[[], None]) -> None:
+        assert self._paused is not None
+        self._paused.add_done_callback(lambda _: then())
+
+    def _commit_batch(self) -> None:
+        """Commit the rows that came after the first of a turn (``sync="normal"``)."""
+        batch, self._batch = self._batch, None
+        if not batch:
+            return
+        if self._is_paused():
+            self._batch = batch
+            self._after_pause(self._commit_batch)
+            return
+        error: BaseException | None = None
+        try:
+            _in_transaction(self._db, _INSERT, [row for row, _ in batch])
+        except Exception as exc:
+            error = exc
+        else:
+            self._committed(len(batch))
+        _settle([done for _, done in batch], error)
+
+    def _committed(self, rows: int) -> None:
+        self._commits += rows
+        if self._commits >= _CHECKPOINT_EVERY and self._copying is None:
+            self._commits = 0
+            self._copying = asyncio.get_running_loop().create_task(self._copy_log())
+
+    def _in_thread(self, work: Callable[[], _T]) -> asyncio.Future[_T]:
+        return asyncio.get_running_loop().run_in_executor(self._thread, work)
+
+    def _checkpoint_now(self) -> None:
+        self._background.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    async def _copy_log(self) -> None:
+        """Copy the log into the file (``sync="normal"``), on the store's thread: the bulk
+        while commits go on, then what they added while commits wait, so that the copy
+        catches up with the log and the next commit starts the log afresh (it would
+        otherwise grow for as long as commits keep coming)."""
+        try:
+            await self._in_thread(self._checkpoint_now)
+            self._paused = self._in_thread(self._checkpoint_now)
+            await self._paused
+        except sqlite3.Error as exc:
+            _LOG.warning("copying the log of the transaction store %s failed: %s", self.path, exc)
+        finally:
+            self._paused = self._copying = None
+
+    async def _flushed(self, row: tuple[object, ...]) -> None:
+        """Insert ``row`` on the store's thread, with every row that comes meanwhile, in one
+        transaction and one flush; return when it is committed."""
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        with self._lock:
+            self._pending.append((row, done))
+            start = not self._flushing
+            self._flushing = True
+        if start:
+            loop.run_in_executor(self._thread, self._flush, loop)
+        await done
+
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        while True:
+            with self._lock:
+                batch, self._pending = self._pending, []
+                if not batch:
+                    self._flushing = False
+                    return
+            error: BaseException | None = None
+            try:
+                _in_transaction(self._background, _INSERT, [row for row, _ in batch])
+            except Exception as exc:
+                error = exc
+            loop.call_soon_threadsafe(_settle, [done for _, done in batch], error)
 
     async def release(self, txn_id: str) -> None:
         self._flight.drop(txn_id)
@@ -297,33 +438,84 @@ class SQLiteStore(TransactionStore):
     async def wait(self, txn_id: str, timeout: float) -> None:
         await self._flight.wait(txn_id, timeout)
 
+    def _doomed(self, cutoff: float) -> list[str]:
+        """The IDs the retention no longer covers (read on the store's thread)."""
+        rows = self._background.execute(
+            "SELECT txn_id FROM handled_transactions WHERE scope = ? AND handled_at < ?"
+            " UNION SELECT txn_id FROM (SELECT txn_id FROM handled_transactions"
+            " WHERE scope = ? ORDER BY handled_at DESC LIMIT -1 OFFSET ?)",
+            (self.scope, cutoff, self.scope, self.retention.max_entries),
+        )
+        return [row[0] for row in rows]
+
     async def prune(self, now: float | None = None) -> int:
         cutoff = (time.time() if now is None else now) - self.retention.max_age
-        old = await self._in_thread(
-            "DELETE FROM handled_transactions WHERE scope = ? AND handled_at < ?",
-            (self.scope, cutoff),
-        )
-        extra = await self._in_thread(
-            "DELETE FROM handled_transactions WHERE scope = ? AND seq NOT IN (SELECT seq FROM"
-            " handled_transactions WHERE scope = ? ORDER BY seq DESC LIMIT ?)",
-            (self.scope, self.scope, self.retention.max_entries),
-        )
-        return old + extra
+        doomed = await self._in_thread(functools.partial(self._doomed, cutoff))
+        gone = 0
+        for start in range(0, len(doomed), _PRUNE_CHUNK):
+            # In chunks: the event loop (or the commits) wait for one chunk at most.
+            chunk = doomed[start : start + _PRUNE_CHUNK]
+            keys = [(self.scope, txn_id) for txn_id in chunk]
+            if self.sync == "normal":
+                while self._is_paused():
+                    assert self._paused is not None
+                    await asyncio.wait([self._paused])
+                gone += _in_transaction(self._db, _DELETE, keys)
+            else:
+                gone += await self._in_thread(
+                    functools.partial(_in_transaction, self._background, _DELETE, keys)
+                )
+            self._handled.difference_update(chunk)
+            await asyncio.sleep(0)
+        return gone
 
     def count(self) -> int:
         """How many handled IDs of this scope the file holds."""
-        row = self._read.execute(
+        row = self._db.execute(
             "SELECT count(*) FROM handled_transactions WHERE scope = ?", (self.scope,)
         ).fetchone()
         return int(row[0])
 
     async def close(self) -> None:
-        def shut() -> None:
-            self._write.close()
+        if self._copying is not None:
+            await asyncio.wait([self._copying])
 
-        await asyncio.get_running_loop().run_in_executor(self._writer_thread, shut)
-        self._writer_thread.shutdown(wait=True)
-        self._read.close()
+        def shut() -> None:  # the last connection to close copies the log into the file
+            self._db.close()
+            self._background.close()
+
+        await self._in_thread(shut)
+        self._thread.shutdown(wait=True)
+
+
+_INSERT = (
+    "INSERT INTO handled_transactions (scope, txn_id, fingerprint, answer, handled_at)"
+    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, txn_id) DO NOTHING"
+)
+_DELETE = "DELETE FROM handled_transactions WHERE scope = ? AND txn_id = ?"
+
+
+def _in_transaction(conn: sqlite3.Connection, sql: str, rows: Sequence[tuple[object, ...]]) -> int:
+    """``sql`` once per row, in one transaction; how many rows it changed."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        changed = conn.executemany(sql, rows).rowcount
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+    return changed
+
+
+def _settle(waiting: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    for done in waiting:
+        if done.done():  # its caller was cancelled
+            continue
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
 
 
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -344,10 +536,30 @@ def describe_store(spec: str) -> str:
     return f"{scheme}://{authority}{sep}{tail}"
 
 
+def _sqlite(spec: str, scope: str, retention: Retention | None) -> SQLiteStore:
+    """``sqlite:PATH`` or ``sqlite:PATH?sync=normal|full``."""
+    path, mark, options = spec[len("sqlite:") :].rpartition("?")
+    if not mark:
+        path, options = options, ""
+    sync: SQLiteSync = "normal"
+    for option in filter(None, options.split("&")):
+        name, equals, value = option.partition("=")
+        if name != "sync" or not equals or value not in ("normal", "full"):
+            raise ValueError(
+                f"unknown option {option!r} of the store {spec!r}: the one option is "
+                "sync=normal (the default) or sync=full"
+            )
+        sync = "full" if value == "full" else "normal"
+    if not path:
+        raise ValueError(f"the store {spec!r} names no file: use sqlite:PATH")
+    return SQLiteStore(path, scope=scope, retention=retention, sync=sync)
+
+
 def open_store(
     spec: str, *, scope: str = "", retention: Retention | None = None
 ) -> TransactionStore:
-    """A store from a short description: ``memory``, ``sqlite:PATH`` or a PostgreSQL URI.
+    """A store from a short description: ``memory``, ``sqlite:PATH`` (with ``?sync=full``
+    to flush every commit to the disk, see :class:`SQLiteStore`) or a PostgreSQL URI.
 
     ``postgresql://USER@HOST:PORT/DATABASE`` (or ``postgres://``) opens a
     :class:`~matrix_appservice.server._postgres.PostgresTransactionStore` with its defaults;
@@ -357,7 +569,7 @@ def open_store(
     if spec == "memory":
         return MemoryStore(retention)
     if spec.startswith("sqlite:") and len(spec) > len("sqlite:"):
-        return SQLiteStore(spec[len("sqlite:") :], scope=scope, retention=retention)
+        return _sqlite(spec, scope, retention)
     if spec.startswith(_POSTGRES_SCHEMES):
         from matrix_appservice.server._postgres import PostgresTransactionStore
 

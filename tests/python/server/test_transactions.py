@@ -161,10 +161,11 @@ def test_a_retry_may_differ_in_what_is_not_persisted(caplog: pytest.LogCaptureFi
 def _store(kind: str, tmp_path: Path) -> TransactionStore:
     if kind == "memory":
         return MemoryStore()
-    return SQLiteStore(tmp_path / "txns.sqlite3", scope="echo-bridge")
+    sync = "full" if kind == "sqlite-full" else "normal"
+    return SQLiteStore(tmp_path / "txns.sqlite3", scope="echo-bridge", sync=sync)
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "sqlite-full"])
 def test_one_id_is_handled_once_whatever_the_bodies(
     kind: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -194,7 +195,7 @@ def test_one_id_is_handled_once_whatever_the_bodies(
     assert HS_TOKEN not in message and AS_TOKEN not in message
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "sqlite-full"])
 def test_racing_copies_of_two_bodies_under_one_id_run_the_handler_once(
     kind: str, tmp_path: Path
 ) -> None:
@@ -252,15 +253,16 @@ def test_default_store_is_sqlite_beside_the_registration_file(tmp_path: Path) ->
     assert default_store_path(reg_file).exists()
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "sqlite-full"])
 def test_retention_prunes_by_age_and_by_count(kind: str, tmp_path: Path) -> None:
     retention = Retention(max_age=100.0, max_entries=3)
 
     async def go() -> None:
+        sync = "full" if kind == "sqlite-full" else "normal"
         store: TransactionStore = (
             MemoryStore(retention)
             if kind == "memory"
-            else SQLiteStore(tmp_path / "t.sqlite3", scope="a", retention=retention)
+            else SQLiteStore(tmp_path / "t.sqlite3", scope="a", retention=retention, sync=sync)
         )
         try:
             for n in range(5):

@@ -1,0 +1,183 @@
+"""What the SQLite store keeps when the serving process dies, and its two ``sync`` levels.
+
+A transaction whose answer was sent is in the store: after ``kill -9`` of ``matrix-appservice
+serve`` and a restart on the same file, the homeserver's retry of it is answered from the store
+and the handler does not run again. This holds with ``sync=normal`` (the default: the commit
+reaches the operating system before the answer) and ``sync=full`` (it reaches the disk).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from matrix_appservice.server import SQLiteStore, open_store
+
+from tests.conftest import REPO
+from tests.python.server.support import AUTH, TXN, event, registration, run
+
+HANDLER = """
+import os
+from matrix_appservice.server import AppServiceHandler
+
+
+class Bridge(AppServiceHandler):
+    async def send_transaction(self, transaction):
+        with open(os.environ["HANDLED_LOG"], "a", encoding="utf-8") as log:
+            log.write(transaction.txn_id + "\\n")
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _serve(folder: Path, store: str, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(REPO / "runtime"),
+           "HANDLED_LOG": str(folder / "handled.txt")}  # fmt: skip
+    with (folder / "serve.log").open("ab") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "matrix_appservice", "serve", "durable_handler:Bridge",
+             "--registration", str(folder / "registration.yaml"), "--store", store],
+            cwd=folder, env=env, stdout=sink, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    process.wait()
+    raise AssertionError("serve did not start listening")
+
+
+@pytest.mark.parametrize("options", ["", "?sync=normal", "?sync=full"])
+def test_an_answered_transaction_survives_kill_9(tmp_path: Path, options: str) -> None:
+    port = _free_port()
+    (tmp_path / "durable_handler.py").write_text(HANDLER, encoding="utf-8")
+    reg = registration(url=f"http://127.0.0.1:{port}")
+    (tmp_path / "registration.yaml").write_text(yaml.safe_dump(reg), encoding="utf-8")
+    store = f"sqlite:{tmp_path / 'txns.sqlite3'}{options}"
+    base = f"http://127.0.0.1:{port}"
+    body = {"events": [event(1)]}
+
+    first = _serve(tmp_path, store, port)
+    try:
+        with httpx.Client(base_url=base, timeout=10) as client:
+            assert client.put(TXN + "t1", json=body, headers=AUTH).status_code == 200
+    finally:
+        first.send_signal(signal.SIGKILL)  # at once, after the answer: no clean shutdown
+        first.wait(timeout=20)
+    assert first.returncode == -signal.SIGKILL
+    assert (tmp_path / "txns.sqlite3-wal").exists()  # the file was not closed cleanly
+
+    second = _serve(tmp_path, store, port)
+    try:
+        with httpx.Client(base_url=base, timeout=10) as client:
+            again = client.put(TXN + "t1", json=body, headers=AUTH)
+            assert (again.status_code, again.content) == (200, b"{}")
+            assert client.put(TXN + "t2", json=body, headers=AUTH).status_code == 200
+    finally:
+        second.send_signal(signal.SIGINT)
+        second.wait(timeout=20)
+    # t1 was handled once, before the kill; its retry came from the store.
+    assert (tmp_path / "handled.txt").read_text(encoding="utf-8").split() == ["t1", "t2"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "sync"),
+    [("sqlite:a.db", "normal"), ("sqlite:a.db?sync=full", "full"),
+     ("sqlite:a.db?sync=normal", "normal")],
+)  # fmt: skip
+def test_the_store_spec_names_the_sync_level(
+    spec: str, sync: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = open_store(spec)
+    assert isinstance(store, SQLiteStore) and store.sync == sync
+    assert store.path == Path("a.db")
+    level = store._db.execute("PRAGMA synchronous").fetchone()[0]
+    assert level == {"normal": 1, "full": 2}[sync]  # SQLite's numbers for NORMAL and FULL
+    run(store.close())
+
+
+@pytest.mark.parametrize(
+    "spec", ["sqlite:a.db?sync=off", "sqlite:a.db?mode=ro", "sqlite:?sync=full"]
+)
+def test_a_bad_store_option_is_one_clear_error(spec: str) -> None:
+    with pytest.raises(ValueError, match=r"sync=normal \(the default\) or sync=full|names no file"):
+        open_store(spec)
+    with pytest.raises(ValueError, match="sync must be 'normal' or 'full'"):
+        SQLiteStore("a.db", sync="off")  # type: ignore[arg-type]
+
+
+def _rows_in_main_file(path: Path) -> int:
+    """Rows that reached the database file itself (the write-ahead log is not read)."""
+    with sqlite3.connect(f"file:{path}?immutable=1", uri=True) as db:
+        try:
+            return int(db.execute("SELECT count(*) FROM handled_transactions").fetchone()[0])
+        except sqlite3.OperationalError:  # not even the table has been copied yet
+            return 0
+
+
+def test_the_log_is_copied_into_the_file_as_commits_go_on(tmp_path: Path) -> None:
+    """With ``sync=normal`` the event loop only appends to the log; a background thread
+    copies it into the database file every thousand commits, catching up with it, so the
+    log starts afresh instead of growing with every commit, and the file holds the rows
+    while the store is still open."""
+    path = tmp_path / "t.sqlite3"
+    wal = tmp_path / "t.sqlite3-wal"
+
+    async def go() -> tuple[int, int]:
+        store = SQLiteStore(path)
+        try:
+            for n in range(6000):
+                assert (await store.claim(str(n), "fp")).state == "new"
+                await store.complete(str(n), "fp", b"{}")
+                await asyncio.sleep(0)  # as between requests
+            deadline = time.monotonic() + 10
+            while (copied := _rows_in_main_file(path)) < 5000 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            return copied, wal.stat().st_size
+        finally:
+            await store.close()
+
+    copied, log_size = run(go())
+    assert copied >= 5000
+    assert log_size < 6000 * 4096 / 2  # the log was started afresh: not a page per commit
+    assert _rows_in_main_file(path) == 6000  # closing copies the rest
+
+
+def test_full_sync_commits_concurrent_transactions_together(tmp_path: Path) -> None:
+    """Many transactions completing at once with ``sync=full`` are all stored (in shared
+    flushes) before their ``complete`` returns."""
+    path = tmp_path / "t.sqlite3"
+
+    async def go() -> None:
+        store = SQLiteStore(path, sync="full")
+        try:
+            for n in range(64):
+                assert (await store.claim(str(n), "fp")).state == "new"
+            await asyncio.gather(*(store.complete(str(n), "fp", b"{}") for n in range(64)))
+            assert store.count() == 64
+            assert all([(await store.claim(str(n), "fp")).state == "done" for n in range(64)])
+        finally:
+            await store.close()
+
+    run(go())
