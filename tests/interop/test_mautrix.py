@@ -23,14 +23,8 @@ from typing import Any
 import pytest
 from matrix_appservice import models
 from matrix_appservice._client_http import Backend
-from matrix_appservice.client import (
-    AppServiceClient,
-    AsyncAppServiceClient,
-    NotFoundError,
-    ResponseValidationError,
-    RetryPolicy,
-    UnknownTokenError,
-)
+from matrix_appservice.client import AppServiceClient, AsyncAppServiceClient, RetryPolicy
+from matrix_appservice.errors import NotFoundError, ResponseValidationError, UnknownTokenError
 
 from tests.interop import mautrix_peer
 from tests.interop.mautrix_peer import MautrixPeer

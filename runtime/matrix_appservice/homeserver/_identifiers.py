@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from matrix_appservice._plain_yaml import short
-from matrix_appservice.server._errors import MatrixError
+from matrix_appservice.errors import MatrixError
 
 __all__ = [
     "MAX_ID_BYTES",
@@ -65,7 +65,9 @@ def is_alias(text: object) -> bool:
 def check_user_id(value: object, where: str, errcode: str = "M_INVALID_PARAM") -> str:
     """``value`` if it is a user ID (historical ones included); 400 ``errcode`` otherwise."""
     if not is_user_id(value):
-        raise MatrixError(400, errcode, f"{where}: {_shown(value)} is not a valid user ID")
+        raise MatrixError(
+            f"{where}: {_shown(value)} is not a valid user ID", status=400, errcode=errcode
+        )
     assert isinstance(value, str)
     return value
 
@@ -73,7 +75,9 @@ def check_user_id(value: object, where: str, errcode: str = "M_INVALID_PARAM") -
 def check_alias(value: object, where: str, errcode: str = "M_INVALID_PARAM") -> str:
     """``value`` if it is a room alias; 400 ``errcode`` otherwise."""
     if not is_alias(value):
-        raise MatrixError(400, errcode, f"{where}: {_shown(value)} is not a valid room alias")
+        raise MatrixError(
+            f"{where}: {_shown(value)} is not a valid room alias", status=400, errcode=errcode
+        )
     assert isinstance(value, str)
     return value
 
@@ -84,10 +88,10 @@ def check_localpart(localpart: str, server_name: str, errcode: str = "M_INVALID_
     user_id = f"@{localpart}:{server_name}"
     if not _LOCALPART.fullmatch(localpart) or not _fits(user_id):
         raise MatrixError(
-            400,
-            errcode,
             f"{_shown(localpart)} is not a valid localpart: use a-z, 0-9 and ._=-/+ only, "
             f"at most {MAX_ID_BYTES} bytes with the server name",
+            status=400,
+            errcode=errcode,
         )
     return user_id
 

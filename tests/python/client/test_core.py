@@ -28,9 +28,9 @@ from matrix_appservice.client import (
     AsyncAppServiceClient,
     AsyncHomeserverClient,
     HomeserverClient,
-    RequestFailedError,
     RetryPolicy,
 )
+from matrix_appservice.errors import RequestFailedError
 
 from codegen.errors import SpecError
 from codegen.python.api import RENAMES, py_operations, python_name, snake_case

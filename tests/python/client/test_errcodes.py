@@ -15,7 +15,7 @@ from matrix_appservice import client as clients
 from matrix_appservice import models
 from matrix_appservice._client_core import Answer, Settings, build_call, read_answer
 from matrix_appservice._client_errcodes import ERRCODE_CLASSES
-from matrix_appservice.client import MatrixError
+from matrix_appservice.errors import MatrixError
 from matrix_appservice.operations import OPERATIONS
 
 from tests.python.client.conftest import Kit, Peer

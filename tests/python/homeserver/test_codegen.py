@@ -8,11 +8,11 @@ import inspect
 from typing import Any
 
 import pytest
+from matrix_appservice.errors import MatrixError
 from matrix_appservice.homeserver import (
     DISPATCH,
     HANDLER_METHODS,
     HomeserverHandler,
-    MatrixError,
     Requester,
     _handler,
 )

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import httpx
-from matrix_appservice.server import AppService, AppServiceHandler, HTTPServer, create_app
+from matrix_appservice.server import AppServiceApp, AppServiceHandler, HTTPServer, create_app
 
 T = TypeVar("T")
 HS_TOKEN = "hs-secret-7d1f0c"
@@ -63,7 +63,7 @@ layer = "asgi"
 @asynccontextmanager
 async def serving(
     handler: AppServiceHandler, reg: Any = None, **options: Any
-) -> AsyncIterator[tuple[httpx.AsyncClient, AppService]]:
+) -> AsyncIterator[tuple[httpx.AsyncClient, AppServiceApp]]:
     """The app for ``handler`` and a client that talks to it (in-process, or over loopback
     through :class:`HTTPServer`, as ``layer`` says); closed afterwards."""
     options.setdefault("store", "memory")

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from matrix_appservice.errors import MatrixError
 from matrix_appservice.models import ClientEvent, EphemeralEvent, ToDeviceEvent, Transaction
 from matrix_appservice.server import (
     IncomingTransaction,
-    MatrixError,
     MemoryStore,
     Retention,
     SQLiteStore,
