@@ -16,7 +16,7 @@ from matrix_appservice.models import (
     QueryUserResponse,
     ThirdPartyUser,
 )
-from matrix_appservice.server import HANDLER_METHODS, AppServiceHandler
+from matrix_appservice.server import AppServiceHandler
 
 from tests.python.server.support import AUTH, run, serving
 
@@ -104,9 +104,8 @@ REQUESTS: list[tuple[str, str, str, Any, tuple[Any, ...]]] = [
 
 
 def test_every_operation_has_a_handler_method() -> None:
-    assert sorted(HANDLER_METHODS) == AS_OPERATIONS
-    for name, method in HANDLER_METHODS.items():
-        assert callable(getattr(AppServiceHandler, method)), name
+    for name in AS_OPERATIONS:
+        assert callable(getattr(AppServiceHandler, OPERATIONS[name].python_name)), name
     assert sorted(r[0] for r in REQUESTS) == sorted(set(AS_OPERATIONS) - {"sendTransaction"})
 
 

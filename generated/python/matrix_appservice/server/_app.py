@@ -131,7 +131,8 @@ class AppServiceApp(JsonApp[_Route, None]):
         store: TransactionStore,
         owns_store: bool,
         path_prefix: str,
-        own_users: OwnUsers,
+        server_name: str | None,
+        anchoring: Anchoring,
         wait_timeout: float,
         access_log: bool,
     ) -> None:
@@ -139,7 +140,7 @@ class AppServiceApp(JsonApp[_Route, None]):
         self.handler = handler
         self.legacy_query_auth = legacy_query_auth
         self.store = store
-        self.own_users = own_users
+        self.own_users = OwnUsers(registration, server_name, anchoring)
         self.opt_ins = OptIns.of(registration)
         self.path_prefix = path_prefix
         self.wait_timeout = wait_timeout
@@ -420,7 +421,8 @@ def create_app(
         store=store,
         owns_store=owns_store,
         path_prefix=path_prefix.rstrip("/"),
-        own_users=OwnUsers(model, server_name, anchoring),
+        server_name=server_name,
+        anchoring=anchoring,
         wait_timeout=wait_timeout,
         access_log=access_log,
     )
