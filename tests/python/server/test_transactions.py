@@ -111,7 +111,7 @@ def test_a_matrix_error_from_the_handler_is_its_answer_and_not_done() -> None:
         async def send_transaction(self, transaction: Any) -> None:
             self.calls += 1
             if self.calls == 1:
-                raise MatrixError(503, "M_UNKNOWN", "try later")
+                raise MatrixError("try later", status=503, errcode="M_UNKNOWN")
 
     handler = Busy()
 
