@@ -45,7 +45,7 @@ def test_the_classes_are_the_documented_errcodes() -> None:
 
 def test_each_class_has_the_status_the_spec_gives_its_errcode_most() -> None:
     statuses: dict[str, Counter[int]] = {}
-    for name, status, errcode in DOCUMENTED:
+    for _name, status, errcode in DOCUMENTED:
         statuses.setdefault(errcode, Counter())[status] += 1
     for errcode, cls in ERRCODE_CLASSES.items():
         most = max(statuses[errcode].values())
