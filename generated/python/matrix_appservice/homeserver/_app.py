@@ -29,7 +29,11 @@ from matrix_appservice._credentials import require_usable
 from matrix_appservice._http_pipeline.app import JsonApp, Route
 from matrix_appservice._http_pipeline.request import HandlerRequest
 from matrix_appservice._http_pipeline.routing import Router
-from matrix_appservice._http_pipeline.tokens import query_token_allowed, read_token
+from matrix_appservice._http_pipeline.tokens import (
+    query_token_allowed,
+    read_token,
+    require_token,
+)
 from matrix_appservice._namespaces import NamespaceMatcher, NamespaceTimeoutError
 from matrix_appservice._plain_yaml import short
 from matrix_appservice._regex_risk import backtracking_risk
@@ -40,7 +44,6 @@ from matrix_appservice.errors import (
     ForbiddenError,
     InvalidParamError,
     MatrixError,
-    MissingTokenError,
     UnknownDeviceError,
     UnknownTokenError,
 )
@@ -218,13 +221,12 @@ class HomeserverApp(JsonApp[_Route, Requester]):
         query_string: bytes,
         query: list[tuple[str, str]],
     ) -> Requester:
-        token = read_token(
+        reading = require_token if route.auth else read_token
+        token = reading(
             authorization, query_string, query_allowed=route.query_token, wrong=_wrong_token
         )
-        if token is None:
-            if not route.auth:
-                return Requester(None, "", None)
-            raise MissingTokenError("Missing access token")
+        if token is None:  # a route open to anyone (/versions)
+            return Requester(None, "", None)
         service = self._appservice_for(token)
         if service is None:
             try:
