@@ -27,7 +27,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from matrix_appservice._http_pipeline.answers import InvalidAnswer, error_answer, error_body
 from matrix_appservice._http_pipeline.asgi import (
@@ -45,10 +45,19 @@ from matrix_appservice._http_pipeline.routing import MethodNotAllowed, Router
 from matrix_appservice._validator import Validator, parse_json
 from matrix_appservice.errors import MatrixError, UnknownError
 
-__all__ = ["Answer", "JsonApp", "Route"]
+__all__ = ["Answer", "Head", "JsonApp", "Route"]
 
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 """Status, extra headers and the JSON body of an answer."""
+
+
+class Head(NamedTuple):
+    """What authentication reads of a request: the ``Authorization`` header (raw), the raw
+    query string, and the query parameters (without ``access_token``)."""
+
+    authorization: bytes | None
+    query_string: bytes
+    query: list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -102,13 +111,7 @@ class JsonApp(Generic[R, W]):
 
     # -- what a subclass gives ------------------------------------------------------------------
 
-    async def authenticate(
-        self,
-        route: R,
-        authorization: bytes | None,
-        query_string: bytes,
-        query: list[tuple[str, str]],
-    ) -> W:
+    async def authenticate(self, route: R, head: Head) -> W:
         """Who makes the request; raises the error that answers a missing or wrong token."""
         raise NotImplementedError
 
@@ -190,7 +193,7 @@ class JsonApp(Generic[R, W]):
             found = self.router.find(method, path)
             route = found.route
             query = query_pairs(query_string)
-            caller = await self.authenticate(route, authorization, query_string, query)
+            caller = await self.authenticate(route, Head(authorization, query_string, query))
             params = found.params()
             data = None
             if route.reads_body:

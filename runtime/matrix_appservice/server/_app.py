@@ -29,9 +29,8 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from matrix_appservice._credentials import require_token as require_usable_token
-from matrix_appservice._credentials import require_usable
 from matrix_appservice._http_pipeline.answers import bad_json, error_answer
-from matrix_appservice._http_pipeline.app import Answer, JsonApp, Route
+from matrix_appservice._http_pipeline.app import Answer, Head, JsonApp, Route
 from matrix_appservice._http_pipeline.request import HandlerRequest
 from matrix_appservice._http_pipeline.routing import MethodNotAllowed, Router
 from matrix_appservice._http_pipeline.tokens import query_token_allowed, require_token
@@ -40,13 +39,7 @@ from matrix_appservice._validator import validator_for
 from matrix_appservice.errors import ForbiddenError, MatrixError, UnknownError
 from matrix_appservice.models import Registration
 from matrix_appservice.operations import OPERATIONS
-from matrix_appservice.registration import (
-    Anchoring,
-    LoadedRegistration,
-    RegistrationError,
-    check_registration,
-    load_registration,
-)
+from matrix_appservice.registration import Anchoring, RegistrationSource, _checked_model
 from matrix_appservice.server._handler import DISPATCH, AppServiceHandler, Dispatch
 from matrix_appservice.server._store import MemoryStore, SQLiteStore, TransactionStore, open_store
 from matrix_appservice.server._transactions import OptIns, OwnUsers, build_transaction, fingerprint
@@ -92,27 +85,6 @@ def default_store_path(registration_file: str | Path) -> Path:
     ``registration.yaml`` -> ``registration.transactions.sqlite3``."""
     path = Path(registration_file)
     return path.with_name(f"{path.stem}.transactions.sqlite3")
-
-
-def _load(registration: Any, version: str) -> tuple[Registration, str | None]:
-    if isinstance(registration, (str, Path)):
-        loaded = load_registration(registration, version)
-        return loaded.model, loaded.file
-    if isinstance(registration, Registration):  # not checked by the loader
-        require_usable(registration)
-        return registration, None
-    if isinstance(registration, Mapping):
-        registration = LoadedRegistration("<registration>", dict(registration))
-    if isinstance(registration, LoadedRegistration):
-        errors = [p for p in check_registration(registration, version) if p.severity == "error"]
-        if errors:
-            raise RegistrationError(errors)
-        is_file = Path(registration.file).is_file()
-        return registration.model, registration.file if is_file else None
-    raise TypeError(
-        "registration must be a file path, a LoadedRegistration, a Registration or a mapping, "
-        f"not {type(registration).__name__}"
-    )
 
 
 class AppServiceApp(JsonApp[_Route, None]):
@@ -185,14 +157,8 @@ class AppServiceApp(JsonApp[_Route, None]):
 
     # -- the steps of the pipeline that are the appservice's -------------------------------------
 
-    async def authenticate(
-        self,
-        route: _Route,
-        authorization: bytes | None,
-        query_string: bytes,
-        query: list[tuple[str, str]],
-    ) -> None:
-        self._check_token(route, authorization, query_string)
+    async def authenticate(self, route: _Route, head: Head) -> None:
+        self._check_token(route, head.authorization, head.query_string)
 
     def _check_token(self, route: _Route, authorization: bytes | None, query_string: bytes) -> None:
         if (
@@ -340,7 +306,7 @@ def _reused_id(txn_id: str) -> None:
 
 
 def create_app(
-    registration: str | Path | LoadedRegistration | Registration | Mapping[str, Any],
+    registration: RegistrationSource,
     handler: AppServiceHandler,
     *,
     version: str | None = None,
@@ -396,7 +362,7 @@ def create_app(
         raise TypeError(f"handler must be an AppServiceHandler instance, not {what}")
     if max_body_bytes <= 0:
         raise ValueError("max_body_bytes must be positive")
-    model, file = _load(registration, release)
+    model, file = _checked_model(registration, release)
     owns_store = not isinstance(store, TransactionStore)
     if isinstance(store, str):
         store = open_store(store, scope=model.id)

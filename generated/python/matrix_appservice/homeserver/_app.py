@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import orjson
 
 from matrix_appservice._credentials import require_usable
-from matrix_appservice._http_pipeline.app import JsonApp, Route
+from matrix_appservice._http_pipeline.app import Head, JsonApp, Route
 from matrix_appservice._http_pipeline.request import HandlerRequest
 from matrix_appservice._http_pipeline.routing import Router
 from matrix_appservice._http_pipeline.tokens import (
@@ -214,16 +214,13 @@ class HomeserverApp(JsonApp[_Route, Requester]):
 
     # -- authentication and identity assertion ------------------------------------------------
 
-    async def authenticate(
-        self,
-        route: _Route,
-        authorization: bytes | None,
-        query_string: bytes,
-        query: list[tuple[str, str]],
-    ) -> Requester:
+    async def authenticate(self, route: _Route, head: Head) -> Requester:
         reading = require_token if route.auth else read_token
         token = reading(
-            authorization, query_string, query_allowed=route.query_token, wrong=_wrong_token
+            head.authorization,
+            head.query_string,
+            query_allowed=route.query_token,
+            wrong=_wrong_token,
         )
         if token is None:  # a route open to anyone (/versions)
             return Requester(None, "", None)
@@ -236,7 +233,7 @@ class HomeserverApp(JsonApp[_Route, Requester]):
             if session is None:
                 raise UnknownTokenError("Unrecognised access token")
             return Requester(None, session[0], session[1])
-        values = {key: value for key, value in reversed(query) if key in route.identity}
+        values = {key: value for key, value in reversed(head.query) if key in route.identity}
         user_id = values.get("user_id")
         devices = {values[n] for n in route.identity if n != "user_id" and n in values}
         if len(devices) > 1:
