@@ -21,10 +21,17 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from matrix_appservice._exit import EXIT_CODES, INVALID, NO_START, USAGE
 
 from tests.hostile.bounded import PACKAGE, REPO, Outcome, matrix_appservice
 
+# The exit statuses the READMEs document (tests/test_readme.py holds them to --help).
+EXIT_CODES = {
+    0: "done: all valid, no probe check failed, or a server stopped by SIGINT/SIGTERM",
+    1: "invalid input: a payload or registration file's content, or a failed probe check",
+    2: "usage error: bad arguments, a handler that cannot be built, a file that cannot be read",
+    3: "cannot start: address in use, store unreachable, extra missing, start-up hook failed",
+}
+INVALID, USAGE, NO_START = 1, 2, 3
 AS_TOKEN = "as_token_commands_0123456789"
 HS_TOKEN = "hs_token_commands_9876543210"
 

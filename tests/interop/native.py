@@ -19,8 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import unquote_to_bytes
 
+import uvloop
 from matrix_appservice.server import AppServiceApp, HTTPServer, ServerLimits
-from matrix_appservice.server._http import new_event_loop
 
 from tests.interop.asgi import Answered
 
@@ -95,7 +95,7 @@ def serving_native(
 
     def run() -> None:
         try:
-            with asyncio.Runner(loop_factory=new_event_loop) as runner:
+            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
                 runner.run(lifetime())
         except BaseException as exc:  # raised in the test's thread on exit
             errors.append(exc)

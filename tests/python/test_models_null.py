@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from matrix_appservice import OPERATIONS, models, targets, validate
-from matrix_appservice._walk import json_path
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from codegen.spec import Spec
@@ -21,6 +20,17 @@ MODELS: list[type[BaseModel]] = [
 ]  # fmt: skip
 ALL_FIELDS = {(m.__name__, name) for m in MODELS for name in m.model_fields}
 
+
+
+def json_path(parts: tuple[str | int, ...]) -> str:
+    """How the validator names a place (``$.events[0]``, ``$["a.b"]``), as the README shows."""
+    out = "$"
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if part.isidentifier() else f'["{part}"]'
+    return out
 
 def _alias(model: type[BaseModel], name: str) -> str:
     return model.model_fields[name].alias or name
