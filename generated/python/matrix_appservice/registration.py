@@ -54,6 +54,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from matrix_appservice._credentials import (
+    hide_userinfo,
     require_usable,
     token_problem,
     token_warning,
@@ -355,8 +356,9 @@ def _url_problem(reg: LoadedRegistration) -> Problem | None:
         good = False
     if good:
         return None
+    shown = short(hide_userinfo(url))  # a password in it is never shown
     return Problem(reg.file, reg.line(("url",)), (
-        f"url {short(url)!r} is not an http:// or https:// URL with a host "
+        f"url {shown!r} is not an http:// or https:// URL with a host "
         "(e.g. http://localhost:9031), or null"
     ))  # fmt: skip
 
