@@ -45,7 +45,7 @@ REDACTED = "<redacted>"
 def _forms(secret: str) -> set[str]:
     """Where a secret may stand in text: as written, percent-encoded, escaped in JSON text
     (ASCII or not) and in a repr."""
-    forms = {secret, quote(secret, safe=""), json.dumps(secret)[1:-1]}
+    forms = {secret, quote(secret, safe="", errors="surrogatepass"), json.dumps(secret)[1:-1]}
     forms |= {json.dumps(secret, ensure_ascii=False)[1:-1], repr(secret)[1:-1]}
     return {form for form in forms if form}
 

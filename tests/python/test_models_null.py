@@ -21,7 +21,6 @@ MODELS: list[type[BaseModel]] = [
 ALL_FIELDS = {(m.__name__, name) for m in MODELS for name in m.model_fields}
 
 
-
 def json_path(parts: tuple[str | int, ...]) -> str:
     """How the validator names a place (``$.events[0]``, ``$["a.b"]``), as the README shows."""
     out = "$"
@@ -31,6 +30,7 @@ def json_path(parts: tuple[str | int, ...]) -> str:
         else:
             out += f".{part}" if part.isidentifier() else f'["{part}"]'
     return out
+
 
 def _alias(model: type[BaseModel], name: str) -> str:
     return model.model_fields[name].alias or name
