@@ -12,6 +12,7 @@ from matrix_appservice import OPERATIONS, models, targets, validate
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from codegen.spec import Spec
+from tests.helpers import json_path
 from tests.python.cases import example_cases
 
 MODELS: list[type[BaseModel]] = [
@@ -19,17 +20,6 @@ MODELS: list[type[BaseModel]] = [
     if isinstance(m, type) and issubclass(m, BaseModel)
 ]  # fmt: skip
 ALL_FIELDS = {(m.__name__, name) for m in MODELS for name in m.model_fields}
-
-
-def json_path(parts: tuple[str | int, ...]) -> str:
-    """How the validator names a place (``$.events[0]``, ``$["a.b"]``), as the README shows."""
-    out = "$"
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if part.isidentifier() else f'["{part}"]'
-    return out
 
 
 def _alias(model: type[BaseModel], name: str) -> str:
