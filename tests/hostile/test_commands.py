@@ -1,5 +1,5 @@
 """The package's commands (``matrix-appservice validate|serve|homeserver|probe``) as child
-processes, each given each kind of failure: the exit status of ``matrix_appservice._exit``
+processes, each given each kind of failure: the documented exit status
 (1 invalid input, 2 usage error, 3 cannot start), one line on standard error saying what is
 wrong, and no traceback. The servers, when they do start, bind before they say so, log the
 port they got, and stop with exit status 0 on SIGINT and SIGTERM.
