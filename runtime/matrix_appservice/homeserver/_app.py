@@ -22,12 +22,12 @@ import hmac
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
 from matrix_appservice._credentials import require_usable
-from matrix_appservice._http_pipeline.app import Head, JsonApp, Route
-from matrix_appservice._http_pipeline.request import HandlerRequest
+from matrix_appservice._http_pipeline.app import Head, JsonApp, Query, Route
 from matrix_appservice._http_pipeline.routing import Router
 from matrix_appservice._http_pipeline.tokens import (
     query_token_allowed,
@@ -204,7 +204,10 @@ class HomeserverApp(JsonApp[_Route, Requester]):
     async def close(self) -> None:
         await self.handler.shutdown()
 
-    async def respond(self, route: _Route, caller: Requester, request: HandlerRequest) -> bytes:
+    async def respond(
+        self, route: _Route, caller: Requester, params: dict[str, str], query: Query, body: Any
+    ) -> bytes:
+        request = self.request(params, query, body)
         if route.plain is not None:
             if route.reads_body and not isinstance(request.body, dict):
                 raise BadJsonError("The body must be a JSON object")

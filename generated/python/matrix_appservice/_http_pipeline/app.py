@@ -27,7 +27,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from matrix_appservice._http_pipeline.answers import InvalidAnswer, error_answer, error_body
 from matrix_appservice._http_pipeline.asgi import (
@@ -45,10 +45,12 @@ from matrix_appservice._http_pipeline.routing import MethodNotAllowed, Router
 from matrix_appservice._validator import Validator, parse_json
 from matrix_appservice.errors import MatrixError, UnknownError
 
-__all__ = ["Answer", "Head", "JsonApp", "Route"]
+__all__ = ["Answer", "Head", "JsonApp", "Query", "Route"]
 
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 """Status, extra headers and the JSON body of an answer."""
+Query = list[tuple[str, str]]
+"""The query parameters of a request in order, without ``access_token``."""
 
 
 class Head(NamedTuple):
@@ -57,7 +59,7 @@ class Head(NamedTuple):
 
     authorization: bytes | None
     query_string: bytes
-    query: list[tuple[str, str]]
+    query: Query
 
 
 @dataclass(frozen=True)
@@ -115,9 +117,16 @@ class JsonApp(Generic[R, W]):
         """Who makes the request; raises the error that answers a missing or wrong token."""
         raise NotImplementedError
 
-    async def respond(self, route: R, caller: W, request: HandlerRequest) -> bytes:
-        """The JSON body of the 200 answer."""
+    async def respond(
+        self, route: R, caller: W, params: dict[str, str], query: Query, body: Any
+    ) -> bytes:
+        """The JSON body of the 200 answer to a request with these path parameters (decoded),
+        query parameters and body (parsed and checked; ``None`` for a route without one)."""
         raise NotImplementedError
+
+    def request(self, params: dict[str, str], query: Query, body: Any) -> HandlerRequest:
+        """What a handler is given of a request."""
+        return HandlerRequest(params, query, body, self.version)
 
     async def startup(self) -> None:
         """Before the first request (the lifespan's startup)."""
@@ -204,8 +213,7 @@ class JsonApp(Generic[R, W]):
                     required=route.body_required,
                     null_means_absent=route.null_means_absent,
                 )
-            request = HandlerRequest(params, query, data, self.version)
-            status, answer = 200, await self.respond(route, caller, request)
+            status, answer = 200, await self.respond(route, caller, params, query, data)
         except MatrixError as exc:
             if isinstance(exc, MethodNotAllowed):
                 headers.append((b"allow", exc.allow))

@@ -57,7 +57,10 @@ class Found(Generic[R]):
     def params(self) -> dict[str, str]:
         """The path parameters, decoded; 400 ``M_INVALID_PARAM`` for one that is not UTF-8
         (so a pipeline decodes them once the request is authenticated)."""
-        return {n: decode_segment(v) for n, v in zip(self.names, self.match.groups(), strict=True)}
+        names = self.names
+        if len(names) == 1:  # the usual case: a transaction ID
+            return {names[0]: decode_segment(self.match.group(1))}
+        return dict(zip(names, map(decode_segment, self.match.groups()), strict=True))
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,7 @@ from pydantic import ValidationError
 
 from matrix_appservice._credentials import require_token as require_usable_token
 from matrix_appservice._http_pipeline.answers import bad_json, error_answer
-from matrix_appservice._http_pipeline.app import Answer, Head, JsonApp, Route
-from matrix_appservice._http_pipeline.request import HandlerRequest
+from matrix_appservice._http_pipeline.app import Answer, Head, JsonApp, Query, Route
 from matrix_appservice._http_pipeline.routing import MethodNotAllowed, Router
 from matrix_appservice._http_pipeline.tokens import query_token_allowed, require_token
 from matrix_appservice._releases import resolve_release
@@ -173,9 +172,12 @@ class AppServiceApp(JsonApp[_Route, None]):
         if not hmac.compare_digest(token, self._token):
             raise ForbiddenError("Invalid access token")
 
-    async def respond(self, route: _Route, caller: None, request: HandlerRequest) -> bytes:
+    async def respond(
+        self, route: _Route, caller: None, params: dict[str, str], query: Query, body: Any
+    ) -> bytes:
         if route.dispatch is None:  # a transaction: the one parameter, and always a body
-            return await self._transaction(request.path["txnId"], request.body)
+            return await self._transaction(params["txnId"], body)
+        request = self.request(params, query, body)
         return await self.checked(route, route.dispatch(self.handler, request))
 
     def early_answer(
@@ -202,7 +204,6 @@ class AppServiceApp(JsonApp[_Route, None]):
         digest = fingerprint(data)
         deadline: float | None = None
         store = self.store
-        loop = asyncio.get_running_loop()
         # The memory store answers at once: skip the coroutines on the usual path.
         memory = store if type(store) is MemoryStore else None
         while True:
@@ -219,9 +220,10 @@ class AppServiceApp(JsonApp[_Route, None]):
                 return claim.answer
             if claim.state == "new":
                 break
+            clock = asyncio.get_running_loop().time
             if deadline is None:
-                deadline = loop.time() + self.wait_timeout
-            left = deadline - loop.time()
+                deadline = clock() + self.wait_timeout
+            left = deadline - clock()
             if left <= 0:
                 raise UnknownError("The transaction is still being handled", status=500)
             await store.wait(txn_id, left)
