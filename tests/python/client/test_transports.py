@@ -25,6 +25,8 @@ from matrix_appservice.client import (
     AsyncAppServiceClient,
     AsyncHomeserverClient,
     HomeserverClient,
+)
+from matrix_appservice.errors import (
     MatrixError,
     QueryTimeoutError,
     RequestFailedError,
