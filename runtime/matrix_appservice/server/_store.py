@@ -469,6 +469,14 @@ class SQLiteStore(TransactionStore):
             await asyncio.sleep(0)
         return gone
 
+    @property
+    def synchronous(self) -> str:
+        """The ``synchronous`` level SQLite applies to this store's commits, as SQLite
+        reports it on the connection that commits: ``"NORMAL"`` or ``"FULL"``."""
+        committer = self._background if self.sync == "full" else self._db
+        level = int(committer.execute("PRAGMA synchronous").fetchone()[0])
+        return {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(level, str(level))
+
     def count(self) -> int:
         """How many handled IDs of this scope the file holds."""
         row = self._db.execute(

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from matrix_appservice.server import SQLiteStore, open_store
+from matrix_appservice.server import AppServiceHandler, SQLiteStore, create_app
 
 from tests.conftest import REPO
 from tests.python.server.support import AUTH, TXN, event, registration, run
@@ -101,30 +101,32 @@ def test_an_answered_transaction_survives_kill_9(tmp_path: Path, options: str) -
 
 
 @pytest.mark.parametrize(
-    ("spec", "sync"),
-    [("sqlite:a.db", "normal"), ("sqlite:a.db?sync=full", "full"),
-     ("sqlite:a.db?sync=normal", "normal")],
+    ("spec", "level"),
+    [("sqlite:a.db", "NORMAL"), ("sqlite:a.db?sync=full", "FULL"),
+     ("sqlite:a.db?sync=normal", "NORMAL")],
 )  # fmt: skip
-def test_the_store_spec_names_the_sync_level(
-    spec: str, sync: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_the_store_spec_sets_the_level_sqlite_applies(
+    spec: str, level: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    store = open_store(spec)
-    assert isinstance(store, SQLiteStore) and store.sync == sync
-    assert store.path == Path("a.db")
-    level = store._db.execute("PRAGMA synchronous").fetchone()[0]
-    assert level == {"normal": 1, "full": 2}[sync]  # SQLite's numbers for NORMAL and FULL
+    app = create_app(registration(), AppServiceHandler(), store=spec)
+    store = app.store
+    assert isinstance(store, SQLiteStore) and store.path == Path("a.db")
+    assert store.synchronous == level  # read back from SQLite, not from our own setting
     run(store.close())
 
 
-@pytest.mark.parametrize(
-    "spec", ["sqlite:a.db?sync=off", "sqlite:a.db?mode=ro", "sqlite:?sync=full"]
-)
+@pytest.mark.parametrize("spec", ["sqlite:a.db?sync=off", "sqlite:a.db?mode=ro"])
 def test_a_bad_store_option_is_one_clear_error(spec: str) -> None:
-    with pytest.raises(ValueError, match=r"sync=normal \(the default\) or sync=full|names no file"):
-        open_store(spec)
+    with pytest.raises(ValueError, match=r"sync=normal \(the default\) or sync=full"):
+        create_app(registration(), AppServiceHandler(), store=spec)
     with pytest.raises(ValueError, match="sync must be 'normal' or 'full'"):
         SQLiteStore("a.db", sync="off")  # type: ignore[arg-type]
+
+
+def test_a_store_spec_without_a_file_is_refused() -> None:
+    with pytest.raises(ValueError, match="names no file"):
+        create_app(registration(), AppServiceHandler(), store="sqlite:?sync=full")
 
 
 def _rows_in_main_file(path: Path) -> int:
