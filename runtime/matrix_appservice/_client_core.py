@@ -61,6 +61,8 @@ __all__ = [
 log = logging.getLogger("matrix_appservice.client")
 
 AuthMode = Literal["auto", "header", "query", "both"]
+Query = tuple[tuple[str, str], ...]
+Headers = tuple[tuple[str, str], ...]
 
 MSC3202_DEVICE_ID = "org.matrix.msc3202.device_id"
 """The unstable name of ``device_id`` (MSC3202), sent in the ``unstable`` release as well."""
@@ -100,6 +102,11 @@ class Settings:
     user_id: str | None = None
     device_id: str | None = None
     max_answer_bytes: int = MAX_ANSWER_BYTES
+    fixed: dict[tuple[str | None, bool], tuple[Query, Headers]] = field(
+        init=False, default_factory=dict, repr=False, compare=False
+    )
+    """What :func:`outgoing` adds to every request of an operation (with a body or not):
+    worked out once per client (``replace()`` makes a new, empty one)."""
 
     def clean(self, text: str) -> str:
         return scrub(text, (self.token,))
@@ -402,15 +409,23 @@ def build_generic_call(
 
 def outgoing(call: Call[Any], settings: Settings, path: str) -> Outgoing:
     """The request on the wire: query with identity assertion and auth, headers, body."""
-    name = call.operation.name if call.operation is not None else None
+    key = (call.operation.name if call.operation is not None else None, call.content is not None)
+    fixed = settings.fixed.get(key)
+    if fixed is None:
+        fixed = settings.fixed[key] = _fixed(settings, *key)
+    query = call.query + fixed[0] if call.query else fixed[0]
+    return Outgoing(call.method, path, query, fixed[1], call.content)
+
+
+def _fixed(settings: Settings, name: str | None, content: bool) -> tuple[Query, Headers]:
+    """The query parameters and the headers the client adds to a request of ``name``."""
     known = route(name, settings.version, settings.auth)
-    query = [*call.query, *_client_query(settings, known)]
     headers = [("Accept", "application/json")]
     if known.header:
         headers.append(("Authorization", f"Bearer {settings.token}"))
-    if call.content is not None:
+    if content:
         headers.append(("Content-Type", "application/json"))
-    return Outgoing(call.method, path, tuple(query), tuple(headers), call.content)
+    return tuple(_client_query(settings, known)), tuple(headers)
 
 
 def target(step: Outgoing) -> str:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 from typing import Any, Literal
 
-from matrix_appservice._client_core import Answer, Failure, Outcome, Outgoing, Settings, target
+from matrix_appservice._client_core import Answer, Failure, Outcome, Outgoing, Settings
+from matrix_appservice._client_paths import query_string
 from matrix_appservice._client_secrets import RedactTokens
 from matrix_appservice._http_limits import aread_bounded
 
@@ -83,10 +84,13 @@ class AiohttpSender:
             raise TypeError(
                 f"session must be an aiohttp.ClientSession, not {type(session).__name__}"
             )
-        self._base = base_url.rstrip("/")
+        root = URL(base_url.rstrip("/"))
+        self._scheme, self._authority, self._prefix = root.scheme, root.raw_authority, root.raw_path
+        if self._prefix == "/":
+            self._prefix = ""
         self._session: aiohttp.ClientSession | None = session
         self._owns_session = session is None
-        # The caller bounds the whole exchange (``asyncio.timeout``), connecting and every
+        # The caller bounds the whole exchange (a deadline on its task), connecting and every
         # read included: aiohttp's own timers would only add work to every read.
         self._timeout = _NO_TIMERS
 
@@ -96,8 +100,11 @@ class AiohttpSender:
         return self._session
 
     def _url(self, step: Outgoing) -> URL:
-        # Encoded already (``target``): yarl must send it as it is.
-        return URL(self._base + target(step), encoded=True)
+        # Encoded already: yarl must send it as it is (and need not parse it again).
+        return URL.build(
+            scheme=self._scheme, authority=self._authority, path=self._prefix + step.path,
+            query_string=query_string(step.query), encoded=True,
+        )  # fmt: skip
 
     async def send(self, step: Outgoing, settings: Settings) -> Outcome:
         session = self._open()

@@ -15,7 +15,15 @@ import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
-__all__ = ["component", "encode_segment", "fill_template", "method_name", "raw_path", "target"]
+__all__ = [
+    "component",
+    "encode_segment",
+    "fill_template",
+    "method_name",
+    "query_string",
+    "raw_path",
+    "target",
+]
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _PATH_CHAR = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2}")
@@ -23,6 +31,7 @@ _PATH_CHAR = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2}")
 _PATH_TEXT = re.compile(rf"(?:{_PATH_CHAR.pattern})*")
 _UNRESERVED = re.compile(r"[A-Za-z0-9\-._~]*")
 """Text that percent-encoding leaves as it is."""
+_DOTS = (".", "..")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _METHOD = re.compile(r"[A-Z]+")
 
@@ -114,7 +123,11 @@ def fill_template(template: str, params: Mapping[str, object], *, who: str) -> s
         raise ValueError(f"{who}: {template!r} has no placeholder for {', '.join(unused)}")
     out = [pieces[0]]
     for name, piece in zip(names, pieces[1:], strict=True):
-        out += (encode_segment(name, params[name], who=who), piece)
+        value = params[name]
+        # Most values (IDs, event types) need no encoding: kept as they are at once.
+        if value.__class__ is not str or _UNRESERVED.fullmatch(value) is None or value in _DOTS:
+            value = encode_segment(name, value, who=who)
+        out += (value, piece)
     return "".join(out)
 
 
@@ -126,7 +139,12 @@ def method_name(method: str, *, who: str) -> str:
     return upper
 
 
+def query_string(query: Iterable[tuple[str, str]]) -> str:
+    """The query, percent-encoded (without the ``?``)."""
+    return "&".join([f"{component(name)}={component(value)}" for name, value in query])
+
+
 def target(path: str, query: Iterable[tuple[str, str]]) -> str:
     """The request target: the (encoded) path and the query, percent-encoded."""
-    encoded = "&".join(f"{component(name)}={component(value)}" for name, value in query)
+    encoded = query_string(query)
     return f"{path}?{encoded}" if encoded else path

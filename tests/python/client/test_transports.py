@@ -187,6 +187,39 @@ def test_aiohttp_backend_reuses_connections_and_times_out(loopback: tuple[str, l
     assert len(set(ports[:3])) == 1 and len(set(ports[-2:])) == 1
 
 
+@pytest.mark.parametrize("backend", ["aiohttp", "httpx"])
+def test_the_client_deadline_is_told_apart_from_the_callers(
+    loopback: tuple[str, list[int]], backend: str
+) -> None:
+    """The client's own deadline becomes its timeout error; a cancellation or a deadline of
+    the caller's stays the caller's, whichever comes first."""
+    url, _ = loopback
+
+    async def main() -> None:
+        async with AsyncAppServiceClient(url + "/slow", TOKEN, timeout=5,
+                                         backend=backend) as slow:  # fmt: skip
+            task = asyncio.create_task(slow.query_user("@u:e"))
+            await asyncio.sleep(0.1)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert task.cancelled()
+            with pytest.raises(TimeoutError):  # the caller's, not a failed query
+                async with asyncio.timeout(0.1):
+                    await slow.query_user("@u:e")
+            assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
+        async with AsyncAppServiceClient(url + "/slow", TOKEN, timeout=0.2,
+                                         backend=backend) as late:  # fmt: skip
+            async with asyncio.timeout(30):  # further away: the client's deadline comes first
+                with pytest.raises(QueryTimeoutError) as caught:
+                    await late.query_user("@u:e")
+            assert caught.value.attempts == 2
+            await asyncio.sleep(0.05)  # no cancellation is left pending on this task
+            assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
+
+    asyncio.run(main())
+
+
 def test_aiohttp_backend_leaves_a_given_session_open(loopback: tuple[str, list[int]]) -> None:
     url, ports = loopback
 
