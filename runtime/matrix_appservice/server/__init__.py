@@ -9,8 +9,8 @@
 
     app = create_app("registration.yaml", Bridge())   # any ASGI server runs it
 
-or from the command line (``pip install 'matrix-appservice[server]'``), with the package's
-own HTTP/1.1 server (:class:`HTTPServer`: httptools on uvloop; ``--http uvicorn`` for uvicorn)::
+or from the command line (``pip install 'matrix-appservice[server]'``), served by granian
+with explicit limits (:class:`AppServer`, :func:`run_app`, :class:`HTTPLimits`)::
 
     matrix-appservice serve mybridge:Bridge --registration registration.yaml
 
@@ -35,9 +35,9 @@ from matrix_appservice.server._app import (
 )
 from matrix_appservice.server._errors import MatrixError, NotFound
 from matrix_appservice.server._handler import HANDLER_METHODS, AppServiceHandler
-from matrix_appservice.server._http import HTTPServer, ServerLimits, run_http
 from matrix_appservice.server._logs import JsonFormatter, configure_logging, scrub
 from matrix_appservice.server._request import HandlerRequest
+from matrix_appservice.server._serving import AppServer, HTTPLimits, run_app
 from matrix_appservice.server._store import (
     IN_PROGRESS,
     NEW,
@@ -60,10 +60,11 @@ __all__ = [
     "IN_PROGRESS",
     "NEW",
     "QUIRKS",
+    "AppServer",
     "AppService",
     "AppServiceHandler",
     "Claim",
-    "HTTPServer",
+    "HTTPLimits",
     "HandlerRequest",
     "IncomingTransaction",
     "JsonFormatter",
@@ -75,14 +76,13 @@ __all__ = [
     "PostgresTransactionStore",
     "Retention",
     "SQLiteStore",
-    "ServerLimits",
     "TransactionStore",
     "configure_logging",
     "create_app",
     "default_store_path",
     "describe_store",
     "open_store",
-    "run_http",
+    "run_app",
     "scrub",
 ]
 

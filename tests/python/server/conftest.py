@@ -1,5 +1,5 @@
 """Every test of a module that uses ``support.serving`` runs over both layers: the ASGI app
-called in-process and the package's own HTTP server on loopback."""
+called in-process and the app served by granian (``AppServer``) on loopback."""
 
 from __future__ import annotations
 

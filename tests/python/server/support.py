@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import httpx
-from matrix_appservice.server import AppService, AppServiceHandler, HTTPServer, create_app
+from matrix_appservice.server import AppServer, AppService, AppServiceHandler, create_app
 
 T = TypeVar("T")
 HS_TOKEN = "hs-secret-7d1f0c"
@@ -53,9 +53,9 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
-LAYERS = ("asgi", "native")
-"""How ``serving`` carries requests: the ASGI app called in-process, or the package's own
-HTTP server on a loopback port. Tests of modules that use ``serving`` run with each
+LAYERS = ("asgi", "granian")
+"""How ``serving`` carries requests: the ASGI app called in-process, or the app served by
+:class:`AppServer` (granian) on a loopback port. Tests of modules that use ``serving`` run with each
 (``conftest.py``)."""
 layer = "asgi"
 
@@ -65,11 +65,11 @@ async def serving(
     handler: AppServiceHandler, reg: Any = None, **options: Any
 ) -> AsyncIterator[tuple[httpx.AsyncClient, AppService]]:
     """The app for ``handler`` and a client that talks to it (in-process, or over loopback
-    through :class:`HTTPServer`, as ``layer`` says); closed afterwards."""
+    through :class:`AppServer`, as ``layer`` says); closed afterwards."""
     options.setdefault("store", "memory")
     app = create_app(registration() if reg is None else reg, handler, **options)
-    if layer == "native":
-        server = HTTPServer(app)
+    if layer == "granian":
+        server = AppServer(app)
         await server.start("127.0.0.1", 0)
         try:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as client:

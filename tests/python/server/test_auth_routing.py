@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from matrix_appservice import validate
-from matrix_appservice.server import AppServiceHandler, HTTPServer, create_app
+from matrix_appservice.server import AppServer, AppServiceHandler, create_app
 
 from tests.python.server.support import AUTH, HS_TOKEN, TXN, registration, run, serving
 
@@ -223,7 +223,7 @@ async def _raw_get(app: Any, path: bytes, http_layer: str) -> tuple[int, bytes]:
         }  # fmt: skip
         await app(scope, receive, send)
         return sent[0]["status"], sent[1]["body"]
-    server = HTTPServer(app)
+    server = AppServer(app, shutdown=_nothing)  # the test closes the app
     await server.start("127.0.0.1", 0)
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
@@ -237,6 +237,10 @@ async def _raw_get(app: Any, path: bytes, http_layer: str) -> tuple[int, bytes]:
         return int(head.split()[1]), body
     finally:
         await server.close()
+
+
+async def _nothing() -> None:
+    pass
 
 
 @pytest.mark.parametrize(("path", "kind", "expected"), SYNAPSE_QUERIES)
