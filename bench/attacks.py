@@ -229,7 +229,7 @@ def missing_host(port: int, limits: Limits) -> Outcome:
         sock.sendall(request("GET", "/unknown", host=False))
         reader = Reader(sock)
         answer = reader.answer()
-        return Outcome(answer is not None and answer[0] == 400 or reader.closed, _status(answer))
+        return Outcome((answer is not None and answer[0] == 400) or reader.closed, _status(answer))
 
 
 def duplicate_host(port: int, limits: Limits) -> Outcome:
@@ -238,7 +238,7 @@ def duplicate_host(port: int, limits: Limits) -> Outcome:
         sock.sendall(request("GET", "/unknown", headers=(("Host", "other"),)))
         reader = Reader(sock)
         answer = reader.answer()
-        return Outcome(answer is not None and answer[0] == 400 or reader.closed, _status(answer))
+        return Outcome((answer is not None and answer[0] == 400) or reader.closed, _status(answer))
 
 
 # -- semantics -------------------------------------------------------------------------------
@@ -372,7 +372,7 @@ def body_while_streaming(port: int, limits: Limits) -> Outcome:
     start = request("PUT", TXN + "big", None, headers=(("Transfer-Encoding", "chunked"),))
     piece = 1024 * 1024
     chunk = b"%x\r\n" % piece + b" " * piece + b"\r\n"
-    total = 2 * limits.max_body_bytes
+    total = limits.max_body_bytes + 32 * 1024 * 1024  # the peer's buffers take some MiB
     with _connect(port) as sock:
         sock.sendall(start)
         reader = Reader(sock)
@@ -467,7 +467,8 @@ def connection_cap(port: int, limits: Limits) -> Outcome:
         held.append(extra)
         extra.sendall(request("GET", "/extra"))
         reader = Reader(extra)
-        answer = reader.answer(2.0)
+        # Less than the header timeout: the connections held go idle, and are dropped then.
+        answer = reader.answer(min(2.0, limits.header_timeout / 2))
         if answer is not None and answer[0] == 503:
             return Outcome(served == cap, f"{served} served, then 503")
         if answer is None:

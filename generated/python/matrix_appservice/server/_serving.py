@@ -55,8 +55,10 @@ class HTTPLimits:
     backlog: int = 2048
     """Connections the kernel queues before they are taken."""
     max_head_bytes: int = 64 * 1024
-    """The read buffer, which a request line and its headers must fit in (431 otherwise; at
-    least 8192). hyper also refuses more than 100 headers (431)."""
+    """The bound of the read buffer, which a request line and its headers must fit in (at
+    least 8192). A head this size passes; one that still does not fit once the buffer is
+    full is refused with 431 (one read can take the buffer up to twice the bound, so no head
+    over twice this passes). hyper also refuses more than 100 headers (431)."""
     shutdown_timeout: float = 30.0
     """Seconds :meth:`AppServer.close` waits for the answers in progress."""
     linger_bytes: int = 1024 * 1024
