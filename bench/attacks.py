@@ -401,7 +401,9 @@ def _slow(port: int, limits: Limits, payload: bytes, what: str) -> Outcome:
         sock.settimeout(0.5)
         for byte in payload:
             if time.monotonic() - started > min(allowed + 10, 200):
-                return Outcome(False, f"{what}: still open after {time.monotonic() - started:.0f} s")
+                return Outcome(
+                    False, f"{what}: still open after {time.monotonic() - started:.0f} s"
+                )
             try:
                 sock.sendall(bytes([byte]))
                 data = sock.recv(65536)

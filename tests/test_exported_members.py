@@ -25,11 +25,11 @@ PINNED = {
         ResponseValidationError RetryPolicy
     """,
     "matrix_appservice.server": """
-        AppService AppServiceHandler Claim configure_logging create_app DEFAULT_MAX_BODY_BYTES
-        default_store_path describe_store HANDLER_METHODS HandlerRequest HTTPServer IN_PROGRESS
-        IncomingTransaction JsonFormatter MatrixError MemoryStore NEW NotFound open_store OptIns
-        OwnUsers PostgresTransactionStore QUIRKS Retention run_http scrub ServerLimits
-        SQLiteStore TransactionStore
+        AppServer AppService AppServiceHandler Claim configure_logging create_app
+        DEFAULT_MAX_BODY_BYTES default_store_path describe_store HANDLER_METHODS HandlerRequest
+        HTTPLimits IN_PROGRESS IncomingTransaction JsonFormatter MatrixError MemoryStore NEW
+        NotFound open_store OptIns OwnUsers PostgresTransactionStore QUIRKS Retention run_app
+        scrub SQLiteStore TransactionStore
     """,
     "matrix_appservice.homeserver": """
         Appservice DEFAULT_MAX_BODY_BYTES DISPATCH EventPusher HANDLER_METHODS HomeserverApp

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import yaml
 from matrix_appservice.server import AppServer, AppServiceHandler, create_app
 

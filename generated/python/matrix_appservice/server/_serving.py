@@ -281,6 +281,10 @@ class AppServer:
         except BaseException:
             await self.close()
             raise
+        await self.serve_forever()
+
+    async def serve_forever(self) -> None:
+        """Once started: serve until SIGINT or SIGTERM, then close as :meth:`close` does."""
         stopping = asyncio.Event()
         remove = on_stop_signals(asyncio.get_running_loop(), stopping.set)
         try:
