@@ -509,7 +509,7 @@ class AppService:
     async def startup(self) -> None:
         """Before the first request: connect the store (one that cannot be reached fails
         here, not as a 500 on every transaction) and run the handler's ``startup``. Runs
-        once; the app's lifespan and :class:`HTTPServer` call it."""
+        once; the app's lifespan and :class:`AppServer` call it."""
         if self._started:
             return
         opening = getattr(self.store, "open", None)  # the stores that connect have open()

@@ -114,7 +114,7 @@ def listen(host: str, port: int, backlog: int = 2048) -> list[socket.socket]:
 
 
 class AppServer:
-    """Serve an ASGI ``app`` with granian (extra ``[server]``) on one address.
+    """Serve an ASGI ``app`` with granian (extra ``[server]``) on every address of one host.
 
     ``startup`` and ``shutdown`` are the hooks run before the first connection is taken and
     after the last answer; by default the app's own ``startup()`` and ``close()`` when it has
