@@ -224,16 +224,18 @@ class MemoryStore(TransactionStore):
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS handled_transactions (
+    seq INTEGER PRIMARY KEY,
     scope TEXT NOT NULL,
     txn_id TEXT NOT NULL,
     fingerprint TEXT NOT NULL,
     answer BLOB NOT NULL,
-    handled_at REAL NOT NULL,
-    PRIMARY KEY (scope, txn_id)
-) WITHOUT ROWID;
+    handled_at REAL NOT NULL
+);
 """
-"""One b-tree, written once per transaction. (Files made by earlier versions have a table
-with a ``seq`` column, a unique index and an index on ``handled_at``; the same statements
+"""One b-tree in the order of writing, without an index: a commit appends to its last page
+(an index on the IDs would change a page of its own for every ID, wherever it sorts), and
+the store keeps each ID's ``seq`` in memory to find its row. (Files made by earlier versions
+also have a unique index on the IDs and an index on ``handled_at``: the same statements
 serve them.)"""
 
 
@@ -258,10 +260,9 @@ class SQLiteStore(TransactionStore):
         (``kill -9``, a crash, an out-of-memory kill); an operating-system crash or a power
         loss may lose the last commits, and the homeserver's retry of those transactions is
         then handled a second time. The commit is quick enough to run on the event loop (no
-        thread hop per transaction): the first transaction of a turn of the event loop is
-        committed at once, the others of that turn together at the next turn. Every
-        thousand commits, the log is copied into the file (and flushed to the disk) on a
-        background thread.
+        thread hop per transaction): the transactions completed in one turn of the event
+        loop are committed together at the next turn. Every thousand commits, the log is
+        copied into the file (and flushed to the disk) on a background thread.
     ``"full"``
         The log is flushed to the disk at every commit (``synchronous=FULL``): an answered
         transaction also survives an operating-system crash or a power loss (on a disk that
@@ -287,10 +288,10 @@ class SQLiteStore(TransactionStore):
         self._flight = _InFlight()
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="appservice-store")
         self._commits = 0
-        self._batch: list[tuple[tuple[object, ...], asyncio.Future[None]]] | None = None
+        self._batch: list[tuple[tuple[object, ...], asyncio.Future[int | None]]] | None = None
         self._copying: asyncio.Task[None] | None = None
         self._paused: asyncio.Future[None] | None = None
-        self._pending: list[tuple[tuple[object, ...], asyncio.Future[None]]] = []
+        self._pending: list[tuple[tuple[object, ...], asyncio.Future[int | None]]] = []
         self._flushing = False
         self._lock = threading.Lock()
         try:
@@ -301,9 +302,10 @@ class SQLiteStore(TransactionStore):
             self._db.executescript(_SCHEMA)
             self._background = self._connect(autocheckpoint=True)
             rows = self._db.execute(
-                "SELECT txn_id FROM handled_transactions WHERE scope = ?", (scope,)
+                "SELECT txn_id, seq FROM handled_transactions WHERE scope = ?", (scope,)
             )
-            self._handled = {row[0] for row in rows}
+            # Each handled ID and its row (None: look it up by the ID).
+            self._handled: dict[str, int | None] = dict(rows.fetchall())
         except sqlite3.Error as exc:
             self._thread.shutdown(wait=False)
             raise OSError(f"cannot open the transaction store {self.path}: {exc}") from None
@@ -321,10 +323,11 @@ class SQLiteStore(TransactionStore):
         if self._flight.busy(txn_id):
             return IN_PROGRESS
         if txn_id in self._handled:
-            row = self._db.execute(
-                "SELECT fingerprint, answer FROM handled_transactions"
-                " WHERE scope = ? AND txn_id = ?",
-                (self.scope, txn_id),
+            seq = self._handled[txn_id]
+            row = (
+                self._db.execute(_BY_SEQ, (seq, self.scope, txn_id))
+                if seq is not None
+                else self._db.execute(_BY_ID, (self.scope, txn_id))
             ).fetchone()
             if row is not None:
                 return Claim("done", bytes(row[1]), row[0])
@@ -335,22 +338,21 @@ class SQLiteStore(TransactionStore):
         row = (self.scope, txn_id, fingerprint, answer, time.time())
         try:
             if self.sync == "full":
-                await self._flushed(row)
-            elif self._batch is None and not self._is_paused():
-                # The first commit of this turn of the event loop: at once, on the loop.
-                self._db.execute(_INSERT, row)
-                self._committed(1)
-                self._batch = []
-                asyncio.get_running_loop().call_soon(self._commit_batch)
+                seq = await self._flushed(row)
             else:
-                # Others in the same turn: together, in one commit at the next turn.
-                done = asyncio.get_running_loop().create_future()
-                if self._batch is None:  # the log is being copied: commit after that
+                # Every transaction completed in this turn of the event loop: in one commit,
+                # at the next turn (or once the log is copied).
+                loop = asyncio.get_running_loop()
+                done: asyncio.Future[int | None] = loop.create_future()
+                if self._batch is None:
                     self._batch = []
-                    self._after_pause(self._commit_batch)
+                    if self._is_paused():
+                        self._after_pause(self._commit_batch)
+                    else:
+                        loop.call_soon(self._commit_batch)
                 self._batch.append((row, done))
-                await done
-            self._handled.add(txn_id)
+                seq = await done
+            self._handled[txn_id] = seq
         finally:
             self._flight.drop(txn_id)
 
@@ -370,17 +372,18 @@ class SQLiteStore(TransactionStore):
             self._batch = batch
             self._after_pause(self._commit_batch)
             return
+        seqs: list[int | None] = []
         error: BaseException | None = None
         try:
-            _in_transaction(self._db, _INSERT, [row for row, _ in batch])
+            seqs = _insert(self._db, [row for row, _ in batch])
         except Exception as exc:
             error = exc
         else:
-            self._committed(len(batch))
-        _settle([done for _, done in batch], error)
+            self._committed(1)
+        _settle([done for _, done in batch], seqs, error)
 
-    def _committed(self, rows: int) -> None:
-        self._commits += rows
+    def _committed(self, commits: int) -> None:
+        self._commits += commits
         if self._commits >= _CHECKPOINT_EVERY and self._copying is None:
             self._commits = 0
             self._copying = asyncio.get_running_loop().create_task(self._copy_log())
@@ -405,18 +408,18 @@ class SQLiteStore(TransactionStore):
         finally:
             self._paused = self._copying = None
 
-    async def _flushed(self, row: tuple[object, ...]) -> None:
+    async def _flushed(self, row: tuple[object, ...]) -> int | None:
         """Insert ``row`` on the store's thread, with every row that comes meanwhile, in one
-        transaction and one flush; return when it is committed."""
+        transaction and one flush; its ``seq`` once it is committed."""
         loop = asyncio.get_running_loop()
-        done = loop.create_future()
+        done: asyncio.Future[int | None] = loop.create_future()
         with self._lock:
             self._pending.append((row, done))
             start = not self._flushing
             self._flushing = True
         if start:
             loop.run_in_executor(self._thread, self._flush, loop)
-        await done
+        return await done
 
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
         while True:
@@ -425,12 +428,13 @@ class SQLiteStore(TransactionStore):
                 if not batch:
                     self._flushing = False
                     return
+            seqs: list[int | None] = []
             error: BaseException | None = None
             try:
-                _in_transaction(self._background, _INSERT, [row for row, _ in batch])
+                seqs = _insert(self._background, [row for row, _ in batch])
             except Exception as exc:
                 error = exc
-            loop.call_soon_threadsafe(_settle, [done for _, done in batch], error)
+            loop.call_soon_threadsafe(_settle, [done for _, done in batch], seqs, error)
 
     async def release(self, txn_id: str) -> None:
         self._flight.drop(txn_id)
@@ -438,15 +442,16 @@ class SQLiteStore(TransactionStore):
     async def wait(self, txn_id: str, timeout: float) -> None:
         await self._flight.wait(txn_id, timeout)
 
-    def _doomed(self, cutoff: float) -> list[str]:
-        """The IDs the retention no longer covers (read on the store's thread)."""
+    def _doomed(self, cutoff: float) -> list[tuple[int, str]]:
+        """The rows (``seq`` and ID) the retention no longer covers, read on the store's
+        thread: older than ``cutoff``, or beyond the newest ``max_entries``."""
         rows = self._background.execute(
-            "SELECT txn_id FROM handled_transactions WHERE scope = ? AND handled_at < ?"
-            " UNION SELECT txn_id FROM (SELECT txn_id FROM handled_transactions"
-            " WHERE scope = ? ORDER BY handled_at DESC LIMIT -1 OFFSET ?)",
+            "SELECT seq, txn_id FROM handled_transactions WHERE scope = ? AND (handled_at < ?"
+            " OR seq NOT IN (SELECT seq FROM handled_transactions WHERE scope = ?"
+            " ORDER BY seq DESC LIMIT ?))",
             (self.scope, cutoff, self.scope, self.retention.max_entries),
         )
-        return [row[0] for row in rows]
+        return [(int(seq), txn_id) for seq, txn_id in rows]
 
     async def prune(self, now: float | None = None) -> int:
         cutoff = (time.time() if now is None else now) - self.retention.max_age
@@ -455,17 +460,17 @@ class SQLiteStore(TransactionStore):
         for start in range(0, len(doomed), _PRUNE_CHUNK):
             # In chunks: the event loop (or the commits) wait for one chunk at most.
             chunk = doomed[start : start + _PRUNE_CHUNK]
-            keys = [(self.scope, txn_id) for txn_id in chunk]
+            keys = [(seq,) for seq, _ in chunk]
             if self.sync == "normal":
                 while self._is_paused():
                     assert self._paused is not None
                     await asyncio.wait([self._paused])
-                gone += _in_transaction(self._db, _DELETE, keys)
+                gone += _delete(self._db, keys)
             else:
-                gone += await self._in_thread(
-                    functools.partial(_in_transaction, self._background, _DELETE, keys)
-                )
-            self._handled.difference_update(chunk)
+                gone += await self._in_thread(functools.partial(_delete, self._background, keys))
+            for seq, txn_id in chunk:
+                if self._handled.get(txn_id, seq) in (seq, None):  # not handled again since
+                    self._handled.pop(txn_id, None)
             await asyncio.sleep(0)
         return gone
 
@@ -497,31 +502,59 @@ class SQLiteStore(TransactionStore):
 
 
 _INSERT = (
-    "INSERT INTO handled_transactions (scope, txn_id, fingerprint, answer, handled_at)"
-    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, txn_id) DO NOTHING"
+    "INSERT OR IGNORE INTO handled_transactions (scope, txn_id, fingerprint, answer, handled_at)"
+    " VALUES (?, ?, ?, ?, ?)"
 )
-_DELETE = "DELETE FROM handled_transactions WHERE scope = ? AND txn_id = ?"
+_BY_SEQ = (
+    "SELECT fingerprint, answer FROM handled_transactions"
+    " WHERE seq = ? AND scope = ? AND txn_id = ?"
+)
+_BY_ID = "SELECT fingerprint, answer FROM handled_transactions WHERE scope = ? AND txn_id = ?"
+_DELETE = "DELETE FROM handled_transactions WHERE seq = ?"
 
 
-def _in_transaction(conn: sqlite3.Connection, sql: str, rows: Sequence[tuple[object, ...]]) -> int:
-    """``sql`` once per row, in one transaction; how many rows it changed."""
+def _insert(conn: sqlite3.Connection, rows: Sequence[tuple[object, ...]]) -> list[int | None]:
+    """Insert ``rows`` in one transaction; the ``seq`` of each (None for a row a unique index
+    of an older file kept out: the ID is there already)."""
+
+    def one(row: tuple[object, ...]) -> int | None:
+        cursor = conn.execute(_INSERT, row)
+        return cursor.lastrowid if cursor.rowcount == 1 else None
+
+    if len(rows) == 1:  # a statement alone is a transaction of its own
+        return [one(rows[0])]
     conn.execute("BEGIN IMMEDIATE")
     try:
-        changed = conn.executemany(sql, rows).rowcount
+        seqs = [one(row) for row in rows]
         conn.execute("COMMIT")
     except BaseException:
         with contextlib.suppress(sqlite3.Error):
             conn.execute("ROLLBACK")
         raise
-    return changed
+    return seqs
 
 
-def _settle(waiting: list[asyncio.Future[None]], error: BaseException | None) -> None:
-    for done in waiting:
+def _delete(conn: sqlite3.Connection, keys: Sequence[tuple[int]]) -> int:
+    """Delete the rows of ``keys`` (``seq``) in one transaction; how many there were."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        gone = conn.executemany(_DELETE, keys).rowcount
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+    return gone
+
+
+def _settle(
+    waiting: list[asyncio.Future[int | None]], seqs: list[int | None], error: BaseException | None
+) -> None:
+    for done, seq in zip(waiting, seqs or [None] * len(waiting), strict=True):
         if done.done():  # its caller was cancelled
             continue
         if error is None:
-            done.set_result(None)
+            done.set_result(seq)
         else:
             done.set_exception(error)
 
