@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from urllib.parse import quote
 
 __all__ = [
@@ -139,12 +139,14 @@ def method_name(method: str, *, who: str) -> str:
     return upper
 
 
-def query_string(query: Iterable[tuple[str, str]]) -> str:
-    """The query, percent-encoded (without the ``?``)."""
+@functools.lru_cache(maxsize=256)
+def query_string(query: tuple[tuple[str, str], ...]) -> str:
+    """The query, percent-encoded (without the ``?``). Most queries repeat (the identity
+    parameters a client adds to every request): each is encoded once."""
     return "&".join([f"{component(name)}={component(value)}" for name, value in query])
 
 
-def target(path: str, query: Iterable[tuple[str, str]]) -> str:
+def target(path: str, query: tuple[tuple[str, str], ...]) -> str:
     """The request target: the (encoded) path and the query, percent-encoded."""
     encoded = query_string(query)
     return f"{path}?{encoded}" if encoded else path

@@ -505,7 +505,7 @@ def _parse(answer: Answer) -> Any:
         raise ValueError(
             f"the body is larger than the client accepts ({len(answer.content)}+ bytes)"
         )
-    if not answer.content.strip():
+    if not answer.content or answer.content.isspace():
         return None
     return parse_json(answer.content)  # ValueError names the problem, depth included
 
