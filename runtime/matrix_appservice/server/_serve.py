@@ -84,7 +84,8 @@ def add_serve_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument(
         "--store",
         metavar="STORE",
-        help="sqlite:PATH, memory, or postgresql://USER@HOST:PORT/DB for several workers "
+        help="sqlite:PATH (sqlite:PATH?sync=full: every commit flushed to the disk), memory, "
+        "or postgresql://USER@HOST:PORT/DB for several workers "
         "sharing one database (needs the [postgres] extra; default: sqlite: beside the "
         "registration file)",
     )
