@@ -206,11 +206,25 @@ class Renderer:
             )
         return _BLANKS.sub("\n\n", text).strip() + "\n"
 
-    def _changelog(self, release: Release) -> list[tuple[str, list[str]]]:
-        grouped: dict[str, list[str]] = {}
-        for entry in self.spec.changelog.get(release.name, []):
-            grouped.setdefault(entry.heading, []).append(entry.text)
-        return list(grouped.items())
+    def _changelog(self, release: Release) -> dict[str, Any]:
+        """The release's changelog for the template: ``notes`` (release notes), ``sections``
+        (``(heading, entries)`` of the Application Service API's own changelog), and the
+        entries it leaves out, ``client_server`` and ``internal``, each with its heading."""
+        entries = self.spec.changelog.get(release.name, [])
+        sections: dict[str, list[str]] = {}
+        for entry in entries:
+            if entry.area == "application-service" and entry.kind != "note":
+                sections.setdefault(entry.heading, []).append(entry.text)
+
+        def others(area: str) -> list[tuple[str, str]]:
+            return [(e.heading, e.text) for e in entries if e.area == area]
+
+        return {
+            "notes": [e.text for e in entries if e.kind == "note"],
+            "sections": list(sections.items()),
+            "client_server": others("client-server"),
+            "internal": others("internal"),
+        }
 
     def _helpers(self, doc: dict[str, Any], ops: list[Operation], release: Release) -> Any:
         components = doc.get("components", {})
