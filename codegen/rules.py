@@ -436,8 +436,9 @@ def check_rule_references(spec: Spec, problems: Problems) -> None:
     found: dict[tuple[Loc | None, str], list[str]] = {}
     for rel in spec.releases:
         view = spec.ir.release(rel.name)
+        ids = {r.id for r in book.release(rel)}
         for rule in book.release(rel):
-            for message, key in _missing(rule, view):
+            for message, key in _missing(rule, view, ids):
                 found.setdefault((_loc(rule.node, key), message), []).append(rel.name)
     for (loc, message), names in found.items():
         if len(names) == len(spec.releases):
@@ -449,7 +450,9 @@ def check_rule_references(spec: Spec, problems: Problems) -> None:
         problems.add(loc, f"{message} (in {shown})")
 
 
-def _missing(rule: Rule, view: ReleaseView) -> Iterator[tuple[str, str]]:
+def _missing(rule: Rule, view: ReleaseView, ids: set[str]) -> Iterator[tuple[str, str]]:
+    if rule.refines is not None and rule.refines not in ids:
+        yield f"{rule.id}: it refines {rule.refines}, which does not hold here", "refines"
     ops = view.by_name()
     mine = [ops[name] for name in rule.operations if name in ops]
     for name in rule.operations:

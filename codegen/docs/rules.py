@@ -93,7 +93,7 @@ class RuleBlocks:
         if rule.is_rule:
             who = " and ".join(_WHO[b] for b in rule.binds)
             return f"{rule.level}, binds {who}"
-        return f"what {rule.by} does, not a rule"
+        return f"a note on {rule.by}, not a rule"
 
     def _body(self, rule: Rule) -> str:
         text = md(rule.text)
