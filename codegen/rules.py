@@ -242,7 +242,8 @@ class RuleBook:
 def _comparable(rule: Rule | None) -> Any:
     if rule is None:
         return None
-    return (rule.kind, rule.level, rule.binds, rule.text, rule.stated, rule.by, rule.refines)
+    return (rule.kind, rule.level, rule.binds, rule.text, rule.stated, rule.by, rule.refines,
+            rule.section)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
