@@ -108,5 +108,5 @@ def test_the_text_report_against_mautrix_gives_rule_and_section(
         '$: "errcode" is a required property; rule: query.user-answer (MUST): An appservice '
         "MUST answer a user query with 200"
     )
-    assert line.endswith("[query.user-answer; AS API › GET /_matrix/app/v1/users/{userId}]")
+    assert line.endswith("[query.user-answer; AS API > GET /_matrix/app/v1/users/{userId}]")
     assert out.splitlines()[-1] == "6 passed, 13 failed, 2 not applicable"

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from matrix_appservice._rules import rule as rule_of
 from matrix_appservice.homeserver.testing import running_homeserver
 from matrix_appservice.models import Registration
-from matrix_appservice._rules import rule as rule_of
 from matrix_appservice.probe import Check, Report
 from matrix_appservice.server import create_app
 
@@ -43,7 +43,7 @@ def test_every_check_passes_against_our_server(
     ]  # fmt: skip
     assert (
         "PASS wrong-token: a wrong token: 403 M_FORBIDDEN "
-        "[auth.as-verifies-token; AS API › Authorisation]"
+        "[auth.as-verifies-token; AS API > Authorisation]"
     ) in lines
     assert "PASS oversized-body: a 64 MiB body: 413 M_TOO_LARGE" in out
     assert err.strip() == "." * 21  # progress: one mark per check
