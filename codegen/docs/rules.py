@@ -180,4 +180,8 @@ class RuleBlocks:
             caption=f"Conformance of {self.release.name}", widths=(24, 12, 14, 50),
             classes="conformance",
         )  # fmt: skip
-        return f"{summary}\n\n{table}"
+        notes = [r for r in self.all if not r.is_rule]
+        if not notes:
+            return f"{summary}\n\n{table}"
+        listed = ", ".join(f"{_link(n.id)} ({n.by})" for n in notes)
+        return f"{summary}\n\n{table}\n\nThe implementation notes of this version, which are no rules: {listed}."
