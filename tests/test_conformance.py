@@ -108,3 +108,15 @@ def test_the_package_has_the_rules_of_the_spec(spec: Spec) -> None:
             assert (mine[0].text, mine[0].level, mine[0].section) == (
                 rule.text, rule.level, rule.section,
             )  # fmt: skip
+
+
+def test_the_package_readme_says_which_choices_are_its_own(spec: Spec) -> None:
+    """Every note on what this package does is in its README, with the rule it refines."""
+    readme = (ROOT / "generated" / "python" / "README.md").read_text(encoding="utf-8")
+    ours = [n for n in spec.ir.rules.notes("unstable") if n.by == "matrix-appservice"]
+    assert {n.id for n in ours} >= {
+        "identity.memory-asserted-user", "namespaces.full-match", "query.not-found-errcode",
+    }  # fmt: skip
+    for note in ours:
+        assert note.refines in spec.ir.rules.ids
+        assert f"- `{note.refines}` (note `{note.id}`): {note.text}" in readme, note.id

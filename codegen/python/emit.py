@@ -122,7 +122,8 @@ def emit_python(spec: Spec) -> dict[str, str]:
 
 def rule_context(spec: Spec) -> dict[str, Any]:
     """``rules``: every wording of every rule and note with its releases; ``probe_checks``:
-    ``(check, rule ids)`` for every probe check a rule names."""
+    ``(check, rule ids)`` for every probe check a rule names; ``our_choices``: the notes on
+    what this package does where the specification leaves a choice."""
     book = spec.ir.rules
     spans = []
     checks: dict[str, list[str]] = {}
@@ -141,7 +142,12 @@ def rule_context(spec: Spec) -> dict[str, Any]:
                     for check in rule.probe:
                         if rule_id not in checks.setdefault(check, []):
                             checks[check].append(rule_id)
-    return {"rules": spans, "probe_checks": sorted(checks.items())}
+    ours = [
+        {"id": n.id, "refines": n.refines, "text": n.text}
+        for n in book.notes(spec.releases.unstable)
+        if n.by == "matrix-appservice"
+    ]
+    return {"rules": spans, "probe_checks": sorted(checks.items()), "our_choices": ours}
 
 
 def runtime_files() -> dict[str, str]:

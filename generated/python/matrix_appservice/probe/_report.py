@@ -1,9 +1,9 @@
 """The probe's findings: one :class:`Check` per request sent, printed as text or JSON.
 
 Each check names the rules it tests, by the ids of the specification's rule data
-(``spec/rules/``, emitted into :mod:`matrix_appservice._rules`), and the section of the
-official text they restate; a failure also quotes the rules, in the wording of the release
-checked.
+(``spec/rules/``, emitted into :mod:`matrix_appservice._rules`; the documents state each
+under its id); a failure also quotes the rules, in the wording of the release checked. The
+JSON report adds the sections of the official text the rules restate.
 
 The ``hs_token`` never shows: the :class:`~matrix_appservice.probe.Prober` hides it in every
 piece of text that comes from outside (an answer, an exception) before it goes into a
@@ -69,8 +69,7 @@ class Check:
     def line(self) -> str:
         label = {"pass": "PASS", "fail": "FAIL", "n/a": "N/A "}[self.outcome]
         rule = f"; rule: {self.rule}" if self.rule else ""
-        where = "; ".join(part for part in (", ".join(self.rules), self.section) if part)
-        return f"{label} {self.name}: {self.reason}{rule} [{where}]"
+        return f"{label} {self.name}: {self.reason}{rule} [{', '.join(self.rules)}]"
 
 
 @dataclass
