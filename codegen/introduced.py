@@ -56,7 +56,9 @@ def _names_in(node: Any) -> Iterator[str]:
             if key in ("properties", "patternProperties") and isinstance(value, dict):
                 yield from (str(k) for k in value)
             elif key == ERRCODES and isinstance(value, list):
-                yield from (str(e["errcode"]) for e in value if isinstance(e, dict) and "errcode" in e)
+                yield from (
+                    str(e["errcode"]) for e in value if isinstance(e, dict) and "errcode" in e
+                )
             elif key in ("enum", "const"):
                 for v in value if isinstance(value, list) else [value]:
                     if isinstance(v, str):

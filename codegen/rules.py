@@ -139,9 +139,11 @@ def _one_line(value: Any) -> str:
 
 
 def _rule_of(node: dict[str, Any], topic: str, releases: Releases) -> Rule:
-    checked = node.get("checked") if isinstance(node.get("checked"), dict) else {}
+    raw_checked = node.get("checked")
+    checked: dict[str, Any] = raw_checked if isinstance(raw_checked, dict) else {}
     added = releases.get(str(node[ADDED])) if ADDED in node else None
-    changes = node.get(CHANGED) if isinstance(node.get(CHANGED), dict) else {}
+    raw_changes = node.get(CHANGED)
+    changes: dict[str, Any] = raw_changes if isinstance(raw_changes, dict) else {}
     kind: Literal["rule", "note"] = "note" if node.get("kind") == "note" else "rule"
     return Rule(
         id=str(node["id"]),
@@ -187,6 +189,9 @@ class RuleBook:
     def __init__(self, spec: Spec) -> None:
         self._spec = spec
         self._releases: dict[str, tuple[Rule, ...]] = {}
+        self._by_id: dict[str, dict[str, Rule]] = {}
+        self._entries = list(_entries(spec.tree))
+        self._seen: dict[tuple[Any, ...], Rule | None] = {}
 
     @cached_property
     def topics(self) -> tuple[str, ...]:
@@ -198,12 +203,32 @@ class RuleBook:
         rel = self._spec.releases[release] if isinstance(release, str) else release
         if rel.name not in self._releases:
             found = []
-            for topic, entry in _entries(self._spec.tree):
-                viewed = apply_view(entry, self._spec.releases, rel)
-                if isinstance(viewed, dict):
-                    found.append(_rule_of(viewed, topic, self._spec.releases))
-            self._releases[rel.name] = tuple(found)
+            for number, (topic, entry) in enumerate(self._entries):
+                # Releases on the same side of each of the entry's markers see the same entry.
+                key = (
+                    number,
+                    rel.is_unstable,
+                    *(rel.index >= i for i in _marker_indexes(entry, self._spec)),
+                )
+                if key not in self._seen:
+                    viewed = apply_view(entry, self._spec.releases, rel)
+                    rule = (
+                        _rule_of(viewed, topic, self._spec.releases)
+                        if isinstance(viewed, dict)
+                        else None
+                    )
+                    self._seen[key] = rule
+                if self._seen[key] is not None:
+                    found.append(self._seen[key])
+            self._releases[rel.name] = tuple(r for r in found if r is not None)
+            self._by_id[rel.name] = {r.id: r for r in found}
         return self._releases[rel.name]
+
+    def get(self, rule_id: str, release: Release | str) -> Rule | None:
+        """One rule or note as ``release`` states it; ``None`` when it does not hold there."""
+        name = release if isinstance(release, str) else release.name
+        self.release(name)
+        return self._by_id[self._spec.releases[name].name].get(rule_id)
 
     def rules(self, release: Release | str) -> tuple[Rule, ...]:
         return tuple(r for r in self.release(release) if r.is_rule)
@@ -215,9 +240,7 @@ class RuleBook:
     def ids(self) -> tuple[str, ...]:
         """Every id, of every release, in file order."""
         return tuple(
-            dict.fromkeys(
-                str(e["id"]) for _, e in _entries(self._spec.tree) if isinstance(e, dict)
-            )
+            dict.fromkeys(str(e["id"]) for _, e in _entries(self._spec.tree) if isinstance(e, dict))
         )
 
     def history(self, rule_id: str) -> list[tuple[str, str | None, Rule]]:
@@ -227,7 +250,7 @@ class RuleBook:
         open_span: tuple[str, Rule] | None = None
         previous: str | None = None
         for rel in self._spec.releases:
-            found = next((r for r in self.release(rel) if r.id == rule_id), None)
+            found = self.get(rule_id, rel)
             if open_span is not None and _comparable(found) != _comparable(open_span[1]):
                 spans.append((open_span[0], previous, open_span[1]))
                 open_span = None
@@ -237,6 +260,19 @@ class RuleBook:
         if open_span is not None:
             spans.append((open_span[0], None, open_span[1]))
         return spans
+
+
+def _marker_indexes(entry: Any, spec: Spec) -> list[int]:
+    """The release indexes at which an entry's version markers change what it says."""
+    if not isinstance(entry, dict):
+        return []
+    labels = [entry.get(ADDED), entry.get(REMOVED)]
+    for key in (SHAPE_BEFORE, CHANGED):
+        if isinstance(entry.get(key), dict):
+            labels.extend(entry[key])
+    found = (spec.releases.get(label) for label in labels if isinstance(label, str))
+    indexes = [r.index for r in found if r is not None]
+    return sorted(set(indexes))
 
 
 def _comparable(rule: Rule | None) -> Any:
@@ -288,7 +324,9 @@ def check_rule_files(tree: SpecTree, releases: Releases, problems: Problems) -> 
                 continue
             if rule_id in seen:
                 first = loc_of(seen[rule_id])
-                problems.add(_loc(entry, "id"), f"rule id {rule_id} is used twice (first at {first})")
+                problems.add(
+                    _loc(entry, "id"), f"rule id {rule_id} is used twice (first at {first})"
+                )
                 continue
             seen[rule_id] = entry
             _check_entry(entry, rule_id, releases, problems)
@@ -307,8 +345,9 @@ def _shapes(entry: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str]]:
     if isinstance(overlays, dict):
         for label, overlay in overlays.items():
             if isinstance(overlay, dict):
-                yield {**entry, **{k: v for k, v in overlay.items() if v is not None}}, (
-                    f"before {label}"
+                yield (
+                    {**entry, **{k: v for k, v in overlay.items() if v is not None}},
+                    (f"before {label}"),
                 )
 
 
@@ -356,7 +395,8 @@ def _check_shape(
         level = shape.get("level")
         if level not in LEVELS:
             problems.add(
-                _loc(entry, "level"), f"{where}: level must be one of {', '.join(LEVELS)}, not {level!r}"
+                _loc(entry, "level"),
+                f"{where}: level must be one of {', '.join(LEVELS)}, not {level!r}",
             )
         elif found != [level]:
             shown = ", ".join(found) or "none"
@@ -417,7 +457,11 @@ def _check_checked(
                 f"{where}: checked.{key} is unknown; use {', '.join(_CHECKED_KEYS)}",
             )
         elif key in ("probe", "tests"):
-            if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            if (
+                not isinstance(value, list)
+                or not value
+                or not all(isinstance(v, str) for v in value)
+            ):
                 problems.add(_loc(checked, key), f"{where}: checked.{key} must be a list of names")
             elif key == "tests":
                 for test in value:

@@ -11,9 +11,11 @@ rule of the release is stated exactly once wherever the templates stand.
 from __future__ import annotations
 
 from collections import Counter
+from functools import lru_cache
 from typing import Any
 
-from codegen.docs.rst import inline_literal, list_table, md
+from codegen.docs.rst import inline_literal, list_table
+from codegen.docs.rst import md as _md
 from codegen.rules import LEVELS, STATED, Rule, RuleBook
 from codegen.versions import Release, Releases
 
@@ -58,6 +60,12 @@ def conformance(book: RuleBook, release: Release) -> dict[str, Any]:
         "rules": [entry(r) for r in rules if r.is_rule],
         "notes": [entry(r) for r in rules if not r.is_rule],
     }
+
+
+@lru_cache(maxsize=2048)
+def md(text: str) -> str:
+    """:func:`codegen.docs.rst.md`, once per text: the same wording recurs in many releases."""
+    return _md(text)
 
 
 def _target(rule_id: str) -> str:
@@ -172,9 +180,7 @@ class RuleBlocks:
             f"{figures['tests']} by the tests of this package, and "
             f"{figures['unchecked']} by neither, for the reason given."
         )
-        rows = [
-            [_link(r.id), str(r.level), ", ".join(r.binds), self._how(r)] for r in rules
-        ]
+        rows = [[_link(r.id), str(r.level), ", ".join(r.binds), self._how(r)] for r in rules]
         table = list_table(
             ["Rule", "Level", "Binds", "How it is checked"], rows,
             caption=f"Conformance of {self.release.name}", widths=(24, 12, 14, 50),

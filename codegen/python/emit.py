@@ -137,11 +137,10 @@ def rule_context(spec: Spec) -> dict[str, Any]:
                 }
             )  # fmt: skip
         for rel in spec.releases:
-            for rule in book.release(rel):
-                if rule.id == rule_id:
-                    for check in rule.probe:
-                        if rule_id not in checks.setdefault(check, []):
-                            checks[check].append(rule_id)
+            found = book.get(rule_id, rel)
+            for check in found.probe if found is not None else ():
+                if rule_id not in checks.setdefault(check, []):
+                    checks[check].append(rule_id)
     ours = [
         {"id": n.id, "refines": n.refines, "text": n.text}
         for n in book.notes(spec.releases.unstable)
