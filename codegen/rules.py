@@ -202,25 +202,20 @@ class RuleBook:
         """The rules and notes that hold in ``release``, in file order."""
         rel = self._spec.releases[release] if isinstance(release, str) else release
         if rel.name not in self._releases:
-            found = []
+            found: list[Rule] = []
             for number, (topic, entry) in enumerate(self._entries):
                 # Releases on the same side of each of the entry's markers see the same entry.
-                key = (
-                    number,
-                    rel.is_unstable,
-                    *(rel.index >= i for i in _marker_indexes(entry, self._spec)),
-                )
+                marks = (rel.index >= i for i in _marker_indexes(entry, self._spec))
+                key = (number, rel.is_unstable, *marks)
                 if key not in self._seen:
                     viewed = apply_view(entry, self._spec.releases, rel)
-                    rule = (
-                        _rule_of(viewed, topic, self._spec.releases)
-                        if isinstance(viewed, dict)
-                        else None
-                    )
-                    self._seen[key] = rule
-                if self._seen[key] is not None:
-                    found.append(self._seen[key])
-            self._releases[rel.name] = tuple(r for r in found if r is not None)
+                    releases = self._spec.releases
+                    ok = isinstance(viewed, dict)
+                    self._seen[key] = _rule_of(viewed, topic, releases) if ok else None
+                rule = self._seen[key]
+                if rule is not None:
+                    found.append(rule)
+            self._releases[rel.name] = tuple(found)
             self._by_id[rel.name] = {r.id: r for r in found}
         return self._releases[rel.name]
 

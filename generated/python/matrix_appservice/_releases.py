@@ -15,7 +15,7 @@ __all__ = [
     "schema_file",
 ]
 
-SPEC_REVISION = "dbca4a1179ab"
+SPEC_REVISION = "26f8a249b481"
 """The revision (a content hash) of the spec sources this package was generated from."""
 
 RELEASES: tuple[str, ...] = (
