@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from matrix_appservice._client_secrets import scrub
+from matrix_appservice._client_secrets import scrub, scrub_cut
 from matrix_appservice._rules import RULES, Rule, rules_for_check
 
 __all__ = ["Check", "Outcome", "Report", "first_release", "rule_text", "scrubbed"]
@@ -38,10 +38,12 @@ def first_release(rule_id: str) -> str | None:
     return next((r.since for r in RULES if r.id == rule_id), None)
 
 
-def scrubbed(text: str, secrets: Iterable[str]) -> str:
+def scrubbed(text: str, secrets: Iterable[str], limit: int | None = None) -> str:
     """``text`` without any of ``secrets`` (as given, percent-encoded or escaped) or token
-    credentials; for text from outside, before it goes into a report."""
-    return scrub(text, secrets)
+    credentials, each place replaced whole by ``<redacted>``; for text from outside, before
+    it goes into a report. With ``limit``, only the first ``limit`` characters of ``text``
+    are kept, and a secret that starts within them is replaced whole, never cut in two."""
+    return scrub(text, secrets) if limit is None else scrub_cut(text, tuple(secrets), limit)
 
 
 @dataclass(frozen=True)

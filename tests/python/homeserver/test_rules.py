@@ -9,7 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-from matrix_appservice.client import AsyncHomeserverClient, ForbiddenError, MatrixError
+from matrix_appservice.client import AsyncHomeserverClient
+from matrix_appservice.errors import ForbiddenError, MatrixError
 from matrix_appservice.homeserver import InMemoryHomeserver
 
 from tests.python.homeserver.support import (
