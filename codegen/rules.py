@@ -62,6 +62,9 @@ STATED = {
 _ID = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$")
 _TEST = re.compile(r"^tests/[\w/.-]+\.py::[A-Za-z_]\w*(::[A-Za-z_]\w*)?$")
 _ERRCODE = re.compile(r"^M_[A-Z_]+$")
+_CODE_SPAN = re.compile(r"`([^`]*)`")
+_BEFORE_SPAN = " \n([\"'"
+_AFTER_SPAN = " \n.,;:)]!?\"'"
 _VERSION_KEYS = (ADDED, CHANGED, REMOVED, SHAPE_BEFORE, UNSTABLE)
 _RULE_KEYS = {
     "id", "kind", "level", "binds", "text", "stated", "section", "operations", "parameters",
@@ -74,6 +77,21 @@ _NOTE_KEYS = {
 _SHAPED = {"level", "binds", "text", "stated", "section", "operations", "parameters", "fields",
            "errcodes", "by", "refines", "checked"}  # fmt: skip
 _CHECKED_KEYS = ("probe", "tests", "outside", "package", "deviation")
+
+
+def broken_code_span(text: str) -> str | None:
+    """The first inline code span of ``text`` that is not a whole word set apart (one that
+    starts or ends with a space, or touches the text around it), or ``None``."""
+    if text.count("`") % 2:
+        return "an odd number of backticks"
+    for match in _CODE_SPAN.finditer(text):
+        code, start, end = match.group(1), match.start(), match.end()
+        touches = (start and text[start - 1] not in _BEFORE_SPAN) or (
+            end < len(text) and text[end] not in _AFTER_SPAN
+        )
+        if not code.strip() or code != code.strip() or touches:
+            return f"`{code}` in {text[max(0, start - 12) : end + 12]!r}"
+    return None
 
 
 def keywords_in(text: str) -> list[str]:
@@ -379,6 +397,12 @@ def _check_shape(
         text = ""
     elif not _one_line(text).endswith("."):
         problems.add(_loc(entry, "text"), f"{where}: 'text' ends with a full stop")
+    elif broken := broken_code_span(_one_line(text)):
+        problems.add(
+            _loc(entry, "text"),
+            f"{where}: each code span in 'text' is one whole name set apart by spaces or "
+            f"punctuation; this one is not: {broken}",
+        )
     section = shape.get("section")
     if not isinstance(section, str) or not section.strip():
         problems.add(

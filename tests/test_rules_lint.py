@@ -38,8 +38,16 @@ def _loaded(root: Path) -> str:
         ("    binds: appservice\n    stated: plain", "    binds: proxy\n    stated: plain",
          "unknown.405: binds must name one or more of homeserver, appservice, client"),
         ("      probe: [wrong-method]\n", "      probe: []\n", "unknown.405: checked.probe must be a list of names"),
+        # Code spans nested by a careless edit: `GET `/register`/available` rendered as
+        # ``GET``/register ``/available``.
+        ("a known endpoint called", "`GET `/register`/available` called",
+         "unknown.405: each code span in 'text' is one whole name set apart by spaces or punctuation; this one is not: `GET `"),
+        ("a known endpoint called", "`POST /appservice/{`appserviceId`}/ping` called",
+         "this one is not: `POST /appservice/{`"),
+        ("a known endpoint called", "a `known endpoint called", "this one is not: an odd number of backticks"),
     ],
-    ids=["duplicate-id", "bad-id", "bad-level", "keyword-differs", "bad-binds", "empty-probe"],
+    ids=["duplicate-id", "bad-id", "bad-level", "keyword-differs", "bad-binds", "empty-probe",
+         "nested-code", "code-in-braces", "odd-backticks"],
 )  # fmt: skip
 def test_a_broken_rule_is_one_line_with_its_place(
     broken_spec: Breaker, old: str, new: str, expected: str
