@@ -19,7 +19,7 @@ from codegen.docs.rst import md as _md
 from codegen.rules import LEVELS, STATED, Rule, RuleBook
 from codegen.versions import Release, Releases
 
-__all__ = ["RuleBlocks", "conformance", "counts"]
+__all__ = ["COUNT_COLUMNS", "RuleBlocks", "conformance", "counts", "counts_row", "counts_table"]
 
 _WHO = {"homeserver": "the homeserver", "appservice": "the appservice", "client": "clients"}
 
@@ -28,13 +28,53 @@ def counts(rules: tuple[Rule, ...] | list[Rule]) -> dict[str, Any]:
     """The figures of a conformance matrix: rules by level, and how they are checked."""
     levels = Counter(r.level for r in rules if r.is_rule)
     mine = [r for r in rules if r.is_rule]
+    reasons = Counter(_reason(r) for r in mine if not r.checked)
     return {
         "rules": len(mine),
         "by_level": {level: levels.get(level, 0) for level in LEVELS},
         "probe": sum(1 for r in mine if r.probe),
         "tests": sum(1 for r in mine if r.tests),
         "unchecked": sum(1 for r in mine if not r.checked),
+        "unchecked_because": {k: reasons.get(k, 0) for k in ("outside", "package", "deviation")},
     }
+
+
+_REASONS = ("deviation", "package", "outside")
+
+
+def _reason(rule: Rule) -> str:
+    """Why a rule without probe checks or tests has none, the first that applies: the
+    package does not keep it yet, no part of the package has to keep it, no probe can check
+    it from outside."""
+    return next((k for k in _REASONS if getattr(rule, k)), "outside")
+
+
+COUNT_COLUMNS = ("release", "rules", *LEVELS, "probe", "tests", "neither",
+                 "outside", "package", "deviation")  # fmt: skip
+"""The columns of :func:`counts_table`."""
+
+
+def counts_row(release: str, figures: dict[str, Any]) -> list[str]:
+    """One row of :func:`counts_table`: the figures of ``counts`` in the column order."""
+    because = figures["unchecked_because"]
+    return [
+        release, str(figures["rules"]), *(str(figures["by_level"][lv]) for lv in LEVELS),
+        str(figures["probe"]), str(figures["tests"]), str(figures["unchecked"]),
+        *(str(because[k]) for k in ("outside", "package", "deviation")),
+    ]  # fmt: skip
+
+
+def counts_table(book: RuleBook, releases: list[Release]) -> str:
+    """A Markdown table of the rule counts of ``releases``: rules by level, and how many the
+    probe checks, the tests check, and neither (split by the reason given: ``outside``, no
+    probe can check it from outside; ``package``, no part of the package has to keep it;
+    ``deviation``, the package does not keep it yet; each such rule counted once, under the
+    first of deviation, package, outside it gives). A rule with both a probe check and tests
+    counts in both columns."""
+    rows = [counts_row(rel.name, counts(book.release(rel))) for rel in releases]
+    lines = ["| " + " | ".join(COUNT_COLUMNS) + " |", "|" + "---|" * len(COUNT_COLUMNS)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
 
 
 def conformance(book: RuleBook, release: Release) -> dict[str, Any]:
