@@ -39,6 +39,7 @@ __all__ = [
     "UnknownError",
     "UnknownTokenError",
     "UnrecognizedError",
+    "UnsupportedRoomVersionError",
     "UrlNotSetError",
     "UserDeactivatedError",
     "UserInUseError",
@@ -66,6 +67,7 @@ class BadAliasError(MatrixError):
 class BadJsonError(MatrixError):
     """``M_BAD_JSON``, documented for:
 
+    - inviteUser 400: The body is JSON but not a valid invite.
     - login 400: The body is JSON but not a valid login request, for instance `type` is
       missing or not a string.
     - sendMessage 400: The body is JSON but not an acceptable event content.
@@ -121,15 +123,21 @@ class ForbiddenError(MatrixError):
       403, queryRoomByAlias 403, queryUserByID 403, queryUserById 403, queryUserByProtocol
       403, sendTransaction 403: The `hs_token` the homeserver sent is not the one in the
       registration.
+    - ban 403: The caller may not ban this user.
     - clientGetProtocolMetadata 403, clientQueryLocationByAlias 403,
       clientQueryLocationByProtocol 403, clientQueryUserByID 403, clientQueryUserByProtocol
-      403, deleteDevice 403, deleteDevices 403, getProtocols 403, getPublicRooms 403,
-      queryPublicRooms 403, updateDevice 403: The asserted user is outside the appservice's
-      `users` namespaces, or is not registered; or the caller may not perform this request
-      for another reason.
+      403, deleteDevice 403, deleteDevices 403, forgetRoom 403, getJoinedRooms 403,
+      getProtocols 403, getPublicRooms 403, leaveRoom 403, queryPublicRooms 403,
+      updateDevice 403: The asserted user is outside the appservice's `users` namespaces, or
+      is not registered; or the caller may not perform this request for another reason.
     - deleteDevice 401, deleteDevices 401, uploadCrossSigningKeys 401: Present only when the
       previous attempt at a stage failed, for instance because of a wrong password. A body
       without `errcode` simply asks for authentication.
+    - inviteUser 403: The caller may not invite this user here.
+    - joinRoom 403, joinRoomById 403: The caller may not join this room, or may not act as
+      the asserted user.
+    - kick 403: The caller may not kick this user.
+    - knockRoom 403: The caller may not knock on this room.
     - login 403: The credentials are wrong; or, for the appservice login type, the token is
       not an appservice token or the user is not registered. Homeservers may also answer
       this for a deactivated account when they cannot tell that the credentials were right.
@@ -140,6 +148,7 @@ class ForbiddenError(MatrixError):
       outside the appservice's `users` namespaces or not registered.
     - setRoomStateWithKey 403: The sender may not set this state, or the asserted user is
       outside the appservice's `users` namespaces or not registered.
+    - unban 403: The caller may not unban this user.
     - updateAppserviceRoomDirectoryVisibility 403: The access token does not belong to an
       appservice, or the user it asserts with `user_id` is outside its `users` namespaces.
     - uploadCrossSigningKeys 403: A key clashes with a device ID, the upload is not allowed
@@ -189,6 +198,8 @@ class InvalidUsernameError(MatrixError):
 class InviteBlockedError(MatrixError):
     """``M_INVITE_BLOCKED``, documented for:
 
+    - inviteUser 403: The invitee's homeserver refused the invite because of invite
+      blocking.
     - setRoomStateWithKey 403: For an `m.room.member` event with `membership: invite`: the
       homeserver refused the invite because of invite blocking (the invited user's settings
       on who may invite them).
@@ -198,7 +209,9 @@ class InviteBlockedError(MatrixError):
 class LimitExceededError(RateLimitedBody, MatrixError):
     """``M_LIMIT_EXCEEDED``, documented for:
 
-    - login 429, register 429: The caller sent too many requests and should back off.
+    - forgetRoom 429, inviteUser 429, joinRoom 429, joinRoomById 429, knockRoom 429,
+      leaveRoom 429, login 429, register 429: The caller sent too many requests and should
+      back off.
     """
 
 
@@ -238,6 +251,8 @@ class NotFoundError(MatrixError):
       clientQueryUserByProtocol 404: The protocol is unknown.
     - clientQueryLocationByAlias 404: Nothing was found for the alias.
     - clientQueryUserByID 404: Nothing was found for the user ID.
+    - joinRoom 404: The alias does not resolve to a room the homeserver can join.
+    - knockRoom 404: No such room.
     - updateDevice 404: The device does not exist.
     """
 
@@ -245,7 +260,8 @@ class NotFoundError(MatrixError):
 class NotJsonError(MatrixError):
     """``M_NOT_JSON``, documented for:
 
-    - login 400, sendMessage 400, setRoomStateWithKey 400: The body is not valid JSON.
+    - inviteUser 400, login 400, sendMessage 400, setRoomStateWithKey 400: The body is not
+      valid JSON.
     """
 
 
@@ -259,6 +275,7 @@ class TooLargeError(MatrixError):
 class UnknownError(MatrixError):
     """``M_UNKNOWN``, documented for:
 
+    - forgetRoom 400: The caller has not left the room yet.
     - login 400: The login type or the identifier kind is not one the homeserver supports.
       This is the errcode the specification's own example gives.
     """
@@ -267,12 +284,14 @@ class UnknownError(MatrixError):
 class UnknownDeviceError(MatrixError):
     """``M_UNKNOWN_DEVICE``, documented for:
 
-    - clientGetProtocolMetadata 400, clientQueryLocationByAlias 400,
+    - ban 400, clientGetProtocolMetadata 400, clientQueryLocationByAlias 400,
       clientQueryLocationByProtocol 400, clientQueryUserByID 400, clientQueryUserByProtocol
-      400, deleteDevice 400, deleteDevices 400, getProtocols 400, getPublicRooms 400,
-      queryPublicRooms 400, sendMessage 400, setRoomStateWithKey 400,
-      updateAppserviceRoomDirectoryVisibility 400, updateDevice 400, uploadCrossSigningKeys
-      400: The asserted device does not belong to the asserted user.
+      400, deleteDevice 400, deleteDevices 400, forgetRoom 400, getJoinedRooms 400,
+      getProtocols 400, getPublicRooms 400, inviteUser 400, joinRoom 400, joinRoomById 400,
+      kick 400, knockRoom 400, leaveRoom 400, queryPublicRooms 400, sendMessage 400,
+      setRoomStateWithKey 400, unban 400, updateAppserviceRoomDirectoryVisibility 400,
+      updateDevice 400, uploadCrossSigningKeys 400: The asserted device does not belong to
+      the asserted user.
     - pingAppservice 400: The device named for device masquerading does not belong to the
       asserted user. The ping does not need a user or a device, but the homeserver checks
       identity assertion before it looks at the request.
@@ -298,6 +317,13 @@ class UnrecognizedError(MatrixError):
       405, queryRoomByAlias 405, queryUserByID 405, queryUserById 405, queryUserByProtocol
       405, sendTransaction 405: The method is not supported on this path.
     - ping 404, sendTransaction 404: The path is not an endpoint this appservice serves.
+    """
+
+
+class UnsupportedRoomVersionError(MatrixError):
+    """``M_UNSUPPORTED_ROOM_VERSION``, documented for:
+
+    - inviteUser 400: The invitee's homeserver does not support the room's version.
     """
 
 
@@ -348,6 +374,7 @@ ERRCODE_CLASSES: Mapping[str, type[MatrixError]] = MappingProxyType(
         "M_UNKNOWN_DEVICE": UnknownDeviceError,
         "M_UNKNOWN_TOKEN": UnknownTokenError,
         "M_UNRECOGNIZED": UnrecognizedError,
+        "M_UNSUPPORTED_ROOM_VERSION": UnsupportedRoomVersionError,
         "M_URL_NOT_SET": UrlNotSetError,
         "M_USER_DEACTIVATED": UserDeactivatedError,
         "M_USER_IN_USE": UserInUseError,

@@ -15,7 +15,7 @@ __all__ = [
     "schema_file",
 ]
 
-SPEC_REVISION = "11bd2907e860"
+SPEC_REVISION = "64dc1d61e2bf"
 """The revision (a content hash) of the spec sources this package was generated from."""
 
 RELEASES: tuple[str, ...] = (
@@ -81,29 +81,29 @@ UNSTABLE = "unstable"
 
 _SCHEMA_FILES = MappingProxyType(
     {
-        "r0.1.0": "9108aacda3c7.json",
-        "r0.1.1": "9108aacda3c7.json",
-        "r0.1.2": "9108aacda3c7.json",
-        "v1.1": "d36faa946389.json",
-        "v1.2": "378e5274c140.json",
-        "v1.3": "d5cebbf26a16.json",
-        "v1.4": "7198ac11bae1.json",
-        "v1.5": "7198ac11bae1.json",
-        "v1.6": "f03692fa02f4.json",
-        "v1.7": "de16ecb2ef56.json",
-        "v1.8": "de16ecb2ef56.json",
-        "v1.9": "de16ecb2ef56.json",
-        "v1.10": "97587765d92f.json",
-        "v1.11": "f4fc463eef1e.json",
-        "v1.12": "f4fc463eef1e.json",
-        "v1.13": "b016ebc7b09c.json",
-        "v1.14": "3babf56fa8b9.json",
-        "v1.15": "1e65d3625777.json",
-        "v1.16": "1e65d3625777.json",
-        "v1.17": "edf43ade21c1.json",
-        "v1.18": "edf43ade21c1.json",
-        "v1.19": "da8938f264a2.json",
-        "unstable": "b7bdf759f425.json",
+        "r0.1.0": "eef4e61ead5a.json",
+        "r0.1.1": "eef4e61ead5a.json",
+        "r0.1.2": "eef4e61ead5a.json",
+        "v1.1": "699cfce022d7.json",
+        "v1.2": "6b8895b5800c.json",
+        "v1.3": "c1a2b6fe3e96.json",
+        "v1.4": "46079f8c1b6c.json",
+        "v1.5": "46079f8c1b6c.json",
+        "v1.6": "80ae9c9aebe4.json",
+        "v1.7": "99dd9d5b0a77.json",
+        "v1.8": "99dd9d5b0a77.json",
+        "v1.9": "99dd9d5b0a77.json",
+        "v1.10": "d5fca0b3d7ce.json",
+        "v1.11": "ff1740f5d66a.json",
+        "v1.12": "ff1740f5d66a.json",
+        "v1.13": "168ce5271d89.json",
+        "v1.14": "4e4079de951e.json",
+        "v1.15": "3e02880f93d5.json",
+        "v1.16": "3e02880f93d5.json",
+        "v1.17": "f09efcc77acd.json",
+        "v1.18": "f09efcc77acd.json",
+        "v1.19": "3033de753437.json",
+        "unstable": "c6f37b059f22.json",
     }
 )
 

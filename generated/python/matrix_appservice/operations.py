@@ -22,6 +22,8 @@ from matrix_appservice.models import (
     AppserviceRoomDirectoryVisibility,
     AppserviceRoomDirectoryVisibilityResponse,
     AuthenticationResponse,
+    BanRequest,
+    BanResponse,
     ClientProtocol,
     CreateDeviceResponse,
     DeleteDeviceRequest,
@@ -29,6 +31,17 @@ from matrix_appservice.models import (
     DeleteDevicesRequest,
     DeleteDevicesResponse,
     Error,
+    ForgetRoomResponse,
+    InviteUserRequest,
+    InviteUserResponse,
+    JoinedRoomsResponse,
+    JoinRoomByIdRequest,
+    JoinRoomRequest,
+    KickRequest,
+    KickResponse,
+    KnockRoomRequest,
+    LeaveRoomRequest,
+    LeaveRoomResponse,
     Location,
     LoginRequest,
     LoginResponse,
@@ -46,6 +59,7 @@ from matrix_appservice.models import (
     RegisterRequest,
     RegisterResponse,
     RoomEventContent,
+    RoomIdResponse,
     SendEventResponse,
     StateEventContent,
     StateEventResponse,
@@ -53,6 +67,8 @@ from matrix_appservice.models import (
     ThirdPartyUser,
     Transaction,
     TransactionResponse,
+    UnbanRequest,
+    UnbanResponse,
     UpdateDeviceRequest,
     UpdateDeviceResponse,
     UploadCrossSigningKeysRequest,
@@ -76,6 +92,7 @@ __all__ = [
     "QUERY_USER",
     "QUERY_USER_BY_PROTOCOL",
     "SEND_TRANSACTION",
+    "BAN",
     "CLIENT_GET_PROTOCOL_METADATA",
     "CLIENT_QUERY_LOCATION_BY_ALIAS",
     "CLIENT_QUERY_LOCATION_BY_PROTOCOL",
@@ -83,14 +100,23 @@ __all__ = [
     "CLIENT_QUERY_USER_BY_PROTOCOL",
     "DELETE_DEVICE",
     "DELETE_DEVICES",
+    "FORGET_ROOM",
+    "GET_JOINED_ROOMS",
     "GET_PROTOCOLS",
     "GET_PUBLIC_ROOMS",
+    "INVITE_USER",
+    "JOIN_ROOM",
+    "JOIN_ROOM_BY_ID",
+    "KICK",
+    "KNOCK_ROOM",
+    "LEAVE_ROOM",
     "LOGIN",
     "PING_APPSERVICE",
     "QUERY_PUBLIC_ROOMS",
     "REGISTER",
     "SEND_MESSAGE",
     "SET_ROOM_STATE_WITH_KEY",
+    "UNBAN",
     "UPDATE_APPSERVICE_ROOM_DIRECTORY_VISIBILITY",
     "UPDATE_DEVICE",
     "UPLOAD_CROSS_SIGNING_KEYS",
@@ -467,6 +493,18 @@ SEND_TRANSACTION: Operation[Transaction, TransactionResponse] = Operation(
     errcode_spans=((403, "M_FORBIDDEN", "r0.1.1", None), (404, "M_UNRECOGNIZED", "v1.6", None), (405, "M_UNRECOGNIZED", "v1.6", None)),
 )  # fmt: skip
 
+BAN: Operation[BanRequest, BanResponse] = Operation(
+    name="ban", api="client-server", method="POST", python_name="ban",
+    summary="Ban a user from a room.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/client/r0/rooms/{roomId}/ban"), ("v1.1", "/_matrix/client/v3/rooms/{roomId}/ban")),
+    auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    request=BanRequest, responses=MappingProxyType({200: BanResponse, 400: Error, 403: Error}),
+    query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
+    query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"),
+    identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None)),
+)  # fmt: skip
+
 CLIENT_GET_PROTOCOL_METADATA: Operation[None, ClientProtocol] = Operation(
     name="clientGetProtocolMetadata", matrix_name="getProtocolMetadata", api="client-server",
     method="GET", python_name="get_protocol_metadata", summary="Describe one third-party protocol.",
@@ -564,6 +602,30 @@ DELETE_DEVICES: Operation[DeleteDevicesRequest, DeleteDevicesResponse] = Operati
     errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (401, "M_FORBIDDEN", "r0.1.0", None), (403, "M_FORBIDDEN", "r0.1.0", None)),
 )  # fmt: skip
 
+FORGET_ROOM: Operation[None, ForgetRoomResponse] = Operation(
+    name="forgetRoom", api="client-server", method="POST", python_name="forget_room",
+    summary="Forget a room the caller has left.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/client/r0/rooms/{roomId}/forget"), ("v1.1", "/_matrix/client/v3/rooms/{roomId}/forget")),
+    auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    responses=MappingProxyType({200: ForgetRoomResponse, 400: Error, 403: Error, 429: RateLimitError}),
+    query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
+    query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"), rate_limited=True,
+    identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    errcode_spans=((400, "M_UNKNOWN", "r0.1.0", None), (400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None), (429, "M_LIMIT_EXCEEDED", "r0.1.0", None)),
+)  # fmt: skip
+
+GET_JOINED_ROOMS: Operation[None, JoinedRoomsResponse] = Operation(
+    name="getJoinedRooms", api="client-server", method="GET", python_name="get_joined_rooms",
+    summary="List the rooms the caller is in.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/client/r0/joined_rooms"), ("v1.1", "/_matrix/client/v3/joined_rooms")),
+    auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    responses=MappingProxyType({200: JoinedRoomsResponse, 400: Error, 403: Error}),
+    query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
+    query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"),
+    identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None)),
+)  # fmt: skip
+
 GET_PROTOCOLS: Operation[None, ThirdPartyProtocols] = Operation(
     name="getProtocols", api="client-server", method="GET", python_name="get_protocols",
     summary="List the third-party protocols the homeserver can reach.", since="r0.1.0",
@@ -587,6 +649,90 @@ GET_PUBLIC_ROOMS: Operation[None, PublicRoomsResponse] = Operation(
     auth_optional=True,
     identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
     errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None)),
+)  # fmt: skip
+
+INVITE_USER: Operation[InviteUserRequest, InviteUserResponse] = Operation(
+    name="inviteUser", api="client-server", method="POST", python_name="invite_user",
+    summary="Invite a user into a room.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/client/r0/rooms/{roomId}/invite"), ("v1.1", "/_matrix/client/v3/rooms/{roomId}/invite")),
+    auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    request=InviteUserRequest,
+    responses=MappingProxyType({200: InviteUserResponse, 400: Error, 403: Error, 429: RateLimitError}),
+    query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
+    query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"), rate_limited=True,
+    identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    changed_in=MappingProxyType({"v1.18": "An invite refused by invite blocking is answered 403 `M_INVITE_BLOCKED`."}),
+    errcode_spans=((400, "M_NOT_JSON", "r0.1.0", None), (400, "M_BAD_JSON", "r0.1.0", None), (400, "M_UNSUPPORTED_ROOM_VERSION", "r0.1.0", None), (400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None), (403, "M_INVITE_BLOCKED", "v1.18", None), (429, "M_LIMIT_EXCEEDED", "r0.1.0", None)),
+)  # fmt: skip
+
+JOIN_ROOM: Operation[JoinRoomRequest, RoomIdResponse] = Operation(
+    name="joinRoom", api="client-server", method="POST", python_name="join_room",
+    summary="Join a room by its ID or one of its aliases.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/client/r0/join/{roomIdOrAlias}"), ("v1.1", "/_matrix/client/v3/join/{roomIdOrAlias}")),
+    auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    request=JoinRoomRequest,
+    responses=MappingProxyType({200: RoomIdResponse, 400: Error, 403: Error, 404: Error, 429: RateLimitError}),
+    query_params=(("via", False), ("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
+    query_names=("server_name", "user_id", "via", "device_id", "org.matrix.msc3202.device_id"),
+    rate_limited=True,
+    identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    changed_in=MappingProxyType({"v1.12": "`via` names the servers to join through; `server_name` is deprecated.", "v1.14": "`server_name` is removed."}),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None), (404, "M_NOT_FOUND", "r0.1.0", None), (429, "M_LIMIT_EXCEEDED", "r0.1.0", None)),
+)  # fmt: skip
+
+JOIN_ROOM_BY_ID: Operation[JoinRoomByIdRequest, RoomIdResponse] = Operation(
+    name="joinRoomById", api="client-server", method="POST", python_name="join_room_by_id",
+    summary="Join a room by its ID.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/client/r0/rooms/{roomId}/join"), ("v1.1", "/_matrix/client/v3/rooms/{roomId}/join")),
+    auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    request=JoinRoomByIdRequest,
+    responses=MappingProxyType({200: RoomIdResponse, 400: Error, 403: Error, 429: RateLimitError}),
+    query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
+    query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"), rate_limited=True,
+    identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None), (429, "M_LIMIT_EXCEEDED", "r0.1.0", None)),
+)  # fmt: skip
+
+KICK: Operation[KickRequest, KickResponse] = Operation(
+    name="kick", api="client-server", method="POST", python_name="kick",
+    summary="Remove a user from a room.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/client/r0/rooms/{roomId}/kick"), ("v1.1", "/_matrix/client/v3/rooms/{roomId}/kick")),
+    auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    request=KickRequest, responses=MappingProxyType({200: KickResponse, 400: Error, 403: Error}),
+    query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
+    query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"),
+    identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None)),
+)  # fmt: skip
+
+KNOCK_ROOM: Operation[KnockRoomRequest, RoomIdResponse] = Operation(
+    name="knockRoom", api="client-server", method="POST", python_name="knock_room",
+    summary="Ask to be let into a room.", since="v1.1",
+    path_history=(("v1.1", "/_matrix/client/v3/knock/{roomIdOrAlias}"),),
+    auth_history=(("v1.1", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    request=KnockRoomRequest,
+    responses=MappingProxyType({200: RoomIdResponse, 400: Error, 403: Error, 404: Error, 429: RateLimitError}),
+    query_params=(("via", False), ("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
+    query_names=("server_name", "user_id", "via", "device_id", "org.matrix.msc3202.device_id"),
+    rate_limited=True,
+    identity_history=(("v1.1", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    added_in="v1.1",
+    changed_in=MappingProxyType({"v1.12": "`via` names the servers to knock through; `server_name` is deprecated.", "v1.14": "`server_name` is removed."}),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "v1.1", None), (404, "M_NOT_FOUND", "v1.1", None), (429, "M_LIMIT_EXCEEDED", "v1.1", None)),
+)  # fmt: skip
+
+LEAVE_ROOM: Operation[LeaveRoomRequest, LeaveRoomResponse] = Operation(
+    name="leaveRoom", api="client-server", method="POST", python_name="leave_room",
+    summary="Leave a room, or turn down an invite.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/client/r0/rooms/{roomId}/leave"), ("v1.1", "/_matrix/client/v3/rooms/{roomId}/leave")),
+    auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    request=LeaveRoomRequest, request_required=False,
+    responses=MappingProxyType({200: LeaveRoomResponse, 400: Error, 403: Error, 429: RateLimitError}),
+    query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
+    query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"), rate_limited=True,
+    identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    changed_in=MappingProxyType({"v1.18": "A homeserver may forget the room as well, when it announces that it does."}),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None), (429, "M_LIMIT_EXCEEDED", "r0.1.0", None)),
 )  # fmt: skip
 
 LOGIN: Operation[LoginRequest, LoginResponse] = Operation(
@@ -671,6 +817,18 @@ SET_ROOM_STATE_WITH_KEY: Operation[StateEventContent, StateEventResponse] = Oper
     errcode_spans=((400, "M_NOT_JSON", "r0.1.0", None), (400, "M_BAD_JSON", "r0.1.0", None), (400, "M_INVALID_PARAMETER", "v1.1", "v1.3"), (400, "M_BAD_ALIAS", "v1.1", None), (400, "M_INVALID_PARAM", "v1.3", None), (400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None), (403, "M_INVITE_BLOCKED", "v1.18", None), (413, "M_TOO_LARGE", "r0.1.0", None)),
 )  # fmt: skip
 
+UNBAN: Operation[UnbanRequest, UnbanResponse] = Operation(
+    name="unban", api="client-server", method="POST", python_name="unban",
+    summary="Lift a user's ban from a room.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/client/r0/rooms/{roomId}/unban"), ("v1.1", "/_matrix/client/v3/rooms/{roomId}/unban")),
+    auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    request=UnbanRequest, responses=MappingProxyType({200: UnbanResponse, 400: Error, 403: Error}),
+    query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
+    query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"),
+    identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None)),
+)  # fmt: skip
+
 UPDATE_APPSERVICE_ROOM_DIRECTORY_VISIBILITY: Operation[AppserviceRoomDirectoryVisibility, AppserviceRoomDirectoryVisibilityResponse] = Operation(
     name="updateAppserviceRoomDirectoryVisibility", api="client-server", method="PUT",
     python_name="update_appservice_room_directory_visibility",
@@ -727,6 +885,7 @@ OPERATIONS: Mapping[str, Operation[Any, Any]] = MappingProxyType(
         "queryUserById": QUERY_USER,
         "queryUserByProtocol": QUERY_USER_BY_PROTOCOL,
         "sendTransaction": SEND_TRANSACTION,
+        "ban": BAN,
         "clientGetProtocolMetadata": CLIENT_GET_PROTOCOL_METADATA,
         "clientQueryLocationByAlias": CLIENT_QUERY_LOCATION_BY_ALIAS,
         "clientQueryLocationByProtocol": CLIENT_QUERY_LOCATION_BY_PROTOCOL,
@@ -734,14 +893,23 @@ OPERATIONS: Mapping[str, Operation[Any, Any]] = MappingProxyType(
         "clientQueryUserByProtocol": CLIENT_QUERY_USER_BY_PROTOCOL,
         "deleteDevice": DELETE_DEVICE,
         "deleteDevices": DELETE_DEVICES,
+        "forgetRoom": FORGET_ROOM,
+        "getJoinedRooms": GET_JOINED_ROOMS,
         "getProtocols": GET_PROTOCOLS,
         "getPublicRooms": GET_PUBLIC_ROOMS,
+        "inviteUser": INVITE_USER,
+        "joinRoom": JOIN_ROOM,
+        "joinRoomById": JOIN_ROOM_BY_ID,
+        "kick": KICK,
+        "knockRoom": KNOCK_ROOM,
+        "leaveRoom": LEAVE_ROOM,
         "login": LOGIN,
         "pingAppservice": PING_APPSERVICE,
         "queryPublicRooms": QUERY_PUBLIC_ROOMS,
         "register": REGISTER,
         "sendMessage": SEND_MESSAGE,
         "setRoomStateWithKey": SET_ROOM_STATE_WITH_KEY,
+        "unban": UNBAN,
         "updateAppserviceRoomDirectoryVisibility": UPDATE_APPSERVICE_ROOM_DIRECTORY_VISIBILITY,
         "updateDevice": UPDATE_DEVICE,
         "uploadCrossSigningKeys": UPLOAD_CROSS_SIGNING_KEYS,

@@ -15,11 +15,24 @@ from matrix_appservice.homeserver._requester import Identities, Requester
 from matrix_appservice.models import (
     AppserviceRoomDirectoryVisibility,
     AppserviceRoomDirectoryVisibilityResponse,
+    BanRequest,
+    BanResponse,
     ClientProtocol,
     DeleteDeviceRequest,
     DeleteDeviceResponse,
     DeleteDevicesRequest,
     DeleteDevicesResponse,
+    ForgetRoomResponse,
+    InviteUserRequest,
+    InviteUserResponse,
+    JoinedRoomsResponse,
+    JoinRoomByIdRequest,
+    JoinRoomRequest,
+    KickRequest,
+    KickResponse,
+    KnockRoomRequest,
+    LeaveRoomRequest,
+    LeaveRoomResponse,
     Location,
     LoginRequest,
     LoginResponse,
@@ -30,11 +43,14 @@ from matrix_appservice.models import (
     RegisterRequest,
     RegisterResponse,
     RoomEventContent,
+    RoomIdResponse,
     SendEventResponse,
     StateEventContent,
     StateEventResponse,
     ThirdPartyProtocols,
     ThirdPartyUser,
+    UnbanRequest,
+    UnbanResponse,
     UpdateDeviceRequest,
     UpdateDeviceResponse,
     UploadCrossSigningKeysRequest,
@@ -58,6 +74,24 @@ class HomeserverHandler(Identities):
     answer's model (or a dict of the same shape) to answer 200; raise :class:`MatrixError`
     to answer with an error. A method that is not overridden answers 404 ``M_UNRECOGNIZED``.
     """
+
+    async def ban(
+        self,
+        requester: Requester,
+        room_id: str,
+        body: BanRequest,
+    ) -> BanResponse:
+        """Ban a user from a room.
+
+        An ordinary Client-Server call: the user is removed (if in the room) and cannot join
+        again until unbanned. The caller needs the power level to ban. Like kicking, it does not
+        take `ts`.
+
+        Arguments:
+
+        - ``room_id``: The room to ban the user from.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
 
     async def get_protocol_metadata(
         self,
@@ -187,6 +221,35 @@ class HomeserverHandler(Identities):
         """
         raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
 
+    async def forget_room(
+        self,
+        requester: Requester,
+        room_id: str,
+    ) -> ForgetRoomResponse:
+        """Forget a room the caller has left.
+
+        An ordinary Client-Server call: after it, the caller can no longer read the room's
+        history, and a room that every local user has forgotten may be deleted by the
+        homeserver. The caller must have left the room first.
+
+        Arguments:
+
+        - ``room_id``: The room to forget.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def get_joined_rooms(
+        self,
+        requester: Requester,
+    ) -> JoinedRoomsResponse:
+        """List the rooms the caller is in.
+
+        An ordinary Client-Server call: the IDs of every room the caller has joined. With
+        `user_id`, the rooms of that appservice user; a bridge uses it to find out, after a
+        restart, which rooms its puppets are in.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
     async def get_protocols(
         self,
         requester: Requester,
@@ -227,6 +290,131 @@ class HomeserverHandler(Identities):
           continue from there. Which token is given decides the direction.
         - ``server``: The server whose directory to list. When left out, the homeserver lists its
           own.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def invite_user(
+        self,
+        requester: Requester,
+        room_id: str,
+        body: InviteUserRequest,
+    ) -> InviteUserResponse:
+        """Invite a user into a room.
+
+        An ordinary Client-Server call: the caller invites a user, who may then join. The caller
+        must be in the room with enough power to invite. A bridge usually invites its puppets as
+        the bridge bot (the room's creator) and then has them join with `joinRoomById`. (The
+        same path, with a third-party identifier in the body, invites by e-mail address;
+        appservices do not use that form.)
+
+        Arguments:
+
+        - ``room_id``: The room to invite the user into.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def join_room(
+        self,
+        requester: Requester,
+        room_id_or_alias: str,
+        body: JoinRoomRequest,
+        *,
+        via: str | None = None,
+    ) -> RoomIdResponse:
+        """Join a room by its ID or one of its aliases.
+
+        An ordinary Client-Server call, like `joinRoomById`, except that the path takes an alias
+        as well as an ID. For a room the homeserver is not in yet, the caller names servers that
+        are, through which the homeserver can join (`via`; `server_name` before v1.12). The
+        alias or ID is one path segment: its `#` and `!` must be percent-encoded (`%23`, `%21`),
+        which the generated clients do.
+
+        Arguments:
+
+        - ``room_id_or_alias``: The ID or an alias of the room to join.
+        - ``via``: Servers to try joining through; at least one must be in the room. Repeat the
+          parameter for several servers.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def join_room_by_id(
+        self,
+        requester: Requester,
+        room_id: str,
+        body: JoinRoomByIdRequest,
+    ) -> RoomIdResponse:
+        """Join a room by its ID.
+
+        An ordinary Client-Server call: the caller becomes a member of the room, if the room
+        lets it in (it is public, or the caller was invited, or it meets the room's join
+        conditions). From then on it sees the room's state and new events. An appservice calls
+        this with `user_id` to make one of its users (a puppet standing for a remote user) join
+        a room, usually after inviting it as the bridge bot. The path takes a room ID only; to
+        join by alias use `joinRoom`.
+
+        Arguments:
+
+        - ``room_id``: The ID of the room to join (not an alias).
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def kick(
+        self,
+        requester: Requester,
+        room_id: str,
+        body: KickRequest,
+    ) -> KickResponse:
+        """Remove a user from a room.
+
+        An ordinary Client-Server call: the user's membership becomes `leave`, and they may join
+        again if the room allows it. The caller needs the power level to kick. This endpoint
+        does not take `ts`; to keep the time a remote kick happened, send the `m.room.member`
+        state event with `setRoomStateWithKey` instead.
+
+        Arguments:
+
+        - ``room_id``: The room to remove the user from.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def knock_room(
+        self,
+        requester: Requester,
+        room_id_or_alias: str,
+        body: KnockRoomRequest,
+        *,
+        via: str | None = None,
+    ) -> RoomIdResponse:
+        """Ask to be let into a room.
+
+        An ordinary Client-Server call: the caller knocks on a room whose join rule allows it,
+        and the room's members may then invite it in. The path takes an ID or an alias, percent-
+        encoded as one segment; for a room the homeserver is not in, the caller names servers to
+        go through (`via`; `server_name` before v1.12).
+
+        Arguments:
+
+        - ``room_id_or_alias``: The ID or an alias of the room to knock on.
+        - ``via``: Servers to knock through; at least one must be in the room.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def leave_room(
+        self,
+        requester: Requester,
+        room_id: str,
+        body: LeaveRoomRequest,
+    ) -> LeaveRoomResponse:
+        """Leave a room, or turn down an invite.
+
+        An ordinary Client-Server call: the caller stops taking part in the room. A member no
+        longer sees new events; an invited user who had not joined declines the invite. Bridges
+        call it with `user_id` when a remote user leaves the bridged channel. From v1.18 a
+        homeserver may also forget the room at once, if it says so through its capabilities.
+
+        Arguments:
+
+        - ``room_id``: The room to leave.
         """
         raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
 
@@ -401,6 +589,23 @@ class HomeserverHandler(Identities):
         """
         raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
 
+    async def unban(
+        self,
+        requester: Requester,
+        room_id: str,
+        body: UnbanRequest,
+    ) -> UnbanResponse:
+        """Lift a user's ban from a room.
+
+        An ordinary Client-Server call: the user's membership goes from `ban` to `leave`, so
+        they may join again (or be invited). The caller needs the power level to ban.
+
+        Arguments:
+
+        - ``room_id``: The room to lift the ban in.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
     async def update_appservice_room_directory_visibility(
         self,
         requester: Requester,
@@ -485,6 +690,18 @@ def _body(model: type[_M], request: HandlerRequest) -> _M:
         return model.model_validate({} if request.body is None else request.body)
     except ValidationError as exc:
         raise bad_json(exc) from None
+
+
+_BAN_ANSWER: TypeAdapter[BanResponse] = TypeAdapter(BanResponse)
+
+
+async def _ban(handler: HomeserverHandler, requester: Requester, request: HandlerRequest) -> bytes:
+    answer = await handler.ban(
+        requester,
+        request.path["roomId"],
+        _body(BanRequest, request),
+    )
+    return _answer(_BAN_ANSWER, answer)
 
 
 _GET_PROTOCOL_METADATA_ANSWER: TypeAdapter[ClientProtocol] = TypeAdapter(ClientProtocol)
@@ -583,6 +800,31 @@ async def _delete_devices(
     return _answer(_DELETE_DEVICES_ANSWER, answer)
 
 
+_FORGET_ROOM_ANSWER: TypeAdapter[ForgetRoomResponse] = TypeAdapter(ForgetRoomResponse)
+
+
+async def _forget_room(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.forget_room(
+        requester,
+        request.path["roomId"],
+    )
+    return _answer(_FORGET_ROOM_ANSWER, answer)
+
+
+_GET_JOINED_ROOMS_ANSWER: TypeAdapter[JoinedRoomsResponse] = TypeAdapter(JoinedRoomsResponse)
+
+
+async def _get_joined_rooms(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.get_joined_rooms(
+        requester,
+    )
+    return _answer(_GET_JOINED_ROOMS_ANSWER, answer)
+
+
 _GET_PROTOCOLS_ANSWER: TypeAdapter[ThirdPartyProtocols] = TypeAdapter(ThirdPartyProtocols)
 
 
@@ -608,6 +850,90 @@ async def _get_public_rooms(
         server=request.str_param("server"),
     )
     return _answer(_GET_PUBLIC_ROOMS_ANSWER, answer)
+
+
+_INVITE_USER_ANSWER: TypeAdapter[InviteUserResponse] = TypeAdapter(InviteUserResponse)
+
+
+async def _invite_user(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.invite_user(
+        requester,
+        request.path["roomId"],
+        _body(InviteUserRequest, request),
+    )
+    return _answer(_INVITE_USER_ANSWER, answer)
+
+
+_JOIN_ROOM_ANSWER: TypeAdapter[RoomIdResponse] = TypeAdapter(RoomIdResponse)
+
+
+async def _join_room(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.join_room(
+        requester,
+        request.path["roomIdOrAlias"],
+        _body(JoinRoomRequest, request),
+        via=request.str_param("via"),
+    )
+    return _answer(_JOIN_ROOM_ANSWER, answer)
+
+
+_JOIN_ROOM_BY_ID_ANSWER: TypeAdapter[RoomIdResponse] = TypeAdapter(RoomIdResponse)
+
+
+async def _join_room_by_id(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.join_room_by_id(
+        requester,
+        request.path["roomId"],
+        _body(JoinRoomByIdRequest, request),
+    )
+    return _answer(_JOIN_ROOM_BY_ID_ANSWER, answer)
+
+
+_KICK_ANSWER: TypeAdapter[KickResponse] = TypeAdapter(KickResponse)
+
+
+async def _kick(handler: HomeserverHandler, requester: Requester, request: HandlerRequest) -> bytes:
+    answer = await handler.kick(
+        requester,
+        request.path["roomId"],
+        _body(KickRequest, request),
+    )
+    return _answer(_KICK_ANSWER, answer)
+
+
+_KNOCK_ROOM_ANSWER: TypeAdapter[RoomIdResponse] = TypeAdapter(RoomIdResponse)
+
+
+async def _knock_room(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.knock_room(
+        requester,
+        request.path["roomIdOrAlias"],
+        _body(KnockRoomRequest, request),
+        via=request.str_param("via"),
+    )
+    return _answer(_KNOCK_ROOM_ANSWER, answer)
+
+
+_LEAVE_ROOM_ANSWER: TypeAdapter[LeaveRoomResponse] = TypeAdapter(LeaveRoomResponse)
+
+
+async def _leave_room(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.leave_room(
+        requester,
+        request.path["roomId"],
+        _body(LeaveRoomRequest, request),
+    )
+    return _answer(_LEAVE_ROOM_ANSWER, answer)
 
 
 _LOGIN_ANSWER: TypeAdapter[LoginResponse] = TypeAdapter(LoginResponse)
@@ -699,6 +1025,20 @@ async def _set_room_state_with_key(
     return _answer(_SET_ROOM_STATE_WITH_KEY_ANSWER, answer)
 
 
+_UNBAN_ANSWER: TypeAdapter[UnbanResponse] = TypeAdapter(UnbanResponse)
+
+
+async def _unban(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.unban(
+        requester,
+        request.path["roomId"],
+        _body(UnbanRequest, request),
+    )
+    return _answer(_UNBAN_ANSWER, answer)
+
+
 _UPDATE_APPSERVICE_ROOM_DIRECTORY_VISIBILITY_ANSWER: TypeAdapter[
     AppserviceRoomDirectoryVisibilityResponse
 ] = TypeAdapter(AppserviceRoomDirectoryVisibilityResponse)
@@ -747,6 +1087,7 @@ async def _upload_cross_signing_keys(
 
 DISPATCH: Mapping[str, Dispatch] = MappingProxyType(
     {
+        "ban": _ban,
         "clientGetProtocolMetadata": _get_protocol_metadata,
         "clientQueryLocationByAlias": _query_location_by_alias,
         "clientQueryLocationByProtocol": _query_location_by_protocol,
@@ -754,14 +1095,23 @@ DISPATCH: Mapping[str, Dispatch] = MappingProxyType(
         "clientQueryUserByProtocol": _query_user_by_protocol,
         "deleteDevice": _delete_device,
         "deleteDevices": _delete_devices,
+        "forgetRoom": _forget_room,
+        "getJoinedRooms": _get_joined_rooms,
         "getProtocols": _get_protocols,
         "getPublicRooms": _get_public_rooms,
+        "inviteUser": _invite_user,
+        "joinRoom": _join_room,
+        "joinRoomById": _join_room_by_id,
+        "kick": _kick,
+        "knockRoom": _knock_room,
+        "leaveRoom": _leave_room,
         "login": _login,
         "pingAppservice": _ping_appservice,
         "queryPublicRooms": _query_public_rooms,
         "register": _register,
         "sendMessage": _send_message,
         "setRoomStateWithKey": _set_room_state_with_key,
+        "unban": _unban,
         "updateAppserviceRoomDirectoryVisibility": _update_appservice_room_directory_visibility,
         "updateDevice": _update_device,
         "uploadCrossSigningKeys": _upload_cross_signing_keys,
@@ -771,6 +1121,7 @@ DISPATCH: Mapping[str, Dispatch] = MappingProxyType(
 
 HANDLER_METHODS: Mapping[str, str] = MappingProxyType(
     {
+        "ban": "ban",
         "clientGetProtocolMetadata": "get_protocol_metadata",
         "clientQueryLocationByAlias": "query_location_by_alias",
         "clientQueryLocationByProtocol": "query_location_by_protocol",
@@ -778,14 +1129,23 @@ HANDLER_METHODS: Mapping[str, str] = MappingProxyType(
         "clientQueryUserByProtocol": "query_user_by_protocol",
         "deleteDevice": "delete_device",
         "deleteDevices": "delete_devices",
+        "forgetRoom": "forget_room",
+        "getJoinedRooms": "get_joined_rooms",
         "getProtocols": "get_protocols",
         "getPublicRooms": "get_public_rooms",
+        "inviteUser": "invite_user",
+        "joinRoom": "join_room",
+        "joinRoomById": "join_room_by_id",
+        "kick": "kick",
+        "knockRoom": "knock_room",
+        "leaveRoom": "leave_room",
         "login": "login",
         "pingAppservice": "ping_appservice",
         "queryPublicRooms": "query_public_rooms",
         "register": "register",
         "sendMessage": "send_message",
         "setRoomStateWithKey": "set_room_state_with_key",
+        "unban": "unban",
         "updateAppserviceRoomDirectoryVisibility": "update_appservice_room_directory_visibility",
         "updateDevice": "update_device",
         "uploadCrossSigningKeys": "upload_cross_signing_keys",

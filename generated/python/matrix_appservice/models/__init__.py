@@ -10,6 +10,7 @@ Each topic has its own module; every model is also importable from here.
 - :mod:`matrix_appservice.models.client`: Request and response bodies of the Client-Server endpoints appservices use.
 - :mod:`matrix_appservice.models.errors`: Error bodies.
 - :mod:`matrix_appservice.models.events`: Room events, ephemeral data and to-device messages, as pushed in transactions.
+- :mod:`matrix_appservice.models.extensions`: Definitions that no topic module holds yet (new ones, those of MSCs).
 - :mod:`matrix_appservice.models.registration`: The registration file and its namespaces.
 - :mod:`matrix_appservice.models.thirdparty`: Third-party networks: protocols, their instances, locations and users.
 """
@@ -32,6 +33,8 @@ from matrix_appservice.models.client import (
     AppserviceRoomDirectoryVisibilityResponse,
     AuthenticationData,
     AuthenticationResponse,
+    BanRequest,
+    BanResponse,
     CreateDeviceResponse,
     CrossSigningKey,
     DeleteDeviceRequest,
@@ -40,6 +43,17 @@ from matrix_appservice.models.client import (
     DeleteDevicesResponse,
     Filter,
     Flow,
+    ForgetRoomResponse,
+    InviteUserRequest,
+    InviteUserResponse,
+    JoinedRoomsResponse,
+    JoinRoomByIdRequest,
+    JoinRoomRequest,
+    KickRequest,
+    KickResponse,
+    KnockRoomRequest,
+    LeaveRoomRequest,
+    LeaveRoomResponse,
     LoginRequest,
     LoginResponse,
     MHomeserver,
@@ -56,6 +70,9 @@ from matrix_appservice.models.client import (
     SendEventResponse,
     StateEventContent,
     StateEventResponse,
+    ThirdPartySigned,
+    UnbanRequest,
+    UnbanResponse,
     UpdateDeviceRequest,
     UpdateDeviceResponse,
     UploadCrossSigningKeysRequest,
@@ -65,6 +82,7 @@ from matrix_appservice.models.client import (
 )
 from matrix_appservice.models.errors import Error, RateLimitError
 from matrix_appservice.models.events import ClientEvent, EphemeralEvent, ToDeviceEvent, UnsignedData
+from matrix_appservice.models.extensions import RoomIdResponse
 from matrix_appservice.models.registration import Namespace, Namespaces, Registration
 from matrix_appservice.models.thirdparty import (
     ClientProtocol,
@@ -82,6 +100,8 @@ __all__ = [
     "AppserviceRoomDirectoryVisibilityResponse",
     "AuthenticationData",
     "AuthenticationResponse",
+    "BanRequest",
+    "BanResponse",
     "ClientEvent",
     "ClientProtocol",
     "ClientProtocolInstance",
@@ -96,6 +116,17 @@ __all__ = [
     "FieldType",
     "Filter",
     "Flow",
+    "ForgetRoomResponse",
+    "InviteUserRequest",
+    "InviteUserResponse",
+    "JoinedRoomsResponse",
+    "JoinRoomByIdRequest",
+    "JoinRoomRequest",
+    "KickRequest",
+    "KickResponse",
+    "KnockRoomRequest",
+    "LeaveRoomRequest",
+    "LeaveRoomResponse",
     "Location",
     "LoginRequest",
     "LoginResponse",
@@ -123,14 +154,18 @@ __all__ = [
     "RegisterResponse",
     "Registration",
     "RoomEventContent",
+    "RoomIdResponse",
     "SendEventResponse",
     "StateEventContent",
     "StateEventResponse",
     "ThirdPartyProtocols",
+    "ThirdPartySigned",
     "ThirdPartyUser",
     "ToDeviceEvent",
     "Transaction",
     "TransactionResponse",
+    "UnbanRequest",
+    "UnbanResponse",
     "UnsignedData",
     "UpdateDeviceRequest",
     "UpdateDeviceResponse",

@@ -24,6 +24,8 @@ __all__ = [
     "AppserviceRoomDirectoryVisibilityResponse",
     "AuthenticationData",
     "AuthenticationResponse",
+    "BanRequest",
+    "BanResponse",
     "CreateDeviceResponse",
     "CrossSigningKey",
     "DeleteDeviceRequest",
@@ -32,6 +34,17 @@ __all__ = [
     "DeleteDevicesResponse",
     "Filter",
     "Flow",
+    "ForgetRoomResponse",
+    "InviteUserRequest",
+    "InviteUserResponse",
+    "JoinedRoomsResponse",
+    "JoinRoomByIdRequest",
+    "JoinRoomRequest",
+    "KickRequest",
+    "KickResponse",
+    "KnockRoomRequest",
+    "LeaveRoomRequest",
+    "LeaveRoomResponse",
     "LoginRequest",
     "LoginResponse",
     "MHomeserver",
@@ -48,6 +61,9 @@ __all__ = [
     "SendEventResponse",
     "StateEventContent",
     "StateEventResponse",
+    "ThirdPartySigned",
+    "UnbanRequest",
+    "UnbanResponse",
     "UpdateDeviceRequest",
     "UpdateDeviceResponse",
     "UploadCrossSigningKeysRequest",
@@ -133,6 +149,30 @@ class AuthenticationResponse(BaseModel):
     """
     A human-readable explanation of `errcode`.
     """
+
+
+class BanRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    user_id: StrictStr
+    """
+    The user to ban.
+    """
+    reason: Annotated[StrictStr | None, NotNull] = None
+    """
+    A reason, copied into the `reason` of the user's new membership event.
+    (The official schema marks it as new in v1.1, but the r0 releases
+    already had it.)
+    """
+
+
+class BanResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
 
 
 class CreateDeviceResponse(BaseModel):
@@ -244,6 +284,128 @@ class Flow(BaseModel):
     """
     The authentication types to complete, in order.
     """
+
+
+class ForgetRoomResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class InviteUserRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    user_id: StrictStr
+    """
+    The user to invite (not to be confused with identity assertion's `user_id` query parameter).
+    """
+    reason: Annotated[StrictStr | None, NotNull] = None
+    """
+    A reason, copied into the `reason` of the invite's membership event.
+    """
+
+
+class InviteUserResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class JoinRoomByIdRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    reason: Annotated[StrictStr | None, NotNull] = None
+    """
+    A reason, copied into the `reason` of the new membership event.
+    """
+    third_party_signed: Annotated[ThirdPartySigned | None, NotNull] = None
+    """
+    Proof that the caller is the user a third-party invite was meant for; the
+    homeserver checks it against the room's `m.room.third_party_invite` event.
+    """
+
+
+class JoinRoomRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    reason: Annotated[StrictStr | None, NotNull] = None
+    """
+    A reason, copied into the `reason` of the new membership event.
+    """
+    third_party_signed: Annotated[ThirdPartySigned | None, NotNull] = None
+    """
+    Proof that the caller is the user a third-party invite was meant for.
+    """
+
+
+class JoinedRoomsResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    joined_rooms: list[StrictStr]
+    """
+    The ID of each room the caller has joined.
+    """
+
+
+class KickRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    user_id: StrictStr
+    """
+    The user to remove.
+    """
+    reason: Annotated[StrictStr | None, NotNull] = None
+    """
+    A reason, copied into the `reason` of the user's new membership event.
+    """
+
+
+class KickResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class KnockRoomRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    reason: Annotated[StrictStr | None, NotNull] = None
+    """
+    Why the caller wants in; shown to the room's members.
+    """
+
+
+class LeaveRoomRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    reason: Annotated[StrictStr | None, NotNull] = None
+    """
+    A reason, copied into the `reason` of the new membership event.
+    """
+
+
+class LeaveRoomResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
 
 
 class LoginRequest(BaseModel):
@@ -676,6 +838,56 @@ class StateEventResponse(BaseModel):
     """
     The ID of the new state event.
     """
+
+
+class ThirdPartySigned(BaseModel):
+    """
+    Signed proof, issued by an identity server, that the user joining is the one a
+    third-party invite (an invite sent to an e-mail address, say) was meant for.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    sender: StrictStr
+    """
+    The user who sent the third-party invite.
+    """
+    mxid: StrictStr
+    """
+    The Matrix user the invite was bound to.
+    """
+    token: StrictStr
+    """
+    The token of the `m.room.third_party_invite` event this proof answers.
+    """
+    signatures: dict[str, dict[str, StrictStr]]
+    """
+    Signatures of the other fields, by server name, then by key ID.
+    """
+
+
+class UnbanRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    user_id: StrictStr
+    """
+    The user whose ban to lift.
+    """
+    reason: Annotated[StrictStr | None, NotNull] = None
+    """
+    A reason, copied into the `reason` of the user's new membership event.
+    """
+
+
+class UnbanResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
 
 
 class UpdateDeviceRequest(BaseModel):
