@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
@@ -24,6 +24,7 @@ from matrix_appservice._client_errors import (
     RequestValidationError,
     ResponseValidationError,
 )
+from matrix_appservice._client_media import RawContent, media_answer
 from matrix_appservice._client_paths import fill_template, method_name
 from matrix_appservice._client_paths import target as _target
 from matrix_appservice._client_secrets import redact, scrub
@@ -184,6 +185,10 @@ def route(name: str | None, version: str, mode: AuthMode) -> Route:
 # Steps of a plan.
 
 
+Content = bytes | Iterable[bytes] | AsyncIterable[bytes]
+"""A request body: bytes, or (a media upload) pieces read once as they are sent."""
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """Send this request. ``query`` and ``headers`` may hold the token: never logged."""
@@ -192,7 +197,7 @@ class Outgoing:
     path: str
     query: tuple[tuple[str, str], ...] = field(repr=False)
     headers: tuple[tuple[str, str], ...] = field(repr=False)
-    content: bytes | None = field(repr=False)
+    content: Content | None = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -240,7 +245,11 @@ class Call(Generic[R]):
     path: str
     legacy_path: str | None
     query: tuple[tuple[str, str], ...]
-    content: bytes | None = field(repr=False)
+    content: Content | None = field(repr=False)
+    headers: tuple[tuple[str, str], ...] = ()
+    """Headers of the body: the type and length of a file being uploaded."""
+    replayable: bool = True
+    """Whether the call can be sent again: false for an upload streamed from pieces."""
 
     @property
     def what(self) -> str:
@@ -287,6 +296,8 @@ def _query_items(
             items += operation.field_query(value, version)
         elif isinstance(value, Mapping):  # an object in form style: one parameter per key
             items += [(str(k), _query_value(v)) for k, v in value.items()]
+        elif isinstance(value, (list, tuple)):  # an array in form style: repeated (?via=a&via=b)
+            items += [(name, _query_value(v)) for v in value]
         else:
             items.append((name, _query_value(value)))
     return tuple(items)
@@ -320,11 +331,14 @@ def build_call(
     query: Mapping[str, Any],
     body: Any = None,
     fields: Mapping[str, Any] | None = None,
+    raw: RawContent | None = None,
+    headers: Mapping[str, str | None] | None = None,
 ) -> Call[R]:
     """A call of ``operation`` in the client's release.
 
     ``body`` is a whole body (a model or a mapping); ``fields`` are body fields one by one,
-    where ``None`` means "leave it out".
+    where ``None`` means "leave it out". ``raw`` is a body that is a file (a media upload),
+    and ``headers`` the operation's header parameters (its ``Content-Type``).
     """
     known = route(operation.name, settings.version, settings.auth)
     assert known.template is not None
@@ -333,7 +347,7 @@ def build_call(
         raise TypeError(f"{operation.name} needs the path parameters: {', '.join(missing)}")
     filled = fill_template(known.template, path, who=operation.name)
     legacy = fill_template(known.legacy, path, who=operation.name) if known.legacy else None
-    content = None
+    content: Content | None = None
     if operation.request is not None:
         if fields is not None:
             payload = {k: _jsonable(v) for k, v in fields.items() if v is not None}
@@ -342,9 +356,18 @@ def build_call(
         if settings.validate:
             _check_request(operation, payload, settings.version)
         content = orjson.dumps(payload)
+    sent = [(name, value) for name, value in (headers or {}).items() if value is not None]
+    replayable = True
+    if raw is not None and operation.raw_request is not None:
+        content, replayable = raw.body, raw.replayable
+        if not any(name.lower() == "content-type" for name, _ in sent):
+            sent.append(("Content-Type", operation.raw_request))
+        if not isinstance(content, bytes):  # pieces: say the length, or it goes chunked
+            sent.append(("Content-Length", str(raw.length)))
     return Call(
         operation, operation.method, filled, legacy,
         _query_items(query, operation, settings.version, known.search), content,
+        tuple(sent), replayable,
     )  # fmt: skip
 
 
@@ -388,11 +411,13 @@ def outgoing(call: Call[Any], settings: Settings, path: str) -> Outgoing:
     name = call.operation.name if call.operation is not None else None
     known = route(name, settings.version, settings.auth)
     query = [*call.query, *_client_query(settings, known)]
-    headers = [("Accept", "application/json")]
+    files = call.operation is not None and bool(call.operation.raw_responses)
+    headers = [("Accept", "*/*" if files else "application/json")]
     if known.header:
         headers.append(("Authorization", f"Bearer {settings.token}"))
-    if call.content is not None:
+    if call.content is not None and not call.headers:
         headers.append(("Content-Type", "application/json"))
+    headers += call.headers
     return Outgoing(call.method, path, tuple(query), tuple(headers), call.content)
 
 
@@ -495,13 +520,18 @@ def error_for(status: int, body: Any, what: str) -> MatrixError:
 
 def read_answer(call: Call[Any], answer: Answer, settings: Settings) -> Any:
     """The result of an answer: the model of its status, or the exception of its errcode."""
+    status = answer.status
+    if call.operation is not None and status in call.operation.raw_responses:
+        return media_answer(
+            status, answer.headers, answer.content, answer.complete,
+            settings.max_answer_bytes, call.what,
+        )  # fmt: skip
     body: Any = None
     not_json = None
     try:
         body = _parse(answer)
     except ValueError as exc:
         not_json = str(exc)
-    status = answer.status
     if 200 <= status < 300:
         model = _success_model(call.operation, status) if call.operation is not None else Any
         if model is None:

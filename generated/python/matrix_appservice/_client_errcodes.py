@@ -18,6 +18,7 @@ __all__ = [
     "BadAliasError",
     "BadJsonError",
     "BadStatusError",
+    "CannotOverwriteMediaError",
     "ConnectionFailedError",
     "ConnectionTimeoutError",
     "DuplicateAnnotationError",
@@ -26,6 +27,7 @@ __all__ = [
     "ForbiddenError",
     "InvalidParamError",
     "InvalidParameterError",
+    "InvalidRoomStateError",
     "InvalidSignatureError",
     "InvalidUsernameError",
     "InviteBlockedError",
@@ -34,6 +36,8 @@ __all__ = [
     "MissingTokenError",
     "NotFoundError",
     "NotJsonError",
+    "NotYetUploadedError",
+    "RoomInUseError",
     "TooLargeError",
     "UnknownDeviceError",
     "UnknownError",
@@ -67,10 +71,16 @@ class BadAliasError(MatrixError):
 class BadJsonError(MatrixError):
     """``M_BAD_JSON``, documented for:
 
+    - createRoom 400: The body is JSON but not a valid room configuration.
+    - getAccountDataPerRoom 400, setAccountData 400, setAccountDataPerRoom 400: The body is
+      JSON but not an object.
     - inviteUser 400: The body is JSON but not a valid invite.
     - login 400: The body is JSON but not a valid login request, for instance `type` is
       missing or not a string.
     - sendMessage 400: The body is JSON but not an acceptable event content.
+    - setAccountData 405, setAccountDataPerRoom 405: The type is controlled by the
+      homeserver.
+    - setAvatarUrl 400, setDisplayName 400: The value is not acceptable.
     - setRoomStateWithKey 400: The body is JSON but not acceptable content for this state
       type.
     """
@@ -80,6 +90,13 @@ class BadStatusError(UpstreamAnswerBody, MatrixError):
     """``M_BAD_STATUS``, documented for:
 
     - pingAppservice 502: The appservice answered with a status other than success.
+    """
+
+
+class CannotOverwriteMediaError(MatrixError):
+    """``M_CANNOT_OVERWRITE_MEDIA``, documented for:
+
+    - uploadContentToMXC 409: The content of this URI was uploaded already.
     """
 
 
@@ -113,6 +130,9 @@ class ExclusiveError(MatrixError):
       appservice's `users` namespaces.
     - register 400: The user ID lies in a namespace an appservice holds exclusively (for an
       ordinary client), or outside the calling appservice's `users` namespaces.
+    - setRoomAlias 400: The alias is in an exclusive `aliases` namespace of another
+      appservice (or, for an ordinary user, of any appservice). The specification states the
+      rule for namespaces; the errcode is what homeservers answer.
     """
 
 
@@ -124,15 +144,29 @@ class ForbiddenError(MatrixError):
       403, sendTransaction 403: The `hs_token` the homeserver sent is not the one in the
       registration.
     - ban 403: The caller may not ban this user.
-    - clientGetProtocolMetadata 403, clientQueryLocationByAlias 403,
+    - claimKeys 403, clientGetProtocolMetadata 403, clientQueryLocationByAlias 403,
       clientQueryLocationByProtocol 403, clientQueryUserByID 403, clientQueryUserByProtocol
-      403, deleteDevice 403, deleteDevices 403, forgetRoom 403, getJoinedRooms 403,
-      getProtocols 403, getPublicRooms 403, leaveRoom 403, queryPublicRooms 403,
-      updateDevice 403: The asserted user is outside the appservice's `users` namespaces, or
-      is not registered; or the caller may not perform this request for another reason.
+      403, deleteDevice 403, deleteDevices 403, deleteRoomAlias 403, forgetRoom 403,
+      getConfig 403, getConfigAuthed 403, getContentAuthed 403, getContentThumbnailAuthed
+      403, getJoinedRooms 403, getProtocols 403, getPublicRooms 403, leaveRoom 403,
+      queryKeys 403, queryPublicRooms 403, sendToDevice 403, setRoomAlias 403, updateDevice
+      403, uploadKeys 403: The asserted user is outside the appservice's `users` namespaces,
+      or is not registered; or the caller may not perform this request for another reason.
+    - createContent 403, uploadContent 403: The caller may not upload this file.
+    - createRoom 403: The caller may not create rooms, or may not act as the asserted user.
     - deleteDevice 401, deleteDevices 401, uploadCrossSigningKeys 401: Present only when the
       previous attempt at a stage failed, for instance because of a wrong password. A body
       without `errcode` simply asks for authentication.
+    - getAccountData 403, getAccountDataPerRoom 403, setAccountData 403,
+      setAccountDataPerRoom 403: The caller may not read or write this user's account data.
+    - getAvatarUrl 403, getDisplayName 403, getUserProfile 403: The homeserver does not
+      disclose this profile to the caller.
+    - getEventContext 403, getJoinedMembersByRoom 403, getLocalAliases 403, getMembersByRoom
+      403, getRoomEvents 403, getRoomState 403, getRoomStateWithKey 403, postReceipt 403,
+      setReadMarker 403: The caller is not (and was not) a member of the room, or may not
+      act as the asserted user.
+    - getPresence 403: The user's presence is not visible to the caller.
+    - getTokenOwner 403: The asserted user is outside the namespaces or not registered.
     - inviteUser 403: The caller may not invite this user here.
     - joinRoom 403, joinRoomById 403: The caller may not join this room, or may not act as
       the asserted user.
@@ -143,14 +177,19 @@ class ForbiddenError(MatrixError):
       this for a deactivated account when they cannot tell that the credentials were right.
     - pingAppservice 403: The caller is not the appservice named in the path, or the user it
       asserts with `user_id` is outside its `users` namespaces.
+    - redactEvent 403: The caller may not redact this event.
     - register 403: Registration, or this kind of account, is not available.
     - sendMessage 403: The sender may not send this event here, or the asserted user is
       outside the appservice's `users` namespaces or not registered.
+    - setAvatarUrl 403, setDisplayName 403: The caller may not change this profile.
+    - setPresence 403: The caller may not set this user's presence.
     - setRoomStateWithKey 403: The sender may not set this state, or the asserted user is
       outside the appservice's `users` namespaces or not registered.
+    - setTyping 403: The caller may not set this user's typing state here.
     - unban 403: The caller may not unban this user.
     - updateAppserviceRoomDirectoryVisibility 403: The access token does not belong to an
       appservice, or the user it asserts with `user_id` is outside its `users` namespaces.
+    - uploadContentToMXC 403: The caller may not upload this content here.
     - uploadCrossSigningKeys 403: A key clashes with a device ID, the upload is not allowed
       for another reason, or the asserted user is outside the appservice's `users`
       namespaces.
@@ -160,8 +199,12 @@ class ForbiddenError(MatrixError):
 class InvalidParamError(MatrixError):
     """``M_INVALID_PARAM``, documented for:
 
+    - getAccountDataPerRoom 400, setAccountDataPerRoom 400: The room ID in the path is not a
+      valid room ID.
+    - getRoomIdByAlias 400, setRoomAlias 400: The alias is not a well-formed room alias.
     - login 400: A field has a value the homeserver cannot use, such as a user ID that is
       not well formed.
+    - postReceipt 400: The `thread_id` is not acceptable.
     - sendMessage 400: A parameter has an unacceptable value, for example a `ts` that would
       not be a valid `origin_server_ts`. The specification names no errcode for a bad `ts`;
       this is the usual one.
@@ -177,6 +220,14 @@ class InvalidParameterError(MatrixError):
 
     - setRoomStateWithKey 400: A value is not acceptable: for an `m.room.canonical_alias`
       event, an alias it adds is not a well-formed room alias.
+    """
+
+
+class InvalidRoomStateError(MatrixError):
+    """``M_INVALID_ROOM_STATE``, documented for:
+
+    - createRoom 400: The state the request implies is not valid, for instance power levels
+      that would keep the creator from setting the name.
     """
 
 
@@ -198,6 +249,7 @@ class InvalidUsernameError(MatrixError):
 class InviteBlockedError(MatrixError):
     """``M_INVITE_BLOCKED``, documented for:
 
+    - createRoom 403: An invitee's homeserver refused the invite because of invite blocking.
     - inviteUser 403: The invitee's homeserver refused the invite because of invite
       blocking.
     - setRoomStateWithKey 403: For an `m.room.member` event with `membership: invite`: the
@@ -209,9 +261,13 @@ class InviteBlockedError(MatrixError):
 class LimitExceededError(RateLimitedBody, MatrixError):
     """``M_LIMIT_EXCEEDED``, documented for:
 
-    - forgetRoom 429, inviteUser 429, joinRoom 429, joinRoomById 429, knockRoom 429,
-      leaveRoom 429, login 429, register 429: The caller sent too many requests and should
-      back off.
+    - createContent 429, forgetRoom 429, getConfig 429, getConfigAuthed 429, getContent 429,
+      getContentAuthed 429, getContentThumbnail 429, getContentThumbnailAuthed 429,
+      getLocalAliases 429, getTokenOwner 429, inviteUser 429, joinRoom 429, joinRoomById
+      429, knockRoom 429, leaveRoom 429, login 429, postReceipt 429, register 429,
+      setAvatarUrl 429, setDisplayName 429, setPresence 429, setReadMarker 429, setTyping
+      429, uploadContent 429, uploadContentToMXC 429: The caller sent too many requests and
+      should back off.
     """
 
 
@@ -251,24 +307,58 @@ class NotFoundError(MatrixError):
       clientQueryUserByProtocol 404: The protocol is unknown.
     - clientQueryLocationByAlias 404: Nothing was found for the alias.
     - clientQueryUserByID 404: Nothing was found for the user ID.
+    - deleteRoomAlias 404, getRoomIdByAlias 404: No room has this alias.
+    - getAccountData 404, getAccountDataPerRoom 404: No account data of this type.
+    - getAvatarUrl 404, getDisplayName 404, getUserProfile 404: No such user or profile
+      field.
+    - getContent 404, getContentAuthed 404, getContentThumbnail 404,
+      getContentThumbnailAuthed 404: The homeserver has no such file to give the caller.
+    - getEventContext 404: No such event visible to the caller.
+    - getPresence 404: No presence to show.
+    - getRoomStateWithKey 404: No such state event.
     - joinRoom 404: The alias does not resolve to a room the homeserver can join.
     - knockRoom 404: No such room.
     - updateDevice 404: The device does not exist.
+    - uploadContentToMXC 404: No pending upload has this URI.
     """
 
 
 class NotJsonError(MatrixError):
     """``M_NOT_JSON``, documented for:
 
-    - inviteUser 400, login 400, sendMessage 400, setRoomStateWithKey 400: The body is not
-      valid JSON.
+    - createRoom 400, inviteUser 400, login 400, sendMessage 400, setRoomStateWithKey 400:
+      The body is not valid JSON.
+    - getAccountDataPerRoom 400, setAccountData 400, setAccountDataPerRoom 400: The body is
+      not JSON.
+    """
+
+
+class NotYetUploadedError(MatrixError):
+    """``M_NOT_YET_UPLOADED``, documented for:
+
+    - getContent 504, getContentAuthed 504, getContentThumbnail 504,
+      getContentThumbnailAuthed 504: The file has not been uploaded yet.
+    """
+
+
+class RoomInUseError(MatrixError):
+    """``M_ROOM_IN_USE``, documented for:
+
+    - createRoom 400: The alias of `room_alias_name` already exists.
     """
 
 
 class TooLargeError(MatrixError):
     """``M_TOO_LARGE``, documented for:
 
+    - getContent 502, getContentAuthed 502: The remote file is over the homeserver's limit.
+    - getContentThumbnail 413, getContentThumbnailAuthed 413: The file is too large to
+      thumbnail.
+    - getContentThumbnail 502, getContentThumbnailAuthed 502: The remote file is too large
+      to thumbnail.
     - sendMessage 413, setRoomStateWithKey 413: The event is over the size limit for events.
+    - uploadContent 413, uploadContentToMXC 413: The file is over the homeserver's upload
+      limit.
     """
 
 
@@ -276,22 +366,33 @@ class UnknownError(MatrixError):
     """``M_UNKNOWN``, documented for:
 
     - forgetRoom 400: The caller has not left the room yet.
+    - getContentThumbnail 400, getContentThumbnailAuthed 400: No thumbnail can be made.
     - login 400: The login type or the identifier kind is not one the homeserver supports.
       This is the errcode the specification's own example gives.
+    - setRoomAlias 409: The alias exists already (no dedicated errcode is defined for this).
     """
 
 
 class UnknownDeviceError(MatrixError):
     """``M_UNKNOWN_DEVICE``, documented for:
 
-    - ban 400, clientGetProtocolMetadata 400, clientQueryLocationByAlias 400,
+    - ban 400, claimKeys 400, clientGetProtocolMetadata 400, clientQueryLocationByAlias 400,
       clientQueryLocationByProtocol 400, clientQueryUserByID 400, clientQueryUserByProtocol
-      400, deleteDevice 400, deleteDevices 400, forgetRoom 400, getJoinedRooms 400,
-      getProtocols 400, getPublicRooms 400, inviteUser 400, joinRoom 400, joinRoomById 400,
-      kick 400, knockRoom 400, leaveRoom 400, queryPublicRooms 400, sendMessage 400,
-      setRoomStateWithKey 400, unban 400, updateAppserviceRoomDirectoryVisibility 400,
-      updateDevice 400, uploadCrossSigningKeys 400: The asserted device does not belong to
-      the asserted user.
+      400, createContent 400, createRoom 400, deleteDevice 400, deleteDevices 400,
+      deleteRoomAlias 400, forgetRoom 400, getAccountData 400, getAccountDataPerRoom 400,
+      getAvatarUrl 400, getConfig 400, getConfigAuthed 400, getContentAuthed 400,
+      getContentThumbnailAuthed 400, getDisplayName 400, getEventContext 400,
+      getJoinedMembersByRoom 400, getJoinedRooms 400, getLocalAliases 400, getMembersByRoom
+      400, getPresence 400, getProtocols 400, getPublicRooms 400, getRoomEvents 400,
+      getRoomIdByAlias 400, getRoomState 400, getRoomStateWithKey 400, getTokenOwner 400,
+      getUserProfile 400, inviteUser 400, joinRoom 400, joinRoomById 400, kick 400,
+      knockRoom 400, leaveRoom 400, postReceipt 400, queryKeys 400, queryPublicRooms 400,
+      redactEvent 400, sendMessage 400, sendToDevice 400, setAccountData 400,
+      setAccountDataPerRoom 400, setAvatarUrl 400, setDisplayName 400, setPresence 400,
+      setReadMarker 400, setRoomAlias 400, setRoomStateWithKey 400, setTyping 400, unban
+      400, updateAppserviceRoomDirectoryVisibility 400, updateDevice 400, uploadContent 400,
+      uploadContentToMXC 400, uploadCrossSigningKeys 400, uploadKeys 400: The asserted
+      device does not belong to the asserted user.
     - pingAppservice 400: The device named for device masquerading does not belong to the
       asserted user. The ping does not need a user or a device, but the homeserver checks
       identity assertion before it looks at the request.
@@ -301,6 +402,7 @@ class UnknownDeviceError(MatrixError):
 class UnknownTokenError(MatrixError):
     """``M_UNKNOWN_TOKEN``, documented for:
 
+    - getTokenOwner 401: The token is not (or no longer) valid.
     - login 401: The access token is not one the homeserver knows.
     - register 401: The request uses the appservice login type but the access token is not
       an appservice's `as_token`.
@@ -323,6 +425,7 @@ class UnrecognizedError(MatrixError):
 class UnsupportedRoomVersionError(MatrixError):
     """``M_UNSUPPORTED_ROOM_VERSION``, documented for:
 
+    - createRoom 400: The room version is not supported here or by an invitee's homeserver.
     - inviteUser 400: The invitee's homeserver does not support the room's version.
     """
 
@@ -354,6 +457,7 @@ ERRCODE_CLASSES: Mapping[str, type[MatrixError]] = MappingProxyType(
         "M_BAD_ALIAS": BadAliasError,
         "M_BAD_JSON": BadJsonError,
         "M_BAD_STATUS": BadStatusError,
+        "M_CANNOT_OVERWRITE_MEDIA": CannotOverwriteMediaError,
         "M_CONNECTION_FAILED": ConnectionFailedError,
         "M_CONNECTION_TIMEOUT": ConnectionTimeoutError,
         "M_DUPLICATE_ANNOTATION": DuplicateAnnotationError,
@@ -361,6 +465,7 @@ ERRCODE_CLASSES: Mapping[str, type[MatrixError]] = MappingProxyType(
         "M_FORBIDDEN": ForbiddenError,
         "M_INVALID_PARAM": InvalidParamError,
         "M_INVALID_PARAMETER": InvalidParameterError,
+        "M_INVALID_ROOM_STATE": InvalidRoomStateError,
         "M_INVALID_SIGNATURE": InvalidSignatureError,
         "M_INVALID_USERNAME": InvalidUsernameError,
         "M_INVITE_BLOCKED": InviteBlockedError,
@@ -369,6 +474,8 @@ ERRCODE_CLASSES: Mapping[str, type[MatrixError]] = MappingProxyType(
         "M_MISSING_TOKEN": MissingTokenError,
         "M_NOT_FOUND": NotFoundError,
         "M_NOT_JSON": NotJsonError,
+        "M_NOT_YET_UPLOADED": NotYetUploadedError,
+        "M_ROOM_IN_USE": RoomInUseError,
         "M_TOO_LARGE": TooLargeError,
         "M_UNKNOWN": UnknownError,
         "M_UNKNOWN_DEVICE": UnknownDeviceError,

@@ -15,7 +15,7 @@ __all__ = [
     "schema_file",
 ]
 
-SPEC_REVISION = "64dc1d61e2bf"
+SPEC_REVISION = "cc7ab37fd2ed"
 """The revision (a content hash) of the spec sources this package was generated from."""
 
 RELEASES: tuple[str, ...] = (
@@ -81,29 +81,29 @@ UNSTABLE = "unstable"
 
 _SCHEMA_FILES = MappingProxyType(
     {
-        "r0.1.0": "eef4e61ead5a.json",
-        "r0.1.1": "eef4e61ead5a.json",
-        "r0.1.2": "eef4e61ead5a.json",
-        "v1.1": "699cfce022d7.json",
-        "v1.2": "6b8895b5800c.json",
-        "v1.3": "c1a2b6fe3e96.json",
-        "v1.4": "46079f8c1b6c.json",
-        "v1.5": "46079f8c1b6c.json",
-        "v1.6": "80ae9c9aebe4.json",
-        "v1.7": "99dd9d5b0a77.json",
-        "v1.8": "99dd9d5b0a77.json",
-        "v1.9": "99dd9d5b0a77.json",
-        "v1.10": "d5fca0b3d7ce.json",
-        "v1.11": "ff1740f5d66a.json",
-        "v1.12": "ff1740f5d66a.json",
-        "v1.13": "168ce5271d89.json",
-        "v1.14": "4e4079de951e.json",
-        "v1.15": "3e02880f93d5.json",
-        "v1.16": "3e02880f93d5.json",
-        "v1.17": "f09efcc77acd.json",
-        "v1.18": "f09efcc77acd.json",
-        "v1.19": "3033de753437.json",
-        "unstable": "c6f37b059f22.json",
+        "r0.1.0": "c882b2a2d9bd.json",
+        "r0.1.1": "c882b2a2d9bd.json",
+        "r0.1.2": "c882b2a2d9bd.json",
+        "v1.1": "33b028d8ab20.json",
+        "v1.2": "646e17885f96.json",
+        "v1.3": "dc69c985c030.json",
+        "v1.4": "53683993389b.json",
+        "v1.5": "53683993389b.json",
+        "v1.6": "ca700075bb31.json",
+        "v1.7": "90c697622c8b.json",
+        "v1.8": "90c697622c8b.json",
+        "v1.9": "90c697622c8b.json",
+        "v1.10": "aa8e9dea37a4.json",
+        "v1.11": "80ed3dc2f0bc.json",
+        "v1.12": "dd3fa30a9a80.json",
+        "v1.13": "6f96f79a4651.json",
+        "v1.14": "0d770f83c6a7.json",
+        "v1.15": "d3a5c863e10c.json",
+        "v1.16": "c4eebac5d5ae.json",
+        "v1.17": "72f5cf3f444d.json",
+        "v1.18": "72f5cf3f444d.json",
+        "v1.19": "fd32478b154a.json",
+        "unstable": "89ff596cd3e5.json",
     }
 )
 

@@ -13,18 +13,30 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from matrix_appservice.homeserver._requester import Identities, Requester
 from matrix_appservice.models import (
+    AccountDataContent,
     AppserviceRoomDirectoryVisibility,
     AppserviceRoomDirectoryVisibilityResponse,
+    AvatarUrl,
     BanRequest,
     BanResponse,
+    ClaimKeysRequest,
+    ClaimKeysResponse,
+    ClientEvent,
     ClientProtocol,
+    CreatedContent,
+    CreateRoomRequest,
+    CreateRoomResponse,
     DeleteDeviceRequest,
     DeleteDeviceResponse,
     DeleteDevicesRequest,
     DeleteDevicesResponse,
+    DeleteRoomAliasResponse,
+    DisplayName,
+    EventContext,
     ForgetRoomResponse,
     InviteUserRequest,
     InviteUserResponse,
+    JoinedMembersResponse,
     JoinedRoomsResponse,
     JoinRoomByIdRequest,
     JoinRoomRequest,
@@ -33,28 +45,60 @@ from matrix_appservice.models import (
     KnockRoomRequest,
     LeaveRoomRequest,
     LeaveRoomResponse,
+    LocalAliasesResponse,
     Location,
     LoginRequest,
     LoginResponse,
+    MediaConfig,
+    MembersResponse,
     PingAppserviceRequest,
     PingAppserviceResponse,
+    PresenceStatus,
     PublicRoomsFilterRequest,
     PublicRoomsResponse,
+    QueryKeysRequest,
+    QueryKeysResponse,
+    ReadMarkersRequest,
+    ReadMarkersResponse,
+    ReceiptRequest,
+    ReceiptResponse,
+    RedactEventRequest,
+    RedactEventResponse,
     RegisterRequest,
     RegisterResponse,
+    RoomAccountDataContent,
+    RoomAliasTarget,
     RoomEventContent,
+    RoomEventsPage,
     RoomIdResponse,
     SendEventResponse,
+    SendToDeviceRequest,
+    SendToDeviceResponse,
+    SetAccountDataResponse,
+    SetAvatarUrlResponse,
+    SetDisplayNameResponse,
+    SetPresenceRequest,
+    SetPresenceResponse,
+    SetRoomAccountDataResponse,
+    SetRoomAliasRequest,
+    SetRoomAliasResponse,
     StateEventContent,
     StateEventResponse,
     ThirdPartyProtocols,
     ThirdPartyUser,
+    TypingRequest,
+    TypingResponse,
     UnbanRequest,
     UnbanResponse,
     UpdateDeviceRequest,
     UpdateDeviceResponse,
     UploadCrossSigningKeysRequest,
     UploadCrossSigningKeysResponse,
+    UploadKeysRequest,
+    UploadKeysResponse,
+    UserProfile,
+    VersionsResponse,
+    WhoamiResponse,
 )
 from matrix_appservice.server._errors import InvalidAnswer, MatrixError, bad_json
 from matrix_appservice.server._request import HandlerRequest
@@ -90,6 +134,20 @@ class HomeserverHandler(Identities):
         Arguments:
 
         - ``room_id``: The room to ban the user from.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def claim_keys(
+        self,
+        requester: Requester,
+        body: ClaimKeysRequest,
+    ) -> ClaimKeysResponse:
+        """Claim one-time keys of other devices.
+
+        An ordinary Client-Server call: for each device asked about, one of its one-time keys of
+        the given algorithm (or its fallback key when none is left), to start an encrypted
+        session with it. A key handed out is never handed out again; keys go in the order they
+        were uploaded.
         """
         raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
 
@@ -188,6 +246,43 @@ class HomeserverHandler(Identities):
         """
         raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
 
+    async def create_content(
+        self,
+        requester: Requester,
+    ) -> CreatedContent:
+        """Reserve an `mxc://` URI for a file to upload later.
+
+        An ordinary Client-Server call, the first half of an asynchronous upload: the homeserver
+        hands out an `mxc://` URI at once, and the file follows with `uploadContentToMXC`. A URI
+        left without content may expire (`unused_expires_at`, usually a day later); homeservers
+        also limit how many such uploads a user may have pending, answering 429 beyond it.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def create_room(
+        self,
+        requester: Requester,
+        body: CreateRoomRequest,
+    ) -> CreateRoomResponse:
+        """Create a room.
+
+        An ordinary Client-Server call: the caller creates a room and becomes its first member.
+        A bridge creates one room per remote channel or conversation, usually as its bridge bot
+        (without `user_id`) so that the bot holds the power in it, and often with `is_direct`
+        and `invite` for a private chat. The homeserver builds the room's first events in a
+        fixed order: `m.room.create` (with the keys of `creation_content`), the creator's join,
+        the power levels (with `power_level_content_override` applied on top), the canonical
+        alias for `room_alias_name`, the join rules, history visibility and guest access of the
+        `preset`, the events of `initial_state` in their order, then `m.room.name` and
+        `m.room.topic`, and last the invites. `private_chat` and `trusted_private_chat` make an
+        invite-only room (the second gives every invitee the creator's power); `public_chat`
+        makes a room anyone may join. Without a preset, `visibility` picks one: `public` means
+        `public_chat`, otherwise `private_chat`. From room version 12 (v1.16 of the
+        specification) the creator has unlimited power and is not listed in the power levels'
+        `users`.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
     async def delete_device(
         self,
         requester: Requester,
@@ -221,6 +316,25 @@ class HomeserverHandler(Identities):
         """
         raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
 
+    async def delete_room_alias(
+        self,
+        requester: Requester,
+        room_alias: str,
+    ) -> DeleteRoomAliasResponse:
+        """Delete an alias.
+
+        An ordinary Client-Server call: the alias stops pointing to its room. Homeservers may
+        limit who can delete an alias (its creator, the room's moderators, server
+        administrators), and may also remove it from the room's `m.room.canonical_alias` event.
+        A bridge deletes the aliases it created when it stops bridging a channel.
+
+        Arguments:
+
+        - ``room_alias``: The room alias, such as `#matrix:example.org`. It is one path segment: its `#`
+          (and any `/`) must be percent-encoded.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
     async def forget_room(
         self,
         requester: Requester,
@@ -238,6 +352,149 @@ class HomeserverHandler(Identities):
         """
         raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
 
+    async def get_account_data(
+        self,
+        requester: Requester,
+        user_id: str,
+        type: str,
+    ) -> dict[str, Any]:
+        """Read account data of a user.
+
+        An ordinary Client-Server call: the content stored under a type for the user, who must
+        be the user the request acts as.
+
+        Arguments:
+
+        - ``user_id``: The user whose account data it is; it must be the user the request acts as
+          (for an appservice, the asserted user). One path segment, percent-encoded.
+        - ``type``: The type of the account data, such as `m.direct`; custom types are namespaced.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def get_account_data_per_room(
+        self,
+        requester: Requester,
+        user_id: str,
+        room_id: str,
+        type: str,
+    ) -> dict[str, Any]:
+        """Read account data of a user for one room.
+
+        An ordinary Client-Server call: the content stored under a type for the user and the
+        room; the user must be the user the request acts as.
+
+        Arguments:
+
+        - ``user_id``: The user whose account data it is; it must be the user the request acts as
+          (for an appservice, the asserted user). One path segment, percent-encoded.
+        - ``room_id``: The room the data is about.
+        - ``type``: The type of the account data, such as `m.direct`; custom types are namespaced.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def get_avatar_url(
+        self,
+        requester: Requester,
+        user_id: str,
+    ) -> AvatarUrl:
+        """Read a user's avatar.
+
+        An ordinary Client-Server call: the `mxc://` URI of the user's global avatar, local or
+        remote. From v1.16 the specification describes this path as one case of `GET
+        /profile/{userId}/{keyName}`.
+
+        Arguments:
+
+        - ``user_id``: The user whose profile to read or change. It is one path segment: percent-
+          encode it whole (a `/` in a localpart included).
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def get_config(
+        self,
+        requester: Requester,
+    ) -> MediaConfig:
+        """Ask for the media repository's limits.
+
+        An ordinary Client-Server call: the largest upload the homeserver accepts, which a
+        bridge checks before copying a big file from the remote network (a proxy in front of the
+        homeserver may still allow less). Deprecated from v1.11 in favour of `getConfigAuthed`.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def get_config_authed(
+        self,
+        requester: Requester,
+    ) -> MediaConfig:
+        """Ask for the media repository's limits.
+
+        An ordinary Client-Server call: the largest upload the homeserver accepts (a proxy in
+        front of it may still allow less). It replaces `getConfig` from v1.11.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def get_display_name(
+        self,
+        requester: Requester,
+        user_id: str,
+    ) -> DisplayName:
+        """Read a user's display name.
+
+        An ordinary Client-Server call: the user's global display name, local or remote. From
+        v1.16 the specification describes this path as one case of the general profile-field
+        endpoint (`GET /profile/{userId}/{keyName}`); the request and the answer are the same.
+
+        Arguments:
+
+        - ``user_id``: The user whose profile to read or change. It is one path segment: percent-
+          encode it whole (a `/` in a localpart included).
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def get_event_context(
+        self,
+        requester: Requester,
+        room_id: str,
+        event_id: str,
+        *,
+        limit: int | None = None,
+        filter: str | None = None,
+    ) -> EventContext:
+        """Read the events around one event.
+
+        An ordinary Client-Server call: the event itself, some events before and after it, the
+        room's state at the last of them, and tokens to page further with `getRoomEvents`. A
+        bridge uses it to find what a reply or an edit refers to. The filter (from v1.1) applies
+        to the surrounding events and the state, never to the event asked for.
+
+        Arguments:
+
+        - ``room_id``: The room.
+        - ``event_id``: The event to read around.
+        - ``limit``: How many events to return around it, before and after together (the
+          homeserver's default is usually 10). The event itself always comes back.
+        - ``filter``: A room event filter, as JSON text, for the surrounding events and the state.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def get_joined_members_by_room(
+        self,
+        requester: Requester,
+        room_id: str,
+    ) -> JoinedMembersResponse:
+        """Map the joined members of a room to their profiles.
+
+        An ordinary Client-Server call made for appservices: the users joined to the room, each
+        with the display name and avatar they have in it. It is cheaper for the homeserver than
+        listing membership events. An appservice may call it when any of its users is in the
+        room, not only the one it acts as.
+
+        Arguments:
+
+        - ``room_id``: The room.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
     async def get_joined_rooms(
         self,
         requester: Requester,
@@ -247,6 +504,67 @@ class HomeserverHandler(Identities):
         An ordinary Client-Server call: the IDs of every room the caller has joined. With
         `user_id`, the rooms of that appservice user; a bridge uses it to find out, after a
         restart, which rooms its puppets are in.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def get_local_aliases(
+        self,
+        requester: Requester,
+        room_id: str,
+    ) -> LocalAliasesResponse:
+        """List the aliases this homeserver keeps for a room.
+
+        An ordinary Client-Server call: every alias on this homeserver that points to the room,
+        curated or not (unlike the canonical alias event). Members may call it, and anyone when
+        the room's history is world-readable.
+
+        Arguments:
+
+        - ``room_id``: The room.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def get_members_by_room(
+        self,
+        requester: Requester,
+        room_id: str,
+        *,
+        at: str | None = None,
+        membership: str | None = None,
+        not_membership: str | None = None,
+    ) -> MembersResponse:
+        """List the membership events of a room.
+
+        An ordinary Client-Server call: the `m.room.member` events of the room, current or at a
+        point given by a sync token, optionally narrowed to one membership (or all but one).
+        When both `membership` and `not_membership` are given, an event counts when either
+        matches.
+
+        Arguments:
+
+        - ``room_id``: The room.
+        - ``at``: A pagination token (a `prev_batch` from sync, for instance) naming the point
+          in time to list the members at; the current state when left out.
+        - ``membership``: Only members with this membership.
+        - ``not_membership``: Leave out members with this membership.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def get_presence(
+        self,
+        requester: Requester,
+        user_id: str,
+    ) -> PresenceStatus:
+        """Read a user's presence.
+
+        An ordinary Client-Server call: the user's presence, how long ago it was last active,
+        and its status message. A homeserver may keep a user's presence to those who share a
+        room with it.
+
+        Arguments:
+
+        - ``user_id``: The user whose presence to read or set (to set it, the user the request acts
+          as). One path segment, percent-encoded.
         """
         raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
 
@@ -290,6 +608,155 @@ class HomeserverHandler(Identities):
           continue from there. Which token is given decides the direction.
         - ``server``: The server whose directory to list. When left out, the homeserver lists its
           own.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def get_room_events(
+        self,
+        requester: Requester,
+        room_id: str,
+        dir: str,
+        *,
+        from_: str | None = None,
+        to: str | None = None,
+        limit: int | None = None,
+        filter: str | None = None,
+    ) -> RoomEventsPage:
+        """Page through a room's history.
+
+        An ordinary Client-Server call: a page of the room's events, forwards (`dir=f`, oldest
+        first) or backwards (`dir=b`, newest first) from a token, with the token for the next
+        page in `end`. An empty `chunk` does not mean the end; the end has been reached when
+        `end` is absent. A bridge uses it to backfill a remote channel's view of the room, or to
+        look up recent events after a restart. Up to v1.2 `from` was required; from v1.3 it may
+        be left out to start at the newest (`dir=b`) or oldest (`dir=f`) event the caller may
+        see.
+
+        Arguments:
+
+        - ``room_id``: The room.
+        - ``dir``: `b` to go back in time from `from`, `f` to go forwards.
+        - ``from_``: Where to start: a token from sync (`prev_batch`, `next_batch`) or the `end` of
+          a previous page.
+        - ``to``: A token to stop at.
+        - ``limit``: The most events to return (the homeserver's default is usually 10).
+        - ``filter``: A room event filter, as JSON text, to narrow down the events.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def get_room_id_by_alias(
+        self,
+        requester: Requester,
+        room_alias: str,
+    ) -> RoomAliasTarget:
+        """Resolve an alias to a room ID.
+
+        An ordinary Client-Server call: the room the alias points to, and servers that know the
+        room (useful for joining it over federation). When the alias is in an appservice's
+        `aliases` namespace and unknown, the homeserver first asks that appservice
+        (`queryRoomByAlias`), which may create it.
+
+        Arguments:
+
+        - ``room_alias``: The room alias, such as `#matrix:example.org`. It is one path segment: its `#`
+          (and any `/`) must be percent-encoded.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def get_room_state(
+        self,
+        requester: Requester,
+        room_id: str,
+    ) -> list[ClientEvent]:
+        """Read the whole current state of a room.
+
+        An ordinary Client-Server call: every state event of the room's current state (for a
+        caller that has left, the state when it left). A bridge reads it when it takes over a
+        room, to learn its name, topic, members and power levels.
+
+        Arguments:
+
+        - ``room_id``: The room.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def get_room_state_with_key(
+        self,
+        requester: Requester,
+        room_id: str,
+        event_type: str,
+        state_key: str,
+        *,
+        format: str | None = None,
+    ) -> dict[str, Any]:
+        """Read one piece of a room's state.
+
+        An ordinary Client-Server call: the state event of this type and state key, from the
+        room's current state (for a caller that has left, from the state when it left). The
+        answer is the event's `content`; from v1.16, `format=event` asks for the whole event
+        instead. The state key is one path segment, so a user ID as state key (as
+        `m.room.member` has) is percent-encoded; an empty state key may also be given by leaving
+        the trailing slash off.
+
+        Arguments:
+
+        - ``room_id``: The room.
+        - ``event_type``: The type of the state event, such as `m.room.name`.
+        - ``state_key``: The state key; often the empty string.
+        - ``format``: `content` (the default) answers with the event's content; `event` with the
+          whole event in client format.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def get_token_owner(
+        self,
+        requester: Requester,
+    ) -> WhoamiResponse:
+        """Ask whom the access token (and identity assertion) stands for.
+
+        An ordinary Client-Server call: the homeserver answers with the user the request acts
+        as. For an appservice's `as_token` alone that is its `sender_localpart` user; with
+        `user_id` it is the asserted user, which the homeserver answers only after checking that
+        the user is in the appservice's namespaces and registered. Bridges call it at startup to
+        check that the `as_token` works, and to check that a puppet exists before acting as it.
+        `device_id` is left out when the request has no device, which is the case for an
+        appservice unless it asserts one (from v1.17).
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def get_user_profile(
+        self,
+        requester: Requester,
+        user_id: str,
+    ) -> UserProfile:
+        """Read a user's profile.
+
+        An ordinary Client-Server call: the user's global display name and avatar (and, from
+        v1.16, other profile fields), local or on another homeserver. A field the user has not
+        set is absent. The user ID is one path segment, percent-encoded. Credentials are
+        optional; a homeserver may keep profiles to callers that share a room with the user,
+        which is when identity assertion matters.
+
+        Arguments:
+
+        - ``user_id``: The user whose profile to read or change. It is one path segment: percent-
+          encode it whole (a `/` in a localpart included).
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def get_versions(
+        self,
+        requester: Requester,
+    ) -> VersionsResponse:
+        """Ask which releases of the specification the homeserver speaks.
+
+        An ordinary Client-Server call, and usually an appservice's first: the homeserver lists
+        the releases it supports (`v1.1` and later, or `r0.x.y` for the old ones) and, in
+        `unstable_features`, proposals it has implemented ahead of a release. A bridge uses it
+        to pick the release its client speaks and to find out whether a feature such as
+        MSC3202's device masquerading is available before relying on it. No credentials are
+        needed. From v1.10 a homeserver may answer differently to an authenticated caller
+        (features enabled for some users only), so sending the `as_token` can reveal more.
         """
         raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
 
@@ -462,6 +929,44 @@ class HomeserverHandler(Identities):
         """
         raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
 
+    async def post_receipt(
+        self,
+        requester: Requester,
+        room_id: str,
+        receipt_type: str,
+        event_id: str,
+        body: ReceiptRequest,
+    ) -> ReceiptResponse:
+        """Mark the events of a room as read up to one event.
+
+        An ordinary Client-Server call: the caller's receipt of this type moves to the event.
+        `m.read` is public (other members see it); from v1.4, `m.read.private` is seen by the
+        caller only, and `m.fully_read` moves the read marker as `setReadMarker` does. Bridges
+        send `m.read` with `user_id` when a remote user has read a message. From v1.4 a receipt
+        may belong to one thread (`thread_id`).
+
+        Arguments:
+
+        - ``room_id``: The room.
+        - ``receipt_type``: The kind of receipt.
+        - ``event_id``: The event read up to.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def query_keys(
+        self,
+        requester: Requester,
+        body: QueryKeysRequest,
+    ) -> QueryKeysResponse:
+        """Download the devices and encryption keys of users.
+
+        An ordinary Client-Server call: for each user asked about, its devices with their
+        identity keys and (from v1.1) its cross-signing keys. A bridge that encrypts for Matrix
+        users needs them to know which devices to share room keys with. Servers that could not
+        be reached are listed in `failures`.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
     async def query_public_rooms(
         self,
         requester: Requester,
@@ -482,6 +987,32 @@ class HomeserverHandler(Identities):
 
         - ``server``: The server whose directory to search. When left out, the homeserver searches
           its own.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def redact_event(
+        self,
+        requester: Requester,
+        room_id: str,
+        event_id: str,
+        txn_id: str,
+        body: RedactEventRequest,
+    ) -> RedactEventResponse:
+        """Redact an event.
+
+        An ordinary Client-Server call: the homeserver sends an `m.room.redaction` event that
+        strips the target event down to what the room's integrity needs (its content goes, for
+        instance); this cannot be undone. A bridge calls it with `user_id` when a message is
+        deleted on the remote network. Anyone with the power to send `m.room.redaction` may
+        redact their own events; redacting other people's events also takes the room's `redact`
+        power level. Like sending a message, repeating the request with the same `txnId` does
+        not send a second redaction. It does not take `ts`.
+
+        Arguments:
+
+        - ``room_id``: The room of the event.
+        - ``event_id``: The event to redact.
+        - ``txn_id``: An ID the client picks so that a repeated request is recognised.
         """
         raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
 
@@ -553,6 +1084,176 @@ class HomeserverHandler(Identities):
         """
         raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
 
+    async def send_to_device(
+        self,
+        requester: Requester,
+        event_type: str,
+        txn_id: str,
+        body: SendToDeviceRequest,
+    ) -> SendToDeviceResponse:
+        """Send messages straight to devices.
+
+        An ordinary Client-Server call: each message goes to one device of one user (or, with
+        the device ID `*`, to all of that user's devices), outside any room. Bridges that take
+        part in end-to-end encryption send room keys and key requests this way, as a puppet
+        (`user_id`) and one of its devices (`device_id`, from v1.17). Repeating the request with
+        the same `txnId` (for the same caller) sends nothing new.
+
+        Arguments:
+
+        - ``event_type``: The type of the messages, such as `m.room.encrypted`.
+        - ``txn_id``: An ID the client picks so that a repeated request is recognised.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def set_account_data(
+        self,
+        requester: Requester,
+        user_id: str,
+        type: str,
+        body: AccountDataContent,
+    ) -> SetAccountDataResponse:
+        """Store account data of a user.
+
+        An ordinary Client-Server call: a piece of private data of the user, under a type,
+        visible to that user only (its clients receive it through sync). Bridges keep per-user
+        settings this way, and mark direct chats for their puppets in `m.direct`. The user in
+        the path must be the one the request acts as. Some types (such as `m.fully_read`) belong
+        to the homeserver and are refused.
+
+        Arguments:
+
+        - ``user_id``: The user whose account data it is; it must be the user the request acts as
+          (for an appservice, the asserted user). One path segment, percent-encoded.
+        - ``type``: The type of the account data, such as `m.direct`; custom types are namespaced.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def set_account_data_per_room(
+        self,
+        requester: Requester,
+        user_id: str,
+        room_id: str,
+        type: str,
+        body: RoomAccountDataContent,
+    ) -> SetRoomAccountDataResponse:
+        """Store account data of a user for one room.
+
+        An ordinary Client-Server call: like `setAccountData`, but the data belongs to one room
+        (its clients receive it with that room in sync), such as `m.tag` for room tags.
+
+        Arguments:
+
+        - ``user_id``: The user whose account data it is; it must be the user the request acts as
+          (for an appservice, the asserted user). One path segment, percent-encoded.
+        - ``room_id``: The room the data is about.
+        - ``type``: The type of the account data, such as `m.direct`; custom types are namespaced.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def set_avatar_url(
+        self,
+        requester: Requester,
+        user_id: str,
+        body: AvatarUrl,
+    ) -> SetAvatarUrlResponse:
+        """Set a user's avatar.
+
+        An ordinary Client-Server call: the caller sets its own global avatar, an `mxc://` URI
+        of an image uploaded to the media repository (the homeserver also updates its membership
+        events). Bridges upload the remote user's picture first, then set it with `user_id`.
+        From v1.16 the specification describes this path as one case of `PUT
+        /profile/{userId}/{keyName}`.
+
+        Arguments:
+
+        - ``user_id``: The user whose profile to read or change. It is one path segment: percent-
+          encode it whole (a `/` in a localpart included).
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def set_display_name(
+        self,
+        requester: Requester,
+        user_id: str,
+        body: DisplayName,
+    ) -> SetDisplayNameResponse:
+        """Set a user's display name.
+
+        An ordinary Client-Server call: the caller sets its own global display name (the
+        homeserver also updates its membership events in the rooms it is in). Bridges call it
+        with `user_id` to give a puppet the remote user's name; the user in the path must be the
+        asserted user. From v1.16 the specification describes this path as one case of `PUT
+        /profile/{userId}/{keyName}`.
+
+        Arguments:
+
+        - ``user_id``: The user whose profile to read or change. It is one path segment: percent-
+          encode it whole (a `/` in a localpart included).
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def set_presence(
+        self,
+        requester: Requester,
+        user_id: str,
+        body: SetPresenceRequest,
+    ) -> SetPresenceResponse:
+        """Set a user's presence.
+
+        An ordinary Client-Server call: the user is online, unavailable (idle) or offline, with
+        an optional status message; the homeserver updates the time of last activity itself.
+        Only the user itself may set its presence, so a bridge asserts the puppet with `user_id`
+        and names the same user in the path. Homeservers may have presence turned off.
+
+        Arguments:
+
+        - ``user_id``: The user whose presence to read or set (to set it, the user the request acts
+          as). One path segment, percent-encoded.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def set_read_marker(
+        self,
+        requester: Requester,
+        room_id: str,
+        body: ReadMarkersRequest,
+    ) -> ReadMarkersResponse:
+        """Move the read marker of a room, and the read receipts with it.
+
+        An ordinary Client-Server call: the caller's fully-read marker (private, kept as room
+        account data) moves to `m.fully_read`, and its read receipt to `m.read` (and, from v1.4,
+        its private receipt to `m.read.private`) in the same call. Up to v1.3 `m.fully_read` had
+        to be given.
+
+        Arguments:
+
+        - ``room_id``: The room.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def set_room_alias(
+        self,
+        requester: Requester,
+        room_alias: str,
+        body: SetRoomAliasRequest,
+    ) -> SetRoomAliasResponse:
+        """Create an alias for a room.
+
+        An ordinary Client-Server call: the alias now resolves to the room. A bridge creates the
+        aliases of its `aliases` namespace this way (often after the homeserver asked it about
+        one with `queryRoomByAlias`). An alias in another appservice's exclusive namespace is
+        refused; the alias is one path segment, so its `#` is percent-encoded (`%23`), which the
+        generated clients do. Setting an alias does not make it the room's canonical alias; that
+        takes an `m.room.canonical_alias` state event.
+
+        Arguments:
+
+        - ``room_alias``: The room alias, such as `#matrix:example.org`. It is one path segment: its `#`
+          (and any `/`) must be percent-encoded.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
     async def set_room_state_with_key(
         self,
         requester: Requester,
@@ -586,6 +1287,29 @@ class HomeserverHandler(Identities):
           bridging history from another network. It does not change where the event sits
           in the room's graph. A value that `origin_server_ts` would not accept is a bad
           request (400). Only the `send` and `state` endpoints take it.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    async def set_typing(
+        self,
+        requester: Requester,
+        room_id: str,
+        user_id: str,
+        body: TypingRequest,
+    ) -> TypingResponse:
+        """Say that a user is typing, or has stopped.
+
+        An ordinary Client-Server call: the user shows as typing in the room for `timeout`
+        milliseconds, or stops showing as typing. Bridges relay typing notifications from the
+        remote network with `user_id`; the user in the path must be the one the request acts as.
+        The homeserver passes typing on as ephemeral data (to appservices that ask for it with
+        `receive_ephemeral`, from v1.13).
+
+        Arguments:
+
+        - ``room_id``: The room.
+        - ``user_id``: The user who types; it must be the user the request acts as. One path segment,
+          percent-encoded.
         """
         raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
 
@@ -672,6 +1396,21 @@ class HomeserverHandler(Identities):
         """
         raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
 
+    async def upload_keys(
+        self,
+        requester: Requester,
+        body: UploadKeysRequest,
+    ) -> UploadKeysResponse:
+        """Publish a device's encryption keys.
+
+        An ordinary Client-Server call: the caller's device publishes its identity keys, one-
+        time keys and (from v1.2) a fallback key, and learns how many unclaimed one-time keys
+        the homeserver still holds for it. The request needs a device: an appservice acting for
+        a puppet names one with `device_id` (from v1.17; the MSC3202 spelling before), or uses
+        the puppet's own access token.
+        """
+        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+
 
 Dispatch = Callable[[HomeserverHandler, Requester, HandlerRequest], Awaitable[bytes]]
 """Calls the handler for one request and returns the answer as JSON bytes."""
@@ -702,6 +1441,19 @@ async def _ban(handler: HomeserverHandler, requester: Requester, request: Handle
         _body(BanRequest, request),
     )
     return _answer(_BAN_ANSWER, answer)
+
+
+_CLAIM_KEYS_ANSWER: TypeAdapter[ClaimKeysResponse] = TypeAdapter(ClaimKeysResponse)
+
+
+async def _claim_keys(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.claim_keys(
+        requester,
+        _body(ClaimKeysRequest, request),
+    )
+    return _answer(_CLAIM_KEYS_ANSWER, answer)
 
 
 _GET_PROTOCOL_METADATA_ANSWER: TypeAdapter[ClientProtocol] = TypeAdapter(ClientProtocol)
@@ -773,6 +1525,31 @@ async def _query_user_by_protocol(
     return _answer(_QUERY_USER_BY_PROTOCOL_ANSWER, answer)
 
 
+_CREATE_CONTENT_ANSWER: TypeAdapter[CreatedContent] = TypeAdapter(CreatedContent)
+
+
+async def _create_content(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.create_content(
+        requester,
+    )
+    return _answer(_CREATE_CONTENT_ANSWER, answer)
+
+
+_CREATE_ROOM_ANSWER: TypeAdapter[CreateRoomResponse] = TypeAdapter(CreateRoomResponse)
+
+
+async def _create_room(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.create_room(
+        requester,
+        _body(CreateRoomRequest, request),
+    )
+    return _answer(_CREATE_ROOM_ANSWER, answer)
+
+
 _DELETE_DEVICE_ANSWER: TypeAdapter[DeleteDeviceResponse] = TypeAdapter(DeleteDeviceResponse)
 
 
@@ -800,6 +1577,21 @@ async def _delete_devices(
     return _answer(_DELETE_DEVICES_ANSWER, answer)
 
 
+_DELETE_ROOM_ALIAS_ANSWER: TypeAdapter[DeleteRoomAliasResponse] = TypeAdapter(
+    DeleteRoomAliasResponse
+)
+
+
+async def _delete_room_alias(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.delete_room_alias(
+        requester,
+        request.path["roomAlias"],
+    )
+    return _answer(_DELETE_ROOM_ALIAS_ANSWER, answer)
+
+
 _FORGET_ROOM_ANSWER: TypeAdapter[ForgetRoomResponse] = TypeAdapter(ForgetRoomResponse)
 
 
@@ -813,6 +1605,116 @@ async def _forget_room(
     return _answer(_FORGET_ROOM_ANSWER, answer)
 
 
+_GET_ACCOUNT_DATA_ANSWER: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
+
+
+async def _get_account_data(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.get_account_data(
+        requester,
+        request.path["userId"],
+        request.path["type"],
+    )
+    return _answer(_GET_ACCOUNT_DATA_ANSWER, answer)
+
+
+_GET_ACCOUNT_DATA_PER_ROOM_ANSWER: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
+
+
+async def _get_account_data_per_room(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.get_account_data_per_room(
+        requester,
+        request.path["userId"],
+        request.path["roomId"],
+        request.path["type"],
+    )
+    return _answer(_GET_ACCOUNT_DATA_PER_ROOM_ANSWER, answer)
+
+
+_GET_AVATAR_URL_ANSWER: TypeAdapter[AvatarUrl] = TypeAdapter(AvatarUrl)
+
+
+async def _get_avatar_url(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.get_avatar_url(
+        requester,
+        request.path["userId"],
+    )
+    return _answer(_GET_AVATAR_URL_ANSWER, answer)
+
+
+_GET_CONFIG_ANSWER: TypeAdapter[MediaConfig] = TypeAdapter(MediaConfig)
+
+
+async def _get_config(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.get_config(
+        requester,
+    )
+    return _answer(_GET_CONFIG_ANSWER, answer)
+
+
+_GET_CONFIG_AUTHED_ANSWER: TypeAdapter[MediaConfig] = TypeAdapter(MediaConfig)
+
+
+async def _get_config_authed(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.get_config_authed(
+        requester,
+    )
+    return _answer(_GET_CONFIG_AUTHED_ANSWER, answer)
+
+
+_GET_DISPLAY_NAME_ANSWER: TypeAdapter[DisplayName] = TypeAdapter(DisplayName)
+
+
+async def _get_display_name(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.get_display_name(
+        requester,
+        request.path["userId"],
+    )
+    return _answer(_GET_DISPLAY_NAME_ANSWER, answer)
+
+
+_GET_EVENT_CONTEXT_ANSWER: TypeAdapter[EventContext] = TypeAdapter(EventContext)
+
+
+async def _get_event_context(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.get_event_context(
+        requester,
+        request.path["roomId"],
+        request.path["eventId"],
+        limit=request.int_param("limit"),
+        filter=request.str_param("filter"),
+    )
+    return _answer(_GET_EVENT_CONTEXT_ANSWER, answer)
+
+
+_GET_JOINED_MEMBERS_BY_ROOM_ANSWER: TypeAdapter[JoinedMembersResponse] = TypeAdapter(
+    JoinedMembersResponse
+)
+
+
+async def _get_joined_members_by_room(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.get_joined_members_by_room(
+        requester,
+        request.path["roomId"],
+    )
+    return _answer(_GET_JOINED_MEMBERS_BY_ROOM_ANSWER, answer)
+
+
 _GET_JOINED_ROOMS_ANSWER: TypeAdapter[JoinedRoomsResponse] = TypeAdapter(JoinedRoomsResponse)
 
 
@@ -823,6 +1725,48 @@ async def _get_joined_rooms(
         requester,
     )
     return _answer(_GET_JOINED_ROOMS_ANSWER, answer)
+
+
+_GET_LOCAL_ALIASES_ANSWER: TypeAdapter[LocalAliasesResponse] = TypeAdapter(LocalAliasesResponse)
+
+
+async def _get_local_aliases(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.get_local_aliases(
+        requester,
+        request.path["roomId"],
+    )
+    return _answer(_GET_LOCAL_ALIASES_ANSWER, answer)
+
+
+_GET_MEMBERS_BY_ROOM_ANSWER: TypeAdapter[MembersResponse] = TypeAdapter(MembersResponse)
+
+
+async def _get_members_by_room(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.get_members_by_room(
+        requester,
+        request.path["roomId"],
+        at=request.str_param("at"),
+        membership=request.str_param("membership"),
+        not_membership=request.str_param("not_membership"),
+    )
+    return _answer(_GET_MEMBERS_BY_ROOM_ANSWER, answer)
+
+
+_GET_PRESENCE_ANSWER: TypeAdapter[PresenceStatus] = TypeAdapter(PresenceStatus)
+
+
+async def _get_presence(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.get_presence(
+        requester,
+        request.path["userId"],
+    )
+    return _answer(_GET_PRESENCE_ANSWER, answer)
 
 
 _GET_PROTOCOLS_ANSWER: TypeAdapter[ThirdPartyProtocols] = TypeAdapter(ThirdPartyProtocols)
@@ -850,6 +1794,103 @@ async def _get_public_rooms(
         server=request.str_param("server"),
     )
     return _answer(_GET_PUBLIC_ROOMS_ANSWER, answer)
+
+
+_GET_ROOM_EVENTS_ANSWER: TypeAdapter[RoomEventsPage] = TypeAdapter(RoomEventsPage)
+
+
+async def _get_room_events(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.get_room_events(
+        requester,
+        request.path["roomId"],
+        request.required_str("dir"),
+        from_=request.str_param("from"),
+        to=request.str_param("to"),
+        limit=request.int_param("limit"),
+        filter=request.str_param("filter"),
+    )
+    return _answer(_GET_ROOM_EVENTS_ANSWER, answer)
+
+
+_GET_ROOM_ID_BY_ALIAS_ANSWER: TypeAdapter[RoomAliasTarget] = TypeAdapter(RoomAliasTarget)
+
+
+async def _get_room_id_by_alias(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.get_room_id_by_alias(
+        requester,
+        request.path["roomAlias"],
+    )
+    return _answer(_GET_ROOM_ID_BY_ALIAS_ANSWER, answer)
+
+
+_GET_ROOM_STATE_ANSWER: TypeAdapter[list[ClientEvent]] = TypeAdapter(list[ClientEvent])
+
+
+async def _get_room_state(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.get_room_state(
+        requester,
+        request.path["roomId"],
+    )
+    return _answer(_GET_ROOM_STATE_ANSWER, answer)
+
+
+_GET_ROOM_STATE_WITH_KEY_ANSWER: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
+
+
+async def _get_room_state_with_key(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.get_room_state_with_key(
+        requester,
+        request.path["roomId"],
+        request.path["eventType"],
+        request.path["stateKey"],
+        format=request.str_param("format"),
+    )
+    return _answer(_GET_ROOM_STATE_WITH_KEY_ANSWER, answer)
+
+
+_GET_TOKEN_OWNER_ANSWER: TypeAdapter[WhoamiResponse] = TypeAdapter(WhoamiResponse)
+
+
+async def _get_token_owner(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.get_token_owner(
+        requester,
+    )
+    return _answer(_GET_TOKEN_OWNER_ANSWER, answer)
+
+
+_GET_USER_PROFILE_ANSWER: TypeAdapter[UserProfile] = TypeAdapter(UserProfile)
+
+
+async def _get_user_profile(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.get_user_profile(
+        requester,
+        request.path["userId"],
+    )
+    return _answer(_GET_USER_PROFILE_ANSWER, answer)
+
+
+_GET_VERSIONS_ANSWER: TypeAdapter[VersionsResponse] = TypeAdapter(VersionsResponse)
+
+
+async def _get_versions(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.get_versions(
+        requester,
+    )
+    return _answer(_GET_VERSIONS_ANSWER, answer)
 
 
 _INVITE_USER_ANSWER: TypeAdapter[InviteUserResponse] = TypeAdapter(InviteUserResponse)
@@ -963,6 +2004,35 @@ async def _ping_appservice(
     return _answer(_PING_APPSERVICE_ANSWER, answer)
 
 
+_POST_RECEIPT_ANSWER: TypeAdapter[ReceiptResponse] = TypeAdapter(ReceiptResponse)
+
+
+async def _post_receipt(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.post_receipt(
+        requester,
+        request.path["roomId"],
+        request.path["receiptType"],
+        request.path["eventId"],
+        _body(ReceiptRequest, request),
+    )
+    return _answer(_POST_RECEIPT_ANSWER, answer)
+
+
+_QUERY_KEYS_ANSWER: TypeAdapter[QueryKeysResponse] = TypeAdapter(QueryKeysResponse)
+
+
+async def _query_keys(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.query_keys(
+        requester,
+        _body(QueryKeysRequest, request),
+    )
+    return _answer(_QUERY_KEYS_ANSWER, answer)
+
+
 _QUERY_PUBLIC_ROOMS_ANSWER: TypeAdapter[PublicRoomsResponse] = TypeAdapter(PublicRoomsResponse)
 
 
@@ -975,6 +2045,22 @@ async def _query_public_rooms(
         server=request.str_param("server"),
     )
     return _answer(_QUERY_PUBLIC_ROOMS_ANSWER, answer)
+
+
+_REDACT_EVENT_ANSWER: TypeAdapter[RedactEventResponse] = TypeAdapter(RedactEventResponse)
+
+
+async def _redact_event(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.redact_event(
+        requester,
+        request.path["roomId"],
+        request.path["eventId"],
+        request.path["txnId"],
+        _body(RedactEventRequest, request),
+    )
+    return _answer(_REDACT_EVENT_ANSWER, answer)
 
 
 _REGISTER_ANSWER: TypeAdapter[RegisterResponse] = TypeAdapter(RegisterResponse)
@@ -1008,6 +2094,124 @@ async def _send_message(
     return _answer(_SEND_MESSAGE_ANSWER, answer)
 
 
+_SEND_TO_DEVICE_ANSWER: TypeAdapter[SendToDeviceResponse] = TypeAdapter(SendToDeviceResponse)
+
+
+async def _send_to_device(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.send_to_device(
+        requester,
+        request.path["eventType"],
+        request.path["txnId"],
+        _body(SendToDeviceRequest, request),
+    )
+    return _answer(_SEND_TO_DEVICE_ANSWER, answer)
+
+
+_SET_ACCOUNT_DATA_ANSWER: TypeAdapter[SetAccountDataResponse] = TypeAdapter(SetAccountDataResponse)
+
+
+async def _set_account_data(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.set_account_data(
+        requester,
+        request.path["userId"],
+        request.path["type"],
+        _body(AccountDataContent, request),
+    )
+    return _answer(_SET_ACCOUNT_DATA_ANSWER, answer)
+
+
+_SET_ACCOUNT_DATA_PER_ROOM_ANSWER: TypeAdapter[SetRoomAccountDataResponse] = TypeAdapter(
+    SetRoomAccountDataResponse
+)
+
+
+async def _set_account_data_per_room(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.set_account_data_per_room(
+        requester,
+        request.path["userId"],
+        request.path["roomId"],
+        request.path["type"],
+        _body(RoomAccountDataContent, request),
+    )
+    return _answer(_SET_ACCOUNT_DATA_PER_ROOM_ANSWER, answer)
+
+
+_SET_AVATAR_URL_ANSWER: TypeAdapter[SetAvatarUrlResponse] = TypeAdapter(SetAvatarUrlResponse)
+
+
+async def _set_avatar_url(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.set_avatar_url(
+        requester,
+        request.path["userId"],
+        _body(AvatarUrl, request),
+    )
+    return _answer(_SET_AVATAR_URL_ANSWER, answer)
+
+
+_SET_DISPLAY_NAME_ANSWER: TypeAdapter[SetDisplayNameResponse] = TypeAdapter(SetDisplayNameResponse)
+
+
+async def _set_display_name(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.set_display_name(
+        requester,
+        request.path["userId"],
+        _body(DisplayName, request),
+    )
+    return _answer(_SET_DISPLAY_NAME_ANSWER, answer)
+
+
+_SET_PRESENCE_ANSWER: TypeAdapter[SetPresenceResponse] = TypeAdapter(SetPresenceResponse)
+
+
+async def _set_presence(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.set_presence(
+        requester,
+        request.path["userId"],
+        _body(SetPresenceRequest, request),
+    )
+    return _answer(_SET_PRESENCE_ANSWER, answer)
+
+
+_SET_READ_MARKER_ANSWER: TypeAdapter[ReadMarkersResponse] = TypeAdapter(ReadMarkersResponse)
+
+
+async def _set_read_marker(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.set_read_marker(
+        requester,
+        request.path["roomId"],
+        _body(ReadMarkersRequest, request),
+    )
+    return _answer(_SET_READ_MARKER_ANSWER, answer)
+
+
+_SET_ROOM_ALIAS_ANSWER: TypeAdapter[SetRoomAliasResponse] = TypeAdapter(SetRoomAliasResponse)
+
+
+async def _set_room_alias(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.set_room_alias(
+        requester,
+        request.path["roomAlias"],
+        _body(SetRoomAliasRequest, request),
+    )
+    return _answer(_SET_ROOM_ALIAS_ANSWER, answer)
+
+
 _SET_ROOM_STATE_WITH_KEY_ANSWER: TypeAdapter[StateEventResponse] = TypeAdapter(StateEventResponse)
 
 
@@ -1023,6 +2227,21 @@ async def _set_room_state_with_key(
         ts=request.int_param("ts"),
     )
     return _answer(_SET_ROOM_STATE_WITH_KEY_ANSWER, answer)
+
+
+_SET_TYPING_ANSWER: TypeAdapter[TypingResponse] = TypeAdapter(TypingResponse)
+
+
+async def _set_typing(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.set_typing(
+        requester,
+        request.path["roomId"],
+        request.path["userId"],
+        _body(TypingRequest, request),
+    )
+    return _answer(_SET_TYPING_ANSWER, answer)
 
 
 _UNBAN_ANSWER: TypeAdapter[UnbanResponse] = TypeAdapter(UnbanResponse)
@@ -1085,20 +2304,55 @@ async def _upload_cross_signing_keys(
     return _answer(_UPLOAD_CROSS_SIGNING_KEYS_ANSWER, answer)
 
 
+_UPLOAD_KEYS_ANSWER: TypeAdapter[UploadKeysResponse] = TypeAdapter(UploadKeysResponse)
+
+
+async def _upload_keys(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.upload_keys(
+        requester,
+        _body(UploadKeysRequest, request),
+    )
+    return _answer(_UPLOAD_KEYS_ANSWER, answer)
+
+
 DISPATCH: Mapping[str, Dispatch] = MappingProxyType(
     {
         "ban": _ban,
+        "claimKeys": _claim_keys,
         "clientGetProtocolMetadata": _get_protocol_metadata,
         "clientQueryLocationByAlias": _query_location_by_alias,
         "clientQueryLocationByProtocol": _query_location_by_protocol,
         "clientQueryUserByID": _query_user_by_id,
         "clientQueryUserByProtocol": _query_user_by_protocol,
+        "createContent": _create_content,
+        "createRoom": _create_room,
         "deleteDevice": _delete_device,
         "deleteDevices": _delete_devices,
+        "deleteRoomAlias": _delete_room_alias,
         "forgetRoom": _forget_room,
+        "getAccountData": _get_account_data,
+        "getAccountDataPerRoom": _get_account_data_per_room,
+        "getAvatarUrl": _get_avatar_url,
+        "getConfig": _get_config,
+        "getConfigAuthed": _get_config_authed,
+        "getDisplayName": _get_display_name,
+        "getEventContext": _get_event_context,
+        "getJoinedMembersByRoom": _get_joined_members_by_room,
         "getJoinedRooms": _get_joined_rooms,
+        "getLocalAliases": _get_local_aliases,
+        "getMembersByRoom": _get_members_by_room,
+        "getPresence": _get_presence,
         "getProtocols": _get_protocols,
         "getPublicRooms": _get_public_rooms,
+        "getRoomEvents": _get_room_events,
+        "getRoomIdByAlias": _get_room_id_by_alias,
+        "getRoomState": _get_room_state,
+        "getRoomStateWithKey": _get_room_state_with_key,
+        "getTokenOwner": _get_token_owner,
+        "getUserProfile": _get_user_profile,
+        "getVersions": _get_versions,
         "inviteUser": _invite_user,
         "joinRoom": _join_room,
         "joinRoomById": _join_room_by_id,
@@ -1107,14 +2361,27 @@ DISPATCH: Mapping[str, Dispatch] = MappingProxyType(
         "leaveRoom": _leave_room,
         "login": _login,
         "pingAppservice": _ping_appservice,
+        "postReceipt": _post_receipt,
+        "queryKeys": _query_keys,
         "queryPublicRooms": _query_public_rooms,
+        "redactEvent": _redact_event,
         "register": _register,
         "sendMessage": _send_message,
+        "sendToDevice": _send_to_device,
+        "setAccountData": _set_account_data,
+        "setAccountDataPerRoom": _set_account_data_per_room,
+        "setAvatarUrl": _set_avatar_url,
+        "setDisplayName": _set_display_name,
+        "setPresence": _set_presence,
+        "setReadMarker": _set_read_marker,
+        "setRoomAlias": _set_room_alias,
         "setRoomStateWithKey": _set_room_state_with_key,
+        "setTyping": _set_typing,
         "unban": _unban,
         "updateAppserviceRoomDirectoryVisibility": _update_appservice_room_directory_visibility,
         "updateDevice": _update_device,
         "uploadCrossSigningKeys": _upload_cross_signing_keys,
+        "uploadKeys": _upload_keys,
     }
 )
 """The dispatch function of each Client-Server operation, by operationId."""
@@ -1122,17 +2389,39 @@ DISPATCH: Mapping[str, Dispatch] = MappingProxyType(
 HANDLER_METHODS: Mapping[str, str] = MappingProxyType(
     {
         "ban": "ban",
+        "claimKeys": "claim_keys",
         "clientGetProtocolMetadata": "get_protocol_metadata",
         "clientQueryLocationByAlias": "query_location_by_alias",
         "clientQueryLocationByProtocol": "query_location_by_protocol",
         "clientQueryUserByID": "query_user_by_id",
         "clientQueryUserByProtocol": "query_user_by_protocol",
+        "createContent": "create_content",
+        "createRoom": "create_room",
         "deleteDevice": "delete_device",
         "deleteDevices": "delete_devices",
+        "deleteRoomAlias": "delete_room_alias",
         "forgetRoom": "forget_room",
+        "getAccountData": "get_account_data",
+        "getAccountDataPerRoom": "get_account_data_per_room",
+        "getAvatarUrl": "get_avatar_url",
+        "getConfig": "get_config",
+        "getConfigAuthed": "get_config_authed",
+        "getDisplayName": "get_display_name",
+        "getEventContext": "get_event_context",
+        "getJoinedMembersByRoom": "get_joined_members_by_room",
         "getJoinedRooms": "get_joined_rooms",
+        "getLocalAliases": "get_local_aliases",
+        "getMembersByRoom": "get_members_by_room",
+        "getPresence": "get_presence",
         "getProtocols": "get_protocols",
         "getPublicRooms": "get_public_rooms",
+        "getRoomEvents": "get_room_events",
+        "getRoomIdByAlias": "get_room_id_by_alias",
+        "getRoomState": "get_room_state",
+        "getRoomStateWithKey": "get_room_state_with_key",
+        "getTokenOwner": "get_token_owner",
+        "getUserProfile": "get_user_profile",
+        "getVersions": "get_versions",
         "inviteUser": "invite_user",
         "joinRoom": "join_room",
         "joinRoomById": "join_room_by_id",
@@ -1141,14 +2430,27 @@ HANDLER_METHODS: Mapping[str, str] = MappingProxyType(
         "leaveRoom": "leave_room",
         "login": "login",
         "pingAppservice": "ping_appservice",
+        "postReceipt": "post_receipt",
+        "queryKeys": "query_keys",
         "queryPublicRooms": "query_public_rooms",
+        "redactEvent": "redact_event",
         "register": "register",
         "sendMessage": "send_message",
+        "sendToDevice": "send_to_device",
+        "setAccountData": "set_account_data",
+        "setAccountDataPerRoom": "set_account_data_per_room",
+        "setAvatarUrl": "set_avatar_url",
+        "setDisplayName": "set_display_name",
+        "setPresence": "set_presence",
+        "setReadMarker": "set_read_marker",
+        "setRoomAlias": "set_room_alias",
         "setRoomStateWithKey": "set_room_state_with_key",
+        "setTyping": "set_typing",
         "unban": "unban",
         "updateAppserviceRoomDirectoryVisibility": "update_appservice_room_directory_visibility",
         "updateDevice": "update_device",
         "uploadCrossSigningKeys": "upload_cross_signing_keys",
+        "uploadKeys": "upload_keys",
     }
 )
 """The handler method of each operation, by operationId."""

@@ -6,13 +6,99 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Field,
+    RootModel,
     StrictStr,
 )
 
-__all__ = ["RoomIdResponse"]
+from matrix_appservice._json_int import JsonInt
+from matrix_appservice._not_null import NotNull
+
+__all__ = [
+    "AvatarUrl",
+    "ContentUri",
+    "DisplayName",
+    "MediaConfig",
+    "MembershipState",
+    "RoomIdResponse",
+]
+
+
+class AvatarUrl(BaseModel):
+    """
+    A user's global avatar, as read or set through the profile.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    avatar_url: Annotated[StrictStr | None, NotNull] = None
+    """
+    The `mxc://` URI of the avatar image; absent in an answer when there is none.
+    """
+
+
+class ContentUri(BaseModel):
+    """
+    Where an uploaded file can be found from now on.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    content_uri: StrictStr
+    """
+    The `mxc://` URI of the file.
+    """
+
+
+class DisplayName(BaseModel):
+    """
+    A user's global display name, as read or set through the profile.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    displayname: Annotated[StrictStr | None, NotNull] = None
+    """
+    The display name; absent in an answer when the user has none.
+    """
+
+
+class MediaConfig(BaseModel):
+    """
+    The limits of a homeserver's media repository. Every field is optional; one that is
+    missing means the limit is unknown.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    m_upload_size: Annotated[JsonInt | None, Field(alias="m.upload.size")] = None
+    """
+    The largest file, in bytes, the homeserver accepts for upload (`null`, or absent, when
+    it does not say).
+    """
+
+
+class MembershipState(RootModel[Literal["join", "invite", "knock", "leave", "ban"]]):
+    root: Annotated[
+        Literal["join", "invite", "knock", "leave", "ban"],
+        Field(examples=["join"], title="MembershipState"),
+    ]
+    """
+    A user's membership in a room, as in `m.room.member` events.
+    """
 
 
 class RoomIdResponse(BaseModel):
