@@ -21,8 +21,8 @@ from codegen.python.errcodes import class_name
 PINNED = {
     "matrix_appservice.client": """
         AppServiceClient AsyncAppServiceClient AsyncHomeserverClient HomeserverClient
-        MatrixError QueryTimeoutError RequestFailedError RequestValidationError
-        ResponseValidationError RetryPolicy
+        MatrixError Media MediaTooLargeError MediaUpload QueryTimeoutError RequestFailedError
+        RequestValidationError ResponseValidationError RetryPolicy Upload
     """,
     "matrix_appservice.server": """
         AppService AppServiceHandler Claim configure_logging create_app DEFAULT_MAX_BODY_BYTES

@@ -86,49 +86,60 @@ class RawContent:
     length: int
     replayable: bool
     """Whether the same body can be sent again (bytes can; a stream is read once)."""
+    problems: list[Exception] = field(default_factory=list, repr=False, compare=False)
+    """What stopped a stream while it was sent (a transport may report it as a broken
+    connection; the client raises this instead)."""
 
 
-def _counted(chunks: Iterable[bytes], length: int) -> Iterator[bytes]:
+def _counted(chunks: Iterable[bytes], length: int, problems: list[Exception]) -> Iterator[bytes]:
     sent = 0
     for chunk in chunks:
-        sent += _check_piece(chunk, sent, length)
+        sent += _check_piece(chunk, sent, length, problems)
         yield bytes(chunk)
-    _check_end(sent, length)
+    _check_end(sent, length, problems)
 
 
 async def _acounted(
-    chunks: Iterable[bytes] | AsyncIterable[bytes], length: int
+    chunks: Iterable[bytes] | AsyncIterable[bytes], length: int, problems: list[Exception]
 ) -> AsyncIterator[bytes]:
     sent = 0
     if isinstance(chunks, AsyncIterable):
         async for chunk in chunks:
-            sent += _check_piece(chunk, sent, length)
+            sent += _check_piece(chunk, sent, length, problems)
             yield bytes(chunk)
     else:
         for chunk in chunks:
-            sent += _check_piece(chunk, sent, length)
+            sent += _check_piece(chunk, sent, length, problems)
             yield bytes(chunk)
-    _check_end(sent, length)
+    _check_end(sent, length, problems)
 
 
-def _check_piece(chunk: Any, sent: int, length: int) -> int:
+def _stop(problem: Exception, problems: list[Exception]) -> Exception:
+    problems.append(problem)
+    return problem
+
+
+def _check_piece(chunk: Any, sent: int, length: int, problems: list[Exception]) -> int:
     if not isinstance(chunk, (bytes, bytearray, memoryview)):
-        raise TypeError(f"an upload's pieces are bytes, not {type(chunk).__name__}")
+        wrong = TypeError(f"an upload's pieces are bytes, not {type(chunk).__name__}")
+        raise _stop(wrong, problems)
     size = len(chunk)
     if sent + size > length:
-        raise ValueError(
+        message = (
             f"the upload's pieces add up to more than its length of {length} bytes; "
             "nothing more was sent"
         )
+        raise _stop(ValueError(message), problems)
     return size
 
 
-def _check_end(sent: int, length: int) -> None:
+def _check_end(sent: int, length: int, problems: list[Exception]) -> None:
     if sent != length:
-        raise ValueError(
+        message = (
             f"the upload's pieces add up to {sent} bytes, not its length of {length}; "
             "the request was cut short"
         )
+        raise _stop(ValueError(message), problems)
 
 
 def prepare_upload(content: Any, *, is_async: bool) -> RawContent:
@@ -141,12 +152,15 @@ def prepare_upload(content: Any, *, is_async: bool) -> RawContent:
             f"an upload takes bytes or an Upload (pieces and their length), "
             f"not {type(content).__name__}"
         )
-    chunks = content.chunks
+    chunks, problems = content.chunks, list[Exception]()
+    body: Iterable[bytes] | AsyncIterable[bytes]
     if is_async:
-        return RawContent(_acounted(chunks, content.length), content.length, False)
-    if isinstance(chunks, AsyncIterable) and not isinstance(chunks, Iterable):
+        body = _acounted(chunks, content.length, problems)
+    elif isinstance(chunks, AsyncIterable) and not isinstance(chunks, Iterable):
         raise TypeError("a sync client cannot read an async iterable; use the async client")
-    return RawContent(_counted(chunks, content.length), content.length, False)
+    else:
+        body = _counted(chunks, content.length, problems)  # type: ignore[arg-type]
+    return RawContent(body, content.length, False, problems)
 
 
 @dataclass(frozen=True)

@@ -250,6 +250,8 @@ class Call(Generic[R]):
     """Headers of the body: the type and length of a file being uploaded."""
     replayable: bool = True
     """Whether the call can be sent again: false for an upload streamed from pieces."""
+    upload_problems: list[Exception] = field(default_factory=list, repr=False, compare=False)
+    """What stopped the pieces of a streamed upload while they were sent."""
 
     @property
     def what(self) -> str:
@@ -357,9 +359,9 @@ def build_call(
             _check_request(operation, payload, settings.version)
         content = orjson.dumps(payload)
     sent = [(name, value) for name, value in (headers or {}).items() if value is not None]
-    replayable = True
+    replayable, problems = True, list[Exception]()
     if raw is not None and operation.raw_request is not None:
-        content, replayable = raw.body, raw.replayable
+        content, replayable, problems = raw.body, raw.replayable, raw.problems
         if not any(name.lower() == "content-type" for name, _ in sent):
             sent.append(("Content-Type", operation.raw_request))
         if not isinstance(content, bytes):  # pieces: say the length, or it goes chunked
@@ -367,7 +369,7 @@ def build_call(
     return Call(
         operation, operation.method, filled, legacy,
         _query_items(query, operation, settings.version, known.search), content,
-        tuple(sent), replayable,
+        tuple(sent), replayable, problems,
     )  # fmt: skip
 
 

@@ -15,7 +15,7 @@ __all__ = [
     "schema_file",
 ]
 
-SPEC_REVISION = "cc7ab37fd2ed"
+SPEC_REVISION = "ab5ba934851b"
 """The revision (a content hash) of the spec sources this package was generated from."""
 
 RELEASES: tuple[str, ...] = (
@@ -81,29 +81,29 @@ UNSTABLE = "unstable"
 
 _SCHEMA_FILES = MappingProxyType(
     {
-        "r0.1.0": "c882b2a2d9bd.json",
-        "r0.1.1": "c882b2a2d9bd.json",
-        "r0.1.2": "c882b2a2d9bd.json",
-        "v1.1": "33b028d8ab20.json",
-        "v1.2": "646e17885f96.json",
-        "v1.3": "dc69c985c030.json",
-        "v1.4": "53683993389b.json",
-        "v1.5": "53683993389b.json",
-        "v1.6": "ca700075bb31.json",
-        "v1.7": "90c697622c8b.json",
-        "v1.8": "90c697622c8b.json",
-        "v1.9": "90c697622c8b.json",
-        "v1.10": "aa8e9dea37a4.json",
-        "v1.11": "80ed3dc2f0bc.json",
-        "v1.12": "dd3fa30a9a80.json",
-        "v1.13": "6f96f79a4651.json",
-        "v1.14": "0d770f83c6a7.json",
-        "v1.15": "d3a5c863e10c.json",
-        "v1.16": "c4eebac5d5ae.json",
-        "v1.17": "72f5cf3f444d.json",
-        "v1.18": "72f5cf3f444d.json",
-        "v1.19": "fd32478b154a.json",
-        "unstable": "89ff596cd3e5.json",
+        "r0.1.0": "83c2a0e7ee2f.json",
+        "r0.1.1": "83c2a0e7ee2f.json",
+        "r0.1.2": "83c2a0e7ee2f.json",
+        "v1.1": "be15c80f9008.json",
+        "v1.2": "bcf9c77eaea0.json",
+        "v1.3": "6d72d2662969.json",
+        "v1.4": "d1ac89fe4631.json",
+        "v1.5": "d1ac89fe4631.json",
+        "v1.6": "4f23296704fd.json",
+        "v1.7": "83cfc6791511.json",
+        "v1.8": "83cfc6791511.json",
+        "v1.9": "83cfc6791511.json",
+        "v1.10": "787f5c873de2.json",
+        "v1.11": "f696cea3b2cf.json",
+        "v1.12": "4529e156b1d0.json",
+        "v1.13": "f814eb3e5333.json",
+        "v1.14": "816d36129d09.json",
+        "v1.15": "4bff1bb16048.json",
+        "v1.16": "2c7bd8cf19e0.json",
+        "v1.17": "c5fe649a4f29.json",
+        "v1.18": "c5fe649a4f29.json",
+        "v1.19": "5251be67394b.json",
+        "unstable": "f257959e8ddc.json",
     }
 )
 

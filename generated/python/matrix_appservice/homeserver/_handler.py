@@ -128,8 +128,8 @@ class HomeserverHandler(Identities):
         """Ban a user from a room.
 
         An ordinary Client-Server call: the user is removed (if in the room) and cannot join
-        again until unbanned. The caller needs the power level to ban. Like kicking, it does not
-        take `ts`.
+        again until unbanned. The caller needs the power level to ban. Like kicking, it cannot
+        choose the event's timestamp.
 
         Arguments:
 
@@ -835,8 +835,8 @@ class HomeserverHandler(Identities):
 
         An ordinary Client-Server call: the user's membership becomes `leave`, and they may join
         again if the room allows it. The caller needs the power level to kick. This endpoint
-        does not take `ts`; to keep the time a remote kick happened, send the `m.room.member`
-        state event with `setRoomStateWithKey` instead.
+        cannot choose the event's timestamp; to keep the time a remote kick happened, send the
+        `m.room.member` state event with `setRoomStateWithKey` instead.
 
         Arguments:
 
@@ -1006,7 +1006,7 @@ class HomeserverHandler(Identities):
         deleted on the remote network. Anyone with the power to send `m.room.redaction` may
         redact their own events; redacting other people's events also takes the room's `redact`
         power level. Like sending a message, repeating the request with the same `txnId` does
-        not send a second redaction. It does not take `ts`.
+        not send a second redaction. It cannot choose the event's timestamp.
 
         Arguments:
 

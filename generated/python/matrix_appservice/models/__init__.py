@@ -10,7 +10,6 @@ Each topic has its own module; every model is also importable from here.
 - :mod:`matrix_appservice.models.client`: Request and response bodies of the Client-Server endpoints appservices use.
 - :mod:`matrix_appservice.models.errors`: Error bodies.
 - :mod:`matrix_appservice.models.events`: Room events, ephemeral data and to-device messages, as pushed in transactions.
-- :mod:`matrix_appservice.models.extensions`: Definitions that no topic module holds yet (new ones, those of MSCs).
 - :mod:`matrix_appservice.models.registration`: The registration file and its namespaces.
 - :mod:`matrix_appservice.models.thirdparty`: Third-party networks: protocols, their instances, locations and users.
 """
@@ -34,10 +33,12 @@ from matrix_appservice.models.client import (
     AppserviceRoomDirectoryVisibilityResponse,
     AuthenticationData,
     AuthenticationResponse,
+    AvatarUrl,
     BanRequest,
     BanResponse,
     ClaimKeysRequest,
     ClaimKeysResponse,
+    ContentUri,
     CreatedContent,
     CreateDeviceResponse,
     CreateRoomRequest,
@@ -49,6 +50,7 @@ from matrix_appservice.models.client import (
     DeleteDevicesResponse,
     DeleteRoomAliasResponse,
     DeviceKeys,
+    DisplayName,
     EventContext,
     Filter,
     Flow,
@@ -69,6 +71,7 @@ from matrix_appservice.models.client import (
     LocalAliasesResponse,
     LoginRequest,
     LoginResponse,
+    MediaConfig,
     MembersResponse,
     MHomeserver,
     MIdentityServer,
@@ -76,7 +79,6 @@ from matrix_appservice.models.client import (
     PingAppserviceFailure,
     PingAppserviceRequest,
     PingAppserviceResponse,
-    PresenceState,
     PresenceStatus,
     PublicRoomsFilterRequest,
     PublicRoomsResponse,
@@ -95,6 +97,7 @@ from matrix_appservice.models.client import (
     RoomAliasTarget,
     RoomEventContent,
     RoomEventsPage,
+    RoomIdResponse,
     RoomMember,
     SendEventResponse,
     SendToDeviceRequest,
@@ -130,14 +133,6 @@ from matrix_appservice.models.client import (
 )
 from matrix_appservice.models.errors import Error, RateLimitError
 from matrix_appservice.models.events import ClientEvent, EphemeralEvent, ToDeviceEvent, UnsignedData
-from matrix_appservice.models.extensions import (
-    AvatarUrl,
-    ContentUri,
-    DisplayName,
-    MediaConfig,
-    MembershipState,
-    RoomIdResponse,
-)
 from matrix_appservice.models.registration import Namespace, Namespaces, Registration
 from matrix_appservice.models.thirdparty import (
     ClientProtocol,
@@ -202,7 +197,6 @@ __all__ = [
     "LoginRequest",
     "LoginResponse",
     "MediaConfig",
-    "MembershipState",
     "MembersResponse",
     "MHomeserver",
     "MIdentityServer",
@@ -217,7 +211,6 @@ __all__ = [
     "PingAppserviceResponse",
     "PingRequest",
     "PingResponse",
-    "PresenceState",
     "PresenceStatus",
     "Protocol",
     "ProtocolInstance",

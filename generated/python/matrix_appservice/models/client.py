@@ -28,10 +28,12 @@ __all__ = [
     "AppserviceRoomDirectoryVisibilityResponse",
     "AuthenticationData",
     "AuthenticationResponse",
+    "AvatarUrl",
     "BanRequest",
     "BanResponse",
     "ClaimKeysRequest",
     "ClaimKeysResponse",
+    "ContentUri",
     "CreatedContent",
     "CreateDeviceResponse",
     "CreateRoomRequest",
@@ -43,6 +45,7 @@ __all__ = [
     "DeleteDevicesResponse",
     "DeleteRoomAliasResponse",
     "DeviceKeys",
+    "DisplayName",
     "EventContext",
     "Filter",
     "Flow",
@@ -63,6 +66,7 @@ __all__ = [
     "LocalAliasesResponse",
     "LoginRequest",
     "LoginResponse",
+    "MediaConfig",
     "MembersResponse",
     "MHomeserver",
     "MIdentityServer",
@@ -70,7 +74,6 @@ __all__ = [
     "PingAppserviceFailure",
     "PingAppserviceRequest",
     "PingAppserviceResponse",
-    "PresenceState",
     "PresenceStatus",
     "PublicRoomsFilterRequest",
     "PublicRoomsResponse",
@@ -89,6 +92,7 @@ __all__ = [
     "RoomAliasTarget",
     "RoomEventContent",
     "RoomEventsPage",
+    "RoomIdResponse",
     "RoomMember",
     "SendEventResponse",
     "SendToDeviceRequest",
@@ -213,6 +217,21 @@ class AuthenticationResponse(BaseModel):
     """
 
 
+class AvatarUrl(BaseModel):
+    """
+    A user's global avatar, as read or set through the profile.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    avatar_url: Annotated[StrictStr | None, NotNull] = None
+    """
+    The `mxc://` URI of the avatar image; absent in an answer when there is none.
+    """
+
+
 class BanRequest(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -264,6 +283,21 @@ class ClaimKeysResponse(BaseModel):
     one_time_keys: dict[str, dict[str, OneTimeKeys]]
     """
     By user ID, then by device ID, the keys claimed.
+    """
+
+
+class ContentUri(BaseModel):
+    """
+    Where an uploaded file can be found from now on.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    content_uri: StrictStr
+    """
+    The `mxc://` URI of the file.
     """
 
 
@@ -471,6 +505,21 @@ class DeviceKeys(BaseModel):
     Signatures of the object, by user ID, then by `<algorithm>:<device ID>`.
     """
     unsigned: Annotated[UnsignedDeviceInfo | None, NotNull] = None
+
+
+class DisplayName(BaseModel):
+    """
+    A user's global display name, as read or set through the profile.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    displayname: Annotated[StrictStr | None, NotNull] = None
+    """
+    The display name; absent in an answer when the user has none.
+    """
 
 
 class EventContext(BaseModel):
@@ -851,6 +900,23 @@ class MIdentityServer(BaseModel):
     """
 
 
+class MediaConfig(BaseModel):
+    """
+    The limits of a homeserver's media repository. Every field is optional; one that is
+    missing means the limit is unknown.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    m_upload_size: Annotated[JsonInt | None, Field(alias="m.upload.size")] = None
+    """
+    The largest file, in bytes, the homeserver accepts for upload (`null`, or absent, when
+    it does not say).
+    """
+
+
 class MembersResponse(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -926,22 +992,15 @@ class PingAppserviceResponse(BaseModel):
     """
 
 
-class PresenceState(RootModel[Literal["online", "offline", "unavailable"]]):
-    root: Annotated[
-        Literal["online", "offline", "unavailable"],
-        Field(examples=["online"], title="PresenceState"),
-    ]
-    """
-    A user's presence: `online`, `unavailable` (away or idle) or `offline`.
-    """
-
-
 class PresenceStatus(BaseModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
-    presence: PresenceState
+    presence: Literal["online", "offline", "unavailable"]
+    """
+    `online`, `unavailable` (away or idle) or `offline`.
+    """
     last_active_ago: Annotated[JsonInt | None, Field(ge=0), NotNull] = None
     """
     Milliseconds since the user last did something.
@@ -1136,7 +1195,7 @@ class ReadMarkersResponse(BaseModel):
 
 class ReceiptRequest(BaseModel):
     """
-    Extra content for the receipt; the homeserver adds `ts` itself.
+    Extra content for the receipt; the homeserver adds the time itself.
     """
 
     model_config = ConfigDict(
@@ -1333,6 +1392,22 @@ class RoomEventsPage(BaseModel):
     """
 
 
+class RoomIdResponse(BaseModel):
+    """
+    The answer of a call that puts the caller into a room (joining, knocking): the room's ID,
+    also when the request named the room by an alias.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    room_id: StrictStr
+    """
+    The ID of the room.
+    """
+
+
 class RoomMember(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -1406,7 +1481,10 @@ class SetPresenceRequest(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    presence: PresenceState
+    presence: Literal["online", "offline", "unavailable"]
+    """
+    `online`, `unavailable` (away or idle) or `offline`.
+    """
     status_msg: Annotated[StrictStr | None, NotNull] = None
     """
     A status message to show with the presence.
