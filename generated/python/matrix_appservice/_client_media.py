@@ -159,7 +159,7 @@ def prepare_upload(content: Any, *, is_async: bool) -> RawContent:
     elif isinstance(chunks, AsyncIterable) and not isinstance(chunks, Iterable):
         raise TypeError("a sync client cannot read an async iterable; use the async client")
     else:
-        body = _counted(chunks, content.length, problems)  # type: ignore[arg-type]
+        body = _counted(chunks, content.length, problems)
     return RawContent(body, content.length, False, problems)
 
 
