@@ -54,10 +54,13 @@ RENAMES = {
 
 BODY_ARGUMENT = {
     # Operations whose body is passed whole, as one argument (a model or a mapping), rather
-    # than field by field: a transaction, and the free-form content of an event.
+    # than field by field: a transaction, and the free-form content of an event or of
+    # account data.
     "sendTransaction": "transaction",
     "sendMessage": "content",
     "setRoomStateWithKey": "content",
+    "setAccountData": "content",
+    "setAccountDataPerRoom": "content",
 }
 
 FIELD_DEFAULTS = {

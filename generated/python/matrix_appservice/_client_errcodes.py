@@ -17,6 +17,7 @@ __all__ = [
     "AppserviceLoginUnsupportedError",
     "BadAliasError",
     "BadJsonError",
+    "BadStateError",
     "BadStatusError",
     "CannotOverwriteMediaError",
     "ConnectionFailedError",
@@ -83,6 +84,15 @@ class BadJsonError(MatrixError):
     - setAvatarUrl 400, setDisplayName 400: The value is not acceptable.
     - setRoomStateWithKey 400: The body is JSON but not acceptable content for this state
       type.
+    """
+
+
+class BadStateError(MatrixError):
+    """``M_BAD_STATE``, documented for:
+
+    - joinRoom 403, joinRoomById 403: The caller is banned from the room. The specification
+      names `M_FORBIDDEN` for every refusal; Synapse answers a banned user with this
+      errcode.
     """
 
 
@@ -456,6 +466,7 @@ ERRCODE_CLASSES: Mapping[str, type[MatrixError]] = MappingProxyType(
         "M_APPSERVICE_LOGIN_UNSUPPORTED": AppserviceLoginUnsupportedError,
         "M_BAD_ALIAS": BadAliasError,
         "M_BAD_JSON": BadJsonError,
+        "M_BAD_STATE": BadStateError,
         "M_BAD_STATUS": BadStatusError,
         "M_CANNOT_OVERWRITE_MEDIA": CannotOverwriteMediaError,
         "M_CONNECTION_FAILED": ConnectionFailedError,

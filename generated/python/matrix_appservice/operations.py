@@ -1113,7 +1113,7 @@ JOIN_ROOM: Operation[JoinRoomRequest, RoomIdResponse] = Operation(
     rate_limited=True,
     identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
     changed_in=MappingProxyType({"v1.12": "`via` names the servers to join through; `server_name` is deprecated.", "v1.14": "`server_name` is removed."}),
-    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None), (404, "M_NOT_FOUND", "r0.1.0", None), (429, "M_LIMIT_EXCEEDED", "r0.1.0", None)),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None), (403, "M_BAD_STATE", "r0.1.0", None), (404, "M_NOT_FOUND", "r0.1.0", None), (429, "M_LIMIT_EXCEEDED", "r0.1.0", None)),
 )  # fmt: skip
 
 JOIN_ROOM_BY_ID: Operation[JoinRoomByIdRequest, RoomIdResponse] = Operation(
@@ -1126,7 +1126,7 @@ JOIN_ROOM_BY_ID: Operation[JoinRoomByIdRequest, RoomIdResponse] = Operation(
     query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
     query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"), rate_limited=True,
     identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
-    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None), (429, "M_LIMIT_EXCEEDED", "r0.1.0", None)),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None), (403, "M_BAD_STATE", "r0.1.0", None), (429, "M_LIMIT_EXCEEDED", "r0.1.0", None)),
 )  # fmt: skip
 
 KICK: Operation[KickRequest, KickResponse] = Operation(
