@@ -15,7 +15,7 @@ __all__ = [
     "schema_file",
 ]
 
-SPEC_REVISION = "0f920fafc2ce"
+SPEC_REVISION = "3245aa95c5b9"
 """The revision (a content hash) of the spec sources this package was generated from."""
 
 RELEASES: tuple[str, ...] = (
