@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import io
 import struct
+import sys
 import time
 import zlib
 from collections.abc import Iterator
@@ -374,8 +375,12 @@ def test_the_async_client_makes_the_same_calls(world: tuple[str, RecordingAppser
     asyncio.run(scenario())
 
 
-def test_every_everyday_operation_was_called() -> None:
+def test_every_everyday_operation_was_called(request: pytest.FixtureRequest) -> None:
     """Runs last: the tests above called each everyday operation at least once."""
     assert EVERYDAY <= {op.name for op in OPERATIONS.values()}
+    ours = [n for n in globals() if n.startswith("test_")]
+    ran = [item for item in request.session.items if item.module is sys.modules[__name__]]
+    if len(ran) < len(ours):
+        pytest.skip("only part of the module was selected")
     missing = sorted(EVERYDAY - CALLED)
     assert not missing, f"not called against Synapse: {missing}"

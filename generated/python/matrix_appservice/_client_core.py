@@ -390,7 +390,7 @@ def build_generic_call(
     settings: Settings, method: str, path: str, *, json: Any = None,
     path_params: Mapping[str, str] | None = None, query: Mapping[str, Any] | None = None,
 ) -> Call[Any]:  # fmt: skip
-    """A call of an endpoint outside the spec (``createRoom``, ``join``, ...), for
+    """A call of an endpoint outside the spec (``/sync``, filters, tags, ...), for
     ``request()``: ``path`` is a template whose ``{name}`` placeholders take
     ``path_params`` (see :func:`~matrix_appservice._client_paths.fill_template`); ``query``
     is merged with the parameters the client adds, and may not name one of them."""

@@ -894,7 +894,7 @@ class HomeserverClient(MediaCalls, HomeserverBase, SyncTransportBase):
         query: Mapping[str, Any] | None = None,
         json: Any = None,
     ) -> Any:
-        """Call a Client-Server endpoint outside this spec (``createRoom``, ``join``, ...).
+        """Call a Client-Server endpoint outside this spec (``/sync``, filters, tags, ...).
 
         ``path`` is the full path as a template: each ``{name}`` in it takes the value
         ``path_params[name]``, percent-encoded as one segment, so room aliases, IDs and
@@ -2934,7 +2934,7 @@ class AsyncHomeserverClient(AsyncMediaCalls, HomeserverBase, AsyncTransportBase)
         query: Mapping[str, Any] | None = None,
         json: Any = None,
     ) -> Any:
-        """Call a Client-Server endpoint outside this spec (``createRoom``, ``join``, ...).
+        """Call a Client-Server endpoint outside this spec (``/sync``, filters, tags, ...).
 
         ``path`` is the full path as a template: each ``{name}`` in it takes the value
         ``path_params[name]``, percent-encoded as one segment, so room aliases, IDs and
