@@ -7,8 +7,9 @@ Python types of the bodies. The templates of ``operations.py``, ``client.py`` an
 handler modules read these records, and nothing else.
 
 Signatures follow one rule, which ``tests/python/test_signatures.py`` checks against the IR:
-path parameters, then the request body (whole, or its required fields), then required query
-parameters are positional; every optional argument is keyword-only; identity-assertion
+path parameters, then the request body (whole, its required fields, or a file as
+``content``), then required query parameters are positional; every optional argument
+(header parameters included) is keyword-only; identity-assertion
 parameters (``user_id``, ``device_id`` and its MSC spelling, in whichever release they
 exist) are never arguments: ``as_user()`` sets them on the client, and the homeserver's
 handlers receive them in ``requester``.
@@ -391,9 +392,7 @@ def _scalar(param: Param) -> Literal["str", "int", "bool", "object"]:
 
 
 def _param_arg(doc: dict[str, Any], param: Param, models: set[str]) -> Arg:
-    where: Where = (
-        "fields" if param.free_form else param.location if param.location != "query" else "query"
-    )
+    where: Where = "fields" if param.free_form else param.location
     return Arg(
         name="fields" if param.free_form else snake_case(param.name),
         wire=param.name,

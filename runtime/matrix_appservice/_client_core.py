@@ -359,6 +359,11 @@ def build_call(
             _check_request(operation, payload, settings.version)
         content = orjson.dumps(payload)
     sent = [(name, value) for name, value in (headers or {}).items() if value is not None]
+    for name, value in sent:  # a line break would end the header and start another
+        if not isinstance(value, str) or not (value.isascii() and value.isprintable()):
+            raise ValueError(
+                f"{operation.name}: the {name} header takes printable ASCII text, not {value!r}"
+            )
     replayable, problems = True, list[Exception]()
     if raw is not None and operation.raw_request is not None:
         content, replayable, problems = raw.body, raw.replayable, raw.problems

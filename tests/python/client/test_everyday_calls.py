@@ -269,6 +269,15 @@ def test_an_upload_takes_bytes_or_an_upload_only(kit: Kit) -> None:
         Upload(_pieces(), -1)
 
 
+def test_a_content_type_that_a_header_cannot_carry_is_refused(kit: Kit) -> None:
+    peer = Peer((200, {"content_uri": "mxc://example.org/abc"}))
+    client = kit.homeserver(peer)
+    for bad in ("image/png\r\nX-Evil: 1", "image/pngé"):
+        with pytest.raises(ValueError, match="Content-Type header takes printable ASCII"):
+            kit.run(client, "upload_content", FILE, content_type=bad)
+    assert not peer.requests
+
+
 def test_a_download_is_read_up_to_the_bound(kit: Kit) -> None:
     headers = {
         "Content-Type": "text/plain",
