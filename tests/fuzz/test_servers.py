@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from matrix_appservice import OPERATIONS
 from matrix_appservice.homeserver import HomeserverHandler, InMemoryHomeserver
 from matrix_appservice.homeserver._handler import HANDLER_METHODS
 from matrix_appservice.server import AppServiceHandler, NotFound, create_app
@@ -111,10 +112,16 @@ def test_in_memory_homeserver_answers_every_generated_case_as_the_spec_says() ->
     # Operations the in-memory homeserver does not implement answer, once authentication
     # and identity assertion passed, as the Client-Server API says of an endpoint a server
     # does not serve: 404 M_UNRECOGNIZED. Every other answer of theirs is checked as usual.
+    # Operations whose body is a file have no handler method yet; they are not served either.
     not_served = {
-        op_id: _unrecognized
-        for op_id, method in HANDLER_METHODS.items()
-        if getattr(InMemoryHomeserver, method) is getattr(HomeserverHandler, method)
+        op.name: _unrecognized
+        for op in OPERATIONS.values()
+        if op.api == "client-server"
+        and (
+            op.name not in HANDLER_METHODS
+            or getattr(InMemoryHomeserver, op.python_name)
+            is getattr(HomeserverHandler, op.python_name)
+        )
     }
     run = fuzz(
         hs.app,
@@ -128,6 +135,9 @@ def test_in_memory_homeserver_answers_every_generated_case_as_the_spec_says() ->
         also_accept=not_served,
     )
     assert run.failures == {}, "\n\n".join(f"{k}:\n{v}" for k, v in run.failures.items())
-    assert len({key.split(" ")[0] for key in run.cases}) == 18
+    client_server = [o for o in OPERATIONS.values() if o.api == "client-server"]
+    assert len({key.split(" ")[0] for key in run.cases}) == sum(
+        1 for o in client_server if o.exists_in(RELEASE)
+    )
     assert run.total >= 400, run.cases
     print(f"in-memory homeserver: {run.total} cases, no failure")

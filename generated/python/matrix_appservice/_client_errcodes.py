@@ -158,10 +158,11 @@ class ForbiddenError(MatrixError):
       clientQueryLocationByProtocol 403, clientQueryUserByID 403, clientQueryUserByProtocol
       403, deleteDevice 403, deleteDevices 403, deleteRoomAlias 403, forgetRoom 403,
       getConfig 403, getConfigAuthed 403, getContentAuthed 403, getContentThumbnailAuthed
-      403, getJoinedRooms 403, getProtocols 403, getPublicRooms 403, leaveRoom 403,
-      queryKeys 403, queryPublicRooms 403, sendToDevice 403, setRoomAlias 403, updateDevice
-      403, uploadKeys 403: The asserted user is outside the appservice's `users` namespaces,
-      or is not registered; or the caller may not perform this request for another reason.
+      403, getJoinedRooms 403, getProtocols 403, getPublicRooms 403, getRoomIdByAlias 403,
+      leaveRoom 403, queryKeys 403, queryPublicRooms 403, sendToDevice 403, setRoomAlias
+      403, updateDevice 403, uploadKeys 403: The asserted user is outside the appservice's
+      `users` namespaces, or is not registered; or the caller may not perform this request
+      for another reason.
     - createContent 403, uploadContent 403: The caller may not upload this file.
     - createRoom 403: The caller may not create rooms, or may not act as the asserted user.
     - deleteDevice 401, deleteDevices 401, uploadCrossSigningKeys 401: Present only when the
@@ -170,7 +171,7 @@ class ForbiddenError(MatrixError):
     - getAccountData 403, getAccountDataPerRoom 403, setAccountData 403,
       setAccountDataPerRoom 403: The caller may not read or write this user's account data.
     - getAvatarUrl 403, getDisplayName 403, getUserProfile 403: The homeserver does not
-      disclose this profile to the caller.
+      disclose this profile to the caller, or the caller may not act as the asserted user.
     - getEventContext 403, getJoinedMembersByRoom 403, getLocalAliases 403, getMembersByRoom
       403, getRoomEvents 403, getRoomState 403, getRoomStateWithKey 403, postReceipt 403,
       setReadMarker 403: The caller is not (and was not) a member of the room, or may not
@@ -327,6 +328,7 @@ class NotFoundError(MatrixError):
     - getPresence 404: No presence to show.
     - getRoomStateWithKey 404: No such state event.
     - joinRoom 404: The alias does not resolve to a room the homeserver can join.
+    - joinRoomById 404: The room cannot be found or reached.
     - knockRoom 404: No such room.
     - updateDevice 404: The device does not exist.
     - uploadContentToMXC 404: No pending upload has this URI.

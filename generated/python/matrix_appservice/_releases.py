@@ -15,7 +15,7 @@ __all__ = [
     "schema_file",
 ]
 
-SPEC_REVISION = "3245aa95c5b9"
+SPEC_REVISION = "ea1afbb41490"
 """The revision (a content hash) of the spec sources this package was generated from."""
 
 RELEASES: tuple[str, ...] = (
@@ -81,29 +81,29 @@ UNSTABLE = "unstable"
 
 _SCHEMA_FILES = MappingProxyType(
     {
-        "r0.1.0": "83c2a0e7ee2f.json",
-        "r0.1.1": "83c2a0e7ee2f.json",
-        "r0.1.2": "83c2a0e7ee2f.json",
-        "v1.1": "be15c80f9008.json",
-        "v1.2": "bcf9c77eaea0.json",
-        "v1.3": "6d72d2662969.json",
-        "v1.4": "d1ac89fe4631.json",
-        "v1.5": "d1ac89fe4631.json",
-        "v1.6": "4f23296704fd.json",
-        "v1.7": "83cfc6791511.json",
-        "v1.8": "83cfc6791511.json",
-        "v1.9": "83cfc6791511.json",
-        "v1.10": "787f5c873de2.json",
-        "v1.11": "f696cea3b2cf.json",
-        "v1.12": "4529e156b1d0.json",
-        "v1.13": "f814eb3e5333.json",
-        "v1.14": "816d36129d09.json",
-        "v1.15": "4bff1bb16048.json",
-        "v1.16": "2c7bd8cf19e0.json",
-        "v1.17": "c5fe649a4f29.json",
-        "v1.18": "c5fe649a4f29.json",
-        "v1.19": "5251be67394b.json",
-        "unstable": "f257959e8ddc.json",
+        "r0.1.0": "e662ed60502a.json",
+        "r0.1.1": "e662ed60502a.json",
+        "r0.1.2": "e662ed60502a.json",
+        "v1.1": "871247691338.json",
+        "v1.2": "a330d1c5e2be.json",
+        "v1.3": "ae1330251b16.json",
+        "v1.4": "ab4fb1f25c66.json",
+        "v1.5": "ab4fb1f25c66.json",
+        "v1.6": "3a08cf788cc8.json",
+        "v1.7": "63722cfe68a0.json",
+        "v1.8": "63722cfe68a0.json",
+        "v1.9": "63722cfe68a0.json",
+        "v1.10": "28e1c1d2eb5a.json",
+        "v1.11": "fee267b22cb7.json",
+        "v1.12": "fee267b22cb7.json",
+        "v1.13": "433c1bc1bfe6.json",
+        "v1.14": "d99bde609d29.json",
+        "v1.15": "5442fe66cc34.json",
+        "v1.16": "df9259f8cd14.json",
+        "v1.17": "75ce3a50a3c9.json",
+        "v1.18": "75ce3a50a3c9.json",
+        "v1.19": "e851c77ba9f1.json",
+        "unstable": "8fb422067885.json",
     }
 )
 

@@ -794,7 +794,7 @@ GET_AVATAR_URL: Operation[None, AvatarUrl] = Operation(
     query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"), auth_optional=True,
     identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
     changed_in=MappingProxyType({"v1.12": "A homeserver may refuse to disclose the avatar, with 403."}),
-    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "v1.12", None), (404, "M_NOT_FOUND", "r0.1.0", None)),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None), (404, "M_NOT_FOUND", "r0.1.0", None)),
 )  # fmt: skip
 
 GET_CONFIG: Operation[None, MediaConfig] = Operation(
@@ -898,7 +898,7 @@ GET_DISPLAY_NAME: Operation[None, DisplayName] = Operation(
     query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"), auth_optional=True,
     identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
     changed_in=MappingProxyType({"v1.12": "A homeserver may refuse to disclose the display name, with 403."}),
-    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "v1.12", None), (404, "M_NOT_FOUND", "r0.1.0", None)),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None), (404, "M_NOT_FOUND", "r0.1.0", None)),
 )  # fmt: skip
 
 GET_EVENT_CONTEXT: Operation[None, EventContext] = Operation(
@@ -1018,12 +1018,12 @@ GET_ROOM_ID_BY_ALIAS: Operation[None, RoomAliasTarget] = Operation(
     summary="Resolve an alias to a room ID.", since="r0.1.0",
     path_history=(("r0.1.0", "/_matrix/client/r0/directory/room/{roomAlias}"), ("v1.1", "/_matrix/client/v3/directory/room/{roomAlias}")),
     auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
-    responses=MappingProxyType({200: RoomAliasTarget, 400: Error, 404: Error}),
+    responses=MappingProxyType({200: RoomAliasTarget, 400: Error, 403: Error, 404: Error}),
     query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
     query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"),
     identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
     changed_in=MappingProxyType({"v1.5": "A malformed alias is refused with 400 `M_INVALID_PARAM`."}),
-    errcode_spans=((400, "M_INVALID_PARAM", "v1.5", None), (400, "M_UNKNOWN_DEVICE", "v1.17", None), (404, "M_NOT_FOUND", "r0.1.0", None)),
+    errcode_spans=((400, "M_INVALID_PARAM", "v1.5", None), (400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None), (404, "M_NOT_FOUND", "r0.1.0", None)),
 )  # fmt: skip
 
 GET_ROOM_STATE: Operation[None, list[ClientEvent]] = Operation(
@@ -1074,7 +1074,7 @@ GET_USER_PROFILE: Operation[None, UserProfile] = Operation(
     query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"), auth_optional=True,
     identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
     changed_in=MappingProxyType({"v1.2": "A homeserver may refuse to disclose profiles, with 403.", "v1.16": "The answer may hold `m.tz` and custom profile fields."}),
-    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "v1.2", None), (404, "M_NOT_FOUND", "r0.1.0", None)),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None), (404, "M_NOT_FOUND", "r0.1.0", None)),
 )  # fmt: skip
 
 GET_VERSIONS: Operation[None, VersionsResponse] = Operation(
@@ -1122,11 +1122,11 @@ JOIN_ROOM_BY_ID: Operation[JoinRoomByIdRequest, RoomIdResponse] = Operation(
     path_history=(("r0.1.0", "/_matrix/client/r0/rooms/{roomId}/join"), ("v1.1", "/_matrix/client/v3/rooms/{roomId}/join")),
     auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
     request=JoinRoomByIdRequest,
-    responses=MappingProxyType({200: RoomIdResponse, 400: Error, 403: Error, 429: RateLimitError}),
+    responses=MappingProxyType({200: RoomIdResponse, 400: Error, 403: Error, 404: Error, 429: RateLimitError}),
     query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
     query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"), rate_limited=True,
     identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
-    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None), (403, "M_BAD_STATE", "r0.1.0", None), (429, "M_LIMIT_EXCEEDED", "r0.1.0", None)),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None), (403, "M_BAD_STATE", "r0.1.0", None), (404, "M_NOT_FOUND", "r0.1.0", None), (429, "M_LIMIT_EXCEEDED", "r0.1.0", None)),
 )  # fmt: skip
 
 KICK: Operation[KickRequest, KickResponse] = Operation(
