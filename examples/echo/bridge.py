@@ -24,13 +24,8 @@ import logging
 import re
 from typing import Any
 
-from matrix_appservice.client import (
-    AsyncHomeserverClient,
-    ForbiddenError,
-    MatrixError,
-    RequestFailedError,
-    UserInUseError,
-)
+from matrix_appservice.client import AsyncHomeserverClient
+from matrix_appservice.errors import ForbiddenError, MatrixError, RequestFailedError, UserInUseError
 from matrix_appservice.models import ClientEvent, Registration
 from matrix_appservice.registration import NamespaceMatcher
 from matrix_appservice.server import AppServiceHandler, IncomingTransaction

@@ -1,7 +1,7 @@
 """The generated appservice server (``create_app``) with a real Synapse pushing to it.
 
-Our server runs on the package's own HTTP server (``HTTPServer``, what ``matrix-appservice
-serve`` runs by default) on a loopback port with a counting handler; Synapse loads the same
+Our server runs on granian (``AppServer``, what ``matrix-appservice serve`` runs) on a
+loopback port with a counting handler; Synapse loads the same
 registration file, which our loader has checked. Synapse pushes transactions (our server
 validates and types every one), asks about unknown users and aliases in the namespaces (the
 handler makes them exist through the homeserver client, or says no), pings the server when
@@ -23,12 +23,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 from matrix_appservice import load_registration
-from matrix_appservice.client import (
-    AsyncHomeserverClient,
-    ForbiddenError,
-    HomeserverClient,
-    MatrixError,
-)
+from matrix_appservice.client import AsyncHomeserverClient, HomeserverClient
+from matrix_appservice.errors import ForbiddenError, MatrixError, NotFoundError
 from matrix_appservice.models import (
     ClientEvent,
     PingRequest,
@@ -39,13 +35,12 @@ from matrix_appservice.models import (
 from matrix_appservice.server import (
     AppServiceHandler,
     IncomingTransaction,
-    NotFound,
     create_app,
     default_store_path,
 )
 
 from tests.interop import synapse
-from tests.interop.native import NativeAnswers, serving_native
+from tests.interop.asgi import Answers, serving
 
 pytestmark = pytest.mark.synapse
 
@@ -113,7 +108,7 @@ class Bridge(AppServiceHandler):
     async def query_user(self, user_id: str) -> QueryUserResponse:
         self.user_queries.append(user_id)
         if "nobody" in user_id:
-            raise NotFound("no such bridged user")
+            raise NotFoundError("no such bridged user")
         async with AsyncHomeserverClient(self.homeserver, AS_TOKEN) as hs:
             try:
                 await hs.register(username=user_id[1:].partition(":")[0], inhibit_login=True)
@@ -125,7 +120,7 @@ class Bridge(AppServiceHandler):
     async def query_room_alias(self, room_alias: str) -> QueryRoomResponse:
         self.alias_queries.append(room_alias)
         if "missing" in room_alias:
-            raise NotFound("no such bridged room")
+            raise NotFoundError("no such bridged room")
         async with AsyncHomeserverClient(self.homeserver, AS_TOKEN) as hs:
             created = await hs.request(
                 "POST", "/_matrix/client/v3/createRoom",
@@ -139,7 +134,7 @@ class Bridge(AppServiceHandler):
 class World:
     base_url: str
     bridge: Bridge
-    answers: NativeAnswers
+    answers: Answers
     registration: Path
 
 
@@ -155,9 +150,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     bridge = Bridge()
     # The default store: SQLite beside the registration file.
     app = create_app(reg_path, bridge, server_name=synapse.SERVER_NAME)
-    answers = NativeAnswers()
+    answers = Answers(app)
     # The appservice is up before Synapse starts pushing.
-    with serving_native(answers.attach(app), port):
+    with serving(answers, port):
         server = synapse.start(workdir, reg_path)
         bridge.homeserver = server.base_url
         try:

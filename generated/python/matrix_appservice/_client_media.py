@@ -9,7 +9,7 @@ request fails rather than store a file cut short or padded.
 
 A download's answer is a :class:`Media`: the bytes with their type and file name. The body is
 read up to the client's ``max_answer_bytes`` (:meth:`MediaCalls.with_answer_limit` gives a
-client with another bound); a file over the bound raises :class:`MediaTooLargeError` once
+client with another bound); a file over the bound raises :class:`~matrix_appservice.errors.MediaTooLargeError` once
 the bound is passed, without reading the rest. Nothing here does I/O: the transports send
 and read.
 """
@@ -24,11 +24,12 @@ from dataclasses import dataclass, field, replace
 from email.message import Message
 from typing import IO, Any, Self
 
+from matrix_appservice._errors_base import MediaTooLargeError
+
 __all__ = [
     "AsyncMediaCalls",
     "Media",
     "MediaCalls",
-    "MediaTooLargeError",
     "MediaUpload",
     "RawContent",
     "Upload",
@@ -177,16 +178,6 @@ class Media:
 
     def __len__(self) -> int:
         return len(self.content)
-
-
-class MediaTooLargeError(Exception):
-    """A downloaded file is larger than the client's bound; the rest was not read."""
-
-    def __init__(self, message: str, *, limit: int, status: int) -> None:
-        super().__init__(message)
-        self.limit = limit
-        """The bound, in bytes (the client's ``max_answer_bytes``)."""
-        self.status = status
 
 
 def _disposition(header: str | None) -> tuple[str | None, str | None]:

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
+from matrix_appservice._http_pipeline.answers import answer_json, typed_body
+from matrix_appservice._http_pipeline.request import HandlerRequest
+from matrix_appservice.errors import UnrecognizedError
 from matrix_appservice.homeserver._requester import Identities, Requester
 from matrix_appservice.models import (
     AccountDataContent,
@@ -100,13 +103,8 @@ from matrix_appservice.models import (
     VersionsResponse,
     WhoamiResponse,
 )
-from matrix_appservice.server._errors import InvalidAnswer, MatrixError, bad_json
-from matrix_appservice.server._request import HandlerRequest
 
 __all__ = ["DISPATCH", "HANDLER_METHODS", "Dispatch", "HomeserverHandler"]
-
-
-_M = TypeVar("_M", bound=BaseModel)
 
 
 class HomeserverHandler(Identities):
@@ -115,8 +113,8 @@ class HomeserverHandler(Identities):
     Each method is one operation of the Client-Server API that the appservice spec extends.
     The app authenticates the ``as_token`` and resolves identity assertion before a method
     runs: ``requester`` says which appservice calls and as which user and device. Return the
-    answer's model (or a dict of the same shape) to answer 200; raise :class:`MatrixError`
-    to answer with an error. A method that is not overridden answers 404 ``M_UNRECOGNIZED``.
+    answer's model (or a dict of the same shape) to answer 200; raise an error of
+    :mod:`matrix_appservice.errors` to answer with its status and errcode. A method that is not overridden answers 404 ``M_UNRECOGNIZED``.
     """
 
     async def ban(
@@ -135,7 +133,7 @@ class HomeserverHandler(Identities):
 
         - ``room_id``: The room to ban the user from.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def claim_keys(
         self,
@@ -149,7 +147,7 @@ class HomeserverHandler(Identities):
         session with it. A key handed out is never handed out again; keys go in the order they
         were uploaded.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def get_protocol_metadata(
         self,
@@ -166,7 +164,7 @@ class HomeserverHandler(Identities):
 
         - ``protocol``: The protocol ID, such as `irc`.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def query_location_by_alias(
         self,
@@ -182,7 +180,7 @@ class HomeserverHandler(Identities):
 
         - ``alias``: The Matrix room alias to look up.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def query_location_by_protocol(
         self,
@@ -205,7 +203,7 @@ class HomeserverHandler(Identities):
           protocol's `location_fields` (for example
           `network=irc.libera.chat&channel=%23matrix`). Not every field has to be given.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def query_user_by_id(
         self,
@@ -221,7 +219,7 @@ class HomeserverHandler(Identities):
 
         - ``userid``: The Matrix user ID to look up.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def query_user_by_protocol(
         self,
@@ -244,7 +242,7 @@ class HomeserverHandler(Identities):
           protocol's `user_fields` (for example
           `network=irc.libera.chat&nickname=alice`). Not every field has to be given.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def create_content(
         self,
@@ -257,7 +255,7 @@ class HomeserverHandler(Identities):
         left without content may expire (`unused_expires_at`, usually a day later); homeservers
         also limit how many such uploads a user may have pending, answering 429 beyond it.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def create_room(
         self,
@@ -281,7 +279,7 @@ class HomeserverHandler(Identities):
         specification) the creator has unlimited power and is not listed in the power levels'
         `users`.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def delete_device(
         self,
@@ -300,7 +298,7 @@ class HomeserverHandler(Identities):
 
         - ``device_id``: The device to delete.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def delete_devices(
         self,
@@ -314,7 +312,7 @@ class HomeserverHandler(Identities):
         user-interactive authentication (UIA) for this; an appservice acting for one of its
         users does not, and need not send `auth`.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def delete_room_alias(
         self,
@@ -333,7 +331,7 @@ class HomeserverHandler(Identities):
         - ``room_alias``: The room alias, such as `#matrix:example.org`. It is one path segment: its `#`
           (and any `/`) must be percent-encoded.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def forget_room(
         self,
@@ -350,7 +348,7 @@ class HomeserverHandler(Identities):
 
         - ``room_id``: The room to forget.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def get_account_data(
         self,
@@ -369,7 +367,7 @@ class HomeserverHandler(Identities):
           (for an appservice, the asserted user). One path segment, percent-encoded.
         - ``type``: The type of the account data, such as `m.direct`; custom types are namespaced.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def get_account_data_per_room(
         self,
@@ -390,7 +388,7 @@ class HomeserverHandler(Identities):
         - ``room_id``: The room the data is about.
         - ``type``: The type of the account data, such as `m.direct`; custom types are namespaced.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def get_avatar_url(
         self,
@@ -408,7 +406,7 @@ class HomeserverHandler(Identities):
         - ``user_id``: The user whose profile to read or change. It is one path segment: percent-
           encode it whole (a `/` in a localpart included).
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def get_config(
         self,
@@ -420,7 +418,7 @@ class HomeserverHandler(Identities):
         bridge checks before copying a big file from the remote network (a proxy in front of the
         homeserver may still allow less). Deprecated from v1.11 in favour of `getConfigAuthed`.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def get_config_authed(
         self,
@@ -431,7 +429,7 @@ class HomeserverHandler(Identities):
         An ordinary Client-Server call: the largest upload the homeserver accepts (a proxy in
         front of it may still allow less). It replaces `getConfig` from v1.11.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def get_display_name(
         self,
@@ -449,7 +447,7 @@ class HomeserverHandler(Identities):
         - ``user_id``: The user whose profile to read or change. It is one path segment: percent-
           encode it whole (a `/` in a localpart included).
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def get_event_context(
         self,
@@ -475,7 +473,7 @@ class HomeserverHandler(Identities):
           homeserver's default is usually 10). The event itself always comes back.
         - ``filter``: A room event filter, as JSON text, for the surrounding events and the state.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def get_joined_members_by_room(
         self,
@@ -493,7 +491,7 @@ class HomeserverHandler(Identities):
 
         - ``room_id``: The room.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def get_joined_rooms(
         self,
@@ -505,7 +503,7 @@ class HomeserverHandler(Identities):
         `user_id`, the rooms of that appservice user; a bridge uses it to find out, after a
         restart, which rooms its puppets are in.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def get_local_aliases(
         self,
@@ -522,7 +520,7 @@ class HomeserverHandler(Identities):
 
         - ``room_id``: The room.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def get_members_by_room(
         self,
@@ -548,7 +546,7 @@ class HomeserverHandler(Identities):
         - ``membership``: Only members with this membership.
         - ``not_membership``: Leave out members with this membership.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def get_presence(
         self,
@@ -566,7 +564,7 @@ class HomeserverHandler(Identities):
         - ``user_id``: The user whose presence to read or set (to set it, the user the request acts
           as). One path segment, percent-encoded.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def get_protocols(
         self,
@@ -580,7 +578,7 @@ class HomeserverHandler(Identities):
         /_matrix/app/v1/thirdparty/protocol/{protocol}`, and gives each instance an
         `instance_id` of its own.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def get_public_rooms(
         self,
@@ -609,7 +607,7 @@ class HomeserverHandler(Identities):
         - ``server``: The server whose directory to list. When left out, the homeserver lists its
           own.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def get_room_events(
         self,
@@ -642,7 +640,7 @@ class HomeserverHandler(Identities):
         - ``limit``: The most events to return (the homeserver's default is usually 10).
         - ``filter``: A room event filter, as JSON text, to narrow down the events.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def get_room_id_by_alias(
         self,
@@ -661,7 +659,7 @@ class HomeserverHandler(Identities):
         - ``room_alias``: The room alias, such as `#matrix:example.org`. It is one path segment: its `#`
           (and any `/`) must be percent-encoded.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def get_room_state(
         self,
@@ -678,7 +676,7 @@ class HomeserverHandler(Identities):
 
         - ``room_id``: The room.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def get_room_state_with_key(
         self,
@@ -706,7 +704,7 @@ class HomeserverHandler(Identities):
         - ``format``: `content` (the default) answers with the event's content; `event` with the
           whole event in client format.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def get_token_owner(
         self,
@@ -722,7 +720,7 @@ class HomeserverHandler(Identities):
         `device_id` is left out when the request has no device, which is the case for an
         appservice unless it asserts one (from v1.17).
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def get_user_profile(
         self,
@@ -742,7 +740,7 @@ class HomeserverHandler(Identities):
         - ``user_id``: The user whose profile to read or change. It is one path segment: percent-
           encode it whole (a `/` in a localpart included).
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def get_versions(
         self,
@@ -758,7 +756,7 @@ class HomeserverHandler(Identities):
         needed. From v1.10 a homeserver may answer differently to an authenticated caller
         (features enabled for some users only), so sending the `as_token` can reveal more.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def invite_user(
         self,
@@ -778,7 +776,7 @@ class HomeserverHandler(Identities):
 
         - ``room_id``: The room to invite the user into.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def join_room(
         self,
@@ -802,7 +800,7 @@ class HomeserverHandler(Identities):
         - ``via``: Servers to try joining through; at least one must be in the room. Repeat the
           parameter for several servers.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def join_room_by_id(
         self,
@@ -823,7 +821,7 @@ class HomeserverHandler(Identities):
 
         - ``room_id``: The ID of the room to join (not an alias).
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def kick(
         self,
@@ -842,7 +840,7 @@ class HomeserverHandler(Identities):
 
         - ``room_id``: The room to remove the user from.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def knock_room(
         self,
@@ -864,7 +862,7 @@ class HomeserverHandler(Identities):
         - ``room_id_or_alias``: The ID or an alias of the room to knock on.
         - ``via``: Servers to knock through; at least one must be in the room.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def leave_room(
         self,
@@ -883,7 +881,7 @@ class HomeserverHandler(Identities):
 
         - ``room_id``: The room to leave.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def login(
         self,
@@ -904,7 +902,7 @@ class HomeserverHandler(Identities):
         `M_APPSERVICE_LOGIN_UNSUPPORTED`. They create devices with `PUT /devices/{deviceId}` and
         use identity assertion with `device_id` instead.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def ping_appservice(
         self,
@@ -927,7 +925,7 @@ class HomeserverHandler(Identities):
 
         - ``appservice_id``: The `id` of the calling appservice, as written in its registration.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def post_receipt(
         self,
@@ -951,7 +949,7 @@ class HomeserverHandler(Identities):
         - ``receipt_type``: The kind of receipt.
         - ``event_id``: The event read up to.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def query_keys(
         self,
@@ -965,7 +963,7 @@ class HomeserverHandler(Identities):
         users needs them to know which devices to share room keys with. Servers that could not
         be reached are listed in `failures`.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def query_public_rooms(
         self,
@@ -988,7 +986,7 @@ class HomeserverHandler(Identities):
         - ``server``: The server whose directory to search. When left out, the homeserver searches
           its own.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def redact_event(
         self,
@@ -1014,7 +1012,7 @@ class HomeserverHandler(Identities):
         - ``event_id``: The event to redact.
         - ``txn_id``: An ID the client picks so that a repeated request is recognised.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def register(
         self,
@@ -1047,7 +1045,7 @@ class HomeserverHandler(Identities):
           guest account the homeserver ignores the body apart from
           `initial_device_display_name`; appservices always create `user` accounts.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def send_message(
         self,
@@ -1082,7 +1080,7 @@ class HomeserverHandler(Identities):
           in the room's graph. A value that `origin_server_ts` would not accept is a bad
           request (400). Only the `send` and `state` endpoints take it.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def send_to_device(
         self,
@@ -1104,7 +1102,7 @@ class HomeserverHandler(Identities):
         - ``event_type``: The type of the messages, such as `m.room.encrypted`.
         - ``txn_id``: An ID the client picks so that a repeated request is recognised.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def set_account_data(
         self,
@@ -1127,7 +1125,7 @@ class HomeserverHandler(Identities):
           (for an appservice, the asserted user). One path segment, percent-encoded.
         - ``type``: The type of the account data, such as `m.direct`; custom types are namespaced.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def set_account_data_per_room(
         self,
@@ -1149,7 +1147,7 @@ class HomeserverHandler(Identities):
         - ``room_id``: The room the data is about.
         - ``type``: The type of the account data, such as `m.direct`; custom types are namespaced.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def set_avatar_url(
         self,
@@ -1170,7 +1168,7 @@ class HomeserverHandler(Identities):
         - ``user_id``: The user whose profile to read or change. It is one path segment: percent-
           encode it whole (a `/` in a localpart included).
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def set_display_name(
         self,
@@ -1191,7 +1189,7 @@ class HomeserverHandler(Identities):
         - ``user_id``: The user whose profile to read or change. It is one path segment: percent-
           encode it whole (a `/` in a localpart included).
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def set_presence(
         self,
@@ -1211,7 +1209,7 @@ class HomeserverHandler(Identities):
         - ``user_id``: The user whose presence to read or set (to set it, the user the request acts
           as). One path segment, percent-encoded.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def set_read_marker(
         self,
@@ -1230,7 +1228,7 @@ class HomeserverHandler(Identities):
 
         - ``room_id``: The room.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def set_room_alias(
         self,
@@ -1252,7 +1250,7 @@ class HomeserverHandler(Identities):
         - ``room_alias``: The room alias, such as `#matrix:example.org`. It is one path segment: its `#`
           (and any `/`) must be percent-encoded.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def set_room_state_with_key(
         self,
@@ -1288,7 +1286,7 @@ class HomeserverHandler(Identities):
           in the room's graph. A value that `origin_server_ts` would not accept is a bad
           request (400). Only the `send` and `state` endpoints take it.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def set_typing(
         self,
@@ -1311,7 +1309,7 @@ class HomeserverHandler(Identities):
         - ``user_id``: The user who types; it must be the user the request acts as. One path segment,
           percent-encoded.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def unban(
         self,
@@ -1328,7 +1326,7 @@ class HomeserverHandler(Identities):
 
         - ``room_id``: The room to lift the ban in.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def update_appservice_room_directory_visibility(
         self,
@@ -1356,7 +1354,7 @@ class HomeserverHandler(Identities):
           must have listed it among its protocols' instances.
         - ``room_id``: The room to publish or unpublish.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def update_device(
         self,
@@ -1377,7 +1375,7 @@ class HomeserverHandler(Identities):
 
         - ``device_id``: The device to update (or, for an appservice, to create).
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def upload_cross_signing_keys(
         self,
@@ -1394,7 +1392,7 @@ class HomeserverHandler(Identities):
         users never needs UIA, even when replacing keys, so bridges can set up cross-signing for
         the users they manage.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def upload_keys(
         self,
@@ -1409,26 +1407,11 @@ class HomeserverHandler(Identities):
         a puppet names one with `device_id` (from v1.17; the MSC3202 spelling before), or uses
         the puppet's own access token.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
 
 Dispatch = Callable[[HomeserverHandler, Requester, HandlerRequest], Awaitable[bytes]]
 """Calls the handler for one request and returns the answer as JSON bytes."""
-
-
-def _answer(adapter: TypeAdapter[Any], value: object) -> bytes:
-    try:
-        typed = adapter.validate_python(value)
-    except ValidationError as exc:
-        raise InvalidAnswer(str(exc)) from None
-    return adapter.dump_json(typed, by_alias=True, exclude_unset=True)
-
-
-def _body(model: type[_M], request: HandlerRequest) -> _M:
-    try:
-        return model.model_validate({} if request.body is None else request.body)
-    except ValidationError as exc:
-        raise bad_json(exc) from None
 
 
 _BAN_ANSWER: TypeAdapter[BanResponse] = TypeAdapter(BanResponse)
@@ -1438,9 +1421,9 @@ async def _ban(handler: HomeserverHandler, requester: Requester, request: Handle
     answer = await handler.ban(
         requester,
         request.path["roomId"],
-        _body(BanRequest, request),
+        typed_body(BanRequest, request.body),
     )
-    return _answer(_BAN_ANSWER, answer)
+    return answer_json(_BAN_ANSWER, answer)
 
 
 _CLAIM_KEYS_ANSWER: TypeAdapter[ClaimKeysResponse] = TypeAdapter(ClaimKeysResponse)
@@ -1451,9 +1434,9 @@ async def _claim_keys(
 ) -> bytes:
     answer = await handler.claim_keys(
         requester,
-        _body(ClaimKeysRequest, request),
+        typed_body(ClaimKeysRequest, request.body),
     )
-    return _answer(_CLAIM_KEYS_ANSWER, answer)
+    return answer_json(_CLAIM_KEYS_ANSWER, answer)
 
 
 _GET_PROTOCOL_METADATA_ANSWER: TypeAdapter[ClientProtocol] = TypeAdapter(ClientProtocol)
@@ -1466,7 +1449,7 @@ async def _get_protocol_metadata(
         requester,
         request.path["protocol"],
     )
-    return _answer(_GET_PROTOCOL_METADATA_ANSWER, answer)
+    return answer_json(_GET_PROTOCOL_METADATA_ANSWER, answer)
 
 
 _QUERY_LOCATION_BY_ALIAS_ANSWER: TypeAdapter[list[Location]] = TypeAdapter(list[Location])
@@ -1479,7 +1462,7 @@ async def _query_location_by_alias(
         requester,
         request.required_str("alias"),
     )
-    return _answer(_QUERY_LOCATION_BY_ALIAS_ANSWER, answer)
+    return answer_json(_QUERY_LOCATION_BY_ALIAS_ANSWER, answer)
 
 
 _QUERY_LOCATION_BY_PROTOCOL_ANSWER: TypeAdapter[list[Location]] = TypeAdapter(list[Location])
@@ -1493,7 +1476,7 @@ async def _query_location_by_protocol(
         request.path["protocol"],
         fields=request.search_fields("clientQueryLocationByProtocol"),
     )
-    return _answer(_QUERY_LOCATION_BY_PROTOCOL_ANSWER, answer)
+    return answer_json(_QUERY_LOCATION_BY_PROTOCOL_ANSWER, answer)
 
 
 _QUERY_USER_BY_ID_ANSWER: TypeAdapter[list[ThirdPartyUser]] = TypeAdapter(list[ThirdPartyUser])
@@ -1506,7 +1489,7 @@ async def _query_user_by_id(
         requester,
         request.required_str("userid"),
     )
-    return _answer(_QUERY_USER_BY_ID_ANSWER, answer)
+    return answer_json(_QUERY_USER_BY_ID_ANSWER, answer)
 
 
 _QUERY_USER_BY_PROTOCOL_ANSWER: TypeAdapter[list[ThirdPartyUser]] = TypeAdapter(
@@ -1522,7 +1505,7 @@ async def _query_user_by_protocol(
         request.path["protocol"],
         fields=request.search_fields("clientQueryUserByProtocol"),
     )
-    return _answer(_QUERY_USER_BY_PROTOCOL_ANSWER, answer)
+    return answer_json(_QUERY_USER_BY_PROTOCOL_ANSWER, answer)
 
 
 _CREATE_CONTENT_ANSWER: TypeAdapter[CreatedContent] = TypeAdapter(CreatedContent)
@@ -1534,7 +1517,7 @@ async def _create_content(
     answer = await handler.create_content(
         requester,
     )
-    return _answer(_CREATE_CONTENT_ANSWER, answer)
+    return answer_json(_CREATE_CONTENT_ANSWER, answer)
 
 
 _CREATE_ROOM_ANSWER: TypeAdapter[CreateRoomResponse] = TypeAdapter(CreateRoomResponse)
@@ -1545,9 +1528,9 @@ async def _create_room(
 ) -> bytes:
     answer = await handler.create_room(
         requester,
-        _body(CreateRoomRequest, request),
+        typed_body(CreateRoomRequest, request.body),
     )
-    return _answer(_CREATE_ROOM_ANSWER, answer)
+    return answer_json(_CREATE_ROOM_ANSWER, answer)
 
 
 _DELETE_DEVICE_ANSWER: TypeAdapter[DeleteDeviceResponse] = TypeAdapter(DeleteDeviceResponse)
@@ -1559,9 +1542,9 @@ async def _delete_device(
     answer = await handler.delete_device(
         requester,
         request.path["deviceId"],
-        _body(DeleteDeviceRequest, request),
+        typed_body(DeleteDeviceRequest, request.body),
     )
-    return _answer(_DELETE_DEVICE_ANSWER, answer)
+    return answer_json(_DELETE_DEVICE_ANSWER, answer)
 
 
 _DELETE_DEVICES_ANSWER: TypeAdapter[DeleteDevicesResponse] = TypeAdapter(DeleteDevicesResponse)
@@ -1572,9 +1555,9 @@ async def _delete_devices(
 ) -> bytes:
     answer = await handler.delete_devices(
         requester,
-        _body(DeleteDevicesRequest, request),
+        typed_body(DeleteDevicesRequest, request.body),
     )
-    return _answer(_DELETE_DEVICES_ANSWER, answer)
+    return answer_json(_DELETE_DEVICES_ANSWER, answer)
 
 
 _DELETE_ROOM_ALIAS_ANSWER: TypeAdapter[DeleteRoomAliasResponse] = TypeAdapter(
@@ -1589,7 +1572,7 @@ async def _delete_room_alias(
         requester,
         request.path["roomAlias"],
     )
-    return _answer(_DELETE_ROOM_ALIAS_ANSWER, answer)
+    return answer_json(_DELETE_ROOM_ALIAS_ANSWER, answer)
 
 
 _FORGET_ROOM_ANSWER: TypeAdapter[ForgetRoomResponse] = TypeAdapter(ForgetRoomResponse)
@@ -1602,7 +1585,7 @@ async def _forget_room(
         requester,
         request.path["roomId"],
     )
-    return _answer(_FORGET_ROOM_ANSWER, answer)
+    return answer_json(_FORGET_ROOM_ANSWER, answer)
 
 
 _GET_ACCOUNT_DATA_ANSWER: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
@@ -1616,7 +1599,7 @@ async def _get_account_data(
         request.path["userId"],
         request.path["type"],
     )
-    return _answer(_GET_ACCOUNT_DATA_ANSWER, answer)
+    return answer_json(_GET_ACCOUNT_DATA_ANSWER, answer)
 
 
 _GET_ACCOUNT_DATA_PER_ROOM_ANSWER: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
@@ -1631,7 +1614,7 @@ async def _get_account_data_per_room(
         request.path["roomId"],
         request.path["type"],
     )
-    return _answer(_GET_ACCOUNT_DATA_PER_ROOM_ANSWER, answer)
+    return answer_json(_GET_ACCOUNT_DATA_PER_ROOM_ANSWER, answer)
 
 
 _GET_AVATAR_URL_ANSWER: TypeAdapter[AvatarUrl] = TypeAdapter(AvatarUrl)
@@ -1644,7 +1627,7 @@ async def _get_avatar_url(
         requester,
         request.path["userId"],
     )
-    return _answer(_GET_AVATAR_URL_ANSWER, answer)
+    return answer_json(_GET_AVATAR_URL_ANSWER, answer)
 
 
 _GET_CONFIG_ANSWER: TypeAdapter[MediaConfig] = TypeAdapter(MediaConfig)
@@ -1656,7 +1639,7 @@ async def _get_config(
     answer = await handler.get_config(
         requester,
     )
-    return _answer(_GET_CONFIG_ANSWER, answer)
+    return answer_json(_GET_CONFIG_ANSWER, answer)
 
 
 _GET_CONFIG_AUTHED_ANSWER: TypeAdapter[MediaConfig] = TypeAdapter(MediaConfig)
@@ -1668,7 +1651,7 @@ async def _get_config_authed(
     answer = await handler.get_config_authed(
         requester,
     )
-    return _answer(_GET_CONFIG_AUTHED_ANSWER, answer)
+    return answer_json(_GET_CONFIG_AUTHED_ANSWER, answer)
 
 
 _GET_DISPLAY_NAME_ANSWER: TypeAdapter[DisplayName] = TypeAdapter(DisplayName)
@@ -1681,7 +1664,7 @@ async def _get_display_name(
         requester,
         request.path["userId"],
     )
-    return _answer(_GET_DISPLAY_NAME_ANSWER, answer)
+    return answer_json(_GET_DISPLAY_NAME_ANSWER, answer)
 
 
 _GET_EVENT_CONTEXT_ANSWER: TypeAdapter[EventContext] = TypeAdapter(EventContext)
@@ -1697,7 +1680,7 @@ async def _get_event_context(
         limit=request.int_param("limit"),
         filter=request.str_param("filter"),
     )
-    return _answer(_GET_EVENT_CONTEXT_ANSWER, answer)
+    return answer_json(_GET_EVENT_CONTEXT_ANSWER, answer)
 
 
 _GET_JOINED_MEMBERS_BY_ROOM_ANSWER: TypeAdapter[JoinedMembersResponse] = TypeAdapter(
@@ -1712,7 +1695,7 @@ async def _get_joined_members_by_room(
         requester,
         request.path["roomId"],
     )
-    return _answer(_GET_JOINED_MEMBERS_BY_ROOM_ANSWER, answer)
+    return answer_json(_GET_JOINED_MEMBERS_BY_ROOM_ANSWER, answer)
 
 
 _GET_JOINED_ROOMS_ANSWER: TypeAdapter[JoinedRoomsResponse] = TypeAdapter(JoinedRoomsResponse)
@@ -1724,7 +1707,7 @@ async def _get_joined_rooms(
     answer = await handler.get_joined_rooms(
         requester,
     )
-    return _answer(_GET_JOINED_ROOMS_ANSWER, answer)
+    return answer_json(_GET_JOINED_ROOMS_ANSWER, answer)
 
 
 _GET_LOCAL_ALIASES_ANSWER: TypeAdapter[LocalAliasesResponse] = TypeAdapter(LocalAliasesResponse)
@@ -1737,7 +1720,7 @@ async def _get_local_aliases(
         requester,
         request.path["roomId"],
     )
-    return _answer(_GET_LOCAL_ALIASES_ANSWER, answer)
+    return answer_json(_GET_LOCAL_ALIASES_ANSWER, answer)
 
 
 _GET_MEMBERS_BY_ROOM_ANSWER: TypeAdapter[MembersResponse] = TypeAdapter(MembersResponse)
@@ -1753,7 +1736,7 @@ async def _get_members_by_room(
         membership=request.str_param("membership"),
         not_membership=request.str_param("not_membership"),
     )
-    return _answer(_GET_MEMBERS_BY_ROOM_ANSWER, answer)
+    return answer_json(_GET_MEMBERS_BY_ROOM_ANSWER, answer)
 
 
 _GET_PRESENCE_ANSWER: TypeAdapter[PresenceStatus] = TypeAdapter(PresenceStatus)
@@ -1766,7 +1749,7 @@ async def _get_presence(
         requester,
         request.path["userId"],
     )
-    return _answer(_GET_PRESENCE_ANSWER, answer)
+    return answer_json(_GET_PRESENCE_ANSWER, answer)
 
 
 _GET_PROTOCOLS_ANSWER: TypeAdapter[ThirdPartyProtocols] = TypeAdapter(ThirdPartyProtocols)
@@ -1778,7 +1761,7 @@ async def _get_protocols(
     answer = await handler.get_protocols(
         requester,
     )
-    return _answer(_GET_PROTOCOLS_ANSWER, answer)
+    return answer_json(_GET_PROTOCOLS_ANSWER, answer)
 
 
 _GET_PUBLIC_ROOMS_ANSWER: TypeAdapter[PublicRoomsResponse] = TypeAdapter(PublicRoomsResponse)
@@ -1793,7 +1776,7 @@ async def _get_public_rooms(
         since=request.str_param("since"),
         server=request.str_param("server"),
     )
-    return _answer(_GET_PUBLIC_ROOMS_ANSWER, answer)
+    return answer_json(_GET_PUBLIC_ROOMS_ANSWER, answer)
 
 
 _GET_ROOM_EVENTS_ANSWER: TypeAdapter[RoomEventsPage] = TypeAdapter(RoomEventsPage)
@@ -1811,7 +1794,7 @@ async def _get_room_events(
         limit=request.int_param("limit"),
         filter=request.str_param("filter"),
     )
-    return _answer(_GET_ROOM_EVENTS_ANSWER, answer)
+    return answer_json(_GET_ROOM_EVENTS_ANSWER, answer)
 
 
 _GET_ROOM_ID_BY_ALIAS_ANSWER: TypeAdapter[RoomAliasTarget] = TypeAdapter(RoomAliasTarget)
@@ -1824,7 +1807,7 @@ async def _get_room_id_by_alias(
         requester,
         request.path["roomAlias"],
     )
-    return _answer(_GET_ROOM_ID_BY_ALIAS_ANSWER, answer)
+    return answer_json(_GET_ROOM_ID_BY_ALIAS_ANSWER, answer)
 
 
 _GET_ROOM_STATE_ANSWER: TypeAdapter[list[ClientEvent]] = TypeAdapter(list[ClientEvent])
@@ -1837,7 +1820,7 @@ async def _get_room_state(
         requester,
         request.path["roomId"],
     )
-    return _answer(_GET_ROOM_STATE_ANSWER, answer)
+    return answer_json(_GET_ROOM_STATE_ANSWER, answer)
 
 
 _GET_ROOM_STATE_WITH_KEY_ANSWER: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
@@ -1853,7 +1836,7 @@ async def _get_room_state_with_key(
         request.path["stateKey"],
         format=request.str_param("format"),
     )
-    return _answer(_GET_ROOM_STATE_WITH_KEY_ANSWER, answer)
+    return answer_json(_GET_ROOM_STATE_WITH_KEY_ANSWER, answer)
 
 
 _GET_TOKEN_OWNER_ANSWER: TypeAdapter[WhoamiResponse] = TypeAdapter(WhoamiResponse)
@@ -1865,7 +1848,7 @@ async def _get_token_owner(
     answer = await handler.get_token_owner(
         requester,
     )
-    return _answer(_GET_TOKEN_OWNER_ANSWER, answer)
+    return answer_json(_GET_TOKEN_OWNER_ANSWER, answer)
 
 
 _GET_USER_PROFILE_ANSWER: TypeAdapter[UserProfile] = TypeAdapter(UserProfile)
@@ -1878,7 +1861,7 @@ async def _get_user_profile(
         requester,
         request.path["userId"],
     )
-    return _answer(_GET_USER_PROFILE_ANSWER, answer)
+    return answer_json(_GET_USER_PROFILE_ANSWER, answer)
 
 
 _GET_VERSIONS_ANSWER: TypeAdapter[VersionsResponse] = TypeAdapter(VersionsResponse)
@@ -1890,7 +1873,7 @@ async def _get_versions(
     answer = await handler.get_versions(
         requester,
     )
-    return _answer(_GET_VERSIONS_ANSWER, answer)
+    return answer_json(_GET_VERSIONS_ANSWER, answer)
 
 
 _INVITE_USER_ANSWER: TypeAdapter[InviteUserResponse] = TypeAdapter(InviteUserResponse)
@@ -1902,9 +1885,9 @@ async def _invite_user(
     answer = await handler.invite_user(
         requester,
         request.path["roomId"],
-        _body(InviteUserRequest, request),
+        typed_body(InviteUserRequest, request.body),
     )
-    return _answer(_INVITE_USER_ANSWER, answer)
+    return answer_json(_INVITE_USER_ANSWER, answer)
 
 
 _JOIN_ROOM_ANSWER: TypeAdapter[RoomIdResponse] = TypeAdapter(RoomIdResponse)
@@ -1916,10 +1899,10 @@ async def _join_room(
     answer = await handler.join_room(
         requester,
         request.path["roomIdOrAlias"],
-        _body(JoinRoomRequest, request),
+        typed_body(JoinRoomRequest, request.body),
         via=request.str_param("via"),
     )
-    return _answer(_JOIN_ROOM_ANSWER, answer)
+    return answer_json(_JOIN_ROOM_ANSWER, answer)
 
 
 _JOIN_ROOM_BY_ID_ANSWER: TypeAdapter[RoomIdResponse] = TypeAdapter(RoomIdResponse)
@@ -1931,9 +1914,9 @@ async def _join_room_by_id(
     answer = await handler.join_room_by_id(
         requester,
         request.path["roomId"],
-        _body(JoinRoomByIdRequest, request),
+        typed_body(JoinRoomByIdRequest, request.body),
     )
-    return _answer(_JOIN_ROOM_BY_ID_ANSWER, answer)
+    return answer_json(_JOIN_ROOM_BY_ID_ANSWER, answer)
 
 
 _KICK_ANSWER: TypeAdapter[KickResponse] = TypeAdapter(KickResponse)
@@ -1943,9 +1926,9 @@ async def _kick(handler: HomeserverHandler, requester: Requester, request: Handl
     answer = await handler.kick(
         requester,
         request.path["roomId"],
-        _body(KickRequest, request),
+        typed_body(KickRequest, request.body),
     )
-    return _answer(_KICK_ANSWER, answer)
+    return answer_json(_KICK_ANSWER, answer)
 
 
 _KNOCK_ROOM_ANSWER: TypeAdapter[RoomIdResponse] = TypeAdapter(RoomIdResponse)
@@ -1957,10 +1940,10 @@ async def _knock_room(
     answer = await handler.knock_room(
         requester,
         request.path["roomIdOrAlias"],
-        _body(KnockRoomRequest, request),
+        typed_body(KnockRoomRequest, request.body),
         via=request.str_param("via"),
     )
-    return _answer(_KNOCK_ROOM_ANSWER, answer)
+    return answer_json(_KNOCK_ROOM_ANSWER, answer)
 
 
 _LEAVE_ROOM_ANSWER: TypeAdapter[LeaveRoomResponse] = TypeAdapter(LeaveRoomResponse)
@@ -1972,9 +1955,9 @@ async def _leave_room(
     answer = await handler.leave_room(
         requester,
         request.path["roomId"],
-        _body(LeaveRoomRequest, request),
+        typed_body(LeaveRoomRequest, request.body),
     )
-    return _answer(_LEAVE_ROOM_ANSWER, answer)
+    return answer_json(_LEAVE_ROOM_ANSWER, answer)
 
 
 _LOGIN_ANSWER: TypeAdapter[LoginResponse] = TypeAdapter(LoginResponse)
@@ -1985,9 +1968,9 @@ async def _login(
 ) -> bytes:
     answer = await handler.login(
         requester,
-        _body(LoginRequest, request),
+        typed_body(LoginRequest, request.body),
     )
-    return _answer(_LOGIN_ANSWER, answer)
+    return answer_json(_LOGIN_ANSWER, answer)
 
 
 _PING_APPSERVICE_ANSWER: TypeAdapter[PingAppserviceResponse] = TypeAdapter(PingAppserviceResponse)
@@ -1999,9 +1982,9 @@ async def _ping_appservice(
     answer = await handler.ping_appservice(
         requester,
         request.path["appserviceId"],
-        _body(PingAppserviceRequest, request),
+        typed_body(PingAppserviceRequest, request.body),
     )
-    return _answer(_PING_APPSERVICE_ANSWER, answer)
+    return answer_json(_PING_APPSERVICE_ANSWER, answer)
 
 
 _POST_RECEIPT_ANSWER: TypeAdapter[ReceiptResponse] = TypeAdapter(ReceiptResponse)
@@ -2015,9 +1998,9 @@ async def _post_receipt(
         request.path["roomId"],
         request.path["receiptType"],
         request.path["eventId"],
-        _body(ReceiptRequest, request),
+        typed_body(ReceiptRequest, request.body),
     )
-    return _answer(_POST_RECEIPT_ANSWER, answer)
+    return answer_json(_POST_RECEIPT_ANSWER, answer)
 
 
 _QUERY_KEYS_ANSWER: TypeAdapter[QueryKeysResponse] = TypeAdapter(QueryKeysResponse)
@@ -2028,9 +2011,9 @@ async def _query_keys(
 ) -> bytes:
     answer = await handler.query_keys(
         requester,
-        _body(QueryKeysRequest, request),
+        typed_body(QueryKeysRequest, request.body),
     )
-    return _answer(_QUERY_KEYS_ANSWER, answer)
+    return answer_json(_QUERY_KEYS_ANSWER, answer)
 
 
 _QUERY_PUBLIC_ROOMS_ANSWER: TypeAdapter[PublicRoomsResponse] = TypeAdapter(PublicRoomsResponse)
@@ -2041,10 +2024,10 @@ async def _query_public_rooms(
 ) -> bytes:
     answer = await handler.query_public_rooms(
         requester,
-        _body(PublicRoomsFilterRequest, request),
+        typed_body(PublicRoomsFilterRequest, request.body),
         server=request.str_param("server"),
     )
-    return _answer(_QUERY_PUBLIC_ROOMS_ANSWER, answer)
+    return answer_json(_QUERY_PUBLIC_ROOMS_ANSWER, answer)
 
 
 _REDACT_EVENT_ANSWER: TypeAdapter[RedactEventResponse] = TypeAdapter(RedactEventResponse)
@@ -2058,9 +2041,9 @@ async def _redact_event(
         request.path["roomId"],
         request.path["eventId"],
         request.path["txnId"],
-        _body(RedactEventRequest, request),
+        typed_body(RedactEventRequest, request.body),
     )
-    return _answer(_REDACT_EVENT_ANSWER, answer)
+    return answer_json(_REDACT_EVENT_ANSWER, answer)
 
 
 _REGISTER_ANSWER: TypeAdapter[RegisterResponse] = TypeAdapter(RegisterResponse)
@@ -2071,10 +2054,10 @@ async def _register(
 ) -> bytes:
     answer = await handler.register(
         requester,
-        _body(RegisterRequest, request),
+        typed_body(RegisterRequest, request.body),
         kind=request.str_param("kind"),
     )
-    return _answer(_REGISTER_ANSWER, answer)
+    return answer_json(_REGISTER_ANSWER, answer)
 
 
 _SEND_MESSAGE_ANSWER: TypeAdapter[SendEventResponse] = TypeAdapter(SendEventResponse)
@@ -2088,10 +2071,10 @@ async def _send_message(
         request.path["roomId"],
         request.path["eventType"],
         request.path["txnId"],
-        _body(RoomEventContent, request),
+        typed_body(RoomEventContent, request.body),
         ts=request.int_param("ts"),
     )
-    return _answer(_SEND_MESSAGE_ANSWER, answer)
+    return answer_json(_SEND_MESSAGE_ANSWER, answer)
 
 
 _SEND_TO_DEVICE_ANSWER: TypeAdapter[SendToDeviceResponse] = TypeAdapter(SendToDeviceResponse)
@@ -2104,9 +2087,9 @@ async def _send_to_device(
         requester,
         request.path["eventType"],
         request.path["txnId"],
-        _body(SendToDeviceRequest, request),
+        typed_body(SendToDeviceRequest, request.body),
     )
-    return _answer(_SEND_TO_DEVICE_ANSWER, answer)
+    return answer_json(_SEND_TO_DEVICE_ANSWER, answer)
 
 
 _SET_ACCOUNT_DATA_ANSWER: TypeAdapter[SetAccountDataResponse] = TypeAdapter(SetAccountDataResponse)
@@ -2119,9 +2102,9 @@ async def _set_account_data(
         requester,
         request.path["userId"],
         request.path["type"],
-        _body(AccountDataContent, request),
+        typed_body(AccountDataContent, request.body),
     )
-    return _answer(_SET_ACCOUNT_DATA_ANSWER, answer)
+    return answer_json(_SET_ACCOUNT_DATA_ANSWER, answer)
 
 
 _SET_ACCOUNT_DATA_PER_ROOM_ANSWER: TypeAdapter[SetRoomAccountDataResponse] = TypeAdapter(
@@ -2137,9 +2120,9 @@ async def _set_account_data_per_room(
         request.path["userId"],
         request.path["roomId"],
         request.path["type"],
-        _body(RoomAccountDataContent, request),
+        typed_body(RoomAccountDataContent, request.body),
     )
-    return _answer(_SET_ACCOUNT_DATA_PER_ROOM_ANSWER, answer)
+    return answer_json(_SET_ACCOUNT_DATA_PER_ROOM_ANSWER, answer)
 
 
 _SET_AVATAR_URL_ANSWER: TypeAdapter[SetAvatarUrlResponse] = TypeAdapter(SetAvatarUrlResponse)
@@ -2151,9 +2134,9 @@ async def _set_avatar_url(
     answer = await handler.set_avatar_url(
         requester,
         request.path["userId"],
-        _body(AvatarUrl, request),
+        typed_body(AvatarUrl, request.body),
     )
-    return _answer(_SET_AVATAR_URL_ANSWER, answer)
+    return answer_json(_SET_AVATAR_URL_ANSWER, answer)
 
 
 _SET_DISPLAY_NAME_ANSWER: TypeAdapter[SetDisplayNameResponse] = TypeAdapter(SetDisplayNameResponse)
@@ -2165,9 +2148,9 @@ async def _set_display_name(
     answer = await handler.set_display_name(
         requester,
         request.path["userId"],
-        _body(DisplayName, request),
+        typed_body(DisplayName, request.body),
     )
-    return _answer(_SET_DISPLAY_NAME_ANSWER, answer)
+    return answer_json(_SET_DISPLAY_NAME_ANSWER, answer)
 
 
 _SET_PRESENCE_ANSWER: TypeAdapter[SetPresenceResponse] = TypeAdapter(SetPresenceResponse)
@@ -2179,9 +2162,9 @@ async def _set_presence(
     answer = await handler.set_presence(
         requester,
         request.path["userId"],
-        _body(SetPresenceRequest, request),
+        typed_body(SetPresenceRequest, request.body),
     )
-    return _answer(_SET_PRESENCE_ANSWER, answer)
+    return answer_json(_SET_PRESENCE_ANSWER, answer)
 
 
 _SET_READ_MARKER_ANSWER: TypeAdapter[ReadMarkersResponse] = TypeAdapter(ReadMarkersResponse)
@@ -2193,9 +2176,9 @@ async def _set_read_marker(
     answer = await handler.set_read_marker(
         requester,
         request.path["roomId"],
-        _body(ReadMarkersRequest, request),
+        typed_body(ReadMarkersRequest, request.body),
     )
-    return _answer(_SET_READ_MARKER_ANSWER, answer)
+    return answer_json(_SET_READ_MARKER_ANSWER, answer)
 
 
 _SET_ROOM_ALIAS_ANSWER: TypeAdapter[SetRoomAliasResponse] = TypeAdapter(SetRoomAliasResponse)
@@ -2207,9 +2190,9 @@ async def _set_room_alias(
     answer = await handler.set_room_alias(
         requester,
         request.path["roomAlias"],
-        _body(SetRoomAliasRequest, request),
+        typed_body(SetRoomAliasRequest, request.body),
     )
-    return _answer(_SET_ROOM_ALIAS_ANSWER, answer)
+    return answer_json(_SET_ROOM_ALIAS_ANSWER, answer)
 
 
 _SET_ROOM_STATE_WITH_KEY_ANSWER: TypeAdapter[StateEventResponse] = TypeAdapter(StateEventResponse)
@@ -2223,10 +2206,10 @@ async def _set_room_state_with_key(
         request.path["roomId"],
         request.path["eventType"],
         request.path["stateKey"],
-        _body(StateEventContent, request),
+        typed_body(StateEventContent, request.body),
         ts=request.int_param("ts"),
     )
-    return _answer(_SET_ROOM_STATE_WITH_KEY_ANSWER, answer)
+    return answer_json(_SET_ROOM_STATE_WITH_KEY_ANSWER, answer)
 
 
 _SET_TYPING_ANSWER: TypeAdapter[TypingResponse] = TypeAdapter(TypingResponse)
@@ -2239,9 +2222,9 @@ async def _set_typing(
         requester,
         request.path["roomId"],
         request.path["userId"],
-        _body(TypingRequest, request),
+        typed_body(TypingRequest, request.body),
     )
-    return _answer(_SET_TYPING_ANSWER, answer)
+    return answer_json(_SET_TYPING_ANSWER, answer)
 
 
 _UNBAN_ANSWER: TypeAdapter[UnbanResponse] = TypeAdapter(UnbanResponse)
@@ -2253,9 +2236,9 @@ async def _unban(
     answer = await handler.unban(
         requester,
         request.path["roomId"],
-        _body(UnbanRequest, request),
+        typed_body(UnbanRequest, request.body),
     )
-    return _answer(_UNBAN_ANSWER, answer)
+    return answer_json(_UNBAN_ANSWER, answer)
 
 
 _UPDATE_APPSERVICE_ROOM_DIRECTORY_VISIBILITY_ANSWER: TypeAdapter[
@@ -2270,9 +2253,9 @@ async def _update_appservice_room_directory_visibility(
         requester,
         request.path["networkId"],
         request.path["roomId"],
-        _body(AppserviceRoomDirectoryVisibility, request),
+        typed_body(AppserviceRoomDirectoryVisibility, request.body),
     )
-    return _answer(_UPDATE_APPSERVICE_ROOM_DIRECTORY_VISIBILITY_ANSWER, answer)
+    return answer_json(_UPDATE_APPSERVICE_ROOM_DIRECTORY_VISIBILITY_ANSWER, answer)
 
 
 _UPDATE_DEVICE_ANSWER: TypeAdapter[UpdateDeviceResponse] = TypeAdapter(UpdateDeviceResponse)
@@ -2284,9 +2267,9 @@ async def _update_device(
     answer = await handler.update_device(
         requester,
         request.path["deviceId"],
-        _body(UpdateDeviceRequest, request),
+        typed_body(UpdateDeviceRequest, request.body),
     )
-    return _answer(_UPDATE_DEVICE_ANSWER, answer)
+    return answer_json(_UPDATE_DEVICE_ANSWER, answer)
 
 
 _UPLOAD_CROSS_SIGNING_KEYS_ANSWER: TypeAdapter[UploadCrossSigningKeysResponse] = TypeAdapter(
@@ -2299,9 +2282,9 @@ async def _upload_cross_signing_keys(
 ) -> bytes:
     answer = await handler.upload_cross_signing_keys(
         requester,
-        _body(UploadCrossSigningKeysRequest, request),
+        typed_body(UploadCrossSigningKeysRequest, request.body),
     )
-    return _answer(_UPLOAD_CROSS_SIGNING_KEYS_ANSWER, answer)
+    return answer_json(_UPLOAD_CROSS_SIGNING_KEYS_ANSWER, answer)
 
 
 _UPLOAD_KEYS_ANSWER: TypeAdapter[UploadKeysResponse] = TypeAdapter(UploadKeysResponse)
@@ -2312,9 +2295,9 @@ async def _upload_keys(
 ) -> bytes:
     answer = await handler.upload_keys(
         requester,
-        _body(UploadKeysRequest, request),
+        typed_body(UploadKeysRequest, request.body),
     )
-    return _answer(_UPLOAD_KEYS_ANSWER, answer)
+    return answer_json(_UPLOAD_KEYS_ANSWER, answer)
 
 
 DISPATCH: Mapping[str, Dispatch] = MappingProxyType(
