@@ -275,7 +275,10 @@ class PyOperation:
 
     @property
     def answer(self) -> str:
-        """What a handler returns: the type of the 200 answer (or of the first success)."""
+        """What a handler returns: the type of the 200 answer (or of the first success); a
+        file (``Media``) when that answer is one."""
+        if 200 in self.raw_responses:
+            return RAW_ANSWER
         success = [t for code, t in self.responses if 200 <= code < 300]
         chosen = dict(self.responses).get(200, success[0] if success else None)
         return chosen.python if chosen is not None else "None"

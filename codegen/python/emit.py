@@ -61,13 +61,7 @@ def emit_python(spec: Spec) -> dict[str, str]:
     operations = py_operations(spec)
     errcodes = collect_errcodes(spec.ir)
     appservice = [op for op in operations if op.api == "application-service"]
-    # A file as body (media upload, download) is not what a JSON handler takes or answers:
-    # the homeserver's handler leaves those operations out until it serves media.
-    homeserver = [
-        op
-        for op in operations
-        if op.api == "client-server" and not op.raw_request and not op.raw_responses
-    ]
+    homeserver = [op for op in operations if op.api == "client-server"]
     by_method = sorted(operations, key=lambda op: op.python)
     context = {
         "releases": list(spec.releases),

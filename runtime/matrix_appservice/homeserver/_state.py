@@ -35,7 +35,11 @@ TxnKey = tuple[str, str | None, str]
 class User:
     user_id: str
     displayname: str | None = None
+    avatar_url: str | None = None
     devices: set[str] = field(default_factory=set)
+    presence: dict[str, Any] = field(default_factory=lambda: {"presence": "offline"})
+    account_data: dict[tuple[str | None, str], dict[str, Any]] = field(default_factory=dict)
+    """``(room ID or None for global, type)`` -> content."""
 
 
 @dataclass

@@ -2,22 +2,27 @@
 
 It serves the Client-Server calls of appservices (registering users inside their namespaces,
 identity assertion, sending and state events with ``ts``, the appservice ping, the appservice
-room directory and network-filtered public rooms) and the few plain Client-Server routes a
-bridge calls first (see :mod:`matrix_appservice.homeserver._plain`). Every event it creates
-goes to its pusher.
+room directory and network-filtered public rooms) here, and the everyday calls of a bridge in
+its parts: rooms and membership (:mod:`._memory_rooms`), reading rooms
+(:mod:`._memory_reads`), aliases (:mod:`._memory_aliases`), users, profiles, receipts and
+account data (:mod:`._memory_users`), to-device messages and keys (:mod:`._memory_devices`)
+and media (:mod:`._memory_media`), each from the generated handler method of its operation.
+Toward the appservices it acts as a homeserver does: it asks them about a user or an alias in
+their namespaces that it does not know before it answers that it does not exist
+(:mod:`._queries`), and every event it creates goes to its pusher, which delivers it to the
+appservices whose namespaces it falls in.
 """
 
 from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from matrix_appservice._namespaces import NamespaceTimeoutError
 from matrix_appservice._releases import resolve_release
 from matrix_appservice.errors import (
     BadAliasError,
@@ -34,15 +39,23 @@ from matrix_appservice.errors import (
     UnknownError,
     UrlNotSetError,
 )
-from matrix_appservice.homeserver._app import HomeserverApp, RegisteredAppservice
-from matrix_appservice.homeserver._handler import HomeserverHandler
+from matrix_appservice.homeserver._app import (
+    DEFAULT_MAX_BODY_BYTES,
+    HomeserverApp,
+    RegisteredAppservice,
+)
 from matrix_appservice.homeserver._identifiers import check_alias, check_localpart, check_user_id
-from matrix_appservice.homeserver._plain import plain_routes
+from matrix_appservice.homeserver._memory_aliases import AliasCalls
+from matrix_appservice.homeserver._memory_devices import DeviceCalls, DeviceStore
+from matrix_appservice.homeserver._memory_media import MediaCalls, MediaStore
+from matrix_appservice.homeserver._memory_reads import ReadCalls
+from matrix_appservice.homeserver._memory_rooms import RoomCalls
+from matrix_appservice.homeserver._memory_users import UserCalls
 from matrix_appservice.homeserver._pusher import ClientFactory, Pusher
+from matrix_appservice.homeserver._queries import AppserviceQueries
 from matrix_appservice.homeserver._requester import Requester
-from matrix_appservice.homeserver._routes import PlainRoute
 from matrix_appservice.homeserver._sink import EventPusher, RecordingPusher
-from matrix_appservice.homeserver._state import HomeserverState, Room, TxnKey
+from matrix_appservice.homeserver._state import HomeserverState, Room
 from matrix_appservice.models import (
     AppserviceRoomDirectoryVisibility,
     AppserviceRoomDirectoryVisibilityResponse,
@@ -100,7 +113,7 @@ def _loaded(
     return models
 
 
-class InMemoryHomeserver(HomeserverHandler):
+class InMemoryHomeserver(RoomCalls, ReadCalls, AliasCalls, UserCalls, DeviceCalls, MediaCalls):
     """The handler of an in-memory homeserver; :attr:`app` is its ASGI application.
 
     ``registrations``
@@ -117,7 +130,10 @@ class InMemoryHomeserver(HomeserverHandler):
         takes every event created instead (default without ``pusher_store``: a
         :class:`RecordingPusher`, which keeps them and delivers nothing).
     ``ping_timeout``
-        seconds the appservice ping waits for the appservice's ``/ping``.
+        seconds the appservice ping waits for the appservice's ``/ping``, and a user or
+        alias query for its answer.
+    ``max_body_bytes``
+        the largest request body, and so the largest media file, it takes.
     ``appservice_transport``
         an ``httpx.AsyncBaseTransport`` for the calls to appservices, the ping's and the
         pusher's (tests); default the network.
@@ -142,6 +158,7 @@ class InMemoryHomeserver(HomeserverHandler):
         appservice_transport: Any = None,
         clock: Callable[[], float] = time.time,
         allow_risky_regex: bool = False,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
         self.version = resolve_release(version)
         if pusher is not None and pusher_store is not None:
@@ -150,7 +167,8 @@ class InMemoryHomeserver(HomeserverHandler):
         self.state = HomeserverState(server_name, self.pusher, clock)
         self.ping_timeout = ping_timeout
         self.appservice_transport = appservice_transport
-        self._plain = plain_routes(self)
+        self.devices = DeviceStore()
+        self.media = MediaStore()
         self.app = HomeserverApp(
             _loaded(registrations, self.version),
             self,
@@ -158,6 +176,13 @@ class InMemoryHomeserver(HomeserverHandler):
             version=self.version,
             anchoring=anchoring,
             allow_risky_regex=allow_risky_regex,
+            max_body_bytes=max_body_bytes,
+        )
+        self.queries = AppserviceQueries(
+            self.app.appservices.values,
+            version=self.version,
+            timeout=ping_timeout,
+            transport=appservice_transport,
         )
         for service in self.app.appservices.values():
             if service.sender not in self.state.users:
@@ -206,10 +231,6 @@ class InMemoryHomeserver(HomeserverHandler):
             await self.transaction_pusher.stop()
 
     @property
-    def server_name(self) -> str:
-        return self.state.server_name
-
-    @property
     def appservices(self) -> dict[str, RegisteredAppservice]:
         return self.app.appservices
 
@@ -224,35 +245,6 @@ class InMemoryHomeserver(HomeserverHandler):
 
     async def user_for_token(self, token: str) -> tuple[str, str | None] | None:
         return self.state.tokens.get(token)
-
-    def plain_routes(self) -> Sequence[PlainRoute]:
-        return self._plain
-
-    # -- helpers ------------------------------------------------------------------------------
-
-    def _appservice(self, requester: Requester) -> RegisteredAppservice:
-        if requester.appservice_id is None:
-            raise ForbiddenError("Only an application service can do this")
-        return self.app.appservices[requester.appservice_id]
-
-    def _claimed_by_other(self, user_id: str, own: RegisteredAppservice | None) -> bool:
-        for service in self.app.appservices.values():
-            if service is own:
-                continue
-            try:
-                if service.matcher.user_is_exclusive(user_id):
-                    return True
-            except NamespaceTimeoutError:
-                return True
-        return False
-
-    def _inside(self, service: RegisteredAppservice, user_id: str) -> bool:
-        if user_id == service.sender:
-            return True
-        try:
-            return service.matcher.matches_user(user_id)
-        except NamespaceTimeoutError:
-            return False
 
     # -- registering and logging in -----------------------------------------------------------
 
@@ -314,13 +306,6 @@ class InMemoryHomeserver(HomeserverHandler):
         )
 
     # -- events -------------------------------------------------------------------------------
-
-    def _ts(self, requester: Requester, ts: int | None) -> int | None:
-        # Timestamp massaging is for application services only.
-        return ts if requester.appservice_id is not None else None
-
-    def _txn_key(self, requester: Requester, txn_id: str) -> TxnKey:
-        return (requester.user_id, requester.device_id or requester.appservice_id, txn_id)
 
     async def send_message(
         self,
