@@ -112,7 +112,6 @@ def test_in_memory_homeserver_answers_every_generated_case_as_the_spec_says() ->
     # Operations the in-memory homeserver does not implement answer, once authentication
     # and identity assertion passed, as the Client-Server API says of an endpoint a server
     # does not serve: 404 M_UNRECOGNIZED. Every other answer of theirs is checked as usual.
-    # Operations whose body is a file have no handler method yet; they are not served either.
     not_served = {
         op.name: _unrecognized
         for op in OPERATIONS.values()

@@ -3,9 +3,8 @@ event's context) and the rooms a user is in."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from collections.abc import Sequence
+from typing import Any
 
 from matrix_appservice._http_pipeline.request import HandlerRequest
 from matrix_appservice.errors import InvalidParamError, NotFoundError

@@ -243,9 +243,8 @@ class RoomCalls(MemoryBase):
             self._power(room, requester.user_id, "redact")
         content = {"redacts": event_id, **_reason(body.reason)}
         redaction = self.state.add_event(
-            room, requester.user_id, "m.room.redaction", content, txn=key
+            room, requester.user_id, "m.room.redaction", content, txn=key, redacts=event_id
         )
-        redaction["redacts"] = event_id
         target["content"] = {}
         target["unsigned"] = {"redacted_because": redaction}
         return RedactEventResponse(event_id=redaction["event_id"])
