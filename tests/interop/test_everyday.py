@@ -58,8 +58,8 @@ EVERYDAY = {
     "getVersions", "getTokenOwner", "createRoom", "joinRoomById", "joinRoom", "leaveRoom",
     "forgetRoom", "inviteUser", "kick", "ban", "unban", "knockRoom", "redactEvent",
     "getRoomState", "getRoomStateWithKey", "getJoinedMembersByRoom", "getMembersByRoom",
-    "getRoomEvents", "getEventContext", "setRoomAlias", "deleteRoomAlias", "getRoomIdByAlias",
-    "getLocalAliases", "getUserProfile", "getDisplayName", "setDisplayName", "getAvatarUrl",
+    "getRoomEvents", "getEventContext", "getOneRoomEvent", "setRoomAlias", "deleteRoomAlias",
+    "getRoomIdByAlias", "getLocalAliases", "getUserProfile", "getDisplayName", "setDisplayName", "getAvatarUrl",
     "setAvatarUrl", "setTyping", "postReceipt", "setReadMarker", "getPresence", "setPresence",
     "sendToDevice", "uploadKeys", "queryKeys", "claimKeys", "getAccountData", "setAccountData",
     "getAccountDataPerRoom", "setAccountDataPerRoom", "uploadContent", "createContent",
@@ -228,6 +228,10 @@ def test_state_history_and_redaction(hs: HomeserverClient) -> None:
     assert page.end
     older = as_alice.get_room_events(room_id, "b", from_=page.end, limit=50)
     assert any(event.type == "m.room.create" for event in older.chunk)
+    one = hs.get_one_room_event(room_id, second.event_id)
+    assert (one.sender, one.content) == (alice, {"msgtype": "m.text", "body": "two"})
+    with pytest.raises(NotFoundError):
+        hs.get_one_room_event(room_id, "$nothing-here")
     context = as_alice.get_event_context(room_id, first.event_id, limit=2)
     assert context.event is not None and context.event.event_id == first.event_id
     assert [event.event_id for event in context.events_after or []] == [second.event_id]

@@ -128,6 +128,7 @@ async def _everyday(peer: MautrixPeer, hs: RunningHomeserver) -> None:
     second = await alice.send_text(room_id, "two")
     page = await bot.get_messages(room_id, PaginationDirection.BACKWARD, limit=2)
     assert [e.event_id for e in page.events] == [second, first]
+    assert (await bot.get_event(room_id, second)).content.body == "two"
     context = await bot.get_event_context(room_id, first, limit=2)
     assert context.event.event_id == first
     assert [e.event_id for e in context.events_after] == [second]

@@ -15,7 +15,7 @@ __all__ = [
     "schema_file",
 ]
 
-SPEC_REVISION = "ea1afbb41490"
+SPEC_REVISION = "449b2db7667a"
 """The revision (a content hash) of the spec sources this package was generated from."""
 
 RELEASES: tuple[str, ...] = (
@@ -81,29 +81,29 @@ UNSTABLE = "unstable"
 
 _SCHEMA_FILES = MappingProxyType(
     {
-        "r0.1.0": "e662ed60502a.json",
-        "r0.1.1": "e662ed60502a.json",
-        "r0.1.2": "e662ed60502a.json",
-        "v1.1": "871247691338.json",
-        "v1.2": "a330d1c5e2be.json",
-        "v1.3": "ae1330251b16.json",
-        "v1.4": "ab4fb1f25c66.json",
-        "v1.5": "ab4fb1f25c66.json",
-        "v1.6": "3a08cf788cc8.json",
-        "v1.7": "63722cfe68a0.json",
-        "v1.8": "63722cfe68a0.json",
-        "v1.9": "63722cfe68a0.json",
-        "v1.10": "28e1c1d2eb5a.json",
-        "v1.11": "fee267b22cb7.json",
-        "v1.12": "fee267b22cb7.json",
-        "v1.13": "433c1bc1bfe6.json",
-        "v1.14": "d99bde609d29.json",
-        "v1.15": "5442fe66cc34.json",
-        "v1.16": "df9259f8cd14.json",
-        "v1.17": "75ce3a50a3c9.json",
-        "v1.18": "75ce3a50a3c9.json",
-        "v1.19": "e851c77ba9f1.json",
-        "unstable": "8fb422067885.json",
+        "r0.1.0": "3cc6b5271ee5.json",
+        "r0.1.1": "3cc6b5271ee5.json",
+        "r0.1.2": "3cc6b5271ee5.json",
+        "v1.1": "230535b50c4e.json",
+        "v1.2": "b908e2de6708.json",
+        "v1.3": "cbdff354560e.json",
+        "v1.4": "657113fa2a11.json",
+        "v1.5": "657113fa2a11.json",
+        "v1.6": "62903e2789d5.json",
+        "v1.7": "754fe0ca70c8.json",
+        "v1.8": "754fe0ca70c8.json",
+        "v1.9": "754fe0ca70c8.json",
+        "v1.10": "0f5b4c5c1c5b.json",
+        "v1.11": "d7f2b9348c08.json",
+        "v1.12": "d7f2b9348c08.json",
+        "v1.13": "d8648f550e08.json",
+        "v1.14": "13a6f2885ead.json",
+        "v1.15": "3c16ea987737.json",
+        "v1.16": "912ac2609342.json",
+        "v1.17": "9801b6dc03c4.json",
+        "v1.18": "9801b6dc03c4.json",
+        "v1.19": "197879328c54.json",
+        "unstable": "19bedf01f71e.json",
     }
 )
 

@@ -233,9 +233,9 @@ class ForbiddenError(MatrixError):
     - getAvatarUrl 403, getDisplayName 403, getUserProfile 403: The homeserver does not
       disclose this profile to the caller, or the caller may not act as the asserted user.
     - getEventContext 403, getJoinedMembersByRoom 403, getLocalAliases 403, getMembersByRoom
-      403, getRoomEvents 403, getRoomState 403, getRoomStateWithKey 403, postReceipt 403,
-      setReadMarker 403: The caller is not (and was not) a member of the room, or may not
-      act as the asserted user.
+      403, getOneRoomEvent 403, getRoomEvents 403, getRoomState 403, getRoomStateWithKey
+      403, postReceipt 403, setReadMarker 403: The caller is not (and was not) a member of
+      the room, or may not act as the asserted user.
     - getPresence 403: The user's presence is not visible to the caller.
     - getTokenOwner 403: The asserted user is outside the namespaces or not registered.
     - inviteUser 403: The caller may not invite this user here.
@@ -414,7 +414,7 @@ class NotFoundError(MatrixError):
       field.
     - getContent 404, getContentAuthed 404, getContentThumbnail 404,
       getContentThumbnailAuthed 404: The homeserver has no such file to give the caller.
-    - getEventContext 404: No such event visible to the caller.
+    - getEventContext 404, getOneRoomEvent 404: No such event visible to the caller.
     - getPresence 404: No presence to show.
     - getRoomStateWithKey 404: No such state event.
     - joinRoom 404: The alias does not resolve to a room the homeserver can join.
@@ -503,16 +503,16 @@ class UnknownDeviceError(MatrixError):
       getAvatarUrl 400, getConfig 400, getConfigAuthed 400, getContentAuthed 400,
       getContentThumbnailAuthed 400, getDisplayName 400, getEventContext 400,
       getJoinedMembersByRoom 400, getJoinedRooms 400, getLocalAliases 400, getMembersByRoom
-      400, getPresence 400, getProtocols 400, getPublicRooms 400, getRoomEvents 400,
-      getRoomIdByAlias 400, getRoomState 400, getRoomStateWithKey 400, getTokenOwner 400,
-      getUserProfile 400, inviteUser 400, joinRoom 400, joinRoomById 400, kick 400,
-      knockRoom 400, leaveRoom 400, postReceipt 400, queryKeys 400, queryPublicRooms 400,
-      redactEvent 400, sendMessage 400, sendToDevice 400, setAccountData 400,
-      setAccountDataPerRoom 400, setAvatarUrl 400, setDisplayName 400, setPresence 400,
-      setReadMarker 400, setRoomAlias 400, setRoomStateWithKey 400, setTyping 400, unban
-      400, updateAppserviceRoomDirectoryVisibility 400, updateDevice 400, uploadContent 400,
-      uploadContentToMXC 400, uploadCrossSigningKeys 400, uploadKeys 400: The asserted
-      device does not belong to the asserted user.
+      400, getOneRoomEvent 400, getPresence 400, getProtocols 400, getPublicRooms 400,
+      getRoomEvents 400, getRoomIdByAlias 400, getRoomState 400, getRoomStateWithKey 400,
+      getTokenOwner 400, getUserProfile 400, inviteUser 400, joinRoom 400, joinRoomById 400,
+      kick 400, knockRoom 400, leaveRoom 400, postReceipt 400, queryKeys 400,
+      queryPublicRooms 400, redactEvent 400, sendMessage 400, sendToDevice 400,
+      setAccountData 400, setAccountDataPerRoom 400, setAvatarUrl 400, setDisplayName 400,
+      setPresence 400, setReadMarker 400, setRoomAlias 400, setRoomStateWithKey 400,
+      setTyping 400, unban 400, updateAppserviceRoomDirectoryVisibility 400, updateDevice
+      400, uploadContent 400, uploadContentToMXC 400, uploadCrossSigningKeys 400, uploadKeys
+      400: The asserted device does not belong to the asserted user.
     - pingAppservice 400: The device named for device masquerading does not belong to the
       asserted user. The ping does not need a user or a device, but the homeserver checks
       identity assertion before it looks at the request.

@@ -167,6 +167,7 @@ __all__ = [
     "GET_JOINED_ROOMS",
     "GET_LOCAL_ALIASES",
     "GET_MEMBERS_BY_ROOM",
+    "GET_ONE_ROOM_EVENT",
     "GET_PRESENCE",
     "GET_PROTOCOLS",
     "GET_PUBLIC_ROOMS",
@@ -963,6 +964,18 @@ GET_MEMBERS_BY_ROOM: Operation[None, MembersResponse] = Operation(
     errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None)),
 )  # fmt: skip
 
+GET_ONE_ROOM_EVENT: Operation[None, ClientEvent] = Operation(
+    name="getOneRoomEvent", api="client-server", method="GET", python_name="get_one_room_event",
+    summary="Read one event of a room.", since="r0.1.0",
+    path_history=(("r0.1.0", "/_matrix/client/r0/rooms/{roomId}/event/{eventId}"), ("v1.1", "/_matrix/client/v3/rooms/{roomId}/event/{eventId}")),
+    auth_history=(("r0.1.0", ("accessTokenBearer", "accessTokenQuery")), ("unstable", ("accessTokenBearer",))),
+    responses=MappingProxyType({200: ClientEvent, 400: Error, 403: Error, 404: Error}),
+    query_params=(("user_id", False), ("device_id", False), ("org.matrix.msc3202.device_id", False)),
+    query_names=("user_id", "device_id", "org.matrix.msc3202.device_id"),
+    identity_history=(("r0.1.0", ("user_id",)), ("v1.17", ("user_id", "device_id")), ("unstable", ("user_id", "device_id", "org.matrix.msc3202.device_id"))),
+    errcode_spans=((400, "M_UNKNOWN_DEVICE", "v1.17", None), (403, "M_FORBIDDEN", "r0.1.0", None), (404, "M_NOT_FOUND", "r0.1.0", None)),
+)  # fmt: skip
+
 GET_PRESENCE: Operation[None, PresenceStatus] = Operation(
     name="getPresence", api="client-server", method="GET", python_name="get_presence",
     summary="Read a user's presence.", since="r0.1.0",
@@ -1555,6 +1568,7 @@ OPERATIONS: Mapping[str, Operation[Any, Any]] = MappingProxyType(
         "getJoinedRooms": GET_JOINED_ROOMS,
         "getLocalAliases": GET_LOCAL_ALIASES,
         "getMembersByRoom": GET_MEMBERS_BY_ROOM,
+        "getOneRoomEvent": GET_ONE_ROOM_EVENT,
         "getPresence": GET_PRESENCE,
         "getProtocols": GET_PROTOCOLS,
         "getPublicRooms": GET_PUBLIC_ROOMS,

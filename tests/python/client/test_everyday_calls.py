@@ -20,13 +20,12 @@ from urllib.parse import quote
 
 import pytest
 from matrix_appservice import client as client_module
-from matrix_appservice.client import (
-    HomeserverClient,
+from matrix_appservice.client import HomeserverClient, Media, Upload
+from matrix_appservice.errors import (
     LimitExceededError,
-    Media,
     MediaTooLargeError,
+    NotYetUploadedError,
     TooLargeError,
-    Upload,
 )
 from matrix_appservice.operations import OPERATIONS, Operation
 from pydantic import BaseModel
@@ -145,7 +144,7 @@ def test_the_calls_cover_the_everyday_operations_of_a_bridge() -> None:
         "getVersions", "getTokenOwner", "createRoom", "joinRoomById", "joinRoom", "leaveRoom",
         "forgetRoom", "inviteUser", "kick", "ban", "unban", "knockRoom", "redactEvent",
         "getRoomState", "getRoomStateWithKey", "getJoinedMembersByRoom", "getMembersByRoom",
-        "getRoomEvents", "getEventContext", "setRoomAlias", "deleteRoomAlias",
+        "getRoomEvents", "getEventContext", "getOneRoomEvent", "setRoomAlias", "deleteRoomAlias",
         "getRoomIdByAlias", "getLocalAliases", "getUserProfile", "getDisplayName",
         "setDisplayName", "getAvatarUrl", "setAvatarUrl", "setTyping", "postReceipt",
         "setReadMarker", "getPresence", "setPresence", "sendToDevice", "uploadKeys",
@@ -298,7 +297,7 @@ def test_a_download_is_read_up_to_the_bound(kit: Kit) -> None:
 
 def test_a_download_error_is_the_errcodes_class(kit: Kit) -> None:
     peer = Peer((504, {"errcode": "M_NOT_YET_UPLOADED", "error": "Not yet"}))
-    with pytest.raises(client_module.NotYetUploadedError):
+    with pytest.raises(NotYetUploadedError):
         kit.run(kit.homeserver(peer), "get_content_authed", "example.org", "abc", timeout_ms=10)
     assert peer.last.params["timeout_ms"] == "10"
 

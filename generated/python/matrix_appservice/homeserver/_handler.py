@@ -688,6 +688,25 @@ class HomeserverHandler(Identities):
         """
         raise UnrecognizedError("Unrecognized request")
 
+    async def get_one_room_event(
+        self,
+        requester: Requester,
+        room_id: str,
+        event_id: str,
+    ) -> ClientEvent:
+        """Read one event of a room.
+
+        An ordinary Client-Server call: one event by its ID, in client format, if the caller may
+        see it. A bridge uses it to fetch the event a reply, an edit or a reaction points at
+        when it is not in its own records.
+
+        Arguments:
+
+        - ``room_id``: The room the event is in.
+        - ``event_id``: The event.
+        """
+        raise UnrecognizedError("Unrecognized request")
+
     async def get_presence(
         self,
         requester: Requester,
@@ -1988,6 +2007,20 @@ async def _get_members_by_room(
     return answer_json(_GET_MEMBERS_BY_ROOM_ANSWER, answer)
 
 
+_GET_ONE_ROOM_EVENT_ANSWER: TypeAdapter[ClientEvent] = TypeAdapter(ClientEvent)
+
+
+async def _get_one_room_event(
+    handler: HomeserverHandler, requester: Requester, request: HandlerRequest
+) -> bytes:
+    answer = await handler.get_one_room_event(
+        requester,
+        request.path["roomId"],
+        request.path["eventId"],
+    )
+    return answer_json(_GET_ONE_ROOM_EVENT_ANSWER, answer)
+
+
 _GET_PRESENCE_ANSWER: TypeAdapter[PresenceStatus] = TypeAdapter(PresenceStatus)
 
 
@@ -2611,6 +2644,7 @@ DISPATCH: Mapping[str, Dispatch] = MappingProxyType(
         "getJoinedRooms": _get_joined_rooms,
         "getLocalAliases": _get_local_aliases,
         "getMembersByRoom": _get_members_by_room,
+        "getOneRoomEvent": _get_one_room_event,
         "getPresence": _get_presence,
         "getProtocols": _get_protocols,
         "getPublicRooms": _get_public_rooms,
@@ -2686,6 +2720,7 @@ HANDLER_METHODS: Mapping[str, str] = MappingProxyType(
         "getJoinedRooms": "get_joined_rooms",
         "getLocalAliases": "get_local_aliases",
         "getMembersByRoom": "get_members_by_room",
+        "getOneRoomEvent": "get_one_room_event",
         "getPresence": "get_presence",
         "getProtocols": "get_protocols",
         "getPublicRooms": "get_public_rooms",
