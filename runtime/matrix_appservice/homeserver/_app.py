@@ -188,7 +188,7 @@ class HomeserverApp(JsonApp[_Route, Requester]):
                 else validator_for(response=op.name, status=200, version=version),
                 identity=op.identity_params(version),
                 dispatch=DISPATCH[op.name],
-                auth=not op.auth_optional,
+                auth=bool(op.auth(version)) and not op.auth_optional,
             )
             entries.append((op.path(version), op.method, route, op.rest_param))
         like = OPERATIONS[_PLAIN_LIKE]
