@@ -1,7 +1,7 @@
 """Serving an ASGI app over HTTP/1.1 with granian (Rust, hyper), with its limits set explicitly.
 
-What ``matrix-appservice serve`` (an :class:`~matrix_appservice.server.AppServiceApp`) and ``matrix-appservice homeserver``
-(the in-memory homeserver's app) run on, and what a program runs an app on from code::
+What ``matrix-appservice serve`` (an :class:`~matrix_appservice.server.AppServiceApp`) and
+``matrix-appservice homeserver`` (the in-memory homeserver's app) run on, and what a program runs an app on from code::
 
     server = AppServer(app)                  # AppServiceApp: its startup() and close() are the hooks
     await server.start("127.0.0.1", 9009)    # bind, start-up hook, then take connections
@@ -118,8 +118,9 @@ class AppServer:
 
     ``startup`` and ``shutdown`` are the hooks run before the first connection is taken and
     after the last answer; by default the app's own ``startup()`` and ``close()`` when it has
-    them (an :class:`~matrix_appservice.server.AppServiceApp` does). The app's ASGI lifespan is not used. ``sockets``:
-    sockets already listening (see :func:`listen`), served instead of binding.
+    them (an :class:`~matrix_appservice.server.AppServiceApp` does). The app's ASGI lifespan
+    is not used. ``sockets``: sockets already listening (see :func:`listen`), served instead
+    of binding.
     """
 
     def __init__(
@@ -145,6 +146,7 @@ class AppServer:
         self._active = 0
         self._drained: asyncio.Event | None = None
         self._closed = False
+        self._threads: set[str] = set()
 
     def bind(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Bind ``host:port`` without taking connections yet (:meth:`start` does both);
@@ -203,7 +205,9 @@ class AppServer:
             *no_tls, (None, None),
         )  # fmt: skip
         scheduler = futures._new_cbscheduler(loop, self._call, impl_asyncio=True)
+        before = _thread_ids()
         worker.serve_async(scheduler, loop, stop)
+        self._threads |= _thread_ids() - before
         self._signals.append(stop)
         self._stopped.append(stopped)
 
@@ -267,11 +271,24 @@ class AppServer:
                     await asyncio.wait_for(self._drained.wait(), self.limits.shutdown_timeout)
                 except TimeoutError:
                     pass
+            await self._threads_ended()
         finally:
             for sock in self.sockets:
                 sock.close()
             if self._shutdown is not None:
                 await self._shutdown()
+
+    async def _threads_ended(self) -> None:
+        """Wait (at most ``shutdown_timeout`` seconds) until granian's threads have ended: its
+        runtime still calls into the event loop while it closes the last connections, and
+        a loop or an interpreter that ends first makes it abort the process."""
+        if not self._threads:  # no /proc to look in: a moment for the runtime to end
+            await asyncio.sleep(0.05 if self._signals else 0)
+            return
+        clock = asyncio.get_running_loop().time
+        deadline = clock() + self.limits.shutdown_timeout
+        while self._threads & _thread_ids() and clock() < deadline:
+            await asyncio.sleep(0.002)
 
     async def serve(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Start on ``host:port``, serve until SIGINT or SIGTERM, then close; when the start
@@ -292,6 +309,15 @@ class AppServer:
         finally:
             remove()
             await self.close()
+
+
+def _thread_ids() -> set[str]:
+    """The ids of this process's threads, native ones included (empty where ``/proc`` is
+    missing)."""
+    try:
+        return set(os.listdir("/proc/self/task"))
+    except OSError:
+        return set()
 
 
 def on_stop_signals(
