@@ -67,6 +67,7 @@ EVERYDAY = {
     "getJoinedMembersByRoom": ("GET", "/_matrix/client/v3/rooms/{roomId}/joined_members"),
     "getRoomEvents": ("GET", "/_matrix/client/v3/rooms/{roomId}/messages"),
     "getEventContext": ("GET", "/_matrix/client/v3/rooms/{roomId}/context/{eventId}"),
+    "getOneRoomEvent": ("GET", "/_matrix/client/v3/rooms/{roomId}/event/{eventId}"),
     "setRoomAlias": ("PUT", "/_matrix/client/v3/directory/room/{roomAlias}"),
     "getRoomIdByAlias": ("GET", "/_matrix/client/v3/directory/room/{roomAlias}"),
     "deleteRoomAlias": ("DELETE", "/_matrix/client/v3/directory/room/{roomAlias}"),
