@@ -192,12 +192,21 @@ class _Bundler:
                 if not ops:
                     continue
                 full = base + key
-                if full in paths:
-                    self.problems.add(loc_of(item), f"path {full} is defined twice")
-                    continue
                 for op in ops:
                     op[API] = spec.api
                     tags.extend(t for t in op.get("tags", []) if t not in tags)
+                if full in paths:
+                    # Two files may share a path with different methods (the PUT of a state
+                    # event next to sending, its GET next to reading state); nothing else.
+                    shared = paths[full]
+                    twice = [m for m in rewritten if m in HTTP_METHODS and m in shared]
+                    if twice or "parameters" in rewritten or "parameters" in shared:
+                        what = f"{', '.join(m.upper() for m in twice)} of " if twice else ""
+                        self.problems.add(loc_of(item), f"{what}path {full} is defined twice")
+                        continue
+                    shared.update((m, op) for m, op in rewritten.items() if m in HTTP_METHODS)
+                    operations += ops
+                    continue
                 rewritten["servers"] = [server]
                 paths[full] = rewritten
                 operations += ops

@@ -45,6 +45,7 @@ __all__ = [
     "Operation",
     "OperationView",
     "Param",
+    "RawBody",
     "ReleaseView",
     "Response",
     "TypeRef",
@@ -181,6 +182,16 @@ class Body:
 
 
 @dataclass(frozen=True)
+class RawBody:
+    """A body that is not JSON but the bytes of a file (a media upload or download)."""
+
+    media_types: tuple[str, ...]
+    """The media types the body may have, as listed (``application/octet-stream``)."""
+    required: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Response:
     status: str
     description: str
@@ -188,6 +199,8 @@ class Response:
     errcodes: tuple[Errcode, ...]
     body: Body | None
     pointer: tuple[Any, ...]
+    raw: RawBody | None = None
+    """The body when it is a file rather than JSON."""
 
     @property
     def code(self) -> int:
@@ -227,6 +240,8 @@ class OperationView:
     """``(release label as written, note)`` of the change notes up to this release."""
     doc: dict[str, Any] = field(repr=False, compare=False)
     """The release's bundle, to follow references from the nodes above."""
+    raw_request: RawBody | None = None
+    """The request body when it is a file rather than JSON (``request`` is then None)."""
 
     @property
     def identity_params(self) -> tuple[str, ...]:
@@ -392,6 +407,19 @@ def _body(doc: dict[str, Any], holder: Any, pointer: tuple[Any, ...]) -> Body | 
     )
 
 
+def _raw_body(doc: dict[str, Any], holder: Any) -> RawBody | None:
+    """A body whose media types do not include JSON: the bytes of a file."""
+    node = deref(doc, holder)
+    content = node.get("content") if isinstance(node, dict) else None
+    if not isinstance(content, dict) or not content or "application/json" in content:
+        return None
+    return RawBody(
+        media_types=tuple(str(media) for media in content),
+        required=bool(node.get("required")),
+        description=str(node.get("description") or ""),
+    )
+
+
 def _param(doc: dict[str, Any], raw: Any, pointer: tuple[Any, ...]) -> Param:
     node = deref(doc, raw)
     schema = node.get("schema", {})
@@ -446,6 +474,7 @@ def _view(
                 ),
                 body=_body(doc, raw, pointer),
                 pointer=pointer,
+                raw=_raw_body(doc, raw),
             )
         )
     request = _body(doc, op["requestBody"], (*base, "requestBody")) if "requestBody" in op else None
@@ -473,6 +502,7 @@ def _view(
         deprecated_in=_label(spec.releases.get, op.get(DEPRECATED)),
         changed_in=tuple((str(k), str(v)) for k, v in (op.get(CHANGED) or {}).items()),
         doc=doc,
+        raw_request=_raw_body(doc, op["requestBody"]) if "requestBody" in op else None,
     )
 
 

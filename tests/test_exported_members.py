@@ -21,10 +21,10 @@ from codegen.python.errcodes import class_name
 PINNED = {
     "matrix_appservice.client": """
         AppServiceClient AsyncAppServiceClient AsyncHomeserverClient HomeserverClient
-        RetryPolicy
+        Media MediaUpload RetryPolicy Upload
     """,
     "matrix_appservice.errors": """
-        ERRCODE_CLASSES MatrixError QueryTimeoutError RequestFailedError
+        ERRCODE_CLASSES MatrixError MediaTooLargeError QueryTimeoutError RequestFailedError
         RequestValidationError ResponseValidationError
     """,
     "matrix_appservice.server": """

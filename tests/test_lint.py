@@ -396,3 +396,22 @@ def test_changelog_fragment_that_cannot_be_read(
     root, _ = broken_spec("versions.yaml", "releases:", "releases:")
     make(root / "changelog" / "v1.7" / "broken.feature")
     assert _only_problem(root) == f"spec/changelog/v1.7/broken.feature{expected}"
+
+
+def test_two_files_share_a_path_with_different_methods(spec: Spec) -> None:
+    path = spec.bundle("unstable")["paths"][
+        "/_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey}"
+    ]
+    assert path["put"]["operationId"] == "setRoomStateWithKey"  # client-server/room_send.yaml
+    assert path["get"]["operationId"] == "getRoomStateWithKey"  # client-server/room_state.yaml
+
+
+def test_the_same_method_of_a_path_in_two_files_is_refused(broken_spec: Breaker) -> None:
+    root, line = broken_spec(
+        "client-server/room_state.yaml",
+        "  /rooms/{roomId}/state/{eventType}/{stateKey}:\n    get:",
+        "  /rooms/{roomId}/state/{eventType}/{stateKey}:\n    put:",
+    )
+    problems = lint(load_spec(root)).render()
+    expected = "PUT of path /_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey} is defined twice"
+    assert f"spec/client-server/room_state.yaml:{line + 1}: {expected}" in problems  # its item

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -238,9 +239,11 @@ def test_identity_assertion_parameters_per_release(spec: Spec) -> None:
             if op["x-api"] != "client-server":
                 continue
             found = {n for n, p in params(doc, op).items() if p.get("x-identityAssertion") is True}
-            if op_id in ("register", "login"):
-                assert not found and op["x-noIdentityAssertion"], (name, op_id)
-                assert ("device_id" in op["x-noIdentityAssertion"]) is ("device_id" in expected)
+            if op.get("x-noIdentityAssertion"):  # naming their user, or without credentials
+                assert not found, (name, op_id)
+                if op_id in ("register", "login"):
+                    device = "device_id" in op["x-noIdentityAssertion"]
+                    assert device is ("device_id" in expected)
             else:
                 assert found == expected, (name, op_id)
     for op_id in ("pingAppservice", "updateAppserviceRoomDirectoryVisibility", "getPublicRooms"):
@@ -323,3 +326,45 @@ def test_state_errcodes_per_release(spec: Spec) -> None:
         assert ("M_INVALID_PARAMETER" in bad) is old_spelling, name
         assert ("M_INVALID_PARAM" in bad) is (name in _from(spec, "v1.3")), name
         assert ("M_INVITE_BLOCKED" in codes(name, "403")) is (name in _from(spec, "v1.18")), name
+
+
+def test_history_of_the_everyday_calls(spec: Spec) -> None:
+    """What the official sources say of when each everyday call came, moved or went."""
+    from matrix_appservice.operations import OPERATIONS
+
+    since = {
+        "knockRoom": "v1.1", "getLocalAliases": "v1.1", "createContent": "v1.7",
+        "uploadContentToMXC": "v1.7", "getContentAuthed": "v1.11",
+        "getContentThumbnailAuthed": "v1.11", "getConfigAuthed": "v1.11", "createRoom": "r0.1.0",
+        "getContent": "r0.1.0", "uploadContent": "r0.1.0", "getVersions": "r0.1.0",
+    }  # fmt: skip
+    for name, first in since.items():
+        assert OPERATIONS[name].since == first and OPERATIONS[name].until is None, name
+    for name in ("getContent", "getContentThumbnail", "getConfig"):
+        assert OPERATIONS[name].deprecated_in == "v1.11", name
+    paths = {
+        "createRoom": ("/_matrix/client/r0/createRoom", "/_matrix/client/v3/createRoom"),
+        "uploadContent": ("/_matrix/media/r0/upload", "/_matrix/media/v3/upload"),
+        "getContent": (
+            "/_matrix/media/r0/download/{serverName}/{mediaId}",
+            "/_matrix/media/v3/download/{serverName}/{mediaId}",
+        ),
+        "getVersions": ("/_matrix/client/versions", "/_matrix/client/versions"),
+    }
+    for name, (old, new) in paths.items():
+        assert (OPERATIONS[name].path("r0.1.2"), OPERATIONS[name].path("v1.1")) == (old, new)
+    assert OPERATIONS["createContent"].path("v1.7") == "/_matrix/media/v1/create"
+    assert OPERATIONS["getContentAuthed"].path("v1.11").startswith("/_matrix/client/v1/media/")
+
+    def query(release: str, op_id: str) -> dict[str, Any]:
+        view = spec.ir.release(release)
+        return {p.name: p.node for p in view.by_name()[op_id].params_in("query")}
+
+    assert "via" not in query("v1.11", "joinRoom") and "via" in query("v1.12", "joinRoom")
+    assert query("v1.13", "joinRoom")["server_name"].get("deprecated") is True
+    assert "server_name" not in query("v1.14", "knockRoom")
+    assert query("v1.2", "getRoomEvents")["from"]["required"] is True
+    assert query("v1.3", "getRoomEvents")["from"]["required"] is False
+    versions = OPERATIONS["getVersions"]
+    assert versions.auth_optional and versions.auth("v1.9") == ()
+    assert [s.name for s in versions.auth("v1.10")] == ["accessTokenBearer", "accessTokenQuery"]

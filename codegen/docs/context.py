@@ -77,6 +77,7 @@ class Response:
     body_note: str = ""  # "empty" (an object without fields) or "above" (table shown earlier)
     example: Any = None
     has_example: bool = False
+    file_types: list[str] = field(default_factory=list)  # a body that is a file, not JSON
 
 
 @dataclass
@@ -100,6 +101,7 @@ class Operation:
     has_body_example: bool = False
     responses: list[Response] = field(default_factory=list)
     no_identity_reason: str = ""  # why identity assertion does not apply, where it does not
+    body_file_types: list[str] = field(default_factory=list)  # a request body that is a file
 
     @property
     def rate_limited(self) -> bool:
@@ -197,9 +199,10 @@ class _Builder:
             tables = self.reader.tables(schema, fallback, seen)
             note = self.note(schema, before)
             example, has_example = _first_example(response.body.media)
+        files = list(response.raw.media_types) if response.raw is not None else []
         return Response(
             response.status, response.description, marks_of(response.node), errcodes,
-            body_type, tables, note, example, has_example,
+            body_type, tables, note, example, has_example, files,
         )  # fmt: skip
 
     def note(self, schema: Any, before: set[str]) -> str:
@@ -234,6 +237,9 @@ class _Builder:
             result.body_required = body.required
             result.body_tables = self.reader.tables(body.schema or {}, fallback, seen)
             result.body_example, result.has_body_example = _first_example(body.media)
+        elif op.raw_request is not None:
+            result.body_file_types = list(op.raw_request.media_types)
+            result.body_required = op.raw_request.required
         for response in sorted(op.responses, key=lambda r: r.status):
             fallback = f"{result.operation_id} {response.status} response"
             result.responses.append(self.response(response, seen, fallback))

@@ -7,8 +7,9 @@ Python types of the bodies. The templates of ``operations.py``, ``client.py`` an
 handler modules read these records, and nothing else.
 
 Signatures follow one rule, which ``tests/python/test_signatures.py`` checks against the IR:
-path parameters, then the request body (whole, or its required fields), then required query
-parameters are positional; every optional argument is keyword-only; identity-assertion
+path parameters, then the request body (whole, its required fields, or a file as
+``content``), then required query parameters are positional; every optional argument
+(header parameters included) is keyword-only; identity-assertion
 parameters (``user_id``, ``device_id`` and its MSC spelling, in whichever release they
 exist) are never arguments: ``as_user()`` sets them on the client, and the homeserver's
 handlers receive them in ``requester``.
@@ -31,6 +32,8 @@ from codegen.spec import Spec
 __all__ = [
     "BODY_ARGUMENT",
     "FIELD_DEFAULTS",
+    "RAW_ANSWER",
+    "RAW_ARGUMENT",
     "RENAMES",
     "Arg",
     "PyOperation",
@@ -52,10 +55,13 @@ RENAMES = {
 
 BODY_ARGUMENT = {
     # Operations whose body is passed whole, as one argument (a model or a mapping), rather
-    # than field by field: a transaction, and the free-form content of an event.
+    # than field by field: a transaction, and the free-form content of an event or of
+    # account data.
     "sendTransaction": "transaction",
     "sendMessage": "content",
     "setRoomStateWithKey": "content",
+    "setAccountData": "content",
+    "setAccountDataPerRoom": "content",
 }
 
 FIELD_DEFAULTS = {
@@ -65,9 +71,16 @@ FIELD_DEFAULTS = {
     ("login", "type"): "m.login.application_service",
 }
 
-Where = Literal["path", "query", "fields", "body", "field"]
+Where = Literal["path", "query", "header", "fields", "body", "field", "raw"]
 """``fields``: the free-form search fields of a lookup (one query parameter per key);
-``body``: the whole request body; ``field``: one field of the request body."""
+``body``: the whole request body; ``field``: one field of the request body; ``raw``: a
+request body that is a file, not JSON (a media upload)."""
+
+RAW_ARGUMENT = "content"
+"""The argument of an operation whose request body is a file (``MediaUpload``)."""
+RAW_TYPE = "MediaUpload"
+RAW_ANSWER = "Media"
+"""The client's answer for a success whose body is a file (a media download)."""
 
 _MODEL_OR_MAPPING = "Mapping[str, Any] | BaseModel"
 
@@ -130,6 +143,10 @@ class PyOperation:
     """The first release without the operation (``None``: it is in the newest one)."""
     changed_in: tuple[tuple[str, str], ...]
     """``(release, note)`` of every change note."""
+    raw_request: str | None = None
+    """The media type of a request body that is a file (``application/octet-stream``)."""
+    raw_responses: tuple[int, ...] = ()
+    """The success statuses whose body is a file, not JSON."""
 
     @property
     def name(self) -> str:
@@ -186,6 +203,8 @@ class PyOperation:
             ("deprecated_in", _text(view.deprecated_in) if view.deprecated_in else ""),
             ("changed_in", _mapping((_text(k), _text(v)) for k, v in self.changed_in)),
             ("errcode_spans", literal(self.errcode_spans) if self.errcode_spans else ""),
+            ("raw_request", _text(self.raw_request) if self.raw_request else ""),
+            ("raw_responses", literal(self.raw_responses) if self.raw_responses else ""),
         ]
         defaults = {
             "identity_history": literal([(first, ())]),
@@ -247,14 +266,19 @@ class PyOperation:
         return self.name == "sendTransaction"
 
     @property
-    def body_mode(self) -> Literal["none", "whole", "fields"]:
+    def body_mode(self) -> Literal["none", "whole", "fields", "raw"]:
+        if any(a.where == "raw" for a in self.client_args):
+            return "raw"
         if any(a.where == "body" for a in self.client_args):
             return "whole"
         return "fields" if any(a.where == "field" for a in self.client_args) else "none"
 
     @property
     def answer(self) -> str:
-        """What a handler returns: the type of the 200 answer (or of the first success)."""
+        """What a handler returns: the type of the 200 answer (or of the first success); a
+        file (``Media``) when that answer is one."""
+        if 200 in self.raw_responses:
+            return RAW_ANSWER
         success = [t for code, t in self.responses if 200 <= code < 300]
         chosen = dict(self.responses).get(200, success[0] if success else None)
         return chosen.python if chosen is not None else "None"
@@ -371,7 +395,7 @@ def _scalar(param: Param) -> Literal["str", "int", "bool", "object"]:
 
 
 def _param_arg(doc: dict[str, Any], param: Param, models: set[str]) -> Arg:
-    where: Where = "path" if param.location == "path" else "fields" if param.free_form else "query"
+    where: Where = "fields" if param.free_form else param.location
     return Arg(
         name="fields" if param.free_form else snake_case(param.name),
         wire=param.name,
@@ -396,6 +420,14 @@ def _body_args(op: OperationView, models: set[str]) -> tuple[list[Arg], list[Arg
     """(positional, optional keyword-only, keyword-only with a default) body arguments."""
     doc = op.doc
     body = op.request
+    if body is None and op.raw_request is not None:
+        media = ", ".join(op.raw_request.media_types)
+        content = Arg(
+            RAW_ARGUMENT, "", "raw", RAW_TYPE, "object", True, False, None,
+            f"The file ({media}): its bytes, or an ``Upload`` (chunks and their length) to "
+            "stream it.",
+        )  # fmt: skip
+        return [content], [], []
     if body is None or body.schema is None:
         return [], [], []
     if op.name in BODY_ARGUMENT:
@@ -440,9 +472,10 @@ def _check_unique(view: OperationView, args: list[Arg]) -> None:
         seen.add(arg.name)
 
 
-def _returns(responses: list[tuple[int, TypeRef | None]]) -> str:
+def _returns(responses: list[tuple[int, TypeRef | None]], raw: tuple[int, ...] = ()) -> str:
     success = [t for code, t in responses if 200 <= code < 300]
     chosen = [t.python for t in success if t is not None]
+    chosen += [RAW_ANSWER for code in raw if 200 <= code < 300]
     if not chosen:
         return "None"
     text = " | ".join(dict.fromkeys(chosen))
@@ -477,7 +510,8 @@ def _py_operation(op: Operation, releases: list[str], label: Any) -> PyOperation
     client += body_defaulted
     _check_unique(view, client)
     responses = [(int(r.status), r.body.type if r.body else None) for r in view.responses]
-    handler = [*path, *required_query, *optional_query]
+    raw = tuple(int(r.status) for r in view.success if r.raw is not None and r.body is None)
+    handler = [a for a in (*path, *required_query, *optional_query) if a.where != "header"]
     return PyOperation(
         ir=op,
         python=python_name(op.matrix_name),
@@ -486,10 +520,12 @@ def _py_operation(op: Operation, releases: list[str], label: Any) -> PyOperation
         handler_args=tuple(handler),
         request=view.request.type if view.request else None,
         responses=tuple(responses),
-        returns=_returns(responses),
+        returns=_returns(responses, raw),
         client_models=frozenset(models | {n for _, t in responses if t for n in t.models}),
         until=_until(op, releases),
         changed_in=tuple((label(k), " ".join(v.split())) for k, v in view.changed_in),
+        raw_request=view.raw_request.media_types[0] if view.raw_request else None,
+        raw_responses=raw,
     )
 
 

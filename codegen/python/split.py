@@ -42,6 +42,16 @@ MODULES = {
     "definitions/cross_signing_key.yaml": "client",
     "definitions/public_rooms_response.yaml": "client",
     "definitions/user_identifier.yaml": "client",
+    # The everyday Client-Server calls' shared bodies, used by operations rather than models.
+    "definitions/avatar_url.yaml": "client",
+    "definitions/content_uri.yaml": "client",
+    "definitions/device_keys.yaml": "client",
+    "definitions/display_name.yaml": "client",
+    "definitions/initial_state_event.yaml": "client",
+    "definitions/media_config.yaml": "client",
+    "definitions/one_time_keys.yaml": "client",
+    "definitions/room_id_response.yaml": "client",
+    "definitions/third_party_signed.yaml": "client",
 }
 DOCS = {
     "events": "Room events, ephemeral data and to-device messages, as pushed in transactions.",

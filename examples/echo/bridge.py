@@ -23,10 +23,9 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
-from urllib.parse import quote
 
 from matrix_appservice.client import AsyncHomeserverClient
-from matrix_appservice.errors import ForbiddenError, MatrixError, RequestFailedError
+from matrix_appservice.errors import ForbiddenError, MatrixError, RequestFailedError, UserInUseError
 from matrix_appservice.models import ClientEvent, Registration
 from matrix_appservice.registration import NamespaceMatcher
 from matrix_appservice.server import AppServiceHandler, IncomingTransaction
@@ -42,10 +41,6 @@ def puppet_localpart(prefix: str, user_id: str) -> str:
     each character a localpart may not hold replaced by ``_``."""
     localpart = user_id[1:].partition(":")[0].lower()
     return prefix + _NOT_LOCALPART.sub("_", localpart)
-
-
-def _room(room_id: str) -> str:
-    return quote(room_id, safe="")
 
 
 class StartError(Exception):
@@ -87,13 +82,13 @@ class EchoBridge(AppServiceHandler):
         except ValueError as exc:  # a URL with user info, for one: the message hides it
             raise StartError(f"--homeserver: {exc}") from None
         try:
-            whoami = await client.request("GET", "/_matrix/client/v3/account/whoami")
+            whoami = await client.get_token_owner()
         except (MatrixError, RequestFailedError) as exc:
             await client.aclose()
             raise StartError(
                 f"the homeserver at {self.homeserver} did not accept us: {exc}"
             ) from None
-        self.bot = whoami["user_id"]
+        self.bot = whoami.user_id
         self.server_name = self.bot.partition(":")[2]
         sample = f"@{puppet_localpart(self.prefix, self.bot)}:{self.server_name}"
         if not NamespaceMatcher(self.registration).user_is_exclusive(sample):
@@ -115,9 +110,7 @@ class EchoBridge(AppServiceHandler):
         for event in transaction.foreign_events():
             if event.type == "m.room.member" and event.state_key == self.bot:
                 if event.content.get("membership") == "invite":
-                    await self.client.request(
-                        "POST", f"/_matrix/client/v3/join/{_room(event.room_id)}"
-                    )
+                    await self.client.join_room(event.room_id)
                     _LOG.info("joined %s", event.room_id, extra={"room_id": event.room_id})
             elif event.type == "m.room.message" and event.content.get("msgtype") == "m.text":
                 body = event.content.get("body")
@@ -142,9 +135,8 @@ class EchoBridge(AppServiceHandler):
         if user_id not in self._registered:
             try:
                 await self.client.register(username=localpart, inhibit_login=True)
-            except MatrixError as exc:
-                if exc.errcode != "M_USER_IN_USE":
-                    raise
+            except UserInUseError:
+                pass  # registered before (by an earlier run)
             self._registered.add(user_id)
         return user_id
 
@@ -152,15 +144,10 @@ class EchoBridge(AppServiceHandler):
         if (puppet, room_id) in self._joined:
             return
         as_puppet = self.client.as_user(puppet)
-        join = f"/_matrix/client/v3/join/{_room(room_id)}"
         try:
-            await as_puppet.request("POST", join)
+            await as_puppet.join_room(room_id)
         except ForbiddenError:
             # Not a public room: the bot, which is in it, invites the puppet first.
-            await self.client.request(
-                "POST",
-                f"/_matrix/client/v3/rooms/{_room(room_id)}/invite",
-                json={"user_id": puppet},
-            )
-            await as_puppet.request("POST", join)
+            await self.client.invite_user(room_id, puppet)
+            await as_puppet.join_room(room_id)
         self._joined.add((puppet, room_id))

@@ -158,11 +158,13 @@ class _ClientBase:
 
     def _call(
         self, operation: Operation[Any, R], *, path: Mapping[str, str], query: Mapping[str, Any],
-        body: Any = None, fields: Mapping[str, Any] | None = None,
+        body: Any = None, fields: Mapping[str, Any] | None = None, raw: Any = None,
+        headers: Mapping[str, str | None] | None = None,
     ) -> Call[R]:  # fmt: skip
         return build_call(
-            self._settings, operation, path=path, query=query, body=body, fields=fields
-        )
+            self._settings, operation, path=path, query=query, body=body, fields=fields,
+            raw=raw, headers=headers,
+        )  # fmt: skip
 
     def __repr__(self) -> str:
         s = self._settings

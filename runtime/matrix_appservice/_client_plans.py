@@ -147,8 +147,10 @@ def homeserver_plan(call: Call[Any], settings: Settings) -> Plan:
     while True:
         outcome = yield from _exchange(call, settings, call.path)
         if isinstance(outcome, Failure):
+            if call.upload_problems:  # the file's pieces broke the request, not the network
+                raise call.upload_problems[0]
             raise _gave_up(call, outcome, retries + 1, settings, query=False) from outcome.error
-        if outcome.status == 429 and retries < settings.rate_limit_retries:
+        if outcome.status == 429 and retries < settings.rate_limit_retries and call.replayable:
             wait = retry_after(outcome)
             if wait <= settings.max_retry_after:
                 retries += 1

@@ -30,7 +30,8 @@ def test_text_output(spec: Spec, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["diff", "v1.6", "v1.13"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("API changes from v1.6 to v1.13: ")
-    assert "Operations:\n  + POST /_matrix/app/v1/ping: ping (application-service)\n" in out
+    assert "\nOperations:\n  + " in out
+    assert "  + POST /_matrix/app/v1/ping: ping (application-service)\n" in out
     assert "  + POST /_matrix/client/v1/appservice/{appserviceId}/ping: pingAppservice" in out
     assert "  + Transaction.ephemeral: [EphemeralEvent]\n" in out
     assert "  + Registration.receive_ephemeral: boolean\n" in out

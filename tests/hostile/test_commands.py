@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from matrix_appservice.client import HomeserverClient
 
 from tests.hostile.bounded import PACKAGE, REPO, Outcome, matrix_appservice
 
@@ -372,6 +373,17 @@ def test_the_homeserver_prints_the_users_it_made(world: World) -> None:
                 headers={"Authorization": f"Bearer {token}"}, timeout=10,
             )  # fmt: skip
             assert who.json()["user_id"] == user_id
+        # With its token a person talks to the bridge's rooms: the everyday calls, typed.
+        base = f"http://127.0.0.1:{start['port']}"
+        alice, bob = made.values()
+        with HomeserverClient(base, alice, validate=True) as as_alice:
+            room_id = as_alice.create_room(preset="public_chat", name="talk").room_id
+            as_alice.send_message(room_id, "m.room.message", "t1", {"msgtype": "m.text",
+                                                                    "body": "hi"})  # fmt: skip
+        with HomeserverClient(base, bob, validate=True) as as_bob:
+            assert as_bob.join_room_by_id(room_id).room_id == room_id
+            page = as_bob.get_room_events(room_id, "b", limit=2)  # bob's join, then the message
+            assert page.chunk[1].content == {"msgtype": "m.text", "body": "hi"}
     finally:
         code, _, err = _stop(process, signal.SIGTERM)
     assert code == 0, err

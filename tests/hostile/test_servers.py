@@ -50,7 +50,7 @@ async def main():
                     answers.append([depth, got.status_code, got.json().get("errcode")])
                 continue
             elif CASE == "5000-digit pagination":
-                got = await call("GET", f"/rooms/{{room}}/messages", limit="9" * 5000, **{{"from": "9" * 5000}})
+                got = await call("GET", f"/rooms/{{room}}/messages", dir="b", limit="9" * 5000, **{{"from": "9" * 5000}})
             elif CASE == "a list as creation_content":
                 got = await call("POST", "/createRoom", {{"creation_content": list(range(100_000))}})
             elif CASE == "a 60 KB user_id":

@@ -124,7 +124,7 @@ def test_registration_from_standard_input(
     ("option", "message"),
     [
         (["--request", "sendTransactio"], "unknown request 'sendTransactio' in v1.19; did you mean 'sendTransaction'?"),
-        (["--request", "p"], "did you mean 'ping' or 'pingAppservice'?"),
+        (["--request", "p"], "did you mean 'ping', 'pingAppservice' or 'postReceipt'?"),
         (["--schema", "Client"], "unknown schema 'Client' in v1.19; did you mean 'ClientEvent'"),
         (["--request", "queryUserById"], "queryUserById has no request body"),
         (["--request", "ping", "--version", "v1.6"], "request 'ping' does not exist in v1.6 (it exists in v1.7 to unstable)"),

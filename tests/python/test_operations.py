@@ -58,7 +58,7 @@ def test_identity_assertion_per_release(spec: Spec) -> None:
     for op in OPERATIONS.values():
         for release in op.releases:
             found = op.identity_params(release)
-            if op.api == "application-service" or op.name in ("register", "login"):
+            if op.api == "application-service" or op.no_identity_assertion:
                 assert found == (), (op.name, release)
                 continue
             expected = ["user_id"]
@@ -72,6 +72,11 @@ def test_identity_assertion_per_release(spec: Spec) -> None:
     assert "user_id" in OPERATIONS["updateAppserviceRoomDirectoryVisibility"].identity_params()
     register = OPERATIONS["register"]
     assert register.no_identity_assertion and "body" in register.no_identity_assertion
+    # Without identity assertion: the calls that name their user, and those without credentials.
+    assert {"register", "login", "getVersions", "getContent", "getContentThumbnail"} == {
+        op.name for op in OPERATIONS.values() if op.no_identity_assertion
+    }
+    assert OPERATIONS["getContentAuthed"].identity_params("v1.11") == ("user_id",)
     assert OPERATIONS["sendMessage"].no_identity_assertion is None
     assert OPERATIONS["sendTransaction"].no_identity_assertion is None
 

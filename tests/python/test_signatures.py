@@ -1,9 +1,11 @@
 """Every generated method's signature follows one rule, checked against the IR.
 
-Path parameters, then the request body (whole, or its required fields), then the required
-query parameters are positional; every optional argument is keyword-only; no
+Path parameters, then the request body (whole, or its required fields; a file as
+``content``), then the required query parameters are positional; every optional argument is
+keyword-only (header parameters, such as an upload's ``Content-Type``, among them); no
 identity-assertion parameter of any release is ever an argument. The rule holds for both
-clients, sync and async, and for both handler classes.
+clients, sync and async, and for both handler classes (which leave out the operations whose
+body is a file, and header parameters).
 """
 
 from __future__ import annotations
@@ -24,7 +26,13 @@ from matrix_appservice.homeserver import HomeserverHandler
 from matrix_appservice.server import AppServiceHandler
 
 from codegen.ir import Operation, OperationView, deref
-from codegen.python.api import BODY_ARGUMENT, FIELD_DEFAULTS, python_name, snake_case
+from codegen.python.api import (
+    BODY_ARGUMENT,
+    FIELD_DEFAULTS,
+    RAW_ARGUMENT,
+    python_name,
+    snake_case,
+)
 from codegen.spec import Spec
 
 CLIENTS = {
@@ -40,7 +48,8 @@ def _expected(op: Operation, *, client: bool) -> tuple[list[str], list[str]]:
     identity = op.identity_names
     params = [p for p in view.params if p.name not in identity]
     path = [snake_case(p.name) for p in params if p.location == "path"]
-    query = [p for p in params if p.location == "query"]
+    kept = ("query", "header") if client else ("query",)
+    query = [p for p in params if p.location in kept]
 
     def name(p: Any) -> str:
         return "fields" if p.free_form else snake_case(p.name)
@@ -50,6 +59,8 @@ def _expected(op: Operation, *, client: bool) -> tuple[list[str], list[str]]:
     body: list[str] = []
     optional_fields: list[str] = []
     defaulted: list[str] = []
+    if view.raw_request is not None:
+        body = [RAW_ARGUMENT] if client else ["body"]  # the handler takes the file as a Media
     if view.request is not None:
         if not client:
             body = ["body"]

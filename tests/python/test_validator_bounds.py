@@ -184,7 +184,7 @@ def test_parsed_data_that_json_cannot_hold_is_invalid() -> None:
     ("target", "message"),
     [
         ({"request": "sendTransactio"}, "unknown request 'sendTransactio' in v1.19; did you mean 'sendTransaction'?"),
-        ({"request": "p"}, "unknown request 'p' in v1.19; did you mean 'ping' or 'pingAppservice'?"),
+        ({"request": "p"}, "unknown request 'p' in v1.19; did you mean 'ping', 'pingAppservice' or 'postReceipt'?"),
         ({"schema": "Client"}, "unknown schema 'Client' in v1.19; did you mean 'ClientEvent', 'ClientProtocol' or 'ClientProtocolInstance'?"),
         ({"request": "queryUserById"}, "queryUserById has no request body"),
         ({"response": "sendTransactio", "status": 200}, "did you mean 'sendTransaction'?"),

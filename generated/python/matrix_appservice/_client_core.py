@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
@@ -18,6 +18,7 @@ import orjson
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
+from matrix_appservice._client_media import RawContent, media_answer
 from matrix_appservice._client_paths import fill_template, method_name
 from matrix_appservice._client_paths import target as _target
 from matrix_appservice._client_secrets import redact, scrub
@@ -193,6 +194,10 @@ def route(name: str | None, version: str, mode: AuthMode) -> Route:
 # Steps of a plan.
 
 
+Content = bytes | Iterable[bytes] | AsyncIterable[bytes]
+"""A request body: bytes, or (a media upload) pieces read once as they are sent."""
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """Send this request. ``query`` and ``headers`` may hold the token: never logged."""
@@ -201,7 +206,7 @@ class Outgoing:
     path: str
     query: tuple[tuple[str, str], ...] = field(repr=False)
     headers: tuple[tuple[str, str], ...] = field(repr=False)
-    content: bytes | None = field(repr=False)
+    content: Content | None = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -249,7 +254,13 @@ class Call(Generic[R]):
     path: str
     legacy_path: str | None
     query: tuple[tuple[str, str], ...]
-    content: bytes | None = field(repr=False)
+    content: Content | None = field(repr=False)
+    headers: tuple[tuple[str, str], ...] = ()
+    """Headers of the body: the type and length of a file being uploaded."""
+    replayable: bool = True
+    """Whether the call can be sent again: false for an upload streamed from pieces."""
+    upload_problems: list[Exception] = field(default_factory=list, repr=False, compare=False)
+    """What stopped the pieces of a streamed upload while they were sent."""
 
     @property
     def what(self) -> str:
@@ -311,6 +322,8 @@ def _query_items(
             items += operation.field_query(value, version)
         elif isinstance(value, Mapping):  # an object in form style: one parameter per key
             items += [(str(k), _query_value(v)) for k, v in value.items()]
+        elif isinstance(value, (list, tuple)):  # an array in form style: repeated (?via=a&via=b)
+            items += [(name, _query_value(v)) for v in value]
         else:
             items.append((name, _query_value(value)))
     return tuple(items)
@@ -344,11 +357,14 @@ def build_call(
     query: Mapping[str, Any],
     body: Any = None,
     fields: Mapping[str, Any] | None = None,
+    raw: RawContent | None = None,
+    headers: Mapping[str, str | None] | None = None,
 ) -> Call[R]:
     """A call of ``operation`` in the client's release.
 
     ``body`` is a whole body (a model or a mapping); ``fields`` are body fields one by one,
-    where ``None`` means "leave it out".
+    where ``None`` means "leave it out". ``raw`` is a body that is a file (a media upload),
+    and ``headers`` the operation's header parameters (its ``Content-Type``).
     """
     known = route(operation.name, settings.version, settings.auth)
     assert known.template is not None
@@ -357,18 +373,32 @@ def build_call(
         raise TypeError(f"{operation.name} needs the path parameters: {', '.join(missing)}")
     filled = fill_template(known.template, path, who=operation.name)
     legacy = fill_template(known.legacy, path, who=operation.name) if known.legacy else None
-    content = None
+    content: Content | None = None
     if operation.request is not None:
-        raw = {k: v for k, v in fields.items() if v is not None} if fields is not None else body
+        given = {k: v for k, v in fields.items() if v is not None} if fields is not None else body
         if settings.validate:
-            payload = _jsonable(raw) if raw is not None else {}
+            payload = _jsonable(given) if given is not None else {}
             _check_request(operation, payload, settings.version)
             content = orjson.dumps(payload)
         else:
-            content = _dumps(raw) if raw is not None else b"{}"
+            content = _dumps(given) if given is not None else b"{}"
+    sent = [(name, value) for name, value in (headers or {}).items() if value is not None]
+    for name, value in sent:  # a line break would end the header and start another
+        if not isinstance(value, str) or not (value.isascii() and value.isprintable()):
+            raise ValueError(
+                f"{operation.name}: the {name} header takes printable ASCII text, not {value!r}"
+            )
+    replayable, problems = True, list[Exception]()
+    if raw is not None and operation.raw_request is not None:
+        content, replayable, problems = raw.body, raw.replayable, raw.problems
+        if not any(name.lower() == "content-type" for name, _ in sent):
+            sent.append(("Content-Type", operation.raw_request))
+        if not isinstance(content, bytes):  # pieces: say the length, or it goes chunked
+            sent.append(("Content-Length", str(raw.length)))
     return Call(
         operation, operation.method, filled, legacy,
         _query_items(query, operation, settings.version, known.search), content,
+        tuple(sent), replayable, problems,
     )  # fmt: skip
 
 
@@ -389,7 +419,7 @@ def build_generic_call(
     settings: Settings, method: str, path: str, *, json: Any = None,
     path_params: Mapping[str, str] | None = None, query: Mapping[str, Any] | None = None,
 ) -> Call[Any]:  # fmt: skip
-    """A call of an endpoint outside the spec (``createRoom``, ``join``, ...), for
+    """A call of an endpoint outside the spec (``/sync``, filters, tags, ...), for
     ``request()``: ``path`` is a template whose ``{name}`` placeholders take
     ``path_params`` (see :func:`~matrix_appservice._client_paths.fill_template`); ``query``
     is merged with the parameters the client adds, and may not name one of them."""
@@ -409,21 +439,30 @@ def build_generic_call(
 
 def outgoing(call: Call[Any], settings: Settings, path: str) -> Outgoing:
     """The request on the wire: query with identity assertion and auth, headers, body."""
-    key = (call.operation.name if call.operation is not None else None, call.content is not None)
+    operation = call.operation
+    key = (
+        operation.name if operation is not None else None,
+        call.content is not None and not call.headers,
+    )
     fixed = settings.fixed.get(key)
     if fixed is None:
-        fixed = settings.fixed[key] = _fixed(settings, *key)
+        files = operation is not None and bool(operation.raw_responses)
+        fixed = settings.fixed[key] = _fixed(settings, *key, files=files)
     query = call.query + fixed[0] if call.query else fixed[0]
-    return Outgoing(call.method, path, query, fixed[1], call.content)
+    headers = fixed[1] + call.headers if call.headers else fixed[1]
+    return Outgoing(call.method, path, query, headers, call.content)
 
 
-def _fixed(settings: Settings, name: str | None, content: bool) -> tuple[Query, Headers]:
-    """The query parameters and the headers the client adds to a request of ``name``."""
+def _fixed(
+    settings: Settings, name: str | None, json_body: bool, *, files: bool
+) -> tuple[Query, Headers]:
+    """The query parameters and the headers the client adds to a request of ``name``:
+    ``json_body`` says whether it sends a JSON body, ``files`` whether it answers files."""
     known = route(name, settings.version, settings.auth)
-    headers = [("Accept", "application/json")]
+    headers = [("Accept", "*/*" if files else "application/json")]
     if known.header:
         headers.append(("Authorization", f"Bearer {settings.token}"))
-    if content:
+    if json_body:
         headers.append(("Content-Type", "application/json"))
     return tuple(_client_query(settings, known)), tuple(headers)
 
@@ -530,13 +569,18 @@ def error_for(status: int, body: Any, what: str) -> MatrixError:
 
 def read_answer(call: Call[Any], answer: Answer, settings: Settings) -> Any:
     """The result of an answer: the model of its status, or the exception of its errcode."""
+    status = answer.status
+    if call.operation is not None and status in call.operation.raw_responses:
+        return media_answer(
+            status, answer.headers, answer.content, answer.complete,
+            settings.max_answer_bytes, call.what,
+        )  # fmt: skip
     body: Any = None
     not_json = None
     try:
         body = _parse(answer)
     except ValueError as exc:
         not_json = str(exc)
-    status = answer.status
     if 200 <= status < 300:
         model = _success_model(call.operation, status) if call.operation is not None else Any
         if model is None:

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "MatrixError",
+    "MediaTooLargeError",
     "QueryTimeoutError",
     "RateLimitedBody",
     "RequestFailedError",
@@ -140,6 +141,16 @@ class ResponseValidationError(Exception):
         self.status = status
         self.issues = issues
         """Every problem, as ``path: message``."""
+
+
+class MediaTooLargeError(Exception):
+    """A downloaded file is larger than the client's bound; the rest was not read."""
+
+    def __init__(self, message: str, *, limit: int, status: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+        """The bound, in bytes (the client's ``max_answer_bytes``)."""
+        self.status = status
 
 
 class RequestValidationError(ValueError):

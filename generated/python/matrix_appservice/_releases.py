@@ -15,7 +15,7 @@ __all__ = [
     "schema_file",
 ]
 
-SPEC_REVISION = "56da253382a0"
+SPEC_REVISION = "60492943d4b9"
 """The revision (a content hash) of the spec sources this package was generated from."""
 
 RELEASES: tuple[str, ...] = (
@@ -81,29 +81,29 @@ UNSTABLE = "unstable"
 
 _SCHEMA_FILES = MappingProxyType(
     {
-        "r0.1.0": "9108aacda3c7.json",
-        "r0.1.1": "9108aacda3c7.json",
-        "r0.1.2": "9108aacda3c7.json",
-        "v1.1": "d36faa946389.json",
-        "v1.2": "378e5274c140.json",
-        "v1.3": "d5cebbf26a16.json",
-        "v1.4": "7198ac11bae1.json",
-        "v1.5": "7198ac11bae1.json",
-        "v1.6": "f03692fa02f4.json",
-        "v1.7": "de16ecb2ef56.json",
-        "v1.8": "de16ecb2ef56.json",
-        "v1.9": "de16ecb2ef56.json",
-        "v1.10": "97587765d92f.json",
-        "v1.11": "f4fc463eef1e.json",
-        "v1.12": "f4fc463eef1e.json",
-        "v1.13": "b016ebc7b09c.json",
-        "v1.14": "3babf56fa8b9.json",
-        "v1.15": "1e65d3625777.json",
-        "v1.16": "1e65d3625777.json",
-        "v1.17": "edf43ade21c1.json",
-        "v1.18": "edf43ade21c1.json",
-        "v1.19": "da8938f264a2.json",
-        "unstable": "b7bdf759f425.json",
+        "r0.1.0": "3cc6b5271ee5.json",
+        "r0.1.1": "3cc6b5271ee5.json",
+        "r0.1.2": "3cc6b5271ee5.json",
+        "v1.1": "230535b50c4e.json",
+        "v1.2": "b908e2de6708.json",
+        "v1.3": "cbdff354560e.json",
+        "v1.4": "657113fa2a11.json",
+        "v1.5": "657113fa2a11.json",
+        "v1.6": "62903e2789d5.json",
+        "v1.7": "754fe0ca70c8.json",
+        "v1.8": "754fe0ca70c8.json",
+        "v1.9": "754fe0ca70c8.json",
+        "v1.10": "0f5b4c5c1c5b.json",
+        "v1.11": "d7f2b9348c08.json",
+        "v1.12": "d7f2b9348c08.json",
+        "v1.13": "d8648f550e08.json",
+        "v1.14": "13a6f2885ead.json",
+        "v1.15": "3c16ea987737.json",
+        "v1.16": "912ac2609342.json",
+        "v1.17": "9801b6dc03c4.json",
+        "v1.18": "9801b6dc03c4.json",
+        "v1.19": "197879328c54.json",
+        "unstable": "19bedf01f71e.json",
     }
 )
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import orjson
 
+from matrix_appservice._client_media import Media
 from matrix_appservice._credentials import require_usable
 from matrix_appservice._http_pipeline.app import Head, JsonApp, Query, Route
 from matrix_appservice._http_pipeline.routing import Router
@@ -174,15 +175,20 @@ class HomeserverApp(JsonApp[_Route, Requester]):
         for op in OPERATIONS.values():
             if op.api != "client-server" or not op.exists_in(version):
                 continue
+            file_answer = 200 in op.raw_responses
             route = _Route(
                 name=op.name,
                 query_token=query_token_allowed(op, version),
-                reads_body=op.request is not None,
+                reads_body=op.request is not None or op.raw_request is not None,
                 body_required=op.request_required,
+                file_body=op.raw_request is not None,
                 validator=validator_for(request=op.name, version=version) if op.request else None,
-                answer=validator_for(response=op.name, status=200, version=version),
+                answer=None
+                if file_answer
+                else validator_for(response=op.name, status=200, version=version),
                 identity=op.identity_params(version),
                 dispatch=DISPATCH[op.name],
+                auth=bool(op.auth(version)) and not op.auth_optional,
             )
             entries.append((op.path(version), op.method, route, op.rest_param))
         like = OPERATIONS[_PLAIN_LIKE]
@@ -206,7 +212,7 @@ class HomeserverApp(JsonApp[_Route, Requester]):
 
     async def respond(
         self, route: _Route, caller: Requester, params: dict[str, str], query: Query, body: Any
-    ) -> bytes:
+    ) -> bytes | Media:
         request = self.request(params, query, body)
         if route.plain is not None:
             if route.reads_body and not isinstance(request.body, dict):

@@ -1,27 +1,29 @@
 """A homeserver in memory, good enough to run a bridge against in tests.
 
-It serves the Client-Server calls of appservices (registering users inside their namespaces,
-identity assertion, sending and state events with ``ts``, the appservice ping, the appservice
-room directory and network-filtered public rooms) and the few plain Client-Server routes a
-bridge calls first (see :mod:`matrix_appservice.homeserver._plain`). Every event it creates
-goes to its pusher.
-"""
+Here: setting it up, registering and logging in appservice users, plain users for tests, and
+the appservice ping. Every other Client-Server call is served in a part of its own, each
+from the generated handler method of its operation: events with ``ts``
+(:mod:`._memory_events`), rooms and membership (:mod:`._memory_rooms`), reading rooms
+(:mod:`._memory_reads`), aliases (:mod:`._memory_aliases`), users, profiles, receipts and
+account data (:mod:`._memory_users`), to-device messages and keys (:mod:`._memory_devices`),
+media (:mod:`._memory_media`) and the room directories (:mod:`._memory_directory`).
+Toward the appservices it acts as a homeserver does: it asks them about a user or an alias in
+their namespaces that it does not know before it answers that it does not exist
+(:mod:`._queries`), and every event it creates goes to its pusher, which delivers it to the
+appservices whose namespaces it falls in."""
 
 from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from matrix_appservice._namespaces import NamespaceTimeoutError
 from matrix_appservice._releases import resolve_release
 from matrix_appservice.errors import (
-    BadAliasError,
-    BadJsonError,
     BadStatusError,
     ConnectionFailedError,
     ConnectionTimeoutError,
@@ -34,35 +36,35 @@ from matrix_appservice.errors import (
     UnknownError,
     UrlNotSetError,
 )
-from matrix_appservice.homeserver._app import HomeserverApp, RegisteredAppservice
-from matrix_appservice.homeserver._handler import HomeserverHandler
-from matrix_appservice.homeserver._identifiers import check_alias, check_localpart, check_user_id
-from matrix_appservice.homeserver._plain import plain_routes
+from matrix_appservice.homeserver._app import (
+    DEFAULT_MAX_BODY_BYTES,
+    HomeserverApp,
+    RegisteredAppservice,
+)
+from matrix_appservice.homeserver._identifiers import check_localpart, check_user_id
+from matrix_appservice.homeserver._memory_aliases import AliasCalls
+from matrix_appservice.homeserver._memory_devices import DeviceCalls, DeviceStore
+from matrix_appservice.homeserver._memory_directory import DirectoryCalls
+from matrix_appservice.homeserver._memory_events import EventCalls
+from matrix_appservice.homeserver._memory_media import MediaCalls, MediaStore
+from matrix_appservice.homeserver._memory_reads import ReadCalls
+from matrix_appservice.homeserver._memory_rooms import RoomCalls
+from matrix_appservice.homeserver._memory_users import UserCalls
 from matrix_appservice.homeserver._pusher import ClientFactory, Pusher
+from matrix_appservice.homeserver._queries import AppserviceQueries
 from matrix_appservice.homeserver._requester import Requester
-from matrix_appservice.homeserver._routes import PlainRoute
 from matrix_appservice.homeserver._sink import EventPusher, RecordingPusher
-from matrix_appservice.homeserver._state import HomeserverState, Room, TxnKey
+from matrix_appservice.homeserver._state import HomeserverState
 from matrix_appservice.models import (
-    AppserviceRoomDirectoryVisibility,
-    AppserviceRoomDirectoryVisibilityResponse,
     LoginRequest,
     LoginResponse,
     PingAppserviceFailure,
     PingAppserviceRequest,
     PingAppserviceResponse,
-    PublicRoomsFilterRequest,
-    PublicRoomsResponse,
-    PublishedRoom,
     RegisterRequest,
     RegisterResponse,
     Registration,
-    RoomEventContent,
-    SendEventResponse,
-    StateEventContent,
-    StateEventResponse,
 )
-from matrix_appservice.operations import OPERATIONS
 from matrix_appservice.registration import (
     Anchoring,
     LoadedRegistration,
@@ -100,7 +102,16 @@ def _loaded(
     return models
 
 
-class InMemoryHomeserver(HomeserverHandler):
+class InMemoryHomeserver(
+    EventCalls,
+    RoomCalls,
+    ReadCalls,
+    AliasCalls,
+    UserCalls,
+    DeviceCalls,
+    MediaCalls,
+    DirectoryCalls,
+):
     """The handler of an in-memory homeserver; :attr:`app` is its ASGI application.
 
     ``registrations``
@@ -117,7 +128,10 @@ class InMemoryHomeserver(HomeserverHandler):
         takes every event created instead (default without ``pusher_store``: a
         :class:`RecordingPusher`, which keeps them and delivers nothing).
     ``ping_timeout``
-        seconds the appservice ping waits for the appservice's ``/ping``.
+        seconds the appservice ping waits for the appservice's ``/ping``, and a user or
+        alias query for its answer.
+    ``max_body_bytes``
+        the largest request body, and so the largest media file, it takes.
     ``appservice_transport``
         an ``httpx.AsyncBaseTransport`` for the calls to appservices, the ping's and the
         pusher's (tests); default the network.
@@ -142,6 +156,7 @@ class InMemoryHomeserver(HomeserverHandler):
         appservice_transport: Any = None,
         clock: Callable[[], float] = time.time,
         allow_risky_regex: bool = False,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
         self.version = resolve_release(version)
         if pusher is not None and pusher_store is not None:
@@ -150,7 +165,8 @@ class InMemoryHomeserver(HomeserverHandler):
         self.state = HomeserverState(server_name, self.pusher, clock)
         self.ping_timeout = ping_timeout
         self.appservice_transport = appservice_transport
-        self._plain = plain_routes(self)
+        self.devices = DeviceStore()
+        self.media = MediaStore()
         self.app = HomeserverApp(
             _loaded(registrations, self.version),
             self,
@@ -158,6 +174,13 @@ class InMemoryHomeserver(HomeserverHandler):
             version=self.version,
             anchoring=anchoring,
             allow_risky_regex=allow_risky_regex,
+            max_body_bytes=max_body_bytes,
+        )
+        self.queries = AppserviceQueries(
+            self.app.appservices.values,
+            version=self.version,
+            timeout=ping_timeout,
+            transport=appservice_transport,
         )
         for service in self.app.appservices.values():
             if service.sender not in self.state.users:
@@ -206,10 +229,6 @@ class InMemoryHomeserver(HomeserverHandler):
             await self.transaction_pusher.stop()
 
     @property
-    def server_name(self) -> str:
-        return self.state.server_name
-
-    @property
     def appservices(self) -> dict[str, RegisteredAppservice]:
         return self.app.appservices
 
@@ -224,35 +243,6 @@ class InMemoryHomeserver(HomeserverHandler):
 
     async def user_for_token(self, token: str) -> tuple[str, str | None] | None:
         return self.state.tokens.get(token)
-
-    def plain_routes(self) -> Sequence[PlainRoute]:
-        return self._plain
-
-    # -- helpers ------------------------------------------------------------------------------
-
-    def _appservice(self, requester: Requester) -> RegisteredAppservice:
-        if requester.appservice_id is None:
-            raise ForbiddenError("Only an application service can do this")
-        return self.app.appservices[requester.appservice_id]
-
-    def _claimed_by_other(self, user_id: str, own: RegisteredAppservice | None) -> bool:
-        for service in self.app.appservices.values():
-            if service is own:
-                continue
-            try:
-                if service.matcher.user_is_exclusive(user_id):
-                    return True
-            except NamespaceTimeoutError:
-                return True
-        return False
-
-    def _inside(self, service: RegisteredAppservice, user_id: str) -> bool:
-        if user_id == service.sender:
-            return True
-        try:
-            return service.matcher.matches_user(user_id)
-        except NamespaceTimeoutError:
-            return False
 
     # -- registering and logging in -----------------------------------------------------------
 
@@ -313,81 +303,6 @@ class InMemoryHomeserver(HomeserverHandler):
             user_id=user_id, access_token=token, device_id=device, home_server=self.server_name
         )
 
-    # -- events -------------------------------------------------------------------------------
-
-    def _ts(self, requester: Requester, ts: int | None) -> int | None:
-        # Timestamp massaging is for application services only.
-        return ts if requester.appservice_id is not None else None
-
-    def _txn_key(self, requester: Requester, txn_id: str) -> TxnKey:
-        return (requester.user_id, requester.device_id or requester.appservice_id, txn_id)
-
-    async def send_message(
-        self,
-        requester: Requester,
-        room_id: str,
-        event_type: str,
-        txn_id: str,
-        body: RoomEventContent,
-        *,
-        ts: int | None = None,
-    ) -> SendEventResponse:
-        room = self.state.joined_room(room_id, requester.user_id)
-        key = self._txn_key(requester, txn_id)
-        known = self.state.sent(key)
-        if known is not None:  # a retry: the same event, whatever the body
-            return SendEventResponse(event_id=known)
-        content = body.model_dump(by_alias=True, exclude_unset=True)
-        event = self.state.add_event(
-            room, requester.user_id, event_type, content, ts=self._ts(requester, ts), txn=key
-        )
-        return SendEventResponse(event_id=event["event_id"])
-
-    async def set_room_state_with_key(
-        self,
-        requester: Requester,
-        room_id: str,
-        event_type: str,
-        state_key: str,
-        body: StateEventContent,
-        *,
-        ts: int | None = None,
-    ) -> StateEventResponse:
-        room = self.state.joined_room(room_id, requester.user_id)
-        if event_type == "m.room.member":
-            check_user_id(state_key, "the state key of an m.room.member event")
-        content = body.model_dump(by_alias=True, exclude_unset=True)
-        if event_type == "m.room.canonical_alias" and state_key == "":
-            self._check_canonical_aliases(room, content)
-        event = self.state.add_event(
-            room,
-            requester.user_id,
-            event_type,
-            content,
-            state_key=state_key,
-            ts=self._ts(requester, ts),
-        )
-        return StateEventResponse(event_id=event["event_id"])
-
-    def _check_canonical_aliases(self, room: Room, content: dict[str, Any]) -> None:
-        """Each alias the event adds is well formed (400 ``M_INVALID_PARAM``) and points
-        to this room (400 ``M_BAD_ALIAS``), where the release documents these checks."""
-        documented = OPERATIONS["setRoomStateWithKey"].errcodes(self.version).get(400, ())
-        if "M_BAD_ALIAS" not in documented:
-            return
-        current = room.state.get(("m.room.canonical_alias", ""))
-        before = current["content"] if current else {}
-        old_alt = before.get("alt_aliases")
-        old = [before.get("alias"), *(old_alt if isinstance(old_alt, list) else [])]
-        known = {a for a in old if isinstance(a, str)}
-        added = [content.get("alias"), *_aliases(content.get("alt_aliases"))]
-        for alias in added:
-            if alias is None or (isinstance(alias, str) and alias in known):
-                continue
-            alias = check_alias(alias, "an alias of m.room.canonical_alias")
-            if self.state.aliases.get(alias) != room.room_id:
-                raise BadAliasError(f"{alias} does not point to this room")
-
     # -- the ping -----------------------------------------------------------------------------
 
     async def ping_appservice(
@@ -428,105 +343,3 @@ class InMemoryHomeserver(HomeserverHandler):
                 ) from None
             raise ConnectionFailedError("The application service could not be reached") from None
         return PingAppserviceResponse(duration_ms=int((time.monotonic() - started) * 1000))
-
-    # -- the room directory -------------------------------------------------------------------
-
-    async def update_appservice_room_directory_visibility(
-        self,
-        requester: Requester,
-        network_id: str,
-        room_id: str,
-        body: AppserviceRoomDirectoryVisibility,
-    ) -> AppserviceRoomDirectoryVisibilityResponse:
-        service = self._appservice(requester)
-        if room_id not in self.state.rooms:  # the operation documents 400 and 403, not 404
-            raise InvalidParamError(f"Unknown room {room_id}")
-        key = (service.registration.id, network_id)
-        listed = self.state.network_rooms.setdefault(key, set())
-        if body.visibility == "public":
-            listed.add(room_id)
-        else:
-            listed.discard(room_id)
-        return AppserviceRoomDirectoryVisibilityResponse()
-
-    def _public_rooms(
-        self,
-        network: str | None,
-        everything: bool,
-        limit: int | None,
-        since: str | None,
-        search: str | None,
-    ) -> PublicRoomsResponse:
-        if network is not None and "|" not in network:
-            raise InvalidParamError(f"Unknown third_party_instance_id {network}")
-        chunk: list[PublishedRoom] = []
-        for room, _ in self.state.published(network, everything):
-            name = _content(room.state.get(("m.room.name", "")), "name")
-            topic = _content(room.state.get(("m.room.topic", "")), "topic")
-            if search and not any(search.lower() in (t or "").lower() for t in (name, topic)):
-                continue
-            members = sum(1 for (t, _k) in room.state if t == "m.room.member"
-                          and room.membership(_k) == "join")  # fmt: skip
-            entry: dict[str, Any] = {
-                "room_id": room.room_id,
-                "num_joined_members": members,
-                "world_readable": False,
-                "guest_can_join": False,
-                "join_rule": room.join_rule(),
-            }
-            if name is not None:
-                entry["name"] = name
-            if topic is not None:
-                entry["topic"] = topic
-            alias = _content(room.state.get(("m.room.canonical_alias", "")), "alias")
-            if alias is not None:
-                entry["canonical_alias"] = alias
-            chunk.append(PublishedRoom.model_validate(entry))
-        start = _position(since, "since")
-        end = len(chunk) if limit is None else start + max(limit, 0)
-        page = PublicRoomsResponse(chunk=chunk[start:end], total_room_count_estimate=len(chunk))
-        if end < len(chunk):
-            page.next_batch = str(end)
-        if start > 0:
-            page.prev_batch = str(max(start - (limit or start), 0))
-        return page
-
-    async def query_public_rooms(
-        self, requester: Requester, body: PublicRoomsFilterRequest, *, server: str | None = None
-    ) -> PublicRoomsResponse:
-        search = body.filter.generic_search_term if body.filter else None
-        return self._public_rooms(
-            body.third_party_instance_id, body.include_all_networks, body.limit, body.since, search
-        )
-
-    async def get_public_rooms(
-        self,
-        requester: Requester,
-        limit: int | None = None,
-        since: str | None = None,
-        server: str | None = None,
-    ) -> PublicRoomsResponse:
-        return self._public_rooms(None, False, limit, since, None)
-
-
-def _position(token: str | None, name: str) -> int:
-    """A pagination token this homeserver gave out (a position); 400 ``M_INVALID_PARAM``
-    for anything else."""
-    if not token:
-        return 0
-    if not (token.isascii() and token.isdigit() and len(token) <= 16):
-        raise InvalidParamError(f"{name} is not a pagination token of this server")
-    return int(token)
-
-
-def _aliases(value: object) -> list[object]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise BadJsonError("alt_aliases must be a list of room aliases")
-    return value
-
-
-def _content(event: dict[str, Any] | None, key: str) -> str | None:
-    value = event["content"].get(key) if event else None
-    return value if isinstance(value, str) else None

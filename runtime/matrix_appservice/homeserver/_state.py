@@ -35,7 +35,11 @@ TxnKey = tuple[str, str | None, str]
 class User:
     user_id: str
     displayname: str | None = None
+    avatar_url: str | None = None
     devices: set[str] = field(default_factory=set)
+    presence: dict[str, Any] = field(default_factory=lambda: {"presence": "offline"})
+    account_data: dict[tuple[str | None, str], dict[str, Any]] = field(default_factory=dict)
+    """``(room ID or None for global, type)`` -> content."""
 
 
 @dataclass
@@ -169,13 +173,17 @@ class HomeserverState:
         state_key: str | None = None,
         ts: int | None = None,
         txn: TxnKey | None = None,
+        redacts: str | None = None,
     ) -> dict[str, Any]:
         """Create an event in ``room``: checked (:meth:`draft_event`; a refused event leaves
         nothing behind), then stored, applied to the state and pushed. With ``txn``, its
-        event ID is recorded under that client transaction as soon as it is stored."""
+        event ID is recorded under that client transaction as soon as it is stored;
+        ``redacts`` is the top-level key of a redaction."""
         event = self.draft_event(
             room.room_id, sender, event_type, content, state_key=state_key, ts=ts
         )
+        if redacts is not None:
+            event["redacts"] = redacts
         if state_key is not None:
             previous = room.state.get((event_type, state_key))
             if previous is not None:

@@ -72,8 +72,8 @@ def test_send_and_state_with_ts_read_back_and_pushed() -> None:
             assert (topic["origin_server_ts"], topic["state_key"]) == (7654321, "")
             pushed = [e["event_id"] for e in hs.pusher.events]  # type: ignore[attr-defined]
             assert pushed.count(sent.event_id) == 1 and state.event_id in pushed
-            page = await alice.request("GET", f"{CS}/rooms/{room}/messages", query={"limit": "2"})
-            assert [e["event_id"] for e in page["chunk"]] == [state.event_id, sent.event_id]
+            page = await alice.get_room_events(room, "b", limit=2)
+            assert [e.event_id for e in page.chunk] == [state.event_id, sent.event_id]
 
     run(main())
 

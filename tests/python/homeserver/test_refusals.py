@@ -215,7 +215,8 @@ def test_malformed_pagination_is_400(query: dict[str, str], errcode: str) -> Non
     async def main() -> None:
         async with served() as (client, _):
             room = await _room(client)
-            _refused(await client.call("GET", f"/rooms/{room}/messages", **query), 400, errcode)
+            params = {"dir": "b", **query}  # dir is required
+            _refused(await client.call("GET", f"/rooms/{room}/messages", **params), 400, errcode)
 
     run(main())
 

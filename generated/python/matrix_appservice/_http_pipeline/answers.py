@@ -9,11 +9,13 @@ from typing import Any, TypeVar
 import orjson
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from matrix_appservice._client_media import Media
 from matrix_appservice._walk import json_path
 from matrix_appservice.errors import BadJsonError, MatrixError
 
 __all__ = [
     "InvalidAnswer",
+    "answer_file",
     "answer_json",
     "bad_json",
     "error_answer",
@@ -81,3 +83,11 @@ def answer_json(adapter: TypeAdapter[Any], value: object) -> bytes:
     except ValidationError as exc:
         raise InvalidAnswer(str(exc)) from None
     return adapter.dump_json(typed, by_alias=True, exclude_unset=True)
+
+
+def answer_file(value: object) -> Media:
+    """A handler's answer that is a file: a :class:`Media`; :class:`InvalidAnswer` for
+    anything else."""
+    if not isinstance(value, Media):
+        raise InvalidAnswer(f"the answer is a file (a Media), not {type(value).__name__}")
+    return value

@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, NamedTuple, TypeVar
 
+from matrix_appservice._client_media import Media
 from matrix_appservice._http_pipeline.answers import InvalidAnswer, error_answer, error_body
 from matrix_appservice._http_pipeline.asgi import (
     Disconnected,
@@ -41,8 +42,9 @@ from matrix_appservice._http_pipeline.asgi import (
     raw_path,
     read_body,
     request_headers,
-    send_json,
+    send_answer,
 )
+from matrix_appservice._http_pipeline.files import file_body, file_headers
 from matrix_appservice._http_pipeline.request import HandlerRequest, parse_body, query_pairs
 from matrix_appservice._http_pipeline.routing import MethodNotAllowed, Router
 from matrix_appservice._validator import Validator, parse_json
@@ -51,7 +53,7 @@ from matrix_appservice.errors import MatrixError, UnknownError
 __all__ = ["Answer", "Head", "JsonApp", "Query", "Route"]
 
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
-"""Status, extra headers and the JSON body of an answer."""
+"""Status, extra headers and the body of an answer (JSON unless the headers say otherwise)."""
 Query = list[tuple[str, str]]
 """The query parameters of a request in order, without ``access_token``."""
 
@@ -75,6 +77,8 @@ class Route:
     """Whether the ``access_token`` query parameter authenticates on its own."""
     reads_body: bool
     body_required: bool = False
+    file_body: bool = False
+    """The body is a file (a media upload): handed over as a :class:`Media`, not parsed."""
     validator: Validator | None = None
     """The release's schema of the request body (``None``: not checked)."""
     answer: Validator | None = None
@@ -85,6 +89,7 @@ class Route:
 
 R = TypeVar("R", bound=Route)
 W = TypeVar("W")
+A = TypeVar("A", bound=bytes | Media)
 
 
 class JsonApp(Generic[R, W]):
@@ -122,9 +127,10 @@ class JsonApp(Generic[R, W]):
 
     async def respond(
         self, route: R, caller: W, params: dict[str, str], query: Query, body: Any
-    ) -> bytes:
-        """The JSON body of the 200 answer to a request with these path parameters (decoded),
-        query parameters and body (parsed and checked; ``None`` for a route without one)."""
+    ) -> bytes | Media:
+        """The JSON body of the 200 answer (or the file that answers) to a request with these
+        path parameters (decoded), query parameters and body (parsed and checked, a
+        :class:`Media` for a file, ``None`` for a route without one)."""
         raise NotImplementedError
 
     def request(self, params: dict[str, str], query: Query, body: Any) -> HandlerRequest:
@@ -162,10 +168,10 @@ class JsonApp(Generic[R, W]):
                 return
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        authorization, length, hosts = request_headers(scope)
+        authorization, length, kind, hosts = request_headers(scope)
         wrong_host = host_problem(scope, hosts)
         if wrong_host is not None:
-            await send_json(send, 400, error_body("M_UNKNOWN", wrong_host), [])
+            await send_answer(send, 400, error_body("M_UNKNOWN", wrong_host), [])
             return
         limit = self.max_body_bytes
 
@@ -179,10 +185,11 @@ class JsonApp(Generic[R, W]):
                 scope.get("query_string", b""),
                 authorization,
                 body,
+                content_type=kind,
             )
         except Disconnected:
             return
-        await send_json(send, status, answer, headers)
+        await send_answer(send, status, answer, headers)
 
     # -- the pipeline -------------------------------------------------------------------------
 
@@ -193,6 +200,8 @@ class JsonApp(Generic[R, W]):
         query_string: bytes,
         authorization: bytes | None,
         body: bytes | Callable[[], Awaitable[bytes]],
+        *,
+        content_type: bytes | None = None,
     ) -> Answer:
         """The answer to one request, whatever server carries it: status, extra headers
         and the JSON body.
@@ -201,7 +210,8 @@ class JsonApp(Generic[R, W]):
         ``body`` is the whole body, or a coroutine function that reads it (called only
         once the request is routed and authenticated; it may raise :class:`MatrixError`,
         413 for one, or ``Disconnected``, which is let through). Every other failure is
-        an error answer, never an exception.
+        an error answer, never an exception. ``content_type`` is the request's (raw), read
+        for a route whose body is a file.
         """
         started = time.perf_counter() if self.access_log else 0.0
         headers: list[tuple[bytes, bytes]] = []
@@ -214,13 +224,21 @@ class JsonApp(Generic[R, W]):
             data = None
             if route.reads_body:
                 raw = body if isinstance(body, bytes) else await body()
-                data = parse_body(
-                    raw,
-                    route.validator,
-                    required=route.body_required,
-                    null_means_absent=route.null_means_absent,
-                )
-            status, answer = 200, await self.respond(route, caller, params, query, data)
+                if route.file_body:
+                    data = file_body(raw, content_type)
+                else:
+                    data = parse_body(
+                        raw,
+                        route.validator,
+                        required=route.body_required,
+                        null_means_absent=route.null_means_absent,
+                    )
+            status, answered = 200, await self.respond(route, caller, params, query, data)
+            if isinstance(answered, Media):
+                headers += file_headers(answered)
+                answer = answered.content
+            else:
+                answer = answered
         except MatrixError as exc:
             if isinstance(exc, MethodNotAllowed):
                 headers.append((b"allow", exc.allow))
@@ -234,12 +252,13 @@ class JsonApp(Generic[R, W]):
             self.log_request(method, path, status, started)
         return status, headers, answer
 
-    async def checked(self, route: R, answering: Awaitable[bytes]) -> bytes:
-        """A handler's answer, checked against the route's answer schema; one that does not
-        fit is logged and answered 500 ``M_UNKNOWN``."""
+    async def checked(self, route: R, answering: Awaitable[A]) -> A:
+        """A handler's answer, checked against the route's answer schema (a file is not
+        JSON: only its type is checked); one that does not fit is logged and answered 500
+        ``M_UNKNOWN``."""
         try:
             answer = await answering
-            if route.answer is not None:
+            if route.answer is not None and not isinstance(answer, Media):
                 problem = route.answer.first_issue(parse_json(answer))
                 if problem is not None:
                     raise InvalidAnswer(str(problem))

@@ -1,5 +1,5 @@
 """The ASGI end of the pipeline: the raw path and headers of a request, its body read under a
-size limit while it streams in, and a JSON answer."""
+size limit while it streams in, and the answer (JSON, or a file with its own media type)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ __all__ = [
     "raw_path",
     "read_body",
     "request_headers",
-    "send_json",
+    "send_answer",
 ]
 
 Scope = MutableMapping[str, Any]
@@ -33,19 +33,23 @@ class Disconnected(Exception):
     """The client went away while the body was being read."""
 
 
-def request_headers(scope: Scope) -> tuple[bytes | None, bytes | None, list[bytes]]:
-    """The ``Authorization`` and ``Content-Length`` headers of a request (raw, or None) and
-    the values of its ``Host`` headers."""
-    authorization = length = None
+def request_headers(
+    scope: Scope,
+) -> tuple[bytes | None, bytes | None, bytes | None, list[bytes]]:
+    """The ``Authorization``, ``Content-Length`` and ``Content-Type`` headers of a request
+    (raw, or None) and the values of its ``Host`` headers."""
+    authorization = length = kind = None
     hosts = []
     for name, value in scope["headers"]:
         if name == b"authorization":
             authorization = value
         elif name == b"content-length":
             length = value
+        elif name == b"content-type":
+            kind = value
         elif name == b"host":
             hosts.append(value)
-    return authorization, length, hosts
+    return authorization, length, kind, hosts
 
 
 def host_problem(scope: Scope, hosts: list[bytes]) -> str | None:
@@ -101,11 +105,13 @@ async def read_body(receive: Receive, declared: bytes | None, limit: int) -> byt
             return b"".join(chunks)
 
 
-async def send_json(
+async def send_answer(
     send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
-    """Answer with ``body`` as ``application/json``."""
-    out = [*headers, _JSON] if headers else [_JSON]
+    """Answer with ``body``: ``application/json`` unless ``headers`` name a content type."""
+    out = list(headers or ())
+    if not any(name == b"content-type" for name, _ in out):
+        out.append(_JSON)
     out.append((b"content-length", b"%d" % len(body)))
     await send({"type": "http.response.start", "status": status, "headers": out})
     await send({"type": "http.response.body", "body": body})

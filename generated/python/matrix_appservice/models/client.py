@@ -12,49 +12,131 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    RootModel,
     StrictBool,
     StrictStr,
 )
 
 from matrix_appservice._json_int import JsonInt
+from matrix_appservice._mapping_root import MappingRoot
 from matrix_appservice._not_null import NotNull
+from matrix_appservice.models.events import ClientEvent
 
 __all__ = [
+    "AccountDataContent",
     "AppserviceRoomDirectoryVisibility",
     "AppserviceRoomDirectoryVisibilityResponse",
     "AuthenticationData",
     "AuthenticationResponse",
+    "AvatarUrl",
+    "BanRequest",
+    "BanResponse",
+    "ClaimKeysRequest",
+    "ClaimKeysResponse",
+    "ContentUri",
+    "CreatedContent",
     "CreateDeviceResponse",
+    "CreateRoomRequest",
+    "CreateRoomResponse",
     "CrossSigningKey",
     "DeleteDeviceRequest",
     "DeleteDeviceResponse",
     "DeleteDevicesRequest",
     "DeleteDevicesResponse",
+    "DeleteRoomAliasResponse",
+    "DeviceKeys",
+    "DisplayName",
+    "EventContext",
     "Filter",
     "Flow",
+    "ForgetRoomResponse",
+    "InitialStateEvent",
+    "InviteUserRequest",
+    "InviteUserResponse",
+    "JoinedMembersResponse",
+    "JoinedRoomsResponse",
+    "JoinRoomByIdRequest",
+    "JoinRoomRequest",
+    "KeyObject",
+    "KickRequest",
+    "KickResponse",
+    "KnockRoomRequest",
+    "LeaveRoomRequest",
+    "LeaveRoomResponse",
+    "LocalAliasesResponse",
     "LoginRequest",
     "LoginResponse",
+    "MediaConfig",
+    "MembersResponse",
     "MHomeserver",
     "MIdentityServer",
+    "OneTimeKeys",
     "PingAppserviceFailure",
     "PingAppserviceRequest",
     "PingAppserviceResponse",
+    "PresenceStatus",
     "PublicRoomsFilterRequest",
     "PublicRoomsResponse",
     "PublishedRoom",
+    "QueryKeysRequest",
+    "QueryKeysResponse",
+    "ReadMarkersRequest",
+    "ReadMarkersResponse",
+    "ReceiptRequest",
+    "ReceiptResponse",
+    "RedactEventRequest",
+    "RedactEventResponse",
     "RegisterRequest",
     "RegisterResponse",
+    "RoomAccountDataContent",
+    "RoomAliasTarget",
     "RoomEventContent",
+    "RoomEventsPage",
+    "RoomIdResponse",
+    "RoomMember",
     "SendEventResponse",
+    "SendToDeviceRequest",
+    "SendToDeviceResponse",
+    "SetAccountDataResponse",
+    "SetAvatarUrlResponse",
+    "SetDisplayNameResponse",
+    "SetPresenceRequest",
+    "SetPresenceResponse",
+    "SetRoomAccountDataResponse",
+    "SetRoomAliasRequest",
+    "SetRoomAliasResponse",
     "StateEventContent",
     "StateEventResponse",
+    "ThirdPartySigned",
+    "TypingRequest",
+    "TypingResponse",
+    "UnbanRequest",
+    "UnbanResponse",
+    "UnsignedDeviceInfo",
     "UpdateDeviceRequest",
     "UpdateDeviceResponse",
+    "UploadContentToMxcResponse",
     "UploadCrossSigningKeysRequest",
     "UploadCrossSigningKeysResponse",
+    "UploadKeysRequest",
+    "UploadKeysResponse",
     "UserIdentifier",
+    "UserProfile",
+    "VersionsResponse",
     "WellKnown",
+    "WhoamiResponse",
 ]
+
+
+class AccountDataContent(BaseModel):
+    """
+    The content of the account data; its keys depend on the type.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
 
 
 class AppserviceRoomDirectoryVisibility(BaseModel):
@@ -135,11 +217,181 @@ class AuthenticationResponse(BaseModel):
     """
 
 
+class AvatarUrl(BaseModel):
+    """
+    A user's global avatar, as read or set through the profile.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    avatar_url: Annotated[StrictStr | None, NotNull] = None
+    """
+    The `mxc://` URI of the avatar image; absent in an answer when there is none.
+    """
+
+
+class BanRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    user_id: StrictStr
+    """
+    The user to ban.
+    """
+    reason: Annotated[StrictStr | None, NotNull] = None
+    """
+    A reason, copied into the `reason` of the user's new membership event.
+    (The official schema marks it as new in v1.1, but the r0 releases
+    already had it.)
+    """
+
+
+class BanResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class ClaimKeysRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    one_time_keys: dict[str, dict[str, StrictStr]]
+    """
+    By user ID, then by device ID, the algorithm of the key wanted.
+    """
+    timeout: Annotated[JsonInt | None, Field(ge=0), NotNull] = None
+    """
+    Milliseconds to wait for remote servers (10 seconds is usual).
+    """
+
+
+class ClaimKeysResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    failures: Annotated[dict[str, dict[str, Any]] | None, NotNull] = None
+    """
+    The servers that could not be reached, each with what went wrong.
+    """
+    one_time_keys: dict[str, dict[str, OneTimeKeys]]
+    """
+    By user ID, then by device ID, the keys claimed.
+    """
+
+
+class ContentUri(BaseModel):
+    """
+    Where an uploaded file can be found from now on.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    content_uri: StrictStr
+    """
+    The `mxc://` URI of the file.
+    """
+
+
 class CreateDeviceResponse(BaseModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
+
+
+class CreateRoomRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    visibility: Annotated[Literal["public", "private"] | None, NotNull] = None
+    """
+    Whether to list the room in the homeserver's public room directory;
+    `private` (not listed) when left out.
+    """
+    room_alias_name: Annotated[StrictStr | None, NotNull] = None
+    """
+    The localpart of an alias to create for the room on this homeserver
+    (`foo` gives `#foo:example.org`); it also becomes the room's canonical
+    alias.
+    """
+    name: Annotated[StrictStr | None, NotNull] = None
+    """
+    The room's name, sent as `m.room.name` (it wins over `initial_state`).
+    """
+    topic: Annotated[StrictStr | None, NotNull] = None
+    """
+    The room's topic, sent as `m.room.topic` (it wins over `initial_state`).
+    """
+    invite: Annotated[list[StrictStr] | None, NotNull] = None
+    """
+    Users to invite into the new room.
+    """
+    room_version: Annotated[StrictStr | None, NotNull] = None
+    """
+    The room version; the homeserver's default when left out. A version the
+    homeserver does not support is refused with `M_UNSUPPORTED_ROOM_VERSION`.
+    """
+    creation_content: Annotated[dict[str, Any] | None, NotNull] = None
+    """
+    Extra keys for the content of the `m.room.create` event, such as
+    `m.federate` or `type`. The homeserver sets `creator` and `room_version`
+    itself.
+    """
+    initial_state: Annotated[list[InitialStateEvent] | None, NotNull] = None
+    """
+    State events to put in the room after the preset's ones, in this order.
+    """
+    preset: Annotated[
+        Literal["private_chat", "public_chat", "trusted_private_chat"] | None, NotNull
+    ] = None
+    """
+    Which set of join rules, history visibility and guest access to start with.
+    """
+    is_direct: Annotated[StrictBool | None, NotNull] = None
+    """
+    Mark the invites of `invite` as invites to a direct chat.
+    """
+    power_level_content_override: Annotated[dict[str, Any] | None, NotNull] = None
+    """
+    Keys that replace those of the default `m.room.power_levels` content.
+    """
+
+
+class CreateRoomResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    room_id: StrictStr
+    """
+    The ID of the new room.
+    """
+
+
+class CreatedContent(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    content_uri: StrictStr
+    """
+    The `mxc://` URI the file will be available under once uploaded.
+    """
+    unused_expires_at: Annotated[JsonInt | None, NotNull] = None
+    """
+    When the URI expires if nothing is uploaded to it, in milliseconds since
+    the Unix epoch.
+    """
 
 
 class CrossSigningKey(BaseModel):
@@ -214,6 +466,93 @@ class DeleteDevicesResponse(BaseModel):
     )
 
 
+class DeleteRoomAliasResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class DeviceKeys(BaseModel):
+    """
+    The identity keys of one device, in signed JSON form. In a `/keys/query` answer the
+    homeserver adds an `unsigned` object (with the device's display name), which the
+    signatures do not cover.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    user_id: StrictStr
+    """
+    The user the device belongs to.
+    """
+    device_id: StrictStr
+    """
+    The device.
+    """
+    algorithms: list[StrictStr]
+    """
+    The encryption algorithms the device supports.
+    """
+    keys: dict[str, StrictStr]
+    """
+    The public keys, by `<algorithm>:<device ID>`.
+    """
+    signatures: dict[str, dict[str, StrictStr]]
+    """
+    Signatures of the object, by user ID, then by `<algorithm>:<device ID>`.
+    """
+    unsigned: Annotated[UnsignedDeviceInfo | None, NotNull] = None
+
+
+class DisplayName(BaseModel):
+    """
+    A user's global display name, as read or set through the profile.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    displayname: Annotated[StrictStr | None, NotNull] = None
+    """
+    The display name; absent in an answer when the user has none.
+    """
+
+
+class EventContext(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    start: Annotated[StrictStr | None, NotNull] = None
+    """
+    A token to page backwards from, with `getRoomEvents`.
+    """
+    end: Annotated[StrictStr | None, NotNull] = None
+    """
+    A token to page forwards from, with `getRoomEvents`.
+    """
+    events_before: Annotated[list[ClientEvent] | None, NotNull] = None
+    """
+    Events just before the event, newest first.
+    """
+    event: Annotated[ClientEvent | None, NotNull] = None
+    """
+    The event asked for.
+    """
+    events_after: Annotated[list[ClientEvent] | None, NotNull] = None
+    """
+    Events just after the event, oldest first.
+    """
+    state: Annotated[list[ClientEvent] | None, NotNull] = None
+    """
+    The room's state at the last event returned.
+    """
+
+
 class Filter(BaseModel):
     """
     Which rooms to include.
@@ -243,6 +582,192 @@ class Flow(BaseModel):
     stages: list[StrictStr]
     """
     The authentication types to complete, in order.
+    """
+
+
+class ForgetRoomResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class InitialStateEvent(BaseModel):
+    """
+    A state event to set while a room is being created.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    type: StrictStr
+    """
+    The event type.
+    """
+    state_key: Annotated[StrictStr | None, NotNull] = None
+    """
+    The state key; the empty string when left out.
+    """
+    content: dict[str, Any]
+    """
+    The event's content.
+    """
+
+
+class InviteUserRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    user_id: StrictStr
+    """
+    The user to invite (not to be confused with identity assertion's `user_id` query parameter).
+    """
+    reason: Annotated[StrictStr | None, NotNull] = None
+    """
+    A reason, copied into the `reason` of the invite's membership event.
+    """
+
+
+class InviteUserResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class JoinRoomByIdRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    reason: Annotated[StrictStr | None, NotNull] = None
+    """
+    A reason, copied into the `reason` of the new membership event.
+    """
+    third_party_signed: Annotated[ThirdPartySigned | None, NotNull] = None
+    """
+    Proof that the caller is the user a third-party invite was meant for; the
+    homeserver checks it against the room's `m.room.third_party_invite` event.
+    """
+
+
+class JoinRoomRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    reason: Annotated[StrictStr | None, NotNull] = None
+    """
+    A reason, copied into the `reason` of the new membership event.
+    """
+    third_party_signed: Annotated[ThirdPartySigned | None, NotNull] = None
+    """
+    Proof that the caller is the user a third-party invite was meant for.
+    """
+
+
+class JoinedMembersResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    joined: Annotated[dict[str, RoomMember] | None, NotNull] = None
+    """
+    Each joined user's ID, with their profile in the room.
+    """
+
+
+class JoinedRoomsResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    joined_rooms: list[StrictStr]
+    """
+    The ID of each room the caller has joined.
+    """
+
+
+class KeyObject(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    key: StrictStr
+    """
+    The public key, unpadded base64.
+    """
+    fallback: Annotated[StrictBool | None, NotNull] = None
+    """
+    Present and `true` on a fallback key.
+    """
+    signatures: dict[str, dict[str, StrictStr]]
+    """
+    Signatures of the key object, by user ID, then by `<algorithm>:<device ID>`.
+    """
+
+
+class KickRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    user_id: StrictStr
+    """
+    The user to remove.
+    """
+    reason: Annotated[StrictStr | None, NotNull] = None
+    """
+    A reason, copied into the `reason` of the user's new membership event.
+    """
+
+
+class KickResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class KnockRoomRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    reason: Annotated[StrictStr | None, NotNull] = None
+    """
+    Why the caller wants in; shown to the room's members.
+    """
+
+
+class LeaveRoomRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    reason: Annotated[StrictStr | None, NotNull] = None
+    """
+    A reason, copied into the `reason` of the new membership event.
+    """
+
+
+class LeaveRoomResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class LocalAliasesResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    aliases: list[StrictStr]
+    """
+    The aliases.
     """
 
 
@@ -375,6 +900,46 @@ class MIdentityServer(BaseModel):
     """
 
 
+class MediaConfig(BaseModel):
+    """
+    The limits of a homeserver's media repository. Every field is optional; one that is
+    missing means the limit is unknown.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    m_upload_size: Annotated[JsonInt | None, Field(alias="m.upload.size")] = None
+    """
+    The largest file, in bytes, the homeserver accepts for upload (`null`, or absent, when
+    it does not say).
+    """
+
+
+class MembersResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    chunk: Annotated[list[ClientEvent] | None, NotNull] = None
+    """
+    The `m.room.member` events.
+    """
+
+
+class OneTimeKeys(  # type: ignore[misc]  # iterates over keys, as a Mapping does
+    MappingRoot[StrictStr | KeyObject], RootModel[dict[str, StrictStr | KeyObject]]
+):
+    """
+    Public one-time (or fallback) keys, by `<algorithm>:<key ID>`. A key is an unpadded
+    base64 string for unsigned algorithms, or a signed key object for signed ones (such as
+    `signed_curve25519`).
+    """
+
+    root: dict[str, StrictStr | KeyObject]
+
+
 class PingAppserviceFailure(BaseModel):
     """
     Why the ping failed. For a bad status, `status` and `body` repeat what the
@@ -424,6 +989,29 @@ class PingAppserviceResponse(BaseModel):
     """
     How long, in milliseconds, the homeserver waited for the appservice to
     answer its ping.
+    """
+
+
+class PresenceStatus(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    presence: Literal["online", "offline", "unavailable"]
+    """
+    `online`, `unavailable` (away or idle) or `offline`.
+    """
+    last_active_ago: Annotated[JsonInt | None, Field(ge=0), NotNull] = None
+    """
+    Milliseconds since the user last did something.
+    """
+    status_msg: StrictStr | None = None
+    """
+    The status message, if there is one.
+    """
+    currently_active: Annotated[StrictBool | None, NotNull] = None
+    """
+    Whether the user is active right now.
     """
 
 
@@ -535,6 +1123,121 @@ class PublishedRoom(BaseModel):
     """
 
 
+class QueryKeysRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    device_keys: dict[str, list[StrictStr]]
+    """
+    The users to ask about, each with the device IDs wanted (an empty list for
+    all of its devices).
+    """
+    timeout: Annotated[JsonInt | None, Field(ge=0), NotNull] = None
+    """
+    Milliseconds to wait for remote servers (10 seconds is usual).
+    """
+
+
+class QueryKeysResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    failures: Annotated[dict[str, dict[str, Any]] | None, NotNull] = None
+    """
+    The servers that could not be reached, each with what went wrong.
+    """
+    device_keys: Annotated[dict[str, dict[str, DeviceKeys]] | None, NotNull] = None
+    """
+    By user ID, then by device ID: the device's keys as uploaded, with an
+    `unsigned` object added by the homeserver.
+    """
+    master_keys: Annotated[dict[str, CrossSigningKey] | None, NotNull] = None
+    """
+    Each user's master cross-signing key.
+    """
+    self_signing_keys: Annotated[dict[str, CrossSigningKey] | None, NotNull] = None
+    """
+    Each user's self-signing key.
+    """
+    user_signing_keys: Annotated[dict[str, CrossSigningKey] | None, NotNull] = None
+    """
+    The caller's own user-signing key, when it asked about itself.
+    """
+
+
+class ReadMarkersRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    m_fully_read: Annotated[StrictStr | None, Field(alias="m.fully_read"), NotNull] = None
+    """
+    The event to put the fully-read marker at; it must be in the room.
+    """
+    m_read: Annotated[StrictStr | None, Field(alias="m.read"), NotNull] = None
+    """
+    The event to put the public read receipt at.
+    """
+    m_read_private: Annotated[StrictStr | None, Field(alias="m.read.private"), NotNull] = None
+    """
+    The event to put the private read receipt at.
+    """
+
+
+class ReadMarkersResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class ReceiptRequest(BaseModel):
+    """
+    Extra content for the receipt; the homeserver adds the time itself.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    thread_id: Annotated[StrictStr | None, NotNull] = None
+    """
+    The thread the receipt belongs to: its root's event ID, or `main` for the
+    room's main timeline. Without it the receipt covers every thread.
+    """
+
+
+class ReceiptResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class RedactEventRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    reason: Annotated[StrictStr | None, NotNull] = None
+    """
+    Why the event is redacted; kept in the redaction event.
+    """
+
+
+class RedactEventResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    event_id: Annotated[StrictStr | None, NotNull] = None
+    """
+    The ID of the redaction event.
+    """
+
+
 class RegisterRequest(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -622,6 +1325,32 @@ class RegisterResponse(BaseModel):
     """
 
 
+class RoomAccountDataContent(BaseModel):
+    """
+    The content of the account data; its keys depend on the type.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class RoomAliasTarget(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    room_id: Annotated[StrictStr | None, NotNull] = None
+    """
+    The room's ID.
+    """
+    servers: Annotated[list[StrictStr] | None, NotNull] = None
+    """
+    Servers that know the room.
+    """
+
+
 class RoomEventContent(BaseModel):
     """
     The `content` of the event; which keys it has depends on the event type.
@@ -639,6 +1368,63 @@ class RoomEventContent(BaseModel):
     """
 
 
+class RoomEventsPage(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    start: StrictStr
+    """
+    The token of the start of this page (the `from` given, if any).
+    """
+    end: Annotated[StrictStr | None, NotNull] = None
+    """
+    The token to ask for the next page with; absent at the end.
+    """
+    chunk: list[ClientEvent]
+    """
+    The events, in the order `dir` asks for.
+    """
+    state: Annotated[list[ClientEvent] | None, NotNull] = None
+    """
+    State events needed to display `chunk`, such as the membership of its
+    senders when the filter asks for lazy-loaded members.
+    """
+
+
+class RoomIdResponse(BaseModel):
+    """
+    The answer of a call that puts the caller into a room (joining, knocking): the room's ID,
+    also when the request named the room by an alias.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    room_id: StrictStr
+    """
+    The ID of the room.
+    """
+
+
+class RoomMember(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    display_name: StrictStr | None = None
+    """
+    The user's display name in the room. The official schema says a
+    string; Synapse sends `null` for a user without one.
+    """
+    avatar_url: StrictStr | None = None
+    """
+    The `mxc://` URI of the user's avatar in the room. The official
+    schema says a string; Synapse sends `null` for a user without one.
+    """
+
+
 class SendEventResponse(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -648,6 +1434,93 @@ class SendEventResponse(BaseModel):
     """
     The ID of the new event.
     """
+
+
+class SendToDeviceRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    messages: dict[str, dict[str, dict[str, Any]]]
+    """
+    The messages: by user ID, then by device ID (or `*`), the content of the
+    message for that device.
+    """
+
+
+class SendToDeviceResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class SetAccountDataResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class SetAvatarUrlResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class SetDisplayNameResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class SetPresenceRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    presence: Literal["online", "offline", "unavailable"]
+    """
+    `online`, `unavailable` (away or idle) or `offline`.
+    """
+    status_msg: Annotated[StrictStr | None, NotNull] = None
+    """
+    A status message to show with the presence.
+    """
+
+
+class SetPresenceResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class SetRoomAccountDataResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class SetRoomAliasRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    room_id: StrictStr
+    """
+    The room the alias should point to.
+    """
+
+
+class SetRoomAliasResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
 
 
 class StateEventContent(BaseModel):
@@ -678,6 +1551,93 @@ class StateEventResponse(BaseModel):
     """
 
 
+class ThirdPartySigned(BaseModel):
+    """
+    Signed proof, issued by an identity server, that the user joining is the one a
+    third-party invite (an invite sent to an e-mail address, say) was meant for.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    sender: StrictStr
+    """
+    The user who sent the third-party invite.
+    """
+    mxid: StrictStr
+    """
+    The Matrix user the invite was bound to.
+    """
+    token: StrictStr
+    """
+    The token of the `m.room.third_party_invite` event this proof answers.
+    """
+    signatures: dict[str, dict[str, StrictStr]]
+    """
+    Signatures of the other fields, by server name, then by key ID.
+    """
+
+
+class TypingRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    typing: StrictBool
+    """
+    Whether the user is typing.
+    """
+    timeout: Annotated[JsonInt | None, Field(ge=0), NotNull] = None
+    """
+    For how many milliseconds to show the user as typing; not needed with `typing` false.
+    """
+
+
+class TypingResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class UnbanRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    user_id: StrictStr
+    """
+    The user whose ban to lift.
+    """
+    reason: Annotated[StrictStr | None, NotNull] = None
+    """
+    A reason, copied into the `reason` of the user's new membership event.
+    """
+
+
+class UnbanResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class UnsignedDeviceInfo(BaseModel):
+    """
+    What the homeserver adds when it hands the keys out; not signed.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    device_display_name: Annotated[StrictStr | None, NotNull] = None
+    """
+    The display name the user gave the device.
+    """
+
+
 class UpdateDeviceRequest(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -690,6 +1650,13 @@ class UpdateDeviceRequest(BaseModel):
 
 
 class UpdateDeviceResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class UploadContentToMxcResponse(BaseModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -727,6 +1694,38 @@ class UploadCrossSigningKeysResponse(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
+
+
+class UploadKeysRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    device_keys: Annotated[DeviceKeys | None, NotNull] = None
+    """
+    The device's identity keys, when they are new.
+    """
+    one_time_keys: Annotated[OneTimeKeys | None, NotNull] = None
+    """
+    New one-time keys, by `<algorithm>:<key ID>`.
+    """
+    fallback_keys: Annotated[OneTimeKeys | None, NotNull] = None
+    """
+    The key to hand out when the one-time keys are used up, at most one per
+    algorithm; a signed one carries `fallback: true`.
+    """
+
+
+class UploadKeysResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    one_time_key_counts: dict[str, JsonInt]
+    """
+    The number of unclaimed one-time keys the homeserver holds for the
+    device, by algorithm; an algorithm not listed has none.
+    """
 
 
 class UserIdentifier(BaseModel):
@@ -777,6 +1776,41 @@ class UserIdentifier(BaseModel):
     """
 
 
+class UserProfile(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    displayname: Annotated[StrictStr | None, NotNull] = None
+    """
+    The display name, when set.
+    """
+    avatar_url: Annotated[StrictStr | None, NotNull] = None
+    """
+    The `mxc://` URI of the avatar, when set.
+    """
+    m_tz: Annotated[StrictStr | None, Field(alias="m.tz"), NotNull] = None
+    """
+    The user's time zone, such as `Europe/London`.
+    """
+
+
+class VersionsResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    versions: list[StrictStr]
+    """
+    The releases supported, such as `v1.11` or `r0.6.1`.
+    """
+    unstable_features: Annotated[dict[str, StrictBool] | None, NotNull] = None
+    """
+    Proposals (by their namespaced name) the homeserver implements, each
+    `true` when enabled. A feature missing from here is not supported.
+    """
+
+
 class WellKnown(BaseModel):
     """
     Server discovery information the client should adopt, in the format of
@@ -796,4 +1830,24 @@ class WellKnown(BaseModel):
     ] = None
     """
     Where the identity server is.
+    """
+
+
+class WhoamiResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    user_id: StrictStr
+    """
+    The user the request acts as.
+    """
+    device_id: Annotated[StrictStr | None, NotNull] = None
+    """
+    The device the request acts as; absent when there is none, as for an
+    appservice that asserts no device.
+    """
+    is_guest: Annotated[StrictBool | None, NotNull] = None
+    """
+    Whether the user is a guest; absent means not a guest.
     """
