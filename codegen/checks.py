@@ -12,6 +12,7 @@ from typing import Any
 
 from codegen.bundle import ref_target
 from codegen.errors import Problems
+from codegen.events import check_event_sources
 from codegen.keys import (
     ADDED,
     FREE_FORM_QUERY,
@@ -40,6 +41,7 @@ def check_sources(tree: SpecTree, releases: Releases, problems: Problems) -> Non
     for spec in tree.files.values():
         check_annotations(spec.data, releases, problems)
         _check_refs(tree, spec.rel, spec.data, problems)
+    check_event_sources(tree, problems)
     for spec in tree.endpoint_files():
         data = spec.data
         if not isinstance(data, dict):

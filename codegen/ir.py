@@ -31,6 +31,7 @@ from codegen.keys import (
     NO_IDENTITY_ASSERTION,
     REST_OF_PATH,
 )
+from codegen.events import EventType, event_types
 from codegen.versions import Release
 from codegen.walk import iter_operations
 
@@ -313,6 +314,11 @@ class ReleaseView:
 
     def by_name(self) -> dict[str, OperationView]:
         return {op.name: op for op in self.operations}
+
+    @cached_property
+    def events(self) -> tuple[EventType, ...]:
+        """The event types this release defines a content for (:mod:`codegen.events`)."""
+        return event_types(self.doc)
 
     def by_key(self) -> dict[tuple[str, str], OperationView]:
         """``(api, official operationId) -> view``: stable across renames of bundle ids."""

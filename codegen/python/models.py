@@ -259,12 +259,27 @@ def _json_ints(text: str) -> str:
     return text.replace(future, future + "\n" + _JSON_INT_IMPORT, 1)
 
 
+_EVENT_CONTENT_IMPORT = "from matrix_appservice._event_content import EventContent\n"
+
+
+def _content_bases(text: str) -> str:
+    """Content models (and the objects nested in them) read as mappings too: their base is
+    ``EventContent`` (a ``BaseModel`` and a ``Mapping``) instead of ``BaseModel``."""
+    text, count = re.subn(r"^(class \w+)\(BaseModel\):$", r"\1(EventContent):", text, flags=re.M)
+    if not count:
+        return text
+    future = "from __future__ import annotations\n"
+    return text.replace(future, future + "\n" + _EVENT_CONTENT_IMPORT, 1)
+
+
 def generate_model_modules(spec: Spec) -> tuple[dict[str, str], dict[str, list[str]]]:
     """``({module: source}, {module: exported names})`` for ``matrix_appservice.models``."""
-    from codegen.python.split import split_models
+    from codegen.python.split import CONTENT, split_models
 
     components = spec.bundle(spec.releases.unstable)["components"]["schemas"]
     modules = split_models(generate_models(spec), components, MODELS_HEADER)
+    if CONTENT in modules:
+        modules[CONTENT] = _content_bases(modules[CONTENT])
     exports = {
         name: re.findall(r'"(\w+)"', text.split("__all__ = [", 1)[1].split("]", 1)[0])
         for name, text in modules.items()

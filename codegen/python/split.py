@@ -18,7 +18,7 @@ from typing import Any
 from codegen.errors import GeneratorError
 from codegen.load import loc_of
 
-__all__ = ["MODULES", "module_of_source", "split_models"]
+__all__ = ["CONTENT", "MODULES", "module_of_source", "split_models"]
 
 # Source file (relative to spec/) -> models module. Endpoint files are mapped by folder below.
 MODULES = {
@@ -51,14 +51,21 @@ DOCS = {
     "appservice": "Request and response bodies of the homeserver -> appservice API.",
     "client": "Request and response bodies of the Client-Server endpoints appservices use.",
     "extensions": "Definitions that no topic module holds yet (new ones, those of MSCs).",
+    "content": "The content of each event type, and of each variant (msgtype) of a content.",
+    "typed_events": "Events whose content is typed by their type, and their unions.",
 }
 FALLBACK = "extensions"
+CONTENT = "content"
+"""The module of the event content models: every schema under ``events/``."""
+CONTENT_FOLDER = "events/"
 
 
 def module_of_source(rel: str) -> str | None:
     """The module of the models of a source file; ``None``: they follow their first user."""
     if rel in MODULES:
         return MODULES[rel]
+    if rel.startswith(CONTENT_FOLDER):
+        return CONTENT
     if rel.startswith("application-service/"):
         return "appservice"
     if rel.startswith("client-server/"):

@@ -15,7 +15,7 @@ __all__ = [
     "schema_file",
 ]
 
-SPEC_REVISION = "11bd2907e860"
+SPEC_REVISION = "85efefa64b45"
 """The revision (a content hash) of the spec sources this package was generated from."""
 
 RELEASES: tuple[str, ...] = (
@@ -81,29 +81,29 @@ UNSTABLE = "unstable"
 
 _SCHEMA_FILES = MappingProxyType(
     {
-        "r0.1.0": "9108aacda3c7.json",
-        "r0.1.1": "9108aacda3c7.json",
-        "r0.1.2": "9108aacda3c7.json",
-        "v1.1": "d36faa946389.json",
-        "v1.2": "378e5274c140.json",
-        "v1.3": "d5cebbf26a16.json",
-        "v1.4": "7198ac11bae1.json",
-        "v1.5": "7198ac11bae1.json",
-        "v1.6": "f03692fa02f4.json",
-        "v1.7": "de16ecb2ef56.json",
-        "v1.8": "de16ecb2ef56.json",
-        "v1.9": "de16ecb2ef56.json",
-        "v1.10": "97587765d92f.json",
-        "v1.11": "f4fc463eef1e.json",
-        "v1.12": "f4fc463eef1e.json",
-        "v1.13": "b016ebc7b09c.json",
-        "v1.14": "3babf56fa8b9.json",
-        "v1.15": "1e65d3625777.json",
-        "v1.16": "1e65d3625777.json",
-        "v1.17": "edf43ade21c1.json",
-        "v1.18": "edf43ade21c1.json",
-        "v1.19": "da8938f264a2.json",
-        "unstable": "b7bdf759f425.json",
+        "r0.1.0": "b3e5e24e3aeb.json",
+        "r0.1.1": "4871894c6ab8.json",
+        "r0.1.2": "4871894c6ab8.json",
+        "v1.1": "ef11d88fbaa4.json",
+        "v1.2": "f5929f00af72.json",
+        "v1.3": "9222b4f2ff0d.json",
+        "v1.4": "bdf66244ea4a.json",
+        "v1.5": "58d6539c4009.json",
+        "v1.6": "beeebc7d705c.json",
+        "v1.7": "ae8e35ecd8e0.json",
+        "v1.8": "ae8e35ecd8e0.json",
+        "v1.9": "ae8e35ecd8e0.json",
+        "v1.10": "3858182e003e.json",
+        "v1.11": "928ce89e64e3.json",
+        "v1.12": "6983411bf669.json",
+        "v1.13": "d8818737b0c3.json",
+        "v1.14": "a5fbc93ffbd9.json",
+        "v1.15": "3958fac9181a.json",
+        "v1.16": "3958fac9181a.json",
+        "v1.17": "ecf8edaebac1.json",
+        "v1.18": "69afb827387c.json",
+        "v1.19": "a1ba6baccff3.json",
+        "unstable": "00a69924e8d9.json",
     }
 )
 
