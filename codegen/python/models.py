@@ -19,6 +19,7 @@ from datamodel_code_generator._shared_types import LiteralType
 from datamodel_code_generator.enums import DataModelType, StrictTypes
 
 from codegen.errors import GeneratorError
+from codegen.load import loc_of
 from codegen.spec import Spec
 
 __all__ = ["MODELS_HEADER", "generate_model_modules", "generate_models"]
@@ -176,6 +177,26 @@ def _mark_not_null(text: str, fields: dict[str, set[str]]) -> str:
     return marked.replace(future, future + "\n" + _NOT_NULL_IMPORTS, 1)
 
 
+_MAPPING_METHODS = ("get", "items", "keys", "values")
+
+
+def _mapping_safe_names(schemas: dict[str, Any]) -> dict[str, str]:
+    """Content models are mappings too (``EventContent``): a property named like one of the
+    ``Mapping`` methods (the ``keys`` of ``m.key.verification.mac``) gets a trailing ``_``
+    as its attribute name, so that the method keeps working."""
+    from codegen.python.split import CONTENT_FOLDER
+
+    renamed = {}
+    for name, schema in schemas.items():
+        loc = loc_of(schema)
+        if loc is None or f"/{CONTENT_FOLDER}" not in f"/{loc.file}":
+            continue
+        for prop in schema.get("properties") or {}:
+            if prop in _MAPPING_METHODS:
+                renamed[f"{name}.{prop}"] = f"{prop}_"
+    return renamed
+
+
 def generate_models(spec: Spec) -> str:
     doc = spec.bundle(spec.releases.unstable)
     source = {
@@ -209,6 +230,7 @@ def generate_models(spec: Spec) -> str:
             allow_population_by_field_name=True,
             type_mappings=[f"string+{fmt}=string" for fmt in _STRING_FORMATS],
             custom_file_header=MODELS_HEADER,
+            aliases=_mapping_safe_names(doc["components"]["schemas"]),
             emit_model_metadata=metadata_file,
         )
         metadata = json.loads(metadata_file.read_text(encoding="utf-8"))

@@ -126,9 +126,7 @@ def _transaction_fields(model_texts: dict[str, str]) -> tuple[str, list[str]]:
                 for env in ENVELOPES:
                     replaced = re.sub(rf"\blist\[{env.model}\]", f"list[{env.union}]", replaced)
                 if replaced != source:
-                    first, _, rest = replaced.partition("\n")
-                    ignore = "  # type: ignore[assignment]  # typed events"
-                    found.append(first + ignore + ("\n" + rest if rest else ""))
+                    found.append(replaced)
             return module, found
     raise GeneratorError("no Transaction model among the generated models")
 

@@ -15,7 +15,7 @@ __all__ = [
     "schema_file",
 ]
 
-SPEC_REVISION = "85efefa64b45"
+SPEC_REVISION = "8d4e01e8052b"
 """The revision (a content hash) of the spec sources this package was generated from."""
 
 RELEASES: tuple[str, ...] = (
@@ -81,29 +81,29 @@ UNSTABLE = "unstable"
 
 _SCHEMA_FILES = MappingProxyType(
     {
-        "r0.1.0": "b3e5e24e3aeb.json",
-        "r0.1.1": "4871894c6ab8.json",
-        "r0.1.2": "4871894c6ab8.json",
-        "v1.1": "ef11d88fbaa4.json",
-        "v1.2": "f5929f00af72.json",
-        "v1.3": "9222b4f2ff0d.json",
-        "v1.4": "bdf66244ea4a.json",
-        "v1.5": "58d6539c4009.json",
-        "v1.6": "beeebc7d705c.json",
-        "v1.7": "ae8e35ecd8e0.json",
-        "v1.8": "ae8e35ecd8e0.json",
-        "v1.9": "ae8e35ecd8e0.json",
-        "v1.10": "3858182e003e.json",
-        "v1.11": "928ce89e64e3.json",
-        "v1.12": "6983411bf669.json",
-        "v1.13": "d8818737b0c3.json",
-        "v1.14": "a5fbc93ffbd9.json",
-        "v1.15": "3958fac9181a.json",
-        "v1.16": "3958fac9181a.json",
-        "v1.17": "ecf8edaebac1.json",
-        "v1.18": "69afb827387c.json",
-        "v1.19": "a1ba6baccff3.json",
-        "unstable": "00a69924e8d9.json",
+        "r0.1.0": "967dfe17cb0c.json",
+        "r0.1.1": "cad89d42e9ee.json",
+        "r0.1.2": "cad89d42e9ee.json",
+        "v1.1": "23a3e1025829.json",
+        "v1.2": "4488cc1241b7.json",
+        "v1.3": "a2dcf6f4908f.json",
+        "v1.4": "e8b42bf0dc75.json",
+        "v1.5": "095280b6061e.json",
+        "v1.6": "a6d04bf1cee5.json",
+        "v1.7": "50a68988a796.json",
+        "v1.8": "e2d3131bf198.json",
+        "v1.9": "12d0efbe1651.json",
+        "v1.10": "c3035ee3a647.json",
+        "v1.11": "18ed0ce0f32d.json",
+        "v1.12": "697c26b9497d.json",
+        "v1.13": "a8b9b24bd452.json",
+        "v1.14": "136a2512d1ef.json",
+        "v1.15": "0e38459debd2.json",
+        "v1.16": "75fc103e6752.json",
+        "v1.17": "622ac22dfa51.json",
+        "v1.18": "40f3bb30765b.json",
+        "v1.19": "0c6d0f7caa3e.json",
+        "unstable": "43d81364d5c5.json",
     }
 )
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     ConfigDict,
@@ -14,6 +14,7 @@ from pydantic import (
     RootModel,
     StrictBool,
     StrictStr,
+    StringConstraints,
 )
 
 from matrix_appservice._event_content import EventContent
@@ -22,40 +23,146 @@ from matrix_appservice._mapping_root import MappingRoot
 from matrix_appservice._not_null import NotNull
 
 __all__ = [
+    "AllowCondition",
+    "AnnotationRelation",
     "AudioInfo",
     "AudioMessageContent",
     "AvatarInfo",
+    "CallAnswerContent",
+    "CallCandidate",
+    "CallCandidatesContent",
+    "CallHangupContent",
+    "CallInviteContent",
+    "CallNegotiateContent",
+    "CallRejectContent",
+    "CallSdpStreamMetadataChangedContent",
+    "CallSelectAnswerContent",
+    "DummyContent",
     "EmoteMessageContent",
     "EncryptedFile",
     "EncryptedFileHashes",
     "EventReceipts",
     "FileInfo",
     "FileMessageContent",
+    "ForwardedRoomKeyContent",
     "ImageInfo",
     "ImageMessageContent",
     "InReplyTo",
     "JsonWebKey",
+    "KeyVerificationAcceptContent",
+    "KeyVerificationCancelContent",
+    "KeyVerificationDoneContent",
+    "KeyVerificationKeyContent",
+    "KeyVerificationMacContent",
+    "KeyVerificationReadyContent",
+    "KeyVerificationRequestContent",
     "KeyVerificationRequestMessageContent",
+    "KeyVerificationStartContent",
     "LocationInfo",
     "LocationMessageContent",
     "MemberThirdPartyInvite",
     "Mentions",
     "NoticeMessageContent",
+    "NotificationPowerLevels",
+    "OlmCiphertext",
+    "PackImage",
+    "PackMeta",
+    "PolicyRuleContent",
+    "PolicyServerKeys",
     "PresenceContent",
+    "PreviousRoom",
+    "PublicKey",
+    "ReactionContent",
     "Receipt",
     "ReceiptContent",
+    "ReciprocateVerificationStartContent",
     "RelatesTo",
+    "RequestedKeyInfo",
+    "RoomAvatarContent",
+    "RoomCanonicalAliasContent",
+    "RoomCreateContent",
+    "RoomEncryptedContent",
+    "RoomEncryptionContent",
+    "RoomGuestAccessContent",
+    "RoomHistoryVisibilityContent",
+    "RoomImagePackContent",
+    "RoomJoinRulesContent",
+    "RoomKeyBundleContent",
     "RoomKeyContent",
+    "RoomKeyRequestContent",
+    "RoomKeyWithheldContent",
     "RoomMemberContent",
     "RoomMessageContent",
+    "RoomNameContent",
+    "RoomPinnedEventsContent",
+    "RoomPolicyContent",
+    "RoomPowerLevelsContent",
+    "RoomRedactionContent",
+    "RoomServerAclContent",
+    "RoomThirdPartyInviteContent",
+    "RoomTombstoneContent",
+    "RoomTopicContent",
+    "SasVerificationStartContent",
+    "SecretRequestContent",
+    "SecretSendContent",
     "ServerNoticeMessageContent",
+    "SessionDescription",
     "SignedThirdPartyInvite",
+    "SpaceChildContent",
+    "SpaceParentContent",
+    "StickerContent",
+    "StreamMetadata",
     "TextMessageContent",
+    "TextRendering",
     "ThumbnailInfo",
+    "TopicContentBlock",
     "TypingContent",
+    "VerificationRelation",
     "VideoInfo",
     "VideoMessageContent",
 ]
+
+
+class AllowCondition(EventContent):
+    """
+    One way of meeting a restricted join rule.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    type: Literal["m.room_membership"]
+    """
+    `m.room_membership`: being a member of the room `room_id`.
+    """
+    room_id: Annotated[StrictStr | None, NotNull] = None
+    """
+    For `m.room_membership`, the room whose members may join.
+    """
+
+
+class AnnotationRelation(EventContent):
+    """
+    The event reacted to, and the reaction.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    rel_type: Annotated[Literal["m.annotation"] | None, NotNull] = None
+    """
+    Always `m.annotation`.
+    """
+    event_id: Annotated[StrictStr | None, NotNull] = None
+    """
+    The event reacted to.
+    """
+    key: Annotated[StrictStr | None, NotNull] = None
+    """
+    The reaction, usually one emoji.
+    """
 
 
 class AudioInfo(EventContent):
@@ -114,6 +221,294 @@ class AvatarInfo(EventContent):
     """
     About the thumbnail.
     """
+
+
+class CallAnswerContent(EventContent):
+    """
+    The callee takes the call: its WebRTC answer.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    call_id: StrictStr
+    """
+    The ID of the call, chosen by the caller.
+    """
+    party_id: StrictStr
+    """
+    The ID of the sending client within the call, unique among the clients of its user.
+    """
+    version: StrictStr
+    """
+    The version of the VoIP protocol: `"1"` today. Releases before v1.7 used the number
+    `0` here; a number is still seen from old clients.
+    """
+    answer: SessionDescription
+    """
+    The callee's session description; its type is `answer`.
+    """
+    sdp_stream_metadata: Annotated[dict[str, StreamMetadata] | None, NotNull] = None
+    """
+    What each media stream carries, by the stream ID of its SDP.
+    """
+
+
+class CallCandidate(EventContent):
+    """
+    One ICE candidate, as the browser APIs produce it.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    candidate: StrictStr
+    """
+    The candidate line; an empty string says that no more candidates follow.
+    """
+    sdpMid: Annotated[StrictStr | None, NotNull] = None
+    """
+    The media stream the candidate belongs to.
+    """
+    sdpMLineIndex: Annotated[JsonInt | None, NotNull] = None
+    """
+    The index of that media stream's line in the SDP.
+    """
+
+
+class CallCandidatesContent(EventContent):
+    """
+    Network candidates (ICE) for an ongoing call, sent as the sender's client finds them.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    call_id: StrictStr
+    """
+    The ID of the call, chosen by the caller.
+    """
+    party_id: StrictStr
+    """
+    The ID of the sending client within the call, unique among the clients of its user.
+    """
+    version: StrictStr
+    """
+    The version of the VoIP protocol: `"1"` today. Releases before v1.7 used the number
+    `0` here; a number is still seen from old clients.
+    """
+    candidates: list[CallCandidate]
+    """
+    The candidates found.
+    """
+
+
+class CallHangupContent(EventContent):
+    """
+    The end of a call, or a call that will not happen, from either side.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    call_id: StrictStr
+    """
+    The ID of the call, chosen by the caller.
+    """
+    party_id: StrictStr
+    """
+    The ID of the sending client within the call, unique among the clients of its user.
+    """
+    version: StrictStr
+    """
+    The version of the VoIP protocol: `"1"` today. Releases before v1.7 used the number
+    `0` here; a number is still seen from old clients.
+    """
+    reason: Literal[
+        "ice_timeout",
+        "ice_failed",
+        "invite_timeout",
+        "user_hangup",
+        "user_media_failed",
+        "user_busy",
+        "unknown_error",
+    ]
+    """
+    Why the call ended: `ice_failed`, `ice_timeout`, `invite_timeout`,
+    `user_hangup`, `user_media_failed`, `user_busy` or `unknown_error`.
+    """
+
+
+class CallInviteContent(EventContent):
+    """
+    The start of a call: the caller's WebRTC offer. It expires after `lifetime`.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    call_id: StrictStr
+    """
+    The ID of the call, chosen by the caller.
+    """
+    party_id: StrictStr
+    """
+    The ID of the sending client within the call, unique among the clients of its user.
+    """
+    version: StrictStr
+    """
+    The version of the VoIP protocol: `"1"` today. Releases before v1.7 used the number
+    `0` here; a number is still seen from old clients.
+    """
+    lifetime: JsonInt
+    """
+    Milliseconds after which the invite is no longer valid, counted from when it was sent.
+    """
+    offer: SessionDescription
+    """
+    The caller's session description; its type is `offer`.
+    """
+    invitee: Annotated[StrictStr | None, NotNull] = None
+    """
+    The one user invited, in a room with more than two members; absent to invite everyone.
+    """
+    sdp_stream_metadata: Annotated[dict[str, StreamMetadata] | None, NotNull] = None
+    """
+    What each media stream carries, by the stream ID of its SDP.
+    """
+
+
+class CallNegotiateContent(EventContent):
+    """
+    A new session description during a call, when the media change (a camera switched on, a screen shared).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    call_id: StrictStr
+    """
+    The ID of the call, chosen by the caller.
+    """
+    party_id: StrictStr
+    """
+    The ID of the sending client within the call, unique among the clients of its user.
+    """
+    version: StrictStr
+    """
+    The version of the VoIP protocol: `"1"` today. Releases before v1.7 used the number
+    `0` here; a number is still seen from old clients.
+    """
+    lifetime: JsonInt
+    """
+    Milliseconds after which this negotiation is no longer valid.
+    """
+    description: SessionDescription
+    """
+    The new session description, an offer or an answer.
+    """
+    sdp_stream_metadata: Annotated[dict[str, StreamMetadata] | None, NotNull] = None
+    """
+    What each media stream carries, by the stream ID of its SDP.
+    """
+
+
+class CallRejectContent(EventContent):
+    """
+    The callee declines the call before answering it. Its other clients stop ringing.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    call_id: StrictStr
+    """
+    The ID of the call, chosen by the caller.
+    """
+    party_id: StrictStr
+    """
+    The ID of the sending client within the call, unique among the clients of its user.
+    """
+    version: StrictStr
+    """
+    The version of the VoIP protocol: `"1"` today. Releases before v1.7 used the number
+    `0` here; a number is still seen from old clients.
+    """
+
+
+class CallSdpStreamMetadataChangedContent(EventContent):
+    """
+    What the streams of a call carry changed (a stream muted or unmuted) without a new negotiation.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    call_id: StrictStr
+    """
+    The ID of the call, chosen by the caller.
+    """
+    party_id: StrictStr
+    """
+    The ID of the sending client within the call, unique among the clients of its user.
+    """
+    version: StrictStr
+    """
+    The version of the VoIP protocol: `"1"` today. Releases before v1.7 used the number
+    `0` here; a number is still seen from old clients.
+    """
+    sdp_stream_metadata: dict[str, StreamMetadata]
+    """
+    What each media stream carries, by the stream ID of its SDP.
+    """
+
+
+class CallSelectAnswerContent(EventContent):
+    """
+    The caller picks the answer it takes, when several of the callee's clients answered.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    call_id: StrictStr
+    """
+    The ID of the call, chosen by the caller.
+    """
+    party_id: StrictStr
+    """
+    The ID of the sending client within the call, unique among the clients of its user.
+    """
+    version: StrictStr
+    """
+    The version of the VoIP protocol: `"1"` today. Releases before v1.7 used the number
+    `0` here; a number is still seen from old clients.
+    """
+    selected_party_id: StrictStr
+    """
+    The `party_id` of the answer taken.
+    """
+
+
+class DummyContent(EventContent):
+    """
+    Carries nothing. Sent encrypted, it makes a fresh Olm session when the old one broke
+    down. The content is empty.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
 
 
 class EncryptedFile(EventContent):
@@ -214,6 +609,52 @@ class FileInfo(EventContent):
     """
 
 
+class ForwardedRoomKeyContent(EventContent):
+    """
+    A Megolm session key passed on by a device that did not make the session, usually in
+    answer to an `m.room_key_request`. Like `m.room_key` it travels encrypted with Olm.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    algorithm: StrictStr
+    """
+    The algorithm of the session, `m.megolm.v1.aes-sha2`.
+    """
+    room_id: StrictStr
+    """
+    The room of the session.
+    """
+    sender_key: StrictStr
+    """
+    The Curve25519 key of the device that made the session.
+    """
+    session_id: StrictStr
+    """
+    The ID of the session.
+    """
+    session_key: StrictStr
+    """
+    The key, in the export format of the session.
+    """
+    sender_claimed_ed25519_key: StrictStr
+    """
+    The Ed25519 key of the device that made the session, as that device claimed it.
+    """
+    forwarding_curve25519_key_chain: list[StrictStr]
+    """
+    The Curve25519 keys of the devices the key went through before this one, oldest first.
+    """
+    withheld: Annotated[dict[str, Any] | None, NotNull] = None
+    """
+    When part of the session was withheld from the forwarding device: the `code` and
+    `reason` of the `m.room_key.withheld` it got, so that the receiver knows some
+    messages will not decrypt.
+    """
+
+
 class ImageInfo(EventContent):
     """
     What a client needs to know about an image (and its thumbnail) before downloading it.
@@ -304,6 +745,219 @@ class JsonWebKey(EventContent):
     """
 
 
+class KeyVerificationAcceptContent(EventContent):
+    """
+    The other device agrees to an `m.sas.v1` verification, with the options it chose and a commitment to its public key.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    transaction_id: Annotated[StrictStr | None, NotNull] = None
+    """
+    The ID of the verification, chosen by the device that started it. Required as a
+    to-device message; a verification in a room uses `m.relates_to` instead.
+    """
+    key_agreement_protocol: StrictStr
+    """
+    The key agreement protocol chosen, from those the start offered.
+    """
+    hash: StrictStr
+    """
+    The hash function chosen.
+    """
+    message_authentication_code: StrictStr
+    """
+    The message authentication code method chosen.
+    """
+    short_authentication_string: list[Literal["decimal", "emoji"]]
+    """
+    The ways of showing the short string, from those offered (`decimal`, `emoji`).
+    """
+    commitment: StrictStr
+    """
+    The hash of the device's ephemeral public key and the canonical JSON of the start message, in base64.
+    """
+    m_relates_to: Annotated[VerificationRelation | None, Field(alias="m.relates_to"), NotNull] = (
+        None
+    )
+    """
+    In a room, the request message of the verification.
+    """
+
+
+class KeyVerificationCancelContent(EventContent):
+    """
+    Either device stops the verification, saying why.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    transaction_id: Annotated[StrictStr | None, NotNull] = None
+    """
+    The ID of the verification, chosen by the device that started it. Required as a
+    to-device message; a verification in a room uses `m.relates_to` instead.
+    """
+    code: StrictStr
+    """
+    Why, as a code: `m.user` (the user cancelled), `m.timeout`,
+    `m.unknown_transaction`, `m.unknown_method`, `m.unexpected_message`,
+    `m.key_mismatch`, `m.user_mismatch`, `m.invalid_message`, `m.accepted` (another
+    device of the user took the request), `m.mismatched_commitment`,
+    `m.mismatched_sas`, or a namespaced code.
+    """
+    reason: StrictStr
+    """
+    Why, in words; the code is what clients act on.
+    """
+    m_relates_to: Annotated[VerificationRelation | None, Field(alias="m.relates_to"), NotNull] = (
+        None
+    )
+    """
+    In a room, the request message of the verification.
+    """
+
+
+class KeyVerificationDoneContent(EventContent):
+    """
+    A device has finished its part of the verification successfully.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    transaction_id: Annotated[StrictStr | None, NotNull] = None
+    """
+    The ID of the verification, chosen by the device that started it. Required as a
+    to-device message; a verification in a room uses `m.relates_to` instead.
+    """
+    m_relates_to: Annotated[VerificationRelation | None, Field(alias="m.relates_to"), NotNull] = (
+        None
+    )
+    """
+    In a room, the request message of the verification.
+    """
+
+
+class KeyVerificationKeyContent(EventContent):
+    """
+    Each device sends its ephemeral public key for the `m.sas.v1` key agreement.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    transaction_id: Annotated[StrictStr | None, NotNull] = None
+    """
+    The ID of the verification, chosen by the device that started it. Required as a
+    to-device message; a verification in a room uses `m.relates_to` instead.
+    """
+    key: StrictStr
+    """
+    The device's ephemeral public key, in base64 without padding.
+    """
+    m_relates_to: Annotated[VerificationRelation | None, Field(alias="m.relates_to"), NotNull] = (
+        None
+    )
+    """
+    In a room, the request message of the verification.
+    """
+
+
+class KeyVerificationMacContent(EventContent):
+    """
+    Once its user confirmed that the short strings match, a device sends the MACs of the keys it vouches for.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    transaction_id: Annotated[StrictStr | None, NotNull] = None
+    """
+    The ID of the verification, chosen by the device that started it. Required as a
+    to-device message; a verification in a room uses `m.relates_to` instead.
+    """
+    mac: dict[str, StrictStr]
+    """
+    The MAC of each key the device vouches for, by key ID.
+    """
+    keys_: Annotated[StrictStr, Field(alias="keys")]
+    """
+    The MAC of the sorted, comma-separated key IDs of `mac`.
+    """
+    m_relates_to: Annotated[VerificationRelation | None, Field(alias="m.relates_to"), NotNull] = (
+        None
+    )
+    """
+    In a room, the request message of the verification.
+    """
+
+
+class KeyVerificationReadyContent(EventContent):
+    """
+    The asked device accepts a verification request and says which methods it can use.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    transaction_id: Annotated[StrictStr | None, NotNull] = None
+    """
+    The ID of the verification, chosen by the device that started it. Required as a
+    to-device message; a verification in a room uses `m.relates_to` instead.
+    """
+    from_device: StrictStr
+    """
+    The device that accepts.
+    """
+    methods: list[StrictStr]
+    """
+    The methods both devices can use.
+    """
+    m_relates_to: Annotated[VerificationRelation | None, Field(alias="m.relates_to"), NotNull] = (
+        None
+    )
+    """
+    In a room, the request message of the verification.
+    """
+
+
+class KeyVerificationRequestContent(EventContent):
+    """
+    A device asks a device of another user (or of its own) to verify each other. In a room the same request is an `m.room.message` with `msgtype` `m.key.verification.request`.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    transaction_id: Annotated[StrictStr | None, NotNull] = None
+    """
+    The ID of the verification, chosen by the device that started it. Required as a
+    to-device message; a verification in a room uses `m.relates_to` instead.
+    """
+    from_device: StrictStr
+    """
+    The device that asks.
+    """
+    methods: list[StrictStr]
+    """
+    The verification methods the device can use, such as `m.sas.v1`.
+    """
+    timestamp: Annotated[JsonInt | None, NotNull] = None
+    """
+    When the request was made, in milliseconds since the Unix epoch; receivers ignore
+    a request more than 10 minutes old or 5 minutes in the future.
+    """
+
+
 class KeyVerificationRequestMessageContent(EventContent):
     """
     A request to verify another user's devices inside a room (usually their direct-message
@@ -340,6 +994,40 @@ class KeyVerificationRequestMessageContent(EventContent):
     to: StrictStr
     """
     The user asked to verify.
+    """
+
+
+class KeyVerificationStartContent(EventContent):
+    """
+    Starts a verification with one method. What else it carries depends on `method`.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    transaction_id: Annotated[StrictStr | None, NotNull] = None
+    """
+    The ID of the verification, chosen by the device that started it. Required as a
+    to-device message; a verification in a room uses `m.relates_to` instead.
+    """
+    from_device: StrictStr
+    """
+    The device that starts.
+    """
+    method: StrictStr
+    """
+    The method used, such as `m.sas.v1` or `m.reciprocate.v1`.
+    """
+    next_method: Annotated[StrictStr | None, NotNull] = None
+    """
+    A method to use after this one, when this one is a step of another.
+    """
+    m_relates_to: Annotated[VerificationRelation | None, Field(alias="m.relates_to"), NotNull] = (
+        None
+    )
+    """
+    In a room, the request message of the verification.
     """
 
 
@@ -405,6 +1093,139 @@ class Mentions(EventContent):
     """
 
 
+class NotificationPowerLevels(EventContent):
+    """
+    The level needed to trigger some notifications.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    __annotations__ = {
+        "__pydantic_extra__": dict[str, JsonInt],
+    }
+    room: JsonInt = 50
+    """
+    The level needed to notify the whole room (`@room`).
+    """
+
+
+class OlmCiphertext(EventContent):
+    """
+    One Olm message, for one recipient device.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    type: JsonInt
+    """
+    `0` for a pre-key message (the first of a new session), `1` for an ordinary one.
+    """
+    body: StrictStr
+    """
+    The encrypted payload.
+    """
+
+
+class PackImage(EventContent):
+    """
+    One image of the pack.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    url: StrictStr
+    """
+    The `mxc://` URI of the image.
+    """
+    body: Annotated[StrictStr | None, NotNull] = None
+    """
+    A description of the image, for text-only clients.
+    """
+    info: Annotated[ImageInfo | None, NotNull] = None
+    """
+    About the image.
+    """
+    usage: Annotated[list[StrictStr] | None, NotNull] = None
+    """
+    Overrides the pack's `usage` for this image.
+    """
+
+
+class PackMeta(EventContent):
+    """
+    About the pack as a whole.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    display_name: Annotated[StrictStr | None, NotNull] = None
+    """
+    The pack's name.
+    """
+    avatar_url: Annotated[StrictStr | None, NotNull] = None
+    """
+    The pack's picture.
+    """
+    usage: Annotated[list[StrictStr] | None, NotNull] = None
+    """
+    What the images are for, `emoticon` (inline in messages) and/or `sticker`; absent means both.
+    """
+    attribution: Annotated[StrictStr | None, NotNull] = None
+    """
+    Where the images come from, and their licence.
+    """
+
+
+class PolicyRuleContent(EventContent):
+    """
+    A moderation policy published in a policy list room: what to do about users
+    (`m.policy.rule.user`), rooms (`m.policy.rule.room`) or servers
+    (`m.policy.rule.server`) that match `entity`. An event with an empty content withdraws
+    the rule.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    entity: StrictStr
+    """
+    The users, rooms or servers concerned, as a glob (`*` and `?` as wildcards).
+    """
+    recommendation: StrictStr
+    """
+    What to do. `m.ban` (avoid or ban the entity) is the recommendation the
+    specification defines; others are namespaced.
+    """
+    reason: StrictStr
+    """
+    Why, for people reading the list.
+    """
+
+
+class PolicyServerKeys(EventContent):
+    """
+    The keys the policy server signs with, by algorithm.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    ed25519: StrictStr
+    """
+    The Ed25519 key, in base64 without padding.
+    """
+
+
 class PresenceContent(EventContent):
     """
     Whether a user is around. The user is the event's `sender`. Homeservers may leave
@@ -442,6 +1263,55 @@ class PresenceContent(EventContent):
     """
 
 
+class PreviousRoom(EventContent):
+    """
+    For a room made by upgrading another one, the room it replaces.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    room_id: StrictStr
+    """
+    The old room.
+    """
+    event_id: Annotated[StrictStr | None, NotNull] = None
+    """
+    The `m.room.tombstone` event of the old room (optional from v1.16).
+    """
+
+
+class PublicKey(EventContent):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    key_validity_url: Annotated[StrictStr | None, NotNull] = None
+    """
+    Where to check that the key is still valid.
+    """
+    public_key: StrictStr
+    """
+    The key, in base64.
+    """
+
+
+class ReactionContent(EventContent):
+    """
+    A reaction to another event: an annotation (`rel_type: m.annotation`) whose `key` is
+    usually one emoji. To take a reaction back, its sender redacts the reaction event. A
+    homeserver refuses a second identical reaction by the same sender with
+    `M_DUPLICATE_ANNOTATION`.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    m_relates_to: Annotated[AnnotationRelation | None, Field(alias="m.relates_to"), NotNull] = None
+
+
 class Receipt(EventContent):
     """
     One user's receipt for one event.
@@ -471,6 +1341,26 @@ class ReceiptContent(  # type: ignore[misc]  # iterates over keys, as a Mapping 
     """
 
     root: dict[str, EventReceipts]
+
+
+class ReciprocateVerificationStartContent(KeyVerificationStartContent):
+    """
+    After one device scanned the other's QR code: confirms the scan, with the secret the
+    code held, so that the other device can trust it in turn.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    method: Literal["m.reciprocate.v1"]
+    """
+    The method used, such as `m.sas.v1` or `m.reciprocate.v1`.
+    """
+    secret: StrictStr
+    """
+    The shared secret read from the QR code, in base64 without padding.
+    """
 
 
 class RelatesTo(EventContent):
@@ -518,6 +1408,272 @@ class RelatesTo(EventContent):
     m_in_reply_to: Annotated[InReplyTo | None, Field(alias="m.in_reply_to"), NotNull] = None
 
 
+class RequestedKeyInfo(EventContent):
+    """
+    The key asked for. Given with `action` `request`.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    algorithm: StrictStr
+    """
+    The algorithm of the session, `m.megolm.v1.aes-sha2`.
+    """
+    room_id: StrictStr
+    """
+    The room of the session.
+    """
+    sender_key: Annotated[StrictStr | None, NotNull] = None
+    """
+    The Curve25519 key of the device that made the session (deprecated from v1.3).
+    """
+    session_id: StrictStr
+    """
+    The ID of the session.
+    """
+
+
+class RoomAvatarContent(EventContent):
+    """
+    The room's picture. A content without `url` removes it.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    url: Annotated[StrictStr | None, NotNull] = None
+    """
+    The `mxc://` URI of the picture; absent to remove it (required before v1.3).
+    """
+    info: Annotated[AvatarInfo | None, NotNull] = None
+    """
+    About the picture.
+    """
+
+
+class RoomCanonicalAliasContent(EventContent):
+    """
+    The addresses the room advertises: its main alias, and others that also lead to it.
+    Homeservers check that each alias added here exists and points to this room.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    alias: StrictStr | None = None
+    """
+    The main alias; absent or `null` for none (required before v1.1).
+    """
+    alt_aliases: Annotated[list[StrictStr] | None, NotNull] = None
+    """
+    Other aliases of the room.
+    """
+
+
+class RoomCreateContent(EventContent):
+    """
+    The first event of every room: it fixes the room version and other settings that never
+    change. From room version 12 the room ID is derived from this event, and its sender
+    (with `additional_creators`) holds the highest power in the room for good.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    creator: Annotated[StrictStr | None, NotNull] = None
+    """
+    The user who created the room. Room versions 11 and later drop it in favour of the
+    event's `sender`.
+    """
+    m_federate: Annotated[StrictBool, Field(alias="m.federate")] = True
+    """
+    Whether users of other homeservers may join. Defaults to `true`.
+    """
+    room_version: StrictStr = "1"
+    """
+    The room version, which sets the rules of the room. Absent means `"1"`.
+    """
+    predecessor: Annotated[PreviousRoom | None, NotNull] = None
+    type: Annotated[StrictStr | None, NotNull] = None
+    """
+    What the room is for, when it is not an ordinary room: `m.space` makes it a space.
+    Namespaced values belong to extensions.
+    """
+    additional_creators: Annotated[list[StrictStr] | None, NotNull] = None
+    """
+    In room version 12 and later: more users who count as creators, with the same
+    unlimited power as the sender.
+    """
+
+
+class RoomEncryptedContent(EventContent):
+    """
+    An encrypted event. Decrypted, it is an event of another type. In a room it is
+    encrypted with Megolm (`m.megolm.v1.aes-sha2`) and `ciphertext` is a string; as a
+    to-device message it is encrypted with Olm (`m.olm.v1.curve25519-aes-sha2`) and
+    `ciphertext` holds one message per recipient device key. A relation (`m.relates_to`)
+    stays outside the encryption, in this content, so that servers can aggregate it.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    algorithm: Literal["m.olm.v1.curve25519-aes-sha2", "m.megolm.v1.aes-sha2"]
+    """
+    The encryption algorithm.
+    """
+    ciphertext: StrictStr | dict[str, OlmCiphertext]
+    """
+    Megolm: the encrypted event, as a string. Olm: the encrypted message for each
+    recipient, keyed by the recipient device's Curve25519 key.
+    """
+    sender_key: Annotated[StrictStr | None, NotNull] = None
+    """
+    The sender device's Curve25519 key. Required with Olm; with Megolm it is no longer
+    needed (from v1.3) and receivers should not rely on it.
+    """
+    device_id: Annotated[StrictStr | None, NotNull] = None
+    """
+    Megolm only, and deprecated from v1.3: the ID of the sending device.
+    """
+    session_id: Annotated[StrictStr | None, NotNull] = None
+    """
+    Megolm only: the ID of the session that encrypted the event.
+    """
+    m_relates_to: Annotated[RelatesTo | None, Field(alias="m.relates_to"), NotNull] = None
+    """
+    The event's relation, left unencrypted for the server.
+
+    Not in the official schema: The schema of `m.room.encrypted` does not list it; the module on relations says that
+    the relation of an encrypted event stays unencrypted in its content.
+    """
+
+
+class RoomEncryptionContent(EventContent):
+    """
+    Switches end-to-end encryption on for the room, for good: clients encrypt every later
+    message with the algorithm named here.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    algorithm: Literal["m.megolm.v1.aes-sha2"]
+    """
+    The algorithm messages are encrypted with.
+    """
+    rotation_period_ms: JsonInt = 604800000
+    """
+    How long a session is used before a new one is made, in milliseconds (a week by default).
+    """
+    rotation_period_msgs: JsonInt = 100
+    """
+    How many messages a session encrypts before a new one is made.
+    """
+
+
+class RoomGuestAccessContent(EventContent):
+    """
+    Whether guest accounts may join the room.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    guest_access: Literal["can_join", "forbidden"]
+    """
+    `can_join` lets guests join; `forbidden` keeps them out.
+    """
+
+
+class RoomHistoryVisibilityContent(EventContent):
+    """
+    Who may read the room's past messages.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    history_visibility: Literal["invited", "joined", "shared", "world_readable"]
+    """
+    `world_readable` (anyone, members or not), `shared` (members, including what was
+    sent before they joined), `invited` (members, from their invite on) or `joined`
+    (members, from their join on).
+    """
+
+
+class RoomImagePackContent(EventContent):
+    """
+    A pack of custom emoticons or stickers that the room offers its members, by short
+    code.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    images: dict[
+        Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,100}$", strict=True)],
+        PackImage,
+    ]
+    """
+    The images, by short code (1 to 100 of `A-Z`, `a-z`, `0-9`, `_` and `-`).
+    """
+    pack: Annotated[PackMeta | None, NotNull] = None
+
+
+class RoomJoinRulesContent(EventContent):
+    """
+    Who may join the room without an invite: anyone (`public`), nobody (`invite`), people
+    who asked and were let in (`knock`), members of some other rooms (`restricted`), or
+    either of the last two (`knock_restricted`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    join_rule: Literal["public", "knock", "invite", "private", "restricted", "knock_restricted"]
+    """
+    The rule. `private` is reserved and has no meaning yet; `restricted` came with
+    v1.2 and `knock_restricted` with v1.7 (each needs a room version that knows it).
+    """
+    allow: Annotated[list[AllowCondition] | None, NotNull] = None
+    """
+    For `restricted` and `knock_restricted`: the conditions, any of which lets a user
+    join without an invite.
+    """
+
+
+class RoomKeyBundleContent(EventContent):
+    """
+    Sent (encrypted) to a user invited into an encrypted room: where to download a bundle
+    of the room's keys whose history may be shared, so that the newcomer can read it.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    room_id: StrictStr
+    """
+    The room the keys belong to.
+    """
+    file: EncryptedFile
+    """
+    The encrypted upload that holds the keys.
+    """
+
+
 class RoomKeyContent(EventContent):
     """
     A Megolm session key, sent by a device to the devices allowed to read its messages in
@@ -549,6 +1705,77 @@ class RoomKeyContent(EventContent):
     """
     Whether the key may be passed on to users who join the room later, so that they
     can read history sent while this session was used.
+    """
+
+
+class RoomKeyRequestContent(EventContent):
+    """
+    A device asks the other devices of its user (or the sender of the messages) for a
+    Megolm session key it is missing, or takes such a request back.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    action: Literal["request", "request_cancellation"]
+    """
+    `request` to ask, `request_cancellation` to take an earlier request back.
+    """
+    body: Annotated[RequestedKeyInfo | None, NotNull] = None
+    requesting_device_id: StrictStr
+    """
+    The device that asks.
+    """
+    request_id: StrictStr
+    """
+    An ID for the request, the same in its cancellation.
+    """
+
+
+class RoomKeyWithheldContent(EventContent):
+    """
+    Tells a device that it will not get the key of a Megolm session (or of any session, for
+    `m.no_olm`), and why, so that it can stop waiting for it. Sent unencrypted.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    algorithm: Literal["m.megolm.v1.aes-sha2"]
+    """
+    The algorithm of the session.
+    """
+    room_id: Annotated[StrictStr | None, NotNull] = None
+    """
+    The room of the session; absent for `m.no_olm`.
+    """
+    session_id: Annotated[StrictStr | None, NotNull] = None
+    """
+    The ID of the session; absent for `m.no_olm`.
+    """
+    sender_key: StrictStr
+    """
+    The Curve25519 key of the device that holds the session.
+    """
+    code: Literal[
+        "m.blacklisted",
+        "m.unverified",
+        "m.unauthorised",
+        "m.unavailable",
+        "m.no_olm",
+        "m.history_not_shared",
+    ]
+    """
+    Why: `m.blacklisted` (the device was blocked), `m.unverified` (it is not verified),
+    `m.unauthorised` (it may not read this), `m.unavailable` (the key is not there),
+    `m.no_olm` (no encrypted channel could be set up) or `m.history_not_shared` (the
+    room's history is not shared with newcomers, from v1.19).
+    """
+    reason: Annotated[StrictStr | None, NotNull] = None
+    """
+    The reason in words, for people.
     """
 
 
@@ -845,6 +2072,300 @@ class NoticeMessageContent(RoomMessageContent):
     """
 
 
+class RoomNameContent(EventContent):
+    """
+    The room's name, shown to people in room lists. An empty or missing name leaves clients
+    to make one up from the members.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    name: StrictStr
+    """
+    The name.
+    """
+
+
+class RoomPinnedEventsContent(EventContent):
+    """
+    Events the room keeps in view, such as rules or an announcement.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    pinned: list[StrictStr]
+    """
+    The pinned events, by event ID.
+    """
+
+
+class RoomPolicyContent(EventContent):
+    """
+    Names a policy server for the room: a server that checks new events (for spam, say)
+    before the other servers accept them, and signs the ones it lets through.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    via: StrictStr
+    """
+    The policy server, which must have a joined member in the room.
+    """
+    public_keys: PolicyServerKeys
+
+
+class RoomPowerLevelsContent(EventContent):
+    """
+    Who may do what in the room. Each user has a level (`users`, else `users_default`), and
+    each action needs a level: sending an event of some type (`events`, else
+    `events_default` for message events and `state_default` for state events), and
+    inviting, kicking, banning and redacting others' events. Levels are integers between
+    -(2^53)+1 and 2^53-1. A key left out takes its default, given below; a room without
+    this event gives its creator 100 and everyone else 0. In room version 12 and later the
+    creators stand above every level and are not listed in `users`.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    ban: JsonInt = 50
+    """
+    The level needed to ban a user.
+    """
+    kick: JsonInt = 50
+    """
+    The level needed to kick a user.
+    """
+    invite: JsonInt = 0
+    """
+    The level needed to invite a user.
+    """
+    redact: JsonInt = 50
+    """
+    The level needed to redact an event sent by someone else.
+    """
+    events: Annotated[dict[str, JsonInt] | None, NotNull] = None
+    """
+    The level needed to send events of a type, by type; overrides the defaults.
+    """
+    events_default: JsonInt = 0
+    """
+    The level needed to send a message event of a type not in `events`.
+    """
+    state_default: JsonInt = 50
+    """
+    The level needed to send a state event of a type not in `events`.
+    """
+    users: Annotated[dict[str, JsonInt] | None, NotNull] = None
+    """
+    The level of each user, by user ID.
+    """
+    users_default: JsonInt = 0
+    """
+    The level of users not in `users`.
+    """
+    notifications: Annotated[NotificationPowerLevels | None, NotNull] = None
+
+
+class RoomRedactionContent(EventContent):
+    """
+    Removes the content of an earlier event (a message taken back, a reaction withdrawn).
+    Servers strip the redacted event down to the keys its type protects and keep the rest
+    of it. Which event is redacted is `redacts`: in the content in rooms of version 11 and
+    later, at the top level of the event before (homeservers may put it in both places).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    redacts: Annotated[StrictStr | None, NotNull] = None
+    """
+    The event being redacted, in rooms of version 11 and later. Earlier room versions
+    carry it at the top level of the event instead.
+    """
+    reason: Annotated[StrictStr | None, NotNull] = None
+    """
+    Why the event was redacted, as the sender wrote it.
+    """
+
+
+class RoomServerAclContent(EventContent):
+    """
+    Which homeservers may take part in the room. A server is refused when it matches a
+    `deny` pattern, or no `allow` pattern. Patterns match server names without the port,
+    with `*` for any run of characters and `?` for one.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    allow_ip_literals: StrictBool = True
+    """
+    Whether servers named by an IP address (rather than a domain) may take part.
+    """
+    allow: Annotated[list[StrictStr] | None, NotNull] = None
+    """
+    Patterns of the servers allowed; absent or empty allows none.
+    """
+    deny: Annotated[list[StrictStr] | None, NotNull] = None
+    """
+    Patterns of the servers refused.
+    """
+
+
+class RoomThirdPartyInviteContent(EventContent):
+    """
+    An invitation sent to someone by a third-party identifier (an email address, say) rather
+    than a user ID. When the person signs up and links the identifier, the identity server
+    signs a proof, and a member event with that proof lets them in.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    display_name: StrictStr
+    """
+    A name for the invited person that does not give away the identifier, such as a shortened email address.
+    """
+    key_validity_url: StrictStr
+    """
+    Where to check that `public_key` is still valid.
+    """
+    public_key: StrictStr
+    """
+    The identity server's public key, in base64, that signs the proof.
+    """
+    public_keys: Annotated[list[PublicKey] | None, NotNull] = None
+    """
+    All the public keys that may sign the proof, with where to check each.
+    """
+
+
+class RoomTombstoneContent(EventContent):
+    """
+    Closes the room in favour of another one, usually after an upgrade to a new room
+    version; clients point people to the new room.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    body: StrictStr
+    """
+    A message for the people left in the room.
+    """
+    replacement_room: StrictStr
+    """
+    The room that takes over.
+    """
+
+
+class RoomTopicContent(EventContent):
+    """
+    What the room is about, a sentence or two that clients show near its name.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    topic: StrictStr
+    """
+    The topic as plain text.
+    """
+    m_topic: Annotated[TopicContentBlock | None, Field(alias="m.topic"), NotNull] = None
+
+
+class SasVerificationStartContent(KeyVerificationStartContent):
+    """
+    Starts a verification by short authentication string (SAS): both users compare numbers
+    or emoji shown on their devices. The start lists the options the device supports.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    method: Literal["m.sas.v1"]
+    """
+    The method used, such as `m.sas.v1` or `m.reciprocate.v1`.
+    """
+    key_agreement_protocols: list[StrictStr]
+    """
+    The key agreement protocols offered, such as `curve25519-hkdf-sha256`.
+    """
+    hashes: list[StrictStr]
+    """
+    The hash functions offered; `sha256` at least.
+    """
+    message_authentication_codes: list[StrictStr]
+    """
+    The message authentication code methods offered, such as `hkdf-hmac-sha256.v2`.
+    """
+    short_authentication_string: list[Literal["decimal", "emoji"]]
+    """
+    The ways of showing the short string offered; `decimal` at least.
+    """
+
+
+class SecretRequestContent(EventContent):
+    """
+    A device asks the other devices of its user for a secret (a cross-signing key, the key
+    backup key), or takes the request back.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    name: Annotated[StrictStr | None, NotNull] = None
+    """
+    Which secret, such as `m.megolm_backup.v1`. Given with `action` `request`.
+    """
+    action: Literal["request", "request_cancellation"]
+    """
+    `request` to ask, `request_cancellation` to take an earlier request back.
+    """
+    requesting_device_id: StrictStr
+    """
+    The device that asks.
+    """
+    request_id: StrictStr
+    """
+    An ID for the request, the same in its cancellation and its answer.
+    """
+
+
+class SecretSendContent(EventContent):
+    """
+    The answer to an `m.secret.request`, with the secret. Only ever sent encrypted.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    request_id: StrictStr
+    """
+    The ID of the request answered.
+    """
+    secret: StrictStr
+    """
+    The secret.
+    """
+
+
 class ServerNoticeMessageContent(RoomMessageContent):
     """
     A message from the homeserver's administrators to a user, sent in the user's server
@@ -877,6 +2398,25 @@ class ServerNoticeMessageContent(RoomMessageContent):
     """
 
 
+class SessionDescription(EventContent):
+    """
+    A WebRTC session description, as the browser APIs produce it.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    type: Literal["offer", "answer"]
+    """
+    Whether this is an offer or an answer.
+    """
+    sdp: StrictStr
+    """
+    The session description itself, in SDP.
+    """
+
+
 class SignedThirdPartyInvite(EventContent):
     """
     What the identity server signed.
@@ -897,6 +2437,102 @@ class SignedThirdPartyInvite(EventContent):
     signatures: dict[str, dict[str, StrictStr]]
     """
     The identity server's signatures, by server name and key ID.
+    """
+
+
+class SpaceChildContent(EventContent):
+    """
+    Lists a room (the state key) as part of this space. An event without `via` (an empty
+    content, say) takes the room out of the space again.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    via: list[StrictStr]
+    """
+    Servers through which the child room can be joined.
+    """
+    order: Annotated[StrictStr | None, NotNull] = None
+    """
+    Sorts the children: up to 50 printable ASCII characters, compared character by
+    character. Children without one come after those with one.
+    """
+    suggested: StrictBool = False
+    """
+    Whether the space suggests the room to its members.
+    """
+
+
+class SpaceParentContent(EventContent):
+    """
+    Names a space (the state key) this room belongs to. An event without `via` takes the
+    claim back.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    via: list[StrictStr]
+    """
+    Servers through which the parent space can be joined.
+    """
+    canonical: StrictBool = False
+    """
+    Whether this is the room's main parent space.
+    """
+
+
+class StickerContent(EventContent):
+    """
+    A sticker: a picture sent on its own, usually from a sticker pack, that clients show
+    without the frame of an ordinary image.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    body: StrictStr
+    """
+    A text description of the sticker, for clients that show text only.
+    """
+    url: StrictStr
+    """
+    The `mxc://` URI of the picture.
+    """
+    info: ImageInfo
+    """
+    About the picture, so that clients can lay it out before fetching it.
+    """
+    m_relates_to: Annotated[RelatesTo | None, Field(alias="m.relates_to"), NotNull] = None
+    """
+    A reply or a thread the sticker belongs to.
+    """
+
+
+class StreamMetadata(EventContent):
+    """
+    What one media stream of a call carries.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    purpose: Literal["m.usermedia", "m.screenshare"]
+    """
+    The camera and microphone (`m.usermedia`) or a shared screen (`m.screenshare`).
+    """
+    audio_muted: Annotated[StrictBool | None, NotNull] = None
+    """
+    Whether the stream's audio is muted.
+    """
+    video_muted: Annotated[StrictBool | None, NotNull] = None
+    """
+    Whether the stream's video is muted.
     """
 
 
@@ -927,6 +2563,25 @@ class TextMessageContent(RoomMessageContent):
     """
 
 
+class TextRendering(EventContent):
+    """
+    One rendering of a text.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    mimetype: StrictStr = "text/plain"
+    """
+    The media type of `body`; absent means `text/plain`.
+    """
+    body: StrictStr
+    """
+    The text in that type.
+    """
+
+
 class ThumbnailInfo(EventContent):
     """
     What a client needs to know about a thumbnail before downloading it.
@@ -954,6 +2609,21 @@ class ThumbnailInfo(EventContent):
     """
 
 
+class TopicContentBlock(EventContent):
+    """
+    The topic in several renderings (plain and HTML), for clients that can show more than plain text.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    m_text: Annotated[list[TextRendering], Field(alias="m.text")]
+    """
+    The renderings, preferred first.
+    """
+
+
 class TypingContent(EventContent):
     """
     Who is typing in a room right now. Each notification replaces the one before for its
@@ -967,6 +2637,26 @@ class TypingContent(EventContent):
     user_ids: list[StrictStr]
     """
     The users typing at the moment.
+    """
+
+
+class VerificationRelation(EventContent):
+    """
+    In a verification held in a room: the `m.key.verification.request` message that
+    started it, as an `m.reference` relation.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    rel_type: Literal["m.reference"]
+    """
+    Always `m.reference`.
+    """
+    event_id: StrictStr
+    """
+    The request message.
     """
 
 

@@ -24,18 +24,66 @@ from matrix_appservice._not_null import NotNull
 from matrix_appservice.models.appservice import Transaction
 from matrix_appservice.models.content import (
     AudioMessageContent,
+    CallAnswerContent,
+    CallCandidatesContent,
+    CallHangupContent,
+    CallInviteContent,
+    CallNegotiateContent,
+    CallRejectContent,
+    CallSdpStreamMetadataChangedContent,
+    CallSelectAnswerContent,
+    DummyContent,
     EmoteMessageContent,
     FileMessageContent,
+    ForwardedRoomKeyContent,
     ImageMessageContent,
+    KeyVerificationAcceptContent,
+    KeyVerificationCancelContent,
+    KeyVerificationDoneContent,
+    KeyVerificationKeyContent,
+    KeyVerificationMacContent,
+    KeyVerificationReadyContent,
+    KeyVerificationRequestContent,
     KeyVerificationRequestMessageContent,
+    KeyVerificationStartContent,
     LocationMessageContent,
     NoticeMessageContent,
+    PolicyRuleContent,
     PresenceContent,
+    ReactionContent,
     ReceiptContent,
+    ReciprocateVerificationStartContent,
+    RoomAvatarContent,
+    RoomCanonicalAliasContent,
+    RoomCreateContent,
+    RoomEncryptedContent,
+    RoomEncryptionContent,
+    RoomGuestAccessContent,
+    RoomHistoryVisibilityContent,
+    RoomImagePackContent,
+    RoomJoinRulesContent,
+    RoomKeyBundleContent,
     RoomKeyContent,
+    RoomKeyRequestContent,
+    RoomKeyWithheldContent,
     RoomMemberContent,
     RoomMessageContent,
+    RoomNameContent,
+    RoomPinnedEventsContent,
+    RoomPolicyContent,
+    RoomPowerLevelsContent,
+    RoomRedactionContent,
+    RoomServerAclContent,
+    RoomThirdPartyInviteContent,
+    RoomTombstoneContent,
+    RoomTopicContent,
+    SasVerificationStartContent,
+    SecretRequestContent,
+    SecretSendContent,
     ServerNoticeMessageContent,
+    SpaceChildContent,
+    SpaceParentContent,
+    StickerContent,
     TextMessageContent,
     TypingContent,
     VideoMessageContent,
@@ -44,17 +92,72 @@ from matrix_appservice.models.events import ClientEvent, EphemeralEvent, ToDevic
 
 __all__ = [
     "AnyEphemeralEvent",
+    "AnyKeyVerificationStartContent",
     "AnyRoomEvent",
     "AnyRoomMessageContent",
     "AnyToDeviceEvent",
+    "CallAnswerEvent",
+    "CallCandidatesEvent",
+    "CallHangupEvent",
+    "CallInviteEvent",
+    "CallNegotiateEvent",
+    "CallRejectEvent",
+    "CallSdpStreamMetadataChangedEvent",
+    "CallSelectAnswerEvent",
     "CONTENTS",
+    "DummyToDeviceEvent",
     "EPHEMERAL_EVENTS",
+    "ForwardedRoomKeyToDeviceEvent",
+    "KeyVerificationAcceptEvent",
+    "KeyVerificationAcceptToDeviceEvent",
+    "KeyVerificationCancelEvent",
+    "KeyVerificationCancelToDeviceEvent",
+    "KeyVerificationDoneEvent",
+    "KeyVerificationDoneToDeviceEvent",
+    "KeyVerificationKeyEvent",
+    "KeyVerificationKeyToDeviceEvent",
+    "KeyVerificationMacEvent",
+    "KeyVerificationMacToDeviceEvent",
+    "KeyVerificationReadyEvent",
+    "KeyVerificationReadyToDeviceEvent",
+    "KeyVerificationRequestToDeviceEvent",
+    "KeyVerificationStartEvent",
+    "KeyVerificationStartToDeviceEvent",
+    "PolicyRuleEvent",
     "PresenceEvent",
+    "ReactionEvent",
     "ReceiptEvent",
     "ROOM_EVENTS",
+    "RoomAvatarEvent",
+    "RoomCanonicalAliasEvent",
+    "RoomCreateEvent",
+    "RoomEncryptedEvent",
+    "RoomEncryptedToDeviceEvent",
+    "RoomEncryptionEvent",
+    "RoomGuestAccessEvent",
+    "RoomHistoryVisibilityEvent",
+    "RoomImagePackEvent",
+    "RoomJoinRulesEvent",
+    "RoomKeyBundleToDeviceEvent",
+    "RoomKeyRequestToDeviceEvent",
     "RoomKeyToDeviceEvent",
+    "RoomKeyWithheldToDeviceEvent",
     "RoomMemberEvent",
     "RoomMessageEvent",
+    "RoomNameEvent",
+    "RoomPinnedEventsEvent",
+    "RoomPolicyEvent",
+    "RoomPowerLevelsEvent",
+    "RoomRedactionEvent",
+    "RoomServerAclEvent",
+    "RoomThirdPartyInviteEvent",
+    "RoomTombstoneEvent",
+    "RoomTopicEvent",
+    "SecretRequestToDeviceEvent",
+    "SecretSendToDeviceEvent",
+    "SpaceChildEvent",
+    "SpaceParentEvent",
+    "StickerEvent",
     "TO_DEVICE_EVENTS",
     "TypedTransaction",
     "TypingEvent",
@@ -62,8 +165,21 @@ __all__ = [
 ]
 
 # The envelopes' own annotations resolved in their modules, before they are extended here.
-for _envelope in (ClientEvent, EphemeralEvent, ToDeviceEvent, Transaction):
+_ENVELOPES: tuple[type[BaseModel], ...] = (ClientEvent, EphemeralEvent, ToDeviceEvent, Transaction)
+for _envelope in _ENVELOPES:
     _envelope.model_rebuild()
+
+
+AnyKeyVerificationStartContent = Annotated[
+    Annotated[
+        ReciprocateVerificationStartContent | SasVerificationStartContent,
+        Field(discriminator="method"),
+    ]
+    | KeyVerificationStartContent,
+    Field(union_mode="left_to_right"),
+]
+"""The content of ``m.key.verification.start``: the model of its ``method``, or
+:class:`KeyVerificationStartContent` for any other value."""
 
 
 AnyRoomMessageContent = Annotated[
@@ -87,11 +203,202 @@ AnyRoomMessageContent = Annotated[
 :class:`RoomMessageContent` for any other value."""
 
 
+class CallAnswerEvent(ClientEvent):
+    """``m.call.answer`` as a room event (a message event), with typed content."""
+
+    type: Literal["m.call.answer"]
+    content: CallAnswerContent  # type: ignore[assignment]  # typed by the type
+
+
+class CallCandidatesEvent(ClientEvent):
+    """``m.call.candidates`` as a room event (a message event), with typed content."""
+
+    type: Literal["m.call.candidates"]
+    content: CallCandidatesContent  # type: ignore[assignment]  # typed by the type
+
+
+class CallHangupEvent(ClientEvent):
+    """``m.call.hangup`` as a room event (a message event), with typed content."""
+
+    type: Literal["m.call.hangup"]
+    content: CallHangupContent  # type: ignore[assignment]  # typed by the type
+
+
+class CallInviteEvent(ClientEvent):
+    """``m.call.invite`` as a room event (a message event), with typed content."""
+
+    type: Literal["m.call.invite"]
+    content: CallInviteContent  # type: ignore[assignment]  # typed by the type
+
+
+class CallNegotiateEvent(ClientEvent):
+    """``m.call.negotiate`` as a room event (a message event), with typed content."""
+
+    type: Literal["m.call.negotiate"]
+    content: CallNegotiateContent  # type: ignore[assignment]  # typed by the type
+
+
+class CallRejectEvent(ClientEvent):
+    """``m.call.reject`` as a room event (a message event), with typed content."""
+
+    type: Literal["m.call.reject"]
+    content: CallRejectContent  # type: ignore[assignment]  # typed by the type
+
+
+class CallSdpStreamMetadataChangedEvent(ClientEvent):
+    """``m.call.sdp_stream_metadata_changed`` as a room event (a message event), with typed content."""
+
+    type: Literal["m.call.sdp_stream_metadata_changed"]
+    content: CallSdpStreamMetadataChangedContent  # type: ignore[assignment]  # typed by the type
+
+
+class CallSelectAnswerEvent(ClientEvent):
+    """``m.call.select_answer`` as a room event (a message event), with typed content."""
+
+    type: Literal["m.call.select_answer"]
+    content: CallSelectAnswerContent  # type: ignore[assignment]  # typed by the type
+
+
+class KeyVerificationAcceptEvent(ClientEvent):
+    """``m.key.verification.accept`` as a room event (a message event), with typed content."""
+
+    type: Literal["m.key.verification.accept"]
+    content: KeyVerificationAcceptContent  # type: ignore[assignment]  # typed by the type
+
+
+class KeyVerificationCancelEvent(ClientEvent):
+    """``m.key.verification.cancel`` as a room event (a message event), with typed content."""
+
+    type: Literal["m.key.verification.cancel"]
+    content: KeyVerificationCancelContent  # type: ignore[assignment]  # typed by the type
+
+
+class KeyVerificationDoneEvent(ClientEvent):
+    """``m.key.verification.done`` as a room event (a message event), with typed content."""
+
+    type: Literal["m.key.verification.done"]
+    content: KeyVerificationDoneContent  # type: ignore[assignment]  # typed by the type
+
+
+class KeyVerificationKeyEvent(ClientEvent):
+    """``m.key.verification.key`` as a room event (a message event), with typed content."""
+
+    type: Literal["m.key.verification.key"]
+    content: KeyVerificationKeyContent  # type: ignore[assignment]  # typed by the type
+
+
+class KeyVerificationMacEvent(ClientEvent):
+    """``m.key.verification.mac`` as a room event (a message event), with typed content."""
+
+    type: Literal["m.key.verification.mac"]
+    content: KeyVerificationMacContent  # type: ignore[assignment]  # typed by the type
+
+
+class KeyVerificationReadyEvent(ClientEvent):
+    """``m.key.verification.ready`` as a room event (a message event), with typed content."""
+
+    type: Literal["m.key.verification.ready"]
+    content: KeyVerificationReadyContent  # type: ignore[assignment]  # typed by the type
+
+
+class KeyVerificationStartEvent(ClientEvent):
+    """``m.key.verification.start`` as a room event (a message event), with typed content."""
+
+    type: Literal["m.key.verification.start"]
+    content: AnyKeyVerificationStartContent  # type: ignore[assignment]  # typed by the type
+
+
+class PolicyRuleEvent(ClientEvent):
+    """``m.policy.rule.user``, ``m.policy.rule.room``, ``m.policy.rule.server`` as a room event (a state event), with typed content."""
+
+    type: Literal["m.policy.rule.user", "m.policy.rule.room", "m.policy.rule.server"]
+    state_key: StrictStr
+    content: PolicyRuleContent  # type: ignore[assignment]  # typed by the type
+
+
+class ReactionEvent(ClientEvent):
+    """``m.reaction`` as a room event (a message event), with typed content."""
+
+    type: Literal["m.reaction"]
+    content: ReactionContent  # type: ignore[assignment]  # typed by the type
+
+
+class RoomAvatarEvent(ClientEvent):
+    """``m.room.avatar`` as a room event (a state event), with typed content."""
+
+    type: Literal["m.room.avatar"]
+    state_key: StrictStr
+    content: RoomAvatarContent  # type: ignore[assignment]  # typed by the type
+
+
+class RoomCanonicalAliasEvent(ClientEvent):
+    """``m.room.canonical_alias`` as a room event (a state event), with typed content."""
+
+    type: Literal["m.room.canonical_alias"]
+    state_key: StrictStr
+    content: RoomCanonicalAliasContent  # type: ignore[assignment]  # typed by the type
+
+
+class RoomCreateEvent(ClientEvent):
+    """``m.room.create`` as a room event (a state event), with typed content."""
+
+    type: Literal["m.room.create"]
+    state_key: StrictStr
+    content: RoomCreateContent  # type: ignore[assignment]  # typed by the type
+
+
+class RoomEncryptedEvent(ClientEvent):
+    """``m.room.encrypted`` as a room event (a message event), with typed content."""
+
+    type: Literal["m.room.encrypted"]
+    content: RoomEncryptedContent  # type: ignore[assignment]  # typed by the type
+
+
+class RoomEncryptionEvent(ClientEvent):
+    """``m.room.encryption`` as a room event (a state event), with typed content."""
+
+    type: Literal["m.room.encryption"]
+    state_key: StrictStr
+    content: RoomEncryptionContent  # type: ignore[assignment]  # typed by the type
+
+
+class RoomGuestAccessEvent(ClientEvent):
+    """``m.room.guest_access`` as a room event (a state event), with typed content."""
+
+    type: Literal["m.room.guest_access"]
+    state_key: StrictStr
+    content: RoomGuestAccessContent  # type: ignore[assignment]  # typed by the type
+
+
+class RoomHistoryVisibilityEvent(ClientEvent):
+    """``m.room.history_visibility`` as a room event (a state event), with typed content."""
+
+    type: Literal["m.room.history_visibility"]
+    state_key: StrictStr
+    content: RoomHistoryVisibilityContent  # type: ignore[assignment]  # typed by the type
+
+
+class RoomImagePackEvent(ClientEvent):
+    """``m.room.image_pack`` as a room event (a state event), with typed content."""
+
+    type: Literal["m.room.image_pack"]
+    state_key: StrictStr
+    content: RoomImagePackContent  # type: ignore[assignment]  # typed by the type
+
+
+class RoomJoinRulesEvent(ClientEvent):
+    """``m.room.join_rules`` as a room event (a state event), with typed content."""
+
+    type: Literal["m.room.join_rules"]
+    state_key: StrictStr
+    content: RoomJoinRulesContent  # type: ignore[assignment]  # typed by the type
+
+
 class RoomMemberEvent(ClientEvent):
     """``m.room.member`` as a room event (a state event), with typed content."""
 
     type: Literal["m.room.member"]
-    state_key: StrictStr  # type: ignore[assignment]  # always present on a state event
+    state_key: StrictStr
     content: RoomMemberContent  # type: ignore[assignment]  # typed by the type
 
 
@@ -102,8 +409,145 @@ class RoomMessageEvent(ClientEvent):
     content: AnyRoomMessageContent  # type: ignore[assignment]  # typed by the type
 
 
+class RoomNameEvent(ClientEvent):
+    """``m.room.name`` as a room event (a state event), with typed content."""
+
+    type: Literal["m.room.name"]
+    state_key: StrictStr
+    content: RoomNameContent  # type: ignore[assignment]  # typed by the type
+
+
+class RoomPinnedEventsEvent(ClientEvent):
+    """``m.room.pinned_events`` as a room event (a state event), with typed content."""
+
+    type: Literal["m.room.pinned_events"]
+    state_key: StrictStr
+    content: RoomPinnedEventsContent  # type: ignore[assignment]  # typed by the type
+
+
+class RoomPolicyEvent(ClientEvent):
+    """``m.room.policy`` as a room event (a state event), with typed content."""
+
+    type: Literal["m.room.policy"]
+    state_key: StrictStr
+    content: RoomPolicyContent  # type: ignore[assignment]  # typed by the type
+
+
+class RoomPowerLevelsEvent(ClientEvent):
+    """``m.room.power_levels`` as a room event (a state event), with typed content."""
+
+    type: Literal["m.room.power_levels"]
+    state_key: StrictStr
+    content: RoomPowerLevelsContent  # type: ignore[assignment]  # typed by the type
+
+
+class RoomRedactionEvent(ClientEvent):
+    """``m.room.redaction`` as a room event (a message event), with typed content."""
+
+    type: Literal["m.room.redaction"]
+    content: RoomRedactionContent  # type: ignore[assignment]  # typed by the type
+
+
+class RoomServerAclEvent(ClientEvent):
+    """``m.room.server_acl`` as a room event (a state event), with typed content."""
+
+    type: Literal["m.room.server_acl"]
+    state_key: StrictStr
+    content: RoomServerAclContent  # type: ignore[assignment]  # typed by the type
+
+
+class RoomThirdPartyInviteEvent(ClientEvent):
+    """``m.room.third_party_invite`` as a room event (a state event), with typed content."""
+
+    type: Literal["m.room.third_party_invite"]
+    state_key: StrictStr
+    content: RoomThirdPartyInviteContent  # type: ignore[assignment]  # typed by the type
+
+
+class RoomTombstoneEvent(ClientEvent):
+    """``m.room.tombstone`` as a room event (a state event), with typed content."""
+
+    type: Literal["m.room.tombstone"]
+    state_key: StrictStr
+    content: RoomTombstoneContent  # type: ignore[assignment]  # typed by the type
+
+
+class RoomTopicEvent(ClientEvent):
+    """``m.room.topic`` as a room event (a state event), with typed content."""
+
+    type: Literal["m.room.topic"]
+    state_key: StrictStr
+    content: RoomTopicContent  # type: ignore[assignment]  # typed by the type
+
+
+class SpaceChildEvent(ClientEvent):
+    """``m.space.child`` as a room event (a state event), with typed content."""
+
+    type: Literal["m.space.child"]
+    state_key: StrictStr
+    content: SpaceChildContent  # type: ignore[assignment]  # typed by the type
+
+
+class SpaceParentEvent(ClientEvent):
+    """``m.space.parent`` as a room event (a state event), with typed content."""
+
+    type: Literal["m.space.parent"]
+    state_key: StrictStr
+    content: SpaceParentContent  # type: ignore[assignment]  # typed by the type
+
+
+class StickerEvent(ClientEvent):
+    """``m.sticker`` as a room event (a message event), with typed content."""
+
+    type: Literal["m.sticker"]
+    content: StickerContent  # type: ignore[assignment]  # typed by the type
+
+
 AnyRoomEvent = Annotated[
-    Annotated[RoomMemberEvent | RoomMessageEvent, Field(discriminator="type")] | ClientEvent,
+    Annotated[
+        CallAnswerEvent
+        | CallCandidatesEvent
+        | CallHangupEvent
+        | CallInviteEvent
+        | CallNegotiateEvent
+        | CallRejectEvent
+        | CallSdpStreamMetadataChangedEvent
+        | CallSelectAnswerEvent
+        | KeyVerificationAcceptEvent
+        | KeyVerificationCancelEvent
+        | KeyVerificationDoneEvent
+        | KeyVerificationKeyEvent
+        | KeyVerificationMacEvent
+        | KeyVerificationReadyEvent
+        | KeyVerificationStartEvent
+        | PolicyRuleEvent
+        | ReactionEvent
+        | RoomAvatarEvent
+        | RoomCanonicalAliasEvent
+        | RoomCreateEvent
+        | RoomEncryptedEvent
+        | RoomEncryptionEvent
+        | RoomGuestAccessEvent
+        | RoomHistoryVisibilityEvent
+        | RoomImagePackEvent
+        | RoomJoinRulesEvent
+        | RoomMemberEvent
+        | RoomMessageEvent
+        | RoomNameEvent
+        | RoomPinnedEventsEvent
+        | RoomPolicyEvent
+        | RoomPowerLevelsEvent
+        | RoomRedactionEvent
+        | RoomServerAclEvent
+        | RoomThirdPartyInviteEvent
+        | RoomTombstoneEvent
+        | RoomTopicEvent
+        | SpaceChildEvent
+        | SpaceParentEvent
+        | StickerEvent,
+        Field(discriminator="type"),
+    ]
+    | ClientEvent,
     Field(union_mode="left_to_right"),
 ]
 """One :class:`ClientEvent`, as the event class of its ``type``; the plain
@@ -111,8 +555,48 @@ AnyRoomEvent = Annotated[
 fit its model."""
 
 ROOM_EVENTS: dict[str, type[ClientEvent]] = {
+    "m.call.answer": CallAnswerEvent,
+    "m.call.candidates": CallCandidatesEvent,
+    "m.call.hangup": CallHangupEvent,
+    "m.call.invite": CallInviteEvent,
+    "m.call.negotiate": CallNegotiateEvent,
+    "m.call.reject": CallRejectEvent,
+    "m.call.sdp_stream_metadata_changed": CallSdpStreamMetadataChangedEvent,
+    "m.call.select_answer": CallSelectAnswerEvent,
+    "m.key.verification.accept": KeyVerificationAcceptEvent,
+    "m.key.verification.cancel": KeyVerificationCancelEvent,
+    "m.key.verification.done": KeyVerificationDoneEvent,
+    "m.key.verification.key": KeyVerificationKeyEvent,
+    "m.key.verification.mac": KeyVerificationMacEvent,
+    "m.key.verification.ready": KeyVerificationReadyEvent,
+    "m.key.verification.start": KeyVerificationStartEvent,
+    "m.policy.rule.user": PolicyRuleEvent,
+    "m.policy.rule.room": PolicyRuleEvent,
+    "m.policy.rule.server": PolicyRuleEvent,
+    "m.reaction": ReactionEvent,
+    "m.room.avatar": RoomAvatarEvent,
+    "m.room.canonical_alias": RoomCanonicalAliasEvent,
+    "m.room.create": RoomCreateEvent,
+    "m.room.encrypted": RoomEncryptedEvent,
+    "m.room.encryption": RoomEncryptionEvent,
+    "m.room.guest_access": RoomGuestAccessEvent,
+    "m.room.history_visibility": RoomHistoryVisibilityEvent,
+    "m.room.image_pack": RoomImagePackEvent,
+    "m.room.join_rules": RoomJoinRulesEvent,
     "m.room.member": RoomMemberEvent,
     "m.room.message": RoomMessageEvent,
+    "m.room.name": RoomNameEvent,
+    "m.room.pinned_events": RoomPinnedEventsEvent,
+    "m.room.policy": RoomPolicyEvent,
+    "m.room.power_levels": RoomPowerLevelsEvent,
+    "m.room.redaction": RoomRedactionEvent,
+    "m.room.server_acl": RoomServerAclEvent,
+    "m.room.third_party_invite": RoomThirdPartyInviteEvent,
+    "m.room.tombstone": RoomTombstoneEvent,
+    "m.room.topic": RoomTopicEvent,
+    "m.space.child": SpaceChildEvent,
+    "m.space.parent": SpaceParentEvent,
+    "m.sticker": StickerEvent,
 }
 """The event class of each type, as :data:`AnyRoomEvent` picks it."""
 
@@ -155,6 +639,90 @@ EPHEMERAL_EVENTS: dict[str, type[EphemeralEvent]] = {
 """The event class of each type, as :data:`AnyEphemeralEvent` picks it."""
 
 
+class DummyToDeviceEvent(ToDeviceEvent):
+    """``m.dummy`` as a to-device message of a transaction, with typed content."""
+
+    type: Literal["m.dummy"]
+    content: DummyContent  # type: ignore[assignment]  # typed by the type
+
+
+class ForwardedRoomKeyToDeviceEvent(ToDeviceEvent):
+    """``m.forwarded_room_key`` as a to-device message of a transaction, with typed content."""
+
+    type: Literal["m.forwarded_room_key"]
+    content: ForwardedRoomKeyContent  # type: ignore[assignment]  # typed by the type
+
+
+class KeyVerificationAcceptToDeviceEvent(ToDeviceEvent):
+    """``m.key.verification.accept`` as a to-device message of a transaction, with typed content."""
+
+    type: Literal["m.key.verification.accept"]
+    content: KeyVerificationAcceptContent  # type: ignore[assignment]  # typed by the type
+
+
+class KeyVerificationCancelToDeviceEvent(ToDeviceEvent):
+    """``m.key.verification.cancel`` as a to-device message of a transaction, with typed content."""
+
+    type: Literal["m.key.verification.cancel"]
+    content: KeyVerificationCancelContent  # type: ignore[assignment]  # typed by the type
+
+
+class KeyVerificationDoneToDeviceEvent(ToDeviceEvent):
+    """``m.key.verification.done`` as a to-device message of a transaction, with typed content."""
+
+    type: Literal["m.key.verification.done"]
+    content: KeyVerificationDoneContent  # type: ignore[assignment]  # typed by the type
+
+
+class KeyVerificationKeyToDeviceEvent(ToDeviceEvent):
+    """``m.key.verification.key`` as a to-device message of a transaction, with typed content."""
+
+    type: Literal["m.key.verification.key"]
+    content: KeyVerificationKeyContent  # type: ignore[assignment]  # typed by the type
+
+
+class KeyVerificationMacToDeviceEvent(ToDeviceEvent):
+    """``m.key.verification.mac`` as a to-device message of a transaction, with typed content."""
+
+    type: Literal["m.key.verification.mac"]
+    content: KeyVerificationMacContent  # type: ignore[assignment]  # typed by the type
+
+
+class KeyVerificationReadyToDeviceEvent(ToDeviceEvent):
+    """``m.key.verification.ready`` as a to-device message of a transaction, with typed content."""
+
+    type: Literal["m.key.verification.ready"]
+    content: KeyVerificationReadyContent  # type: ignore[assignment]  # typed by the type
+
+
+class KeyVerificationRequestToDeviceEvent(ToDeviceEvent):
+    """``m.key.verification.request`` as a to-device message of a transaction, with typed content."""
+
+    type: Literal["m.key.verification.request"]
+    content: KeyVerificationRequestContent  # type: ignore[assignment]  # typed by the type
+
+
+class KeyVerificationStartToDeviceEvent(ToDeviceEvent):
+    """``m.key.verification.start`` as a to-device message of a transaction, with typed content."""
+
+    type: Literal["m.key.verification.start"]
+    content: AnyKeyVerificationStartContent  # type: ignore[assignment]  # typed by the type
+
+
+class RoomEncryptedToDeviceEvent(ToDeviceEvent):
+    """``m.room.encrypted`` as a to-device message of a transaction, with typed content."""
+
+    type: Literal["m.room.encrypted"]
+    content: RoomEncryptedContent  # type: ignore[assignment]  # typed by the type
+
+
+class RoomKeyWithheldToDeviceEvent(ToDeviceEvent):
+    """``m.room_key.withheld`` as a to-device message of a transaction, with typed content."""
+
+    type: Literal["m.room_key.withheld"]
+    content: RoomKeyWithheldContent  # type: ignore[assignment]  # typed by the type
+
+
 class RoomKeyToDeviceEvent(ToDeviceEvent):
     """``m.room_key`` as a to-device message of a transaction, with typed content."""
 
@@ -162,8 +730,56 @@ class RoomKeyToDeviceEvent(ToDeviceEvent):
     content: RoomKeyContent  # type: ignore[assignment]  # typed by the type
 
 
+class RoomKeyBundleToDeviceEvent(ToDeviceEvent):
+    """``m.room_key_bundle`` as a to-device message of a transaction, with typed content."""
+
+    type: Literal["m.room_key_bundle"]
+    content: RoomKeyBundleContent  # type: ignore[assignment]  # typed by the type
+
+
+class RoomKeyRequestToDeviceEvent(ToDeviceEvent):
+    """``m.room_key_request`` as a to-device message of a transaction, with typed content."""
+
+    type: Literal["m.room_key_request"]
+    content: RoomKeyRequestContent  # type: ignore[assignment]  # typed by the type
+
+
+class SecretRequestToDeviceEvent(ToDeviceEvent):
+    """``m.secret.request`` as a to-device message of a transaction, with typed content."""
+
+    type: Literal["m.secret.request"]
+    content: SecretRequestContent  # type: ignore[assignment]  # typed by the type
+
+
+class SecretSendToDeviceEvent(ToDeviceEvent):
+    """``m.secret.send`` as a to-device message of a transaction, with typed content."""
+
+    type: Literal["m.secret.send"]
+    content: SecretSendContent  # type: ignore[assignment]  # typed by the type
+
+
 AnyToDeviceEvent = Annotated[
-    Annotated[RoomKeyToDeviceEvent, Field(discriminator="type")] | ToDeviceEvent,
+    Annotated[
+        DummyToDeviceEvent
+        | ForwardedRoomKeyToDeviceEvent
+        | KeyVerificationAcceptToDeviceEvent
+        | KeyVerificationCancelToDeviceEvent
+        | KeyVerificationDoneToDeviceEvent
+        | KeyVerificationKeyToDeviceEvent
+        | KeyVerificationMacToDeviceEvent
+        | KeyVerificationReadyToDeviceEvent
+        | KeyVerificationRequestToDeviceEvent
+        | KeyVerificationStartToDeviceEvent
+        | RoomEncryptedToDeviceEvent
+        | RoomKeyWithheldToDeviceEvent
+        | RoomKeyToDeviceEvent
+        | RoomKeyBundleToDeviceEvent
+        | RoomKeyRequestToDeviceEvent
+        | SecretRequestToDeviceEvent
+        | SecretSendToDeviceEvent,
+        Field(discriminator="type"),
+    ]
+    | ToDeviceEvent,
     Field(union_mode="left_to_right"),
 ]
 """One :class:`ToDeviceEvent`, as the event class of its ``type``; the plain
@@ -171,22 +787,93 @@ AnyToDeviceEvent = Annotated[
 fit its model."""
 
 TO_DEVICE_EVENTS: dict[str, type[ToDeviceEvent]] = {
+    "m.dummy": DummyToDeviceEvent,
+    "m.forwarded_room_key": ForwardedRoomKeyToDeviceEvent,
+    "m.key.verification.accept": KeyVerificationAcceptToDeviceEvent,
+    "m.key.verification.cancel": KeyVerificationCancelToDeviceEvent,
+    "m.key.verification.done": KeyVerificationDoneToDeviceEvent,
+    "m.key.verification.key": KeyVerificationKeyToDeviceEvent,
+    "m.key.verification.mac": KeyVerificationMacToDeviceEvent,
+    "m.key.verification.ready": KeyVerificationReadyToDeviceEvent,
+    "m.key.verification.request": KeyVerificationRequestToDeviceEvent,
+    "m.key.verification.start": KeyVerificationStartToDeviceEvent,
+    "m.room.encrypted": RoomEncryptedToDeviceEvent,
+    "m.room_key.withheld": RoomKeyWithheldToDeviceEvent,
     "m.room_key": RoomKeyToDeviceEvent,
+    "m.room_key_bundle": RoomKeyBundleToDeviceEvent,
+    "m.room_key_request": RoomKeyRequestToDeviceEvent,
+    "m.secret.request": SecretRequestToDeviceEvent,
+    "m.secret.send": SecretSendToDeviceEvent,
 }
 """The event class of each type, as :data:`AnyToDeviceEvent` picks it."""
 
 
 CONTENTS: dict[str, type[BaseModel]] = {
+    "m.call.answer": CallAnswerContent,
+    "m.call.candidates": CallCandidatesContent,
+    "m.call.hangup": CallHangupContent,
+    "m.call.invite": CallInviteContent,
+    "m.call.negotiate": CallNegotiateContent,
+    "m.call.reject": CallRejectContent,
+    "m.call.sdp_stream_metadata_changed": CallSdpStreamMetadataChangedContent,
+    "m.call.select_answer": CallSelectAnswerContent,
+    "m.dummy": DummyContent,
+    "m.forwarded_room_key": ForwardedRoomKeyContent,
+    "m.key.verification.accept": KeyVerificationAcceptContent,
+    "m.key.verification.cancel": KeyVerificationCancelContent,
+    "m.key.verification.done": KeyVerificationDoneContent,
+    "m.key.verification.key": KeyVerificationKeyContent,
+    "m.key.verification.mac": KeyVerificationMacContent,
+    "m.key.verification.ready": KeyVerificationReadyContent,
+    "m.key.verification.request": KeyVerificationRequestContent,
+    "m.key.verification.start": KeyVerificationStartContent,
+    "m.policy.rule.user": PolicyRuleContent,
+    "m.policy.rule.room": PolicyRuleContent,
+    "m.policy.rule.server": PolicyRuleContent,
     "m.presence": PresenceContent,
+    "m.reaction": ReactionContent,
     "m.receipt": ReceiptContent,
+    "m.room.avatar": RoomAvatarContent,
+    "m.room.canonical_alias": RoomCanonicalAliasContent,
+    "m.room.create": RoomCreateContent,
+    "m.room.encrypted": RoomEncryptedContent,
+    "m.room.encryption": RoomEncryptionContent,
+    "m.room.guest_access": RoomGuestAccessContent,
+    "m.room.history_visibility": RoomHistoryVisibilityContent,
+    "m.room.image_pack": RoomImagePackContent,
+    "m.room.join_rules": RoomJoinRulesContent,
     "m.room.member": RoomMemberContent,
     "m.room.message": RoomMessageContent,
+    "m.room.name": RoomNameContent,
+    "m.room.pinned_events": RoomPinnedEventsContent,
+    "m.room.policy": RoomPolicyContent,
+    "m.room.power_levels": RoomPowerLevelsContent,
+    "m.room.redaction": RoomRedactionContent,
+    "m.room.server_acl": RoomServerAclContent,
+    "m.room.third_party_invite": RoomThirdPartyInviteContent,
+    "m.room.tombstone": RoomTombstoneContent,
+    "m.room.topic": RoomTopicContent,
+    "m.room_key.withheld": RoomKeyWithheldContent,
     "m.room_key": RoomKeyContent,
+    "m.room_key_bundle": RoomKeyBundleContent,
+    "m.room_key_request": RoomKeyRequestContent,
+    "m.secret.request": SecretRequestContent,
+    "m.secret.send": SecretSendContent,
+    "m.space.child": SpaceChildContent,
+    "m.space.parent": SpaceParentContent,
+    "m.sticker": StickerContent,
     "m.typing": TypingContent,
 }
 """The content model of each event type (for a type with variants, the fallback model)."""
 
 VARIANTS: dict[str, tuple[str, dict[str, type[BaseModel]]]] = {
+    "m.key.verification.start": (
+        "method",
+        {
+            "m.reciprocate.v1": ReciprocateVerificationStartContent,
+            "m.sas.v1": SasVerificationStartContent,
+        },
+    ),
     "m.room.message": (
         "msgtype",
         {
@@ -209,23 +896,78 @@ VARIANTS: dict[str, tuple[str, dict[str, type[BaseModel]]]] = {
 class TypedTransaction(Transaction):
     """A transaction whose events, ephemeral items and to-device messages are typed."""
 
-    events: list[AnyRoomEvent]  # type: ignore[assignment]  # typed events
-    ephemeral: Annotated[list[AnyEphemeralEvent] | None, NotNull] = None  # type: ignore[assignment]  # typed events
+    events: list[AnyRoomEvent]
+    ephemeral: Annotated[list[AnyEphemeralEvent] | None, NotNull] = None
     de_sorunome_msc2409_ephemeral: Annotated[
         list[AnyEphemeralEvent] | None, Field(alias="de.sorunome.msc2409.ephemeral"), NotNull
-    ] = None  # type: ignore[assignment]  # typed events
+    ] = None
     de_sorunome_msc2409_to_device: Annotated[
         list[AnyToDeviceEvent] | None, Field(alias="de.sorunome.msc2409.to_device"), NotNull
-    ] = None  # type: ignore[assignment]  # typed events
+    ] = None
 
 
-for _model in [
+_MODELS: list[type[BaseModel]] = [
+    CallAnswerEvent,
+    CallCandidatesEvent,
+    CallHangupEvent,
+    CallInviteEvent,
+    CallNegotiateEvent,
+    CallRejectEvent,
+    CallSdpStreamMetadataChangedEvent,
+    CallSelectAnswerEvent,
+    KeyVerificationAcceptEvent,
+    KeyVerificationCancelEvent,
+    KeyVerificationDoneEvent,
+    KeyVerificationKeyEvent,
+    KeyVerificationMacEvent,
+    KeyVerificationReadyEvent,
+    KeyVerificationStartEvent,
+    PolicyRuleEvent,
+    ReactionEvent,
+    RoomAvatarEvent,
+    RoomCanonicalAliasEvent,
+    RoomCreateEvent,
+    RoomEncryptedEvent,
+    RoomEncryptionEvent,
+    RoomGuestAccessEvent,
+    RoomHistoryVisibilityEvent,
+    RoomImagePackEvent,
+    RoomJoinRulesEvent,
     RoomMemberEvent,
     RoomMessageEvent,
+    RoomNameEvent,
+    RoomPinnedEventsEvent,
+    RoomPolicyEvent,
+    RoomPowerLevelsEvent,
+    RoomRedactionEvent,
+    RoomServerAclEvent,
+    RoomThirdPartyInviteEvent,
+    RoomTombstoneEvent,
+    RoomTopicEvent,
+    SpaceChildEvent,
+    SpaceParentEvent,
+    StickerEvent,
     PresenceEvent,
     ReceiptEvent,
     TypingEvent,
+    DummyToDeviceEvent,
+    ForwardedRoomKeyToDeviceEvent,
+    KeyVerificationAcceptToDeviceEvent,
+    KeyVerificationCancelToDeviceEvent,
+    KeyVerificationDoneToDeviceEvent,
+    KeyVerificationKeyToDeviceEvent,
+    KeyVerificationMacToDeviceEvent,
+    KeyVerificationReadyToDeviceEvent,
+    KeyVerificationRequestToDeviceEvent,
+    KeyVerificationStartToDeviceEvent,
+    RoomEncryptedToDeviceEvent,
+    RoomKeyWithheldToDeviceEvent,
     RoomKeyToDeviceEvent,
+    RoomKeyBundleToDeviceEvent,
+    RoomKeyRequestToDeviceEvent,
+    SecretRequestToDeviceEvent,
+    SecretSendToDeviceEvent,
     TypedTransaction,
-]:
+]
+for _model in _MODELS:
     _model.model_rebuild()
