@@ -27,8 +27,10 @@ from codegen.keys import EVENT
 from codegen.load import EVENTS_FOLDER, SpecTree, loc_of
 
 __all__ = [
+    "ENVELOPES",
     "KINDS",
     "PARTS_FOLDER",
+    "Envelope",
     "EventType",
     "EventVariant",
     "check_event_sources",
@@ -41,6 +43,33 @@ KINDS = ("message", "state", "ephemeral", "to-device")
 PARTS_FOLDER = EVENTS_FOLDER + "parts/"
 _BASE_KEYS = frozenset({"type", "kind", "variantKey", "stateKey"})
 _VARIANT_KEYS = frozenset({"type", "variant"})
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """An event format of the transactions, which kinds of event it carries, and names."""
+
+    model: str
+    """The envelope schema (``ClientEvent``): the base and fallback of its typed events."""
+    kinds: tuple[str, ...]
+    union: str
+    """The Python union of its typed events (``AnyRoomEvent``)."""
+    suffix: str
+    """Appended to a content's stem to name its event class (``RoomMember`` + ``Event``)."""
+    table: str
+    """The Python name of the ``{type: class}`` mapping of its typed events."""
+    redactable: bool = False
+    """Whether an event may arrive redacted (content emptied, ``unsigned.redacted_because``)."""
+
+
+ENVELOPES = (
+    Envelope("ClientEvent", ("message", "state"), "AnyRoomEvent", "Event", "ROOM_EVENTS", True),
+    Envelope("EphemeralEvent", ("ephemeral",), "AnyEphemeralEvent", "Event", "EPHEMERAL_EVENTS"),
+    Envelope(
+        "ToDeviceEvent", ("to-device",), "AnyToDeviceEvent", "ToDeviceEvent", "TO_DEVICE_EVENTS"
+    ),
+)
+"""The envelopes, in the order documents and modules list them."""
 
 
 @dataclass(frozen=True)

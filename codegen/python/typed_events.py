@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codegen.errors import GeneratorError
-from codegen.events import EventType
+from codegen.events import ENVELOPES, Envelope, EventType
 from codegen.ir import ReleaseView
 
 __all__ = [
@@ -32,29 +32,6 @@ __all__ = [
 
 TYPED_EVENTS = "typed_events"
 """The name of the module under ``matrix_appservice.models``."""
-
-
-@dataclass(frozen=True)
-class Envelope:
-    """Where events of some kinds travel, and the names that go with it."""
-
-    model: str
-    """The untyped envelope model (``ClientEvent``): the base and the fallback."""
-    kinds: tuple[str, ...]
-    union: str
-    suffix: str
-    """Appended to a content's stem to name its event class (``RoomMember`` + ``Event``)."""
-    table: str
-    """The name of the ``{type: class}`` mapping of this envelope."""
-
-
-ENVELOPES = (
-    Envelope("ClientEvent", ("message", "state"), "AnyRoomEvent", "Event", "ROOM_EVENTS"),
-    Envelope("EphemeralEvent", ("ephemeral",), "AnyEphemeralEvent", "Event", "EPHEMERAL_EVENTS"),
-    Envelope(
-        "ToDeviceEvent", ("to-device",), "AnyToDeviceEvent", "ToDeviceEvent", "TO_DEVICE_EVENTS"
-    ),
-)
 
 
 @dataclass(frozen=True)

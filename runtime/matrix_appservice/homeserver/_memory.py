@@ -19,6 +19,7 @@ import orjson
 
 from matrix_appservice._namespaces import NamespaceTimeoutError
 from matrix_appservice._releases import resolve_release
+from matrix_appservice._validator import targets, validator_for
 from matrix_appservice.homeserver._app import Appservice, HomeserverApp
 from matrix_appservice.homeserver._handler import HomeserverHandler
 from matrix_appservice.homeserver._identifiers import check_alias, check_localpart, check_user_id
@@ -124,6 +125,10 @@ class InMemoryHomeserver(HomeserverHandler):
         safe either way: a regex that runs out of time on an identifier counts it as
         outside the namespace, with an ERROR log line (see
         :mod:`matrix_appservice.homeserver._pusher_routing`).
+    ``check_content``
+        refuse an event sent through ``send`` or ``state`` whose content breaks the schema
+        of its type in ``version`` (and, for ``m.room.message``, of its ``msgtype``), with
+        400 ``M_BAD_JSON`` naming the JSON path; types the release does not define pass.
     """
 
     def __init__(
@@ -139,8 +144,10 @@ class InMemoryHomeserver(HomeserverHandler):
         appservice_transport: Any = None,
         clock: Callable[[], float] = time.time,
         allow_risky_regex: bool = False,
+        check_content: bool = False,
     ) -> None:
         self.version = resolve_release(version)
+        self.check_content = check_content
         if pusher is not None and pusher_store is not None:
             raise ValueError("give pusher or pusher_store, not both")
         self.pusher: EventPusher = pusher if pusher is not None else RecordingPusher()
@@ -341,6 +348,7 @@ class InMemoryHomeserver(HomeserverHandler):
         if known is not None:  # a retry: the same event, whatever the body
             return SendEventResponse(event_id=known)
         content = body.model_dump(by_alias=True, exclude_unset=True)
+        self._check_content(event_type, content)
         event = self.state.add_event(
             room, requester.user_id, event_type, content, ts=self._ts(requester, ts), txn=key
         )
@@ -360,6 +368,7 @@ class InMemoryHomeserver(HomeserverHandler):
         if event_type == "m.room.member":
             check_user_id(state_key, "the state key of an m.room.member event")
         content = body.model_dump(by_alias=True, exclude_unset=True)
+        self._check_content(event_type, content)
         if event_type == "m.room.canonical_alias" and state_key == "":
             self._check_canonical_aliases(room, content)
         event = self.state.add_event(
@@ -371,6 +380,14 @@ class InMemoryHomeserver(HomeserverHandler):
             ts=self._ts(requester, ts),
         )
         return StateEventResponse(event_id=event["event_id"])
+
+    def _check_content(self, event_type: str, content: dict[str, Any]) -> None:
+        """With ``check_content``: 400 ``M_BAD_JSON`` for a content that breaks its schema."""
+        if not self.check_content or f"event:{event_type}" not in _event_targets(self.version):
+            return
+        problem = validator_for(event=event_type, version=self.version).first_issue(content)
+        if problem is not None:
+            raise MatrixError(400, "M_BAD_JSON", f"content of {event_type}: {problem}")
 
     def _check_canonical_aliases(self, room: Room, content: dict[str, Any]) -> None:
         """Each alias the event adds is well formed (400 ``M_INVALID_PARAM``) and points
@@ -525,6 +542,11 @@ class InMemoryHomeserver(HomeserverHandler):
         server: str | None = None,
     ) -> PublicRoomsResponse:
         return self._public_rooms(None, False, limit, since, None)
+
+
+@functools.cache
+def _event_targets(version: str) -> frozenset[str]:
+    return frozenset(t for t in targets(version) if t.startswith("event:"))
 
 
 def _position(token: str | None, name: str) -> int:

@@ -160,8 +160,10 @@ class AppService:
         own_users: OwnUsers,
         wait_timeout: float,
         access_log: bool,
+        check_content: bool = False,
     ) -> None:
         self.registration = registration
+        self.check_content = check_content
         self.handler = handler
         self.version = version
         self.legacy_query_auth = legacy_query_auth
@@ -191,7 +193,11 @@ class AppService:
             route = _Route(
                 operation=op,
                 params=op.path_params,
-                body=validator_for(request=op.name, version=self.version) if op.request else None,
+                body=(
+                    validator_for(request=op.name, version=self.version, content=self.check_content)
+                    if op.request
+                    else None
+                ),
                 answer=validator_for(response=op.name, status=200, version=self.version),
                 dispatch=DISPATCH.get(op.name),
             )
@@ -561,6 +567,7 @@ def create_app(
     anchoring: Anchoring = "full",
     wait_timeout: float = 50.0,
     access_log: bool = False,
+    check_content: bool = False,
 ) -> AppService:
     """An ASGI application that serves the homeserver -> appservice API with ``handler``.
 
@@ -595,6 +602,11 @@ def create_app(
         before it is answered 500 (and retried by the homeserver).
     ``access_log``
         log one line per request (method, path without query string, status, duration).
+    ``check_content``
+        also check the content of every event of a transaction against the schema of its
+        type in ``version``; a transaction with a content that breaks it is answered 400
+        ``M_BAD_JSON`` with the JSON path (and will be retried by the homeserver, so use
+        it in tests and development). Off by default: the API only defines the envelope.
 
     Tolerated homeserver quirks are listed in :data:`QUIRKS`.
     """
@@ -630,4 +642,5 @@ def create_app(
         own_users=OwnUsers(model, server_name, anchoring),
         wait_timeout=wait_timeout,
         access_log=access_log,
+        check_content=check_content,
     )

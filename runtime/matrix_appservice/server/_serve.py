@@ -97,6 +97,10 @@ def add_serve_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--no-legacy-routes", action="store_true", help="serve the v1 paths only")
     p.add_argument("--access-log", action="store_true", help="log every request (never the query)")
     p.add_argument(
+        "--check-content", action="store_true",
+        help="also check every event's content against the schema of its type (400 otherwise)",
+    )  # fmt: skip
+    p.add_argument(
         "--http",
         choices=["native", "uvicorn"],
         default="native",
@@ -236,6 +240,7 @@ def _app(
             store=store,
             server_name=args.server_name,
             access_log=args.access_log,
+            check_content=args.check_content,
         )
     except ImportError as exc:  # the [postgres] extra
         fail(str(exc), NO_START)
