@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from codegen.events import EventType, event_types
 from codegen.keys import (
     ADDED,
     API,
@@ -31,7 +32,6 @@ from codegen.keys import (
     NO_IDENTITY_ASSERTION,
     REST_OF_PATH,
 )
-from codegen.events import EventType, event_types
 from codegen.versions import Release
 from codegen.walk import iter_operations
 

@@ -173,8 +173,11 @@ def _chatter(bob: _Actor, alice: _Actor, room: str, first: str) -> None:
         elif kind == 2:
             content = {"msgtype": "m.notice", "body": f"notice {n}"}
         elif kind == 3:
-            who.send(room, "m.reaction", {
-                "m.relates_to": {"rel_type": "m.annotation", "event_id": last, "key": f"+{n}"}})
+            who.send(
+                room,
+                "m.reaction",
+                {"m.relates_to": {"rel_type": "m.annotation", "event_id": last, "key": f"+{n}"}},
+            )
             continue
         elif kind == 4:
             content = {"msgtype": "m.text", "body": f"* corrected {n}",
