@@ -385,6 +385,12 @@ def produce(base_url: str) -> Sent:
     return sent
 
 
+def load_capture(path: Path = FIXTURE) -> dict[str, Any]:
+    """A capture written by :func:`main`: ``{"synapse": version, "transactions": [...]}``."""
+    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return loaded
+
+
 def transactions(appservice: RecordingAppservice) -> list[dict[str, Any]]:
     """The transaction bodies the appservice has received, in order."""
     return [

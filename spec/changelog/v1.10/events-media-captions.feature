@@ -1,0 +1,1 @@
+Media messages take a caption: ``filename``, ``format`` and ``formatted_body`` on ``m.image``, ``m.file``, ``m.audio`` and ``m.video``. Call invites, answers and negotiations describe their streams (``sdp_stream_metadata``), and an ICE candidate no longer requires ``sdpMid`` and ``sdpMLineIndex``.
