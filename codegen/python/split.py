@@ -122,6 +122,8 @@ def split_models(text: str, components: dict[str, Any], header: str) -> dict[str
     modules: dict[str, list[_Definition]] = defaultdict(list)
     for d in definitions:
         modules[home[d.name]].append(d)
+    for module, defs in modules.items():
+        modules[module] = _uses_first(defs)
     deps = {m: {home[u] for d in defs for u in d.uses} - {m} for m, defs in modules.items()}
     _check_acyclic(deps)
 
@@ -143,6 +145,29 @@ def split_models(text: str, components: dict[str, Any], header: str) -> dict[str
             f"{''.join(imports)}{own_imports}\n__all__ = [{exported}]\n\n\n{body}\n"
         )
     return out
+
+
+def _uses_first(defs: list[_Definition]) -> list[_Definition]:
+    """The definitions in their order, except that one comes after those of the module it
+    uses (outside cycles): a model whose annotations name only models already defined is
+    complete when its class is made, with its fields' aliases known."""
+    by_name = {d.name: d for d in defs}
+    done: dict[str, None] = {}
+    visiting: set[str] = set()
+
+    def visit(d: _Definition) -> None:
+        if d.name in done or d.name in visiting:
+            return
+        visiting.add(d.name)
+        for used in sorted(d.uses):
+            if used in by_name:
+                visit(by_name[used])
+        visiting.discard(d.name)
+        done[d.name] = None
+
+    for d in defs:
+        visit(d)
+    return [by_name[name] for name in done]
 
 
 def _defined_name(node: ast.stmt) -> str | None:

@@ -27,6 +27,8 @@ def _names(cls: type[BaseModel]) -> tuple[dict[str, str], dict[str, str]]:
     """``({wire name: field}, {field: wire name})`` of a model class (computed once)."""
     found = _WIRE.get(cls)
     if found is None:
+        if not cls.__pydantic_complete__:  # aliases inside unresolved annotations are unknown
+            cls.model_rebuild()
         to_field = {(info.alias or name): name for name, info in cls.model_fields.items()}
         found = _WIRE[cls] = (to_field, {field: wire for wire, field in to_field.items()})
     return found

@@ -97,6 +97,17 @@ class AuthenticationData(BaseModel):
     """
 
 
+class Flow(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    stages: list[StrictStr]
+    """
+    The authentication types to complete, in order.
+    """
+
+
 class AuthenticationResponse(BaseModel):
     """
     The body of a 401 answer from an endpoint protected by user-interactive authentication
@@ -235,14 +246,51 @@ class Filter(BaseModel):
     """
 
 
-class Flow(BaseModel):
+class UserIdentifier(BaseModel):
+    """
+    Says which account a login is for. `type` picks the kind of identifier, and each kind
+    has fields of its own:
+
+    - `m.id.user`: a Matrix user, by `user` (the full user ID or its localpart). This is
+      the kind an appservice uses with the appservice login type.
+    - `m.id.thirdparty`: an account found through a third-party identifier bound to it, by
+      `medium` (such as `email`) and `address`.
+    - `m.id.phone`: an account found through a phone number, by `country` (where the number
+      was dialled from) and `phone` (the number as the user typed it). Homeservers turn it
+      into an `msisdn` third-party identifier.
+
+    Homeservers may support further kinds; keys not listed here are kept.
+    """
+
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
-    stages: list[StrictStr]
+    type: Annotated[StrictStr, Field(examples=["m.id.user", "m.id.thirdparty", "m.id.phone"])]
     """
-    The authentication types to complete, in order.
+    The kind of identifier, such as `m.id.user`.
+    """
+    user: Annotated[StrictStr | None, NotNull] = None
+    """
+    For `m.id.user`, the full user ID or just its localpart.
+    """
+    medium: Annotated[StrictStr | None, NotNull] = None
+    """
+    For `m.id.thirdparty`, the kind of third-party identifier, such as `email`.
+    """
+    address: Annotated[StrictStr | None, NotNull] = None
+    """
+    For `m.id.thirdparty`, the identifier itself, such as an email address.
+    """
+    country: Annotated[StrictStr | None, NotNull] = None
+    """
+    For `m.id.phone`, the two-letter ISO 3166-1 code of the country the number was
+    dialled from, which tells the homeserver how to read a number without its country
+    prefix.
+    """
+    phone: Annotated[StrictStr | None, NotNull] = None
+    """
+    For `m.id.phone`, the phone number as the user entered it.
     """
 
 
@@ -308,6 +356,58 @@ class LoginRequest(BaseModel):
     """
 
 
+class MHomeserver(BaseModel):
+    """
+    Where the homeserver's Client-Server API is.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    base_url: StrictStr
+    """
+    The base URL of the homeserver.
+    """
+
+
+class MIdentityServer(BaseModel):
+    """
+    Where the identity server is.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    base_url: StrictStr
+    """
+    The base URL of the identity server.
+    """
+
+
+class WellKnown(BaseModel):
+    """
+    Server discovery information the client should adopt, in the format of
+    `/.well-known/matrix/client`.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    m_homeserver: Annotated[MHomeserver, Field(alias="m.homeserver")]
+    """
+    Where the homeserver's Client-Server API is.
+    """
+    m_identity_server: Annotated[
+        MIdentityServer | None, Field(alias="m.identity_server"), NotNull
+    ] = None
+    """
+    Where the identity server is.
+    """
+
+
 class LoginResponse(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -342,36 +442,6 @@ class LoginResponse(BaseModel):
     """
     The homeserver's server name. Deprecated: take it from `user_id`
     instead.
-    """
-
-
-class MHomeserver(BaseModel):
-    """
-    Where the homeserver's Client-Server API is.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    base_url: StrictStr
-    """
-    The base URL of the homeserver.
-    """
-
-
-class MIdentityServer(BaseModel):
-    """
-    Where the identity server is.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    base_url: StrictStr
-    """
-    The base URL of the identity server.
     """
 
 
@@ -458,35 +528,6 @@ class PublicRoomsFilterRequest(BaseModel):
     """
 
 
-class PublicRoomsResponse(BaseModel):
-    """
-    One page of a room directory, as both the `GET` and the `POST` form of `/publicRooms`
-    return it: the rooms, largest first, and the tokens for the neighbouring pages.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    chunk: list[PublishedRoom]
-    """
-    The rooms on this page.
-    """
-    next_batch: Annotated[StrictStr | None, NotNull] = None
-    """
-    A token for the next page, sent as `since`. Absent on the last page.
-    """
-    prev_batch: Annotated[StrictStr | None, NotNull] = None
-    """
-    A token for the previous page, sent as `since`. Absent on the first
-    page.
-    """
-    total_room_count_estimate: Annotated[JsonInt | None, Field(ge=0), NotNull] = None
-    """
-    A rough count of all rooms matching the request.
-    """
-
-
 class PublishedRoom(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -532,6 +573,35 @@ class PublishedRoom(BaseModel):
     room_type: Annotated[StrictStr | None, NotNull] = None
     """
     The room's type from its creation event, if it has one.
+    """
+
+
+class PublicRoomsResponse(BaseModel):
+    """
+    One page of a room directory, as both the `GET` and the `POST` form of `/publicRooms`
+    return it: the rooms, largest first, and the tokens for the neighbouring pages.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    chunk: list[PublishedRoom]
+    """
+    The rooms on this page.
+    """
+    next_batch: Annotated[StrictStr | None, NotNull] = None
+    """
+    A token for the next page, sent as `since`. Absent on the last page.
+    """
+    prev_batch: Annotated[StrictStr | None, NotNull] = None
+    """
+    A token for the previous page, sent as `since`. Absent on the first
+    page.
+    """
+    total_room_count_estimate: Annotated[JsonInt | None, Field(ge=0), NotNull] = None
+    """
+    A rough count of all rooms matching the request.
     """
 
 
@@ -727,73 +797,3 @@ class UploadCrossSigningKeysResponse(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-
-
-class UserIdentifier(BaseModel):
-    """
-    Says which account a login is for. `type` picks the kind of identifier, and each kind
-    has fields of its own:
-
-    - `m.id.user`: a Matrix user, by `user` (the full user ID or its localpart). This is
-      the kind an appservice uses with the appservice login type.
-    - `m.id.thirdparty`: an account found through a third-party identifier bound to it, by
-      `medium` (such as `email`) and `address`.
-    - `m.id.phone`: an account found through a phone number, by `country` (where the number
-      was dialled from) and `phone` (the number as the user typed it). Homeservers turn it
-      into an `msisdn` third-party identifier.
-
-    Homeservers may support further kinds; keys not listed here are kept.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    type: Annotated[StrictStr, Field(examples=["m.id.user", "m.id.thirdparty", "m.id.phone"])]
-    """
-    The kind of identifier, such as `m.id.user`.
-    """
-    user: Annotated[StrictStr | None, NotNull] = None
-    """
-    For `m.id.user`, the full user ID or just its localpart.
-    """
-    medium: Annotated[StrictStr | None, NotNull] = None
-    """
-    For `m.id.thirdparty`, the kind of third-party identifier, such as `email`.
-    """
-    address: Annotated[StrictStr | None, NotNull] = None
-    """
-    For `m.id.thirdparty`, the identifier itself, such as an email address.
-    """
-    country: Annotated[StrictStr | None, NotNull] = None
-    """
-    For `m.id.phone`, the two-letter ISO 3166-1 code of the country the number was
-    dialled from, which tells the homeserver how to read a number without its country
-    prefix.
-    """
-    phone: Annotated[StrictStr | None, NotNull] = None
-    """
-    For `m.id.phone`, the phone number as the user entered it.
-    """
-
-
-class WellKnown(BaseModel):
-    """
-    Server discovery information the client should adopt, in the format of
-    `/.well-known/matrix/client`.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    m_homeserver: Annotated[MHomeserver, Field(alias="m.homeserver")]
-    """
-    Where the homeserver's Client-Server API is.
-    """
-    m_identity_server: Annotated[
-        MIdentityServer | None, Field(alias="m.identity_server"), NotNull
-    ] = None
-    """
-    Where the identity server is.
-    """

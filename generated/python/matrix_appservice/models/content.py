@@ -188,6 +188,33 @@ class AudioInfo(EventContent):
     """
 
 
+class ThumbnailInfo(EventContent):
+    """
+    What a client needs to know about a thumbnail before downloading it.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    h: Annotated[JsonInt | None, NotNull] = None
+    """
+    The thumbnail's height in pixels.
+    """
+    w: Annotated[JsonInt | None, NotNull] = None
+    """
+    The thumbnail's width in pixels.
+    """
+    mimetype: Annotated[StrictStr | None, NotNull] = None
+    """
+    The media type of the thumbnail, such as `image/jpeg`.
+    """
+    size: Annotated[JsonInt | None, NotNull] = None
+    """
+    The thumbnail's size in bytes.
+    """
+
+
 class AvatarInfo(EventContent):
     """
     What a client needs to know about a room's avatar (and its thumbnail).
@@ -220,6 +247,48 @@ class AvatarInfo(EventContent):
     thumbnail_info: Annotated[ThumbnailInfo | None, NotNull] = None
     """
     About the thumbnail.
+    """
+
+
+class SessionDescription(EventContent):
+    """
+    A WebRTC session description, as the browser APIs produce it.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    type: Literal["offer", "answer"]
+    """
+    Whether this is an offer or an answer.
+    """
+    sdp: StrictStr
+    """
+    The session description itself, in SDP.
+    """
+
+
+class StreamMetadata(EventContent):
+    """
+    What one media stream of a call carries.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    purpose: Literal["m.usermedia", "m.screenshare"]
+    """
+    The camera and microphone (`m.usermedia`) or a shared screen (`m.screenshare`).
+    """
+    audio_muted: Annotated[StrictBool | None, NotNull] = None
+    """
+    Whether the stream's audio is muted.
+    """
+    video_muted: Annotated[StrictBool | None, NotNull] = None
+    """
+    Whether the stream's video is muted.
     """
 
 
@@ -511,6 +580,55 @@ class DummyContent(EventContent):
     )
 
 
+class EncryptedFileHashes(EventContent):
+    """
+    Hashes of the ciphertext by algorithm; `sha256` is always there.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    __annotations__ = {
+        "__pydantic_extra__": dict[str, StrictStr],
+    }
+    sha256: StrictStr
+    """
+    The SHA-256 hash of the ciphertext, in base64 without padding.
+    """
+
+
+class JsonWebKey(EventContent):
+    """
+    The AES key, as a JSON Web Key.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    kty: StrictStr
+    """
+    The key type; always `oct`.
+    """
+    key_ops: list[StrictStr]
+    """
+    What the key may do; holds at least `encrypt` and `decrypt`.
+    """
+    alg: StrictStr
+    """
+    The algorithm; always `A256CTR`.
+    """
+    k: StrictStr
+    """
+    The key itself, in URL-safe base64 without padding.
+    """
+    ext: StrictBool
+    """
+    Whether the key may be extracted; always `true`.
+    """
+
+
 class EncryptedFile(EventContent):
     """
     An attachment uploaded encrypted (in an encrypted room): where the ciphertext is and
@@ -538,21 +656,23 @@ class EncryptedFile(EventContent):
     """
 
 
-class EncryptedFileHashes(EventContent):
+class Receipt(EventContent):
     """
-    Hashes of the ciphertext by algorithm; `sha256` is always there.
+    One user's receipt for one event.
     """
 
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
-    __annotations__ = {
-        "__pydantic_extra__": dict[str, StrictStr],
-    }
-    sha256: StrictStr
+    ts: Annotated[JsonInt | None, NotNull] = None
     """
-    The SHA-256 hash of the ciphertext, in base64 without padding.
+    When the receipt was sent, in milliseconds since the Unix epoch.
+    """
+    thread_id: Annotated[StrictStr | None, NotNull] = None
+    """
+    For a threaded receipt: the ID of the thread's first event, or `main` for the main
+    timeline. Absent on an unthreaded receipt, which covers the whole room.
     """
 
 
@@ -714,34 +834,23 @@ class InReplyTo(EventContent):
     """
 
 
-class JsonWebKey(EventContent):
+class VerificationRelation(EventContent):
     """
-    The AES key, as a JSON Web Key.
+    In a verification held in a room: the `m.key.verification.request` message that
+    started it, as an `m.reference` relation.
     """
 
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
-    kty: StrictStr
+    rel_type: Literal["m.reference"]
     """
-    The key type; always `oct`.
+    Always `m.reference`.
     """
-    key_ops: list[StrictStr]
+    event_id: StrictStr
     """
-    What the key may do; holds at least `encrypt` and `decrypt`.
-    """
-    alg: StrictStr
-    """
-    The algorithm; always `A256CTR`.
-    """
-    k: StrictStr
-    """
-    The key itself, in URL-safe base64 without padding.
-    """
-    ext: StrictBool
-    """
-    Whether the key may be extracted; always `true`.
+    The request message.
     """
 
 
@@ -1054,6 +1163,29 @@ class LocationInfo(EventContent):
     """
 
 
+class SignedThirdPartyInvite(EventContent):
+    """
+    What the identity server signed.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    mxid: StrictStr
+    """
+    The user the third-party identifier belongs to.
+    """
+    token: StrictStr
+    """
+    The token of the invitation (the state key of its `m.room.third_party_invite` event).
+    """
+    signatures: dict[str, dict[str, StrictStr]]
+    """
+    The identity server's signatures, by server name and key ID.
+    """
+
+
 class MemberThirdPartyInvite(EventContent):
     """
     On an invite that redeems an invitation sent to a third-party identifier (an email
@@ -1310,26 +1442,6 @@ class ReactionContent(EventContent):
         populate_by_name=True,
     )
     m_relates_to: Annotated[AnnotationRelation | None, Field(alias="m.relates_to"), NotNull] = None
-
-
-class Receipt(EventContent):
-    """
-    One user's receipt for one event.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    ts: Annotated[JsonInt | None, NotNull] = None
-    """
-    When the receipt was sent, in milliseconds since the Unix epoch.
-    """
-    thread_id: Annotated[StrictStr | None, NotNull] = None
-    """
-    For a threaded receipt: the ID of the thread's first event, or `main` for the main
-    timeline. Absent on an unthreaded receipt, which covers the whole room.
-    """
 
 
 class ReceiptContent(  # type: ignore[misc]  # iterates over keys, as a Mapping does
@@ -2271,6 +2383,40 @@ class RoomTombstoneContent(EventContent):
     """
 
 
+class TextRendering(EventContent):
+    """
+    One rendering of a text.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    mimetype: StrictStr = "text/plain"
+    """
+    The media type of `body`; absent means `text/plain`.
+    """
+    body: StrictStr
+    """
+    The text in that type.
+    """
+
+
+class TopicContentBlock(EventContent):
+    """
+    The topic in several renderings (plain and HTML), for clients that can show more than plain text.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    m_text: Annotated[list[TextRendering], Field(alias="m.text")]
+    """
+    The renderings, preferred first.
+    """
+
+
 class RoomTopicContent(EventContent):
     """
     What the room is about, a sentence or two that clients show near its name.
@@ -2398,48 +2544,6 @@ class ServerNoticeMessageContent(RoomMessageContent):
     """
 
 
-class SessionDescription(EventContent):
-    """
-    A WebRTC session description, as the browser APIs produce it.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    type: Literal["offer", "answer"]
-    """
-    Whether this is an offer or an answer.
-    """
-    sdp: StrictStr
-    """
-    The session description itself, in SDP.
-    """
-
-
-class SignedThirdPartyInvite(EventContent):
-    """
-    What the identity server signed.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    mxid: StrictStr
-    """
-    The user the third-party identifier belongs to.
-    """
-    token: StrictStr
-    """
-    The token of the invitation (the state key of its `m.room.third_party_invite` event).
-    """
-    signatures: dict[str, dict[str, StrictStr]]
-    """
-    The identity server's signatures, by server name and key ID.
-    """
-
-
 class SpaceChildContent(EventContent):
     """
     Lists a room (the state key) as part of this space. An event without `via` (an empty
@@ -2513,29 +2617,6 @@ class StickerContent(EventContent):
     """
 
 
-class StreamMetadata(EventContent):
-    """
-    What one media stream of a call carries.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    purpose: Literal["m.usermedia", "m.screenshare"]
-    """
-    The camera and microphone (`m.usermedia`) or a shared screen (`m.screenshare`).
-    """
-    audio_muted: Annotated[StrictBool | None, NotNull] = None
-    """
-    Whether the stream's audio is muted.
-    """
-    video_muted: Annotated[StrictBool | None, NotNull] = None
-    """
-    Whether the stream's video is muted.
-    """
-
-
 class TextMessageContent(RoomMessageContent):
     """
     Ordinary text. `body` holds the plain text; `formatted_body` may hold a formatted
@@ -2563,67 +2644,6 @@ class TextMessageContent(RoomMessageContent):
     """
 
 
-class TextRendering(EventContent):
-    """
-    One rendering of a text.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    mimetype: StrictStr = "text/plain"
-    """
-    The media type of `body`; absent means `text/plain`.
-    """
-    body: StrictStr
-    """
-    The text in that type.
-    """
-
-
-class ThumbnailInfo(EventContent):
-    """
-    What a client needs to know about a thumbnail before downloading it.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    h: Annotated[JsonInt | None, NotNull] = None
-    """
-    The thumbnail's height in pixels.
-    """
-    w: Annotated[JsonInt | None, NotNull] = None
-    """
-    The thumbnail's width in pixels.
-    """
-    mimetype: Annotated[StrictStr | None, NotNull] = None
-    """
-    The media type of the thumbnail, such as `image/jpeg`.
-    """
-    size: Annotated[JsonInt | None, NotNull] = None
-    """
-    The thumbnail's size in bytes.
-    """
-
-
-class TopicContentBlock(EventContent):
-    """
-    The topic in several renderings (plain and HTML), for clients that can show more than plain text.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    m_text: Annotated[list[TextRendering], Field(alias="m.text")]
-    """
-    The renderings, preferred first.
-    """
-
-
 class TypingContent(EventContent):
     """
     Who is typing in a room right now. Each notification replaces the one before for its
@@ -2637,26 +2657,6 @@ class TypingContent(EventContent):
     user_ids: list[StrictStr]
     """
     The users typing at the moment.
-    """
-
-
-class VerificationRelation(EventContent):
-    """
-    In a verification held in a room: the `m.key.verification.request` message that
-    started it, as an `m.reference` relation.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    rel_type: Literal["m.reference"]
-    """
-    Always `m.reference`.
-    """
-    event_id: StrictStr
-    """
-    The request message.
     """
 
 
