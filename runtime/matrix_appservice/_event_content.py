@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 __all__ = ["ContentMapping", "EventContent"]
 
@@ -70,4 +70,10 @@ class ContentMapping(Mapping[str, Any]):
 
 
 class EventContent(ContentMapping, BaseModel):  # type: ignore[misc]  # iterates over keys
-    """The base of the event content models: a pydantic model that is also a ``Mapping``."""
+    """The base of the event content models: a pydantic model that is also a ``Mapping``.
+
+    A content model's validator is built when the model is first used on its own (the event
+    unions build what they need when first used), which keeps importing the package quick.
+    """
+
+    model_config = ConfigDict(defer_build=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from matrix_appservice._not_null import NotNull
 from matrix_appservice.models.appservice import Transaction
@@ -206,6 +206,7 @@ AnyRoomMessageContent = Annotated[
 class CallAnswerEvent(ClientEvent):
     """``m.call.answer`` as a room event (a message event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.call.answer"]
     content: CallAnswerContent  # type: ignore[assignment]  # typed by the type
 
@@ -213,6 +214,7 @@ class CallAnswerEvent(ClientEvent):
 class CallCandidatesEvent(ClientEvent):
     """``m.call.candidates`` as a room event (a message event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.call.candidates"]
     content: CallCandidatesContent  # type: ignore[assignment]  # typed by the type
 
@@ -220,6 +222,7 @@ class CallCandidatesEvent(ClientEvent):
 class CallHangupEvent(ClientEvent):
     """``m.call.hangup`` as a room event (a message event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.call.hangup"]
     content: CallHangupContent  # type: ignore[assignment]  # typed by the type
 
@@ -227,6 +230,7 @@ class CallHangupEvent(ClientEvent):
 class CallInviteEvent(ClientEvent):
     """``m.call.invite`` as a room event (a message event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.call.invite"]
     content: CallInviteContent  # type: ignore[assignment]  # typed by the type
 
@@ -234,6 +238,7 @@ class CallInviteEvent(ClientEvent):
 class CallNegotiateEvent(ClientEvent):
     """``m.call.negotiate`` as a room event (a message event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.call.negotiate"]
     content: CallNegotiateContent  # type: ignore[assignment]  # typed by the type
 
@@ -241,6 +246,7 @@ class CallNegotiateEvent(ClientEvent):
 class CallRejectEvent(ClientEvent):
     """``m.call.reject`` as a room event (a message event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.call.reject"]
     content: CallRejectContent  # type: ignore[assignment]  # typed by the type
 
@@ -248,6 +254,7 @@ class CallRejectEvent(ClientEvent):
 class CallSdpStreamMetadataChangedEvent(ClientEvent):
     """``m.call.sdp_stream_metadata_changed`` as a room event (a message event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.call.sdp_stream_metadata_changed"]
     content: CallSdpStreamMetadataChangedContent  # type: ignore[assignment]  # typed by the type
 
@@ -255,6 +262,7 @@ class CallSdpStreamMetadataChangedEvent(ClientEvent):
 class CallSelectAnswerEvent(ClientEvent):
     """``m.call.select_answer`` as a room event (a message event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.call.select_answer"]
     content: CallSelectAnswerContent  # type: ignore[assignment]  # typed by the type
 
@@ -262,6 +270,7 @@ class CallSelectAnswerEvent(ClientEvent):
 class KeyVerificationAcceptEvent(ClientEvent):
     """``m.key.verification.accept`` as a room event (a message event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.key.verification.accept"]
     content: KeyVerificationAcceptContent  # type: ignore[assignment]  # typed by the type
 
@@ -269,6 +278,7 @@ class KeyVerificationAcceptEvent(ClientEvent):
 class KeyVerificationCancelEvent(ClientEvent):
     """``m.key.verification.cancel`` as a room event (a message event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.key.verification.cancel"]
     content: KeyVerificationCancelContent  # type: ignore[assignment]  # typed by the type
 
@@ -276,6 +286,7 @@ class KeyVerificationCancelEvent(ClientEvent):
 class KeyVerificationDoneEvent(ClientEvent):
     """``m.key.verification.done`` as a room event (a message event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.key.verification.done"]
     content: KeyVerificationDoneContent  # type: ignore[assignment]  # typed by the type
 
@@ -283,6 +294,7 @@ class KeyVerificationDoneEvent(ClientEvent):
 class KeyVerificationKeyEvent(ClientEvent):
     """``m.key.verification.key`` as a room event (a message event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.key.verification.key"]
     content: KeyVerificationKeyContent  # type: ignore[assignment]  # typed by the type
 
@@ -290,6 +302,7 @@ class KeyVerificationKeyEvent(ClientEvent):
 class KeyVerificationMacEvent(ClientEvent):
     """``m.key.verification.mac`` as a room event (a message event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.key.verification.mac"]
     content: KeyVerificationMacContent  # type: ignore[assignment]  # typed by the type
 
@@ -297,6 +310,7 @@ class KeyVerificationMacEvent(ClientEvent):
 class KeyVerificationReadyEvent(ClientEvent):
     """``m.key.verification.ready`` as a room event (a message event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.key.verification.ready"]
     content: KeyVerificationReadyContent  # type: ignore[assignment]  # typed by the type
 
@@ -304,6 +318,7 @@ class KeyVerificationReadyEvent(ClientEvent):
 class KeyVerificationStartEvent(ClientEvent):
     """``m.key.verification.start`` as a room event (a message event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.key.verification.start"]
     content: AnyKeyVerificationStartContent  # type: ignore[assignment]  # typed by the type
 
@@ -311,6 +326,7 @@ class KeyVerificationStartEvent(ClientEvent):
 class PolicyRuleEvent(ClientEvent):
     """``m.policy.rule.user``, ``m.policy.rule.room``, ``m.policy.rule.server`` as a room event (a state event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.policy.rule.user", "m.policy.rule.room", "m.policy.rule.server"]
     state_key: StrictStr
     content: PolicyRuleContent  # type: ignore[assignment]  # typed by the type
@@ -319,6 +335,7 @@ class PolicyRuleEvent(ClientEvent):
 class ReactionEvent(ClientEvent):
     """``m.reaction`` as a room event (a message event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.reaction"]
     content: ReactionContent  # type: ignore[assignment]  # typed by the type
 
@@ -326,6 +343,7 @@ class ReactionEvent(ClientEvent):
 class RoomAvatarEvent(ClientEvent):
     """``m.room.avatar`` as a room event (a state event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.room.avatar"]
     state_key: StrictStr
     content: RoomAvatarContent  # type: ignore[assignment]  # typed by the type
@@ -334,6 +352,7 @@ class RoomAvatarEvent(ClientEvent):
 class RoomCanonicalAliasEvent(ClientEvent):
     """``m.room.canonical_alias`` as a room event (a state event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.room.canonical_alias"]
     state_key: StrictStr
     content: RoomCanonicalAliasContent  # type: ignore[assignment]  # typed by the type
@@ -342,6 +361,7 @@ class RoomCanonicalAliasEvent(ClientEvent):
 class RoomCreateEvent(ClientEvent):
     """``m.room.create`` as a room event (a state event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.room.create"]
     state_key: StrictStr
     content: RoomCreateContent  # type: ignore[assignment]  # typed by the type
@@ -350,6 +370,7 @@ class RoomCreateEvent(ClientEvent):
 class RoomEncryptedEvent(ClientEvent):
     """``m.room.encrypted`` as a room event (a message event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.room.encrypted"]
     content: RoomEncryptedContent  # type: ignore[assignment]  # typed by the type
 
@@ -357,6 +378,7 @@ class RoomEncryptedEvent(ClientEvent):
 class RoomEncryptionEvent(ClientEvent):
     """``m.room.encryption`` as a room event (a state event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.room.encryption"]
     state_key: StrictStr
     content: RoomEncryptionContent  # type: ignore[assignment]  # typed by the type
@@ -365,6 +387,7 @@ class RoomEncryptionEvent(ClientEvent):
 class RoomGuestAccessEvent(ClientEvent):
     """``m.room.guest_access`` as a room event (a state event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.room.guest_access"]
     state_key: StrictStr
     content: RoomGuestAccessContent  # type: ignore[assignment]  # typed by the type
@@ -373,6 +396,7 @@ class RoomGuestAccessEvent(ClientEvent):
 class RoomHistoryVisibilityEvent(ClientEvent):
     """``m.room.history_visibility`` as a room event (a state event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.room.history_visibility"]
     state_key: StrictStr
     content: RoomHistoryVisibilityContent  # type: ignore[assignment]  # typed by the type
@@ -381,6 +405,7 @@ class RoomHistoryVisibilityEvent(ClientEvent):
 class RoomImagePackEvent(ClientEvent):
     """``m.room.image_pack`` as a room event (a state event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.room.image_pack"]
     state_key: StrictStr
     content: RoomImagePackContent  # type: ignore[assignment]  # typed by the type
@@ -389,6 +414,7 @@ class RoomImagePackEvent(ClientEvent):
 class RoomJoinRulesEvent(ClientEvent):
     """``m.room.join_rules`` as a room event (a state event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.room.join_rules"]
     state_key: StrictStr
     content: RoomJoinRulesContent  # type: ignore[assignment]  # typed by the type
@@ -397,6 +423,7 @@ class RoomJoinRulesEvent(ClientEvent):
 class RoomMemberEvent(ClientEvent):
     """``m.room.member`` as a room event (a state event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.room.member"]
     state_key: StrictStr
     content: RoomMemberContent  # type: ignore[assignment]  # typed by the type
@@ -405,6 +432,7 @@ class RoomMemberEvent(ClientEvent):
 class RoomMessageEvent(ClientEvent):
     """``m.room.message`` as a room event (a message event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.room.message"]
     content: AnyRoomMessageContent  # type: ignore[assignment]  # typed by the type
 
@@ -412,6 +440,7 @@ class RoomMessageEvent(ClientEvent):
 class RoomNameEvent(ClientEvent):
     """``m.room.name`` as a room event (a state event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.room.name"]
     state_key: StrictStr
     content: RoomNameContent  # type: ignore[assignment]  # typed by the type
@@ -420,6 +449,7 @@ class RoomNameEvent(ClientEvent):
 class RoomPinnedEventsEvent(ClientEvent):
     """``m.room.pinned_events`` as a room event (a state event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.room.pinned_events"]
     state_key: StrictStr
     content: RoomPinnedEventsContent  # type: ignore[assignment]  # typed by the type
@@ -428,6 +458,7 @@ class RoomPinnedEventsEvent(ClientEvent):
 class RoomPolicyEvent(ClientEvent):
     """``m.room.policy`` as a room event (a state event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.room.policy"]
     state_key: StrictStr
     content: RoomPolicyContent  # type: ignore[assignment]  # typed by the type
@@ -436,6 +467,7 @@ class RoomPolicyEvent(ClientEvent):
 class RoomPowerLevelsEvent(ClientEvent):
     """``m.room.power_levels`` as a room event (a state event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.room.power_levels"]
     state_key: StrictStr
     content: RoomPowerLevelsContent  # type: ignore[assignment]  # typed by the type
@@ -444,6 +476,7 @@ class RoomPowerLevelsEvent(ClientEvent):
 class RoomRedactionEvent(ClientEvent):
     """``m.room.redaction`` as a room event (a message event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.room.redaction"]
     content: RoomRedactionContent  # type: ignore[assignment]  # typed by the type
 
@@ -451,6 +484,7 @@ class RoomRedactionEvent(ClientEvent):
 class RoomServerAclEvent(ClientEvent):
     """``m.room.server_acl`` as a room event (a state event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.room.server_acl"]
     state_key: StrictStr
     content: RoomServerAclContent  # type: ignore[assignment]  # typed by the type
@@ -459,6 +493,7 @@ class RoomServerAclEvent(ClientEvent):
 class RoomThirdPartyInviteEvent(ClientEvent):
     """``m.room.third_party_invite`` as a room event (a state event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.room.third_party_invite"]
     state_key: StrictStr
     content: RoomThirdPartyInviteContent  # type: ignore[assignment]  # typed by the type
@@ -467,6 +502,7 @@ class RoomThirdPartyInviteEvent(ClientEvent):
 class RoomTombstoneEvent(ClientEvent):
     """``m.room.tombstone`` as a room event (a state event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.room.tombstone"]
     state_key: StrictStr
     content: RoomTombstoneContent  # type: ignore[assignment]  # typed by the type
@@ -475,6 +511,7 @@ class RoomTombstoneEvent(ClientEvent):
 class RoomTopicEvent(ClientEvent):
     """``m.room.topic`` as a room event (a state event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.room.topic"]
     state_key: StrictStr
     content: RoomTopicContent  # type: ignore[assignment]  # typed by the type
@@ -483,6 +520,7 @@ class RoomTopicEvent(ClientEvent):
 class SpaceChildEvent(ClientEvent):
     """``m.space.child`` as a room event (a state event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.space.child"]
     state_key: StrictStr
     content: SpaceChildContent  # type: ignore[assignment]  # typed by the type
@@ -491,6 +529,7 @@ class SpaceChildEvent(ClientEvent):
 class SpaceParentEvent(ClientEvent):
     """``m.space.parent`` as a room event (a state event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.space.parent"]
     state_key: StrictStr
     content: SpaceParentContent  # type: ignore[assignment]  # typed by the type
@@ -499,6 +538,7 @@ class SpaceParentEvent(ClientEvent):
 class StickerEvent(ClientEvent):
     """``m.sticker`` as a room event (a message event), with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.sticker"]
     content: StickerContent  # type: ignore[assignment]  # typed by the type
 
@@ -604,6 +644,7 @@ ROOM_EVENTS: dict[str, type[ClientEvent]] = {
 class PresenceEvent(EphemeralEvent):
     """``m.presence`` as an item of a transaction's ``ephemeral`` list, with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.presence"]
     content: PresenceContent  # type: ignore[assignment]  # typed by the type
 
@@ -611,6 +652,7 @@ class PresenceEvent(EphemeralEvent):
 class ReceiptEvent(EphemeralEvent):
     """``m.receipt`` as an item of a transaction's ``ephemeral`` list, with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.receipt"]
     content: ReceiptContent  # type: ignore[assignment]  # typed by the type
 
@@ -618,6 +660,7 @@ class ReceiptEvent(EphemeralEvent):
 class TypingEvent(EphemeralEvent):
     """``m.typing`` as an item of a transaction's ``ephemeral`` list, with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.typing"]
     content: TypingContent  # type: ignore[assignment]  # typed by the type
 
@@ -642,6 +685,7 @@ EPHEMERAL_EVENTS: dict[str, type[EphemeralEvent]] = {
 class DummyToDeviceEvent(ToDeviceEvent):
     """``m.dummy`` as a to-device message of a transaction, with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.dummy"]
     content: DummyContent  # type: ignore[assignment]  # typed by the type
 
@@ -649,6 +693,7 @@ class DummyToDeviceEvent(ToDeviceEvent):
 class ForwardedRoomKeyToDeviceEvent(ToDeviceEvent):
     """``m.forwarded_room_key`` as a to-device message of a transaction, with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.forwarded_room_key"]
     content: ForwardedRoomKeyContent  # type: ignore[assignment]  # typed by the type
 
@@ -656,6 +701,7 @@ class ForwardedRoomKeyToDeviceEvent(ToDeviceEvent):
 class KeyVerificationAcceptToDeviceEvent(ToDeviceEvent):
     """``m.key.verification.accept`` as a to-device message of a transaction, with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.key.verification.accept"]
     content: KeyVerificationAcceptContent  # type: ignore[assignment]  # typed by the type
 
@@ -663,6 +709,7 @@ class KeyVerificationAcceptToDeviceEvent(ToDeviceEvent):
 class KeyVerificationCancelToDeviceEvent(ToDeviceEvent):
     """``m.key.verification.cancel`` as a to-device message of a transaction, with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.key.verification.cancel"]
     content: KeyVerificationCancelContent  # type: ignore[assignment]  # typed by the type
 
@@ -670,6 +717,7 @@ class KeyVerificationCancelToDeviceEvent(ToDeviceEvent):
 class KeyVerificationDoneToDeviceEvent(ToDeviceEvent):
     """``m.key.verification.done`` as a to-device message of a transaction, with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.key.verification.done"]
     content: KeyVerificationDoneContent  # type: ignore[assignment]  # typed by the type
 
@@ -677,6 +725,7 @@ class KeyVerificationDoneToDeviceEvent(ToDeviceEvent):
 class KeyVerificationKeyToDeviceEvent(ToDeviceEvent):
     """``m.key.verification.key`` as a to-device message of a transaction, with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.key.verification.key"]
     content: KeyVerificationKeyContent  # type: ignore[assignment]  # typed by the type
 
@@ -684,6 +733,7 @@ class KeyVerificationKeyToDeviceEvent(ToDeviceEvent):
 class KeyVerificationMacToDeviceEvent(ToDeviceEvent):
     """``m.key.verification.mac`` as a to-device message of a transaction, with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.key.verification.mac"]
     content: KeyVerificationMacContent  # type: ignore[assignment]  # typed by the type
 
@@ -691,6 +741,7 @@ class KeyVerificationMacToDeviceEvent(ToDeviceEvent):
 class KeyVerificationReadyToDeviceEvent(ToDeviceEvent):
     """``m.key.verification.ready`` as a to-device message of a transaction, with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.key.verification.ready"]
     content: KeyVerificationReadyContent  # type: ignore[assignment]  # typed by the type
 
@@ -698,6 +749,7 @@ class KeyVerificationReadyToDeviceEvent(ToDeviceEvent):
 class KeyVerificationRequestToDeviceEvent(ToDeviceEvent):
     """``m.key.verification.request`` as a to-device message of a transaction, with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.key.verification.request"]
     content: KeyVerificationRequestContent  # type: ignore[assignment]  # typed by the type
 
@@ -705,6 +757,7 @@ class KeyVerificationRequestToDeviceEvent(ToDeviceEvent):
 class KeyVerificationStartToDeviceEvent(ToDeviceEvent):
     """``m.key.verification.start`` as a to-device message of a transaction, with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.key.verification.start"]
     content: AnyKeyVerificationStartContent  # type: ignore[assignment]  # typed by the type
 
@@ -712,6 +765,7 @@ class KeyVerificationStartToDeviceEvent(ToDeviceEvent):
 class RoomEncryptedToDeviceEvent(ToDeviceEvent):
     """``m.room.encrypted`` as a to-device message of a transaction, with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.room.encrypted"]
     content: RoomEncryptedContent  # type: ignore[assignment]  # typed by the type
 
@@ -719,6 +773,7 @@ class RoomEncryptedToDeviceEvent(ToDeviceEvent):
 class RoomKeyWithheldToDeviceEvent(ToDeviceEvent):
     """``m.room_key.withheld`` as a to-device message of a transaction, with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.room_key.withheld"]
     content: RoomKeyWithheldContent  # type: ignore[assignment]  # typed by the type
 
@@ -726,6 +781,7 @@ class RoomKeyWithheldToDeviceEvent(ToDeviceEvent):
 class RoomKeyToDeviceEvent(ToDeviceEvent):
     """``m.room_key`` as a to-device message of a transaction, with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.room_key"]
     content: RoomKeyContent  # type: ignore[assignment]  # typed by the type
 
@@ -733,6 +789,7 @@ class RoomKeyToDeviceEvent(ToDeviceEvent):
 class RoomKeyBundleToDeviceEvent(ToDeviceEvent):
     """``m.room_key_bundle`` as a to-device message of a transaction, with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.room_key_bundle"]
     content: RoomKeyBundleContent  # type: ignore[assignment]  # typed by the type
 
@@ -740,6 +797,7 @@ class RoomKeyBundleToDeviceEvent(ToDeviceEvent):
 class RoomKeyRequestToDeviceEvent(ToDeviceEvent):
     """``m.room_key_request`` as a to-device message of a transaction, with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.room_key_request"]
     content: RoomKeyRequestContent  # type: ignore[assignment]  # typed by the type
 
@@ -747,6 +805,7 @@ class RoomKeyRequestToDeviceEvent(ToDeviceEvent):
 class SecretRequestToDeviceEvent(ToDeviceEvent):
     """``m.secret.request`` as a to-device message of a transaction, with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.secret.request"]
     content: SecretRequestContent  # type: ignore[assignment]  # typed by the type
 
@@ -754,6 +813,7 @@ class SecretRequestToDeviceEvent(ToDeviceEvent):
 class SecretSendToDeviceEvent(ToDeviceEvent):
     """``m.secret.send`` as a to-device message of a transaction, with typed content."""
 
+    model_config = ConfigDict(defer_build=True)
     type: Literal["m.secret.send"]
     content: SecretSendContent  # type: ignore[assignment]  # typed by the type
 
@@ -896,6 +956,8 @@ VARIANTS: dict[str, tuple[str, dict[str, type[BaseModel]]]] = {
 class TypedTransaction(Transaction):
     """A transaction whose events, ephemeral items and to-device messages are typed."""
 
+    model_config = ConfigDict(defer_build=True)
+
     events: list[AnyRoomEvent]
     ephemeral: Annotated[list[AnyEphemeralEvent] | None, NotNull] = None
     de_sorunome_msc2409_ephemeral: Annotated[
@@ -904,70 +966,3 @@ class TypedTransaction(Transaction):
     de_sorunome_msc2409_to_device: Annotated[
         list[AnyToDeviceEvent] | None, Field(alias="de.sorunome.msc2409.to_device"), NotNull
     ] = None
-
-
-_MODELS: list[type[BaseModel]] = [
-    CallAnswerEvent,
-    CallCandidatesEvent,
-    CallHangupEvent,
-    CallInviteEvent,
-    CallNegotiateEvent,
-    CallRejectEvent,
-    CallSdpStreamMetadataChangedEvent,
-    CallSelectAnswerEvent,
-    KeyVerificationAcceptEvent,
-    KeyVerificationCancelEvent,
-    KeyVerificationDoneEvent,
-    KeyVerificationKeyEvent,
-    KeyVerificationMacEvent,
-    KeyVerificationReadyEvent,
-    KeyVerificationStartEvent,
-    PolicyRuleEvent,
-    ReactionEvent,
-    RoomAvatarEvent,
-    RoomCanonicalAliasEvent,
-    RoomCreateEvent,
-    RoomEncryptedEvent,
-    RoomEncryptionEvent,
-    RoomGuestAccessEvent,
-    RoomHistoryVisibilityEvent,
-    RoomImagePackEvent,
-    RoomJoinRulesEvent,
-    RoomMemberEvent,
-    RoomMessageEvent,
-    RoomNameEvent,
-    RoomPinnedEventsEvent,
-    RoomPolicyEvent,
-    RoomPowerLevelsEvent,
-    RoomRedactionEvent,
-    RoomServerAclEvent,
-    RoomThirdPartyInviteEvent,
-    RoomTombstoneEvent,
-    RoomTopicEvent,
-    SpaceChildEvent,
-    SpaceParentEvent,
-    StickerEvent,
-    PresenceEvent,
-    ReceiptEvent,
-    TypingEvent,
-    DummyToDeviceEvent,
-    ForwardedRoomKeyToDeviceEvent,
-    KeyVerificationAcceptToDeviceEvent,
-    KeyVerificationCancelToDeviceEvent,
-    KeyVerificationDoneToDeviceEvent,
-    KeyVerificationKeyToDeviceEvent,
-    KeyVerificationMacToDeviceEvent,
-    KeyVerificationReadyToDeviceEvent,
-    KeyVerificationRequestToDeviceEvent,
-    KeyVerificationStartToDeviceEvent,
-    RoomEncryptedToDeviceEvent,
-    RoomKeyWithheldToDeviceEvent,
-    RoomKeyToDeviceEvent,
-    RoomKeyBundleToDeviceEvent,
-    RoomKeyRequestToDeviceEvent,
-    SecretRequestToDeviceEvent,
-    SecretSendToDeviceEvent,
-    TypedTransaction,
-]
-for _model in _MODELS:
-    _model.model_rebuild()
