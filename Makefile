@@ -78,6 +78,7 @@ test: lint check-generated browser postgres
 ## Side-by-side figures: validation, the clients, the server under wrk (about 3 minutes).
 bench: setup wrk
 	$(PY) bench/validate.py
+	$(PY) bench/events.py
 	$(PY) bench/client.py
 	$(PY) bench/server.py
 
