@@ -74,6 +74,8 @@ class EventContent(ContentMapping, BaseModel):  # type: ignore[misc]  # iterates
 
     A content model's validator is built when the model is first used on its own (the event
     unions build what they need when first used), which keeps importing the package quick.
+    It serializes under the names on the wire; ``model_dump(exclude_unset=True)`` gives back
+    the JSON object it was made from.
     """
 
-    model_config = ConfigDict(defer_build=True)
+    model_config = ConfigDict(defer_build=True, serialize_by_alias=True)
