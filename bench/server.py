@@ -306,7 +306,7 @@ def summary(runs: Runs, connections: list[int]) -> str:
 
 
 def app_alone(core: int | None, count: int = 5000, repeats: int = 3) -> float:
-    """µs per request of ``AppService.answer`` called in-process (no HTTP, no event loop
+    """µs per request of ``AppServiceApp.answer`` called in-process (no HTTP, no event loop
     wake-ups), with the memory store and the bench's handler: the app's own share of the
     server's CPU time per request. Best of ``repeats``, on the server's core."""
     import asyncio
@@ -370,7 +370,9 @@ def main() -> int:
     print(summary(results, connections))
     if any(v.name == OURS for v in variants):
         alone = app_alone(_cores()[0])
-        print(f"{OURS}: the app alone (AppService.answer in-process): {alone:.0f} µs per request")
+        print(
+            f"{OURS}: the app alone (AppServiceApp.answer in-process): {alone:.0f} µs per request"
+        )
     return 0
 
 

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from codegen.ir import ReleaseView, deref
 
-__all__ = ["body_schema", "deref", "errcodes", "operations", "params", "response_schema", "routes"]
+__all__ = [
+    "PREVIEW",
+    "body_schema",
+    "deref",
+    "errcodes",
+    "json_path",
+    "operations",
+    "params",
+    "response_schema",
+    "routes",
+]
 
 Doc = dict[str, Any]
 
@@ -42,3 +53,22 @@ def errcodes(doc: Doc, op: Any, code: str) -> set[str]:
 
 def security_schemes(doc: Doc, op: Any) -> set[str]:
     return {name for req in op.get("security", []) for name in req}
+
+
+PREVIEW = 80
+"""How much of a value (or of a key in a path) the validator quotes, as the README says."""
+
+
+def json_path(parts: tuple[str | int, ...]) -> str:
+    """How the validator names a place: ``$.events[0]``, ``$["a b"]``, a long key cut to
+    :data:`PREVIEW` characters with ``…``."""
+    out = "$"
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.isidentifier() and len(part) <= PREVIEW:
+            out += f".{part}"
+        else:
+            shown = json.dumps(part[:PREVIEW], ensure_ascii=False)
+            out += f'[{shown[:-1]}…"]' if len(part) > PREVIEW else f"[{shown}]"
+    return out

@@ -107,7 +107,7 @@ def emit_python(spec: Spec) -> dict[str, str]:
         "_releases.py",
         "operations.py",
         "client.py",
-        "_client_errcodes.py",
+        "errors.py",
     ):
         files[f"{_PKG}/{template}"] = env.get_template(f"{template}.jinja").render(context)
     for package, ops in (("server", appservice), ("homeserver", homeserver)):

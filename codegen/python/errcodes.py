@@ -1,16 +1,20 @@
-"""The clients' exception classes for errcodes: one per errcode the spec documents.
+"""The error classes of ``matrix_appservice.errors``: one per errcode the spec documents.
 
 The errcodes come from the ``x-errcodes`` of every response of every operation in every
 release (read into the operation metadata); each gets a subclass of ``MatrixError`` named
 after it (``M_USER_IN_USE`` -> ``UserInUseError``) whose docstring says where the spec
-documents it. A few errcodes carry more in their body than ``errcode`` and ``error``; their
-classes also take a hand-written helper of ``_client_errors`` that reads it (``BODY_HELPERS``).
+documents it, and whose default status is the one the spec documents it under most often
+(the lowest of those that tie). Clients raise these classes for error answers, and servers
+answer them, raised by a handler, with their status and errcode. A few errcodes carry more
+in their body than ``errcode`` and ``error``; their classes also take a hand-written helper
+of ``_errors_base`` that reads it (``BODY_HELPERS``).
 """
 
 from __future__ import annotations
 
 import re
 import textwrap
+from collections import Counter
 from dataclasses import dataclass, field
 
 from codegen.errors import GeneratorError
@@ -22,13 +26,13 @@ BODY_HELPERS = {
     "M_LIMIT_EXCEEDED": "RateLimitedBody",  # retry_after_ms
     "M_BAD_STATUS": "UpstreamAnswerBody",  # status and body of the appservice's answer
 }
-"""Errcode -> the mixin of ``_client_errors`` that reads the rest of its body."""
+"""Errcode -> the mixin of ``_errors_base`` that reads the rest of its body."""
 
 RESERVED = frozenset(
     {"MatrixError", "RequestFailedError", "QueryTimeoutError", "ResponseValidationError",
-     "RequestValidationError"}
+     "RequestValidationError", "ERRCODE_CLASSES"}
 )  # fmt: skip
-"""The other exception classes of the clients: no errcode class may take their names."""
+"""The other names of ``matrix_appservice.errors``: no errcode class may take them."""
 
 
 @dataclass
@@ -38,6 +42,13 @@ class ErrcodeClass:
     helper: str | None
     notes: list[tuple[str, list[str]]] = field(default_factory=list)
     """``(description, ["operation status", ...])`` for each way the spec describes it."""
+    statuses: Counter[int] = field(default_factory=Counter)
+    """How many responses (operation and status) document it, by status."""
+
+    @property
+    def status(self) -> int:
+        """The status it is documented under most often; the lowest of those that tie."""
+        return min(self.statuses, key=lambda s: (-self.statuses[s], s))
 
     def docstring(self, width: int = 88) -> str:
         lines = [f"``{self.errcode}``, documented for:", ""]
@@ -81,6 +92,8 @@ def collect_errcodes(ir: IR) -> list[ErrcodeClass]:
                 errcode, class_name(errcode), BODY_HELPERS.get(errcode)
             )
         place = f"{name} {status}"
+        if not any(place in places for _, places in entry.notes):
+            entry.statuses[int(status)] += 1
         for known, places in entry.notes:
             if known == text:
                 if place not in places:

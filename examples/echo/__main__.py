@@ -20,7 +20,7 @@ import sys
 from urllib.parse import urlsplit
 
 from matrix_appservice import load_registration
-from matrix_appservice.client import MatrixError, RequestFailedError
+from matrix_appservice.errors import MatrixError, RequestFailedError
 from matrix_appservice.registration import RegistrationError
 from matrix_appservice.server import HTTPServer, configure_logging, create_app
 

@@ -25,12 +25,8 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from matrix_appservice.client import (
-    AsyncHomeserverClient,
-    ForbiddenError,
-    MatrixError,
-    RequestFailedError,
-)
+from matrix_appservice.client import AsyncHomeserverClient
+from matrix_appservice.errors import ForbiddenError, MatrixError, RequestFailedError
 from matrix_appservice.models import ClientEvent, Registration
 from matrix_appservice.registration import NamespaceMatcher
 from matrix_appservice.server import AppServiceHandler, IncomingTransaction

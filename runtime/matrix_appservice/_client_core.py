@@ -18,18 +18,18 @@ import orjson
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
-from matrix_appservice._client_errcodes import ERRCODE_CLASSES, NotFoundError
-from matrix_appservice._client_errors import (
+from matrix_appservice._client_paths import fill_template, method_name
+from matrix_appservice._client_paths import target as _target
+from matrix_appservice._client_secrets import redact, scrub
+from matrix_appservice._errors_base import (
     MatrixError,
     RequestValidationError,
     ResponseValidationError,
 )
-from matrix_appservice._client_paths import fill_template, method_name
-from matrix_appservice._client_paths import target as _target
-from matrix_appservice._client_secrets import redact, scrub
 from matrix_appservice._json import parse_json
 from matrix_appservice._validator import validator_for
 from matrix_appservice._walk import json_path
+from matrix_appservice.errors import ERRCODE_CLASSES, NotFoundError
 from matrix_appservice.operations import AUTH_SCHEMES, OPERATIONS, Operation, type_name
 
 __all__ = [
@@ -490,7 +490,10 @@ def error_for(status: int, body: Any, what: str) -> MatrixError:
     if status == 404 and errcode is None and isinstance(body, Mapping):
         cls = NotFoundError  # a JSON "not found" without an errcode
     detail = f"{errcode}: {error}" if errcode and error else errcode or error or "no errcode"
-    return cls(status, errcode, error, body, message=f"{what} answered {status} ({detail})")
+    message = f"{what} answered {status} ({detail})"
+    exc = cls(error, status=status, errcode=errcode or "", body=body, message=message)
+    exc.errcode = errcode
+    return exc
 
 
 def read_answer(call: Call[Any], answer: Answer, settings: Settings) -> Any:

@@ -27,7 +27,7 @@ from matrix_appservice._client_core import (
     read_answer,
     retry_after,
 )
-from matrix_appservice._client_errors import QueryTimeoutError, RequestFailedError
+from matrix_appservice._errors_base import QueryTimeoutError, RequestFailedError
 
 __all__ = ["TRANSACTION_OPERATIONS", "LegacyRoutes", "appservice_plan", "homeserver_plan"]
 

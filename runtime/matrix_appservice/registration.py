@@ -53,7 +53,13 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from matrix_appservice._credentials import token_problem, token_warning, userinfo_problem
+from matrix_appservice._credentials import (
+    hide_userinfo,
+    require_usable,
+    token_problem,
+    token_warning,
+    userinfo_problem,
+)
 from matrix_appservice._namespaces import (
     DEFAULT_MATCH_TIMEOUT,
     MAX_IDENTIFIER_BYTES,
@@ -350,8 +356,9 @@ def _url_problem(reg: LoadedRegistration) -> Problem | None:
         good = False
     if good:
         return None
+    shown = short(hide_userinfo(url))  # a password in it is never shown
     return Problem(reg.file, reg.line(("url",)), (
-        f"url {short(url)!r} is not an http:// or https:// URL with a host "
+        f"url {shown!r} is not an http:// or https:// URL with a host "
         "(e.g. http://localhost:9031), or null"
     ))  # fmt: skip
 
@@ -453,6 +460,35 @@ def load_registration(
         raise RegistrationError(errors)
     reg.warnings = [p for p in problems if p.severity == "warning"]
     return reg
+
+
+RegistrationSource = str | Path | LoadedRegistration | Registration | Mapping[str, Any]
+"""What the servers take as a registration: a file, a loaded registration, a model, a mapping."""
+
+
+def _checked_model(
+    source: RegistrationSource, version: str | None
+) -> tuple[Registration, str | None]:
+    """The model of a registration, checked as :func:`load_registration` checks a file (a
+    model only for its tokens and URL), and the file it was read from (``None`` if none);
+    :class:`RegistrationError` for an error."""
+    if isinstance(source, (str, Path)):
+        loaded = load_registration(source, version)
+        return loaded.model, loaded.file
+    if isinstance(source, Registration):  # not checked by the loader
+        require_usable(source)
+        return source, None
+    if isinstance(source, Mapping):
+        source = LoadedRegistration("<registration>", dict(source))
+    if isinstance(source, LoadedRegistration):
+        errors = [p for p in check_registration(source, version) if p.severity == "error"]
+        if errors:
+            raise RegistrationError(errors)
+        return source.model, source.file if Path(source.file).is_file() else None
+    raise TypeError(
+        "a registration must be a file path, a LoadedRegistration, a Registration or a "
+        f"mapping, not {type(source).__name__}"
+    )
 
 
 def _literal_prefix(regex: str) -> str:

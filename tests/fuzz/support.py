@@ -127,6 +127,10 @@ def _operation_test(
     @given(case=operation.as_strategy(generation_mode=mode))
     def test(case: Any) -> None:
         run.cases[key] += 1
+        # The token is the one in ``headers``: an access_token parameter generated from the
+        # query scheme would name another, which the apps refuse as a wrong token.
+        if case.query:
+            case.query.pop("access_token", None)
         validate(case, case.call(session=client, headers=dict(headers)))
 
     return test  # type: ignore[no-any-return]

@@ -26,7 +26,7 @@ from tests.hostile.peers import serving, trickle
 
 CALL = """
 import asyncio, json, sys, time
-from matrix_appservice import client as clients
+from matrix_appservice import client as clients, errors
 kind, direction, url = sys.argv[1:]
 prefix = "" if kind == "sync" else "Async"
 options = {"backend": "aiohttp"} if kind == "aiohttp" else {}
@@ -39,7 +39,7 @@ else:  # a query: tried query_attempts=2 times
 start = time.monotonic()
 try:
     call() if kind == "sync" else asyncio.run(call())
-except clients.RequestFailedError as exc:
+except errors.RequestFailedError as exc:
     print(json.dumps({"error": str(exc), "attempts": exc.attempts,
                       "cause": type(exc.__cause__).__name__,
                       "seconds": time.monotonic() - start}))

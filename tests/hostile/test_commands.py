@@ -1,5 +1,5 @@
 """The package's commands (``matrix-appservice validate|serve|homeserver|probe``) as child
-processes, each given each kind of failure: the exit status of ``matrix_appservice._exit``
+processes, each given each kind of failure: the documented exit status
 (1 invalid input, 2 usage error, 3 cannot start), one line on standard error saying what is
 wrong, and no traceback. The servers, when they do start, bind before they say so, log the
 port they got, and stop with exit status 0 on SIGINT and SIGTERM.
@@ -21,10 +21,17 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from matrix_appservice._exit import EXIT_CODES, INVALID, NO_START, USAGE
 
 from tests.hostile.bounded import PACKAGE, REPO, Outcome, matrix_appservice
 
+# The exit statuses the READMEs document (tests/test_readme.py holds them to --help).
+EXIT_CODES = {
+    0: "done: all valid, no probe check failed, or a server stopped by SIGINT/SIGTERM",
+    1: "invalid input: a payload or registration file's content, or a failed probe check",
+    2: "usage error: bad arguments, a handler that cannot be built, a file that cannot be read",
+    3: "cannot start: address in use, store unreachable, extra missing, start-up hook failed",
+}
+INVALID, USAGE, NO_START = 1, 2, 3
 AS_TOKEN = "as_token_commands_0123456789"
 HS_TOKEN = "hs_token_commands_9876543210"
 

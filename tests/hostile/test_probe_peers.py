@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from matrix_appservice._client_core import MAX_ANSWER_BYTES
 
 from tests.hostile.bounded import matrix_appservice
 from tests.hostile.peers import (
@@ -24,6 +23,7 @@ from tests.hostile.peers import (
     trickle,
 )
 
+MAX_ANSWER_BYTES = 32 * 1024 * 1024  # the bound on answers the READMEs document
 TOKEN = "probe-hostile-token"
 UNRECOGNIZED = b'{"errcode": "M_UNRECOGNIZED", "error": "no"}'
 

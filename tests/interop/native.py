@@ -19,8 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import unquote_to_bytes
 
-from matrix_appservice.server import AppService, HTTPServer, ServerLimits
-from matrix_appservice.server._http import new_event_loop
+import uvloop
+from matrix_appservice.server import AppServiceApp, HTTPServer, ServerLimits
 
 from tests.interop.asgi import Answered
 
@@ -37,7 +37,7 @@ class NativeAnswers:
 
     seen: list[Answered] = field(default_factory=list)
 
-    def attach(self, app: AppService) -> AppService:
+    def attach(self, app: AppServiceApp) -> AppServiceApp:
         """Wrap ``app``'s ``answer`` and ``early_answer`` (on the instance); returns ``app``."""
         answer = app.answer
         early_answer = app.early_answer
@@ -69,7 +69,7 @@ class NativeAnswers:
 
 @contextmanager
 def serving_native(
-    app: AppService, port: int, timeout: float = 30, limits: ServerLimits | None = None
+    app: AppServiceApp, port: int, timeout: float = 30, limits: ServerLimits | None = None
 ) -> Iterator[HTTPServer]:
     """``app`` served by :class:`HTTPServer` on 127.0.0.1:``port`` in a thread (uvloop when
     installed). Listening when this yields; closed, with the app, on exit."""
@@ -95,7 +95,7 @@ def serving_native(
 
     def run() -> None:
         try:
-            with asyncio.Runner(loop_factory=new_event_loop) as runner:
+            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
                 runner.run(lifetime())
         except BaseException as exc:  # raised in the test's thread on exit
             errors.append(exc)

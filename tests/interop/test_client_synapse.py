@@ -20,12 +20,11 @@ from urllib.parse import quote
 
 import pytest
 from matrix_appservice import models
-from matrix_appservice.client import (
-    AsyncHomeserverClient,
+from matrix_appservice.client import AsyncHomeserverClient, HomeserverClient
+from matrix_appservice.errors import (
     ConnectionTimeoutError,
     ExclusiveError,
     ForbiddenError,
-    HomeserverClient,
     UnknownTokenError,
 )
 from matrix_appservice.models import PingAppserviceResponse

@@ -23,7 +23,7 @@ import pytest
 from matrix_appservice import load_registration
 from matrix_appservice.homeserver.testing import free_port, running_homeserver
 from matrix_appservice.registration import NamespaceMatcher
-from matrix_appservice.server import AppService
+from matrix_appservice.server import AppServiceApp
 
 from examples.echo.__main__ import main as run_bridge
 from tests.conftest import REPO
@@ -122,14 +122,14 @@ def test_the_bridge_says_when_its_address_is_taken(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reg = tmp_path / "registration.yaml"
-    closed: list[AppService] = []
-    close = AppService.close
+    closed: list[AppServiceApp] = []
+    close = AppServiceApp.close
 
-    async def closing(app: AppService) -> None:
+    async def closing(app: AppServiceApp) -> None:
         closed.append(app)
         await close(app)
 
-    monkeypatch.setattr(AppService, "close", closing)
+    monkeypatch.setattr(AppServiceApp, "close", closing)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

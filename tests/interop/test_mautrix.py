@@ -18,19 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from matrix_appservice import models
-from matrix_appservice._client_http import Backend
-from matrix_appservice.client import (
-    AppServiceClient,
-    AsyncAppServiceClient,
-    NotFoundError,
-    ResponseValidationError,
-    RetryPolicy,
-    UnknownTokenError,
-)
+from matrix_appservice.client import AppServiceClient, AsyncAppServiceClient, RetryPolicy
+from matrix_appservice.errors import NotFoundError, ResponseValidationError, UnknownTokenError
 
 from tests.interop import mautrix_peer
 from tests.interop.mautrix_peer import MautrixPeer
@@ -140,7 +133,7 @@ def test_a_wrong_hs_token_is_refused_and_not_retried() -> None:
 
 
 @pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
-def test_user_and_alias_queries_found_and_not_found(backend: Backend) -> None:
+def test_user_and_alias_queries_found_and_not_found(backend: Literal["httpx", "aiohttp"]) -> None:
     async def query_user(user_id: str) -> dict[str, Any] | None:
         return {"bridged": True} if user_id.startswith("@mautrix_found") else None
 

@@ -21,9 +21,9 @@ import asyncio
 import json
 
 import pytest
-from matrix_appservice.__main__ import main
 
 from tests.interop.mautrix_peer import serve
+from tests.package_cli import main
 
 HS_TOKEN = "mautrix-probe-hs-token-5c1e"
 NOT_JSON = "with a body that is not JSON"

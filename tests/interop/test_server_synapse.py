@@ -23,12 +23,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 from matrix_appservice import load_registration
-from matrix_appservice.client import (
-    AsyncHomeserverClient,
-    ForbiddenError,
-    HomeserverClient,
-    MatrixError,
-)
+from matrix_appservice.client import AsyncHomeserverClient, HomeserverClient
+from matrix_appservice.errors import ForbiddenError, MatrixError, NotFoundError
 from matrix_appservice.models import (
     ClientEvent,
     PingRequest,
@@ -39,7 +35,6 @@ from matrix_appservice.models import (
 from matrix_appservice.server import (
     AppServiceHandler,
     IncomingTransaction,
-    NotFound,
     create_app,
     default_store_path,
 )
@@ -113,7 +108,7 @@ class Bridge(AppServiceHandler):
     async def query_user(self, user_id: str) -> QueryUserResponse:
         self.user_queries.append(user_id)
         if "nobody" in user_id:
-            raise NotFound("no such bridged user")
+            raise NotFoundError("no such bridged user")
         async with AsyncHomeserverClient(self.homeserver, AS_TOKEN) as hs:
             try:
                 await hs.register(username=user_id[1:].partition(":")[0], inhibit_login=True)
@@ -125,7 +120,7 @@ class Bridge(AppServiceHandler):
     async def query_room_alias(self, room_alias: str) -> QueryRoomResponse:
         self.alias_queries.append(room_alias)
         if "missing" in room_alias:
-            raise NotFound("no such bridged room")
+            raise NotFoundError("no such bridged room")
         async with AsyncHomeserverClient(self.homeserver, AS_TOKEN) as hs:
             created = await hs.request(
                 "POST", "/_matrix/client/v3/createRoom",

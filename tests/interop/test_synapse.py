@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from matrix_appservice import LATEST, OPERATIONS, validate
-from matrix_appservice._validator import parse_json
 
 from codegen.spec import Spec
 from tests.helpers import errcodes, operations
@@ -134,7 +134,7 @@ def test_registration_register_send_and_transactions(
     assert _operation_for(delivered) == "sendTransaction"
     result = validate(delivered.body, request="sendTransaction")
     assert result.valid, result.errors
-    events = {e["event_id"]: e for e in parse_json(delivered.body)["events"]}
+    events = {e["event_id"]: e for e in orjson.loads(delivered.body)["events"]}
     assert events[sent["event_id"]]["origin_server_ts"] == 1_600_000_000_000
 
 

@@ -18,8 +18,7 @@ from typing import Any, TypeVar
 
 import psycopg
 import pytest
-from matrix_appservice.server._postgres import PostgresTransactionStore
-from matrix_appservice.server._store import IN_PROGRESS, NEW, Claim, Retention
+from matrix_appservice.server import Claim, PostgresTransactionStore, Retention
 
 from tests.conftest import REPO
 from tests.pg import Cluster
@@ -28,6 +27,8 @@ pytestmark = pytest.mark.postgres
 
 T = TypeVar("T")
 FP = "fingerprint-1"
+NEW = Claim("new")
+IN_PROGRESS = Claim("in_progress")
 
 
 def done(answer: bytes) -> Claim:
@@ -236,7 +237,7 @@ def test_prune_by_count_keeps_the_newest_answers_of_its_scope(dsn: str, table: s
 
 _DYING_WORKER = """
 import asyncio, sys
-from matrix_appservice.server._postgres import PostgresTransactionStore
+from matrix_appservice.server import PostgresTransactionStore
 
 async def main():
     store = PostgresTransactionStore(sys.argv[1], table=sys.argv[2], lease=float(sys.argv[3]))

@@ -21,7 +21,7 @@ from pathlib import Path
 import psycopg
 from matrix_appservice.registration import load_registration
 from matrix_appservice.server import (
-    AppService,
+    AppServiceApp,
     AppServiceHandler,
     IncomingTransaction,
     PostgresTransactionStore,
@@ -60,7 +60,7 @@ class CountingHandler(AppServiceHandler):
             raise RuntimeError("the first delivery fails")
 
 
-def short_lease_app() -> AppService:
+def short_lease_app() -> AppServiceApp:
     """For ``uvicorn --factory``: the app with a PostgreSQL store whose lease is short."""
     registration = load_registration(os.environ[ENV_REGISTRATION])
     store = PostgresTransactionStore(

@@ -1,6 +1,7 @@
 """Redaction, for any token: what comes out holds no piece of the token and nothing else changes.
 
-``scrub`` is compared with a brute-force model: every character inside some place where a
+``scrubbed`` (the probe's, which the clients, the logs and the reports share) is compared
+with a brute-force model: every character inside some place where a
 secret (or one of its forms) stands is gone, each run of them is one ``<redacted>``, every
 other character is kept. The probe is run against an appservice that echoes the token
 between two snowmen (which no token holds) in its answers and its errors; its ``--json``
@@ -11,14 +12,16 @@ between the snowmen, never a piece of the token.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from matrix_appservice._client_secrets import REDACTED, _forms, redact, scrub, scrub_cut
-from matrix_appservice.probe import Prober, Samples
+from matrix_appservice.probe import Prober, Samples, scrubbed
+from matrix_appservice.server import JsonFormatter
 
 SETTINGS = settings(
     max_examples=300,
@@ -36,6 +39,15 @@ secrets = st.text(_ALPHABET, min_size=1, max_size=6)
 # What the package accepts as a token: printable ASCII, no spaces, any length from one.
 tokens = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=24)
 SNOW = "\u2603"
+REDACTED = "<redacted>"
+
+
+def _forms(secret: str) -> set[str]:
+    """Where a secret may stand in text: as written, percent-encoded, escaped in JSON text
+    (ASCII or not) and in a repr."""
+    forms = {secret, quote(secret, safe="", errors="surrogatepass"), json.dumps(secret)[1:-1]}
+    forms |= {json.dumps(secret, ensure_ascii=False)[1:-1], repr(secret)[1:-1]}
+    return {form for form in forms if form}
 
 
 def _model(text: str, secret: str) -> str:
@@ -70,7 +82,7 @@ def test_scrub_leaves_no_piece_of_a_secret_and_changes_nothing_else(
     text = secret.join(pieces)
     if not _pattern_free(text):
         return
-    clean = scrub(text, [secret])
+    clean = scrubbed(text, [secret])
     assert clean == _model(text, secret)
     for part in clean.split(REDACTED):
         assert secret not in part
@@ -82,8 +94,8 @@ def test_a_cut_text_holds_no_piece_of_a_secret(pieces: list[str], secret: str, l
     text = secret.join(pieces)
     if not _pattern_free(text):
         return
-    cut = scrub_cut(text, [secret], limit)
-    whole = scrub(text, [secret])
+    cut = scrubbed(text, [secret], limit)
+    whole = scrubbed(text, [secret])
     # The cut is the whole result up to where the text's first `limit` characters end ...
     assert whole.startswith(cut)
     # ... and ends either at such a character or right after a marker.
@@ -112,9 +124,10 @@ def _strings(value: Any) -> list[str]:
 
 @SETTINGS
 @given(json_values, secrets)
-def test_redacted_values_serialise_to_json_without_the_secret(value: Any, secret: str) -> None:
-    text = json.dumps(redact(value, [secret]))
-    for string in _strings(json.loads(text)):
+def test_logged_values_serialise_to_json_without_the_secret(value: Any, secret: str) -> None:
+    record = logging.makeLogRecord({"msg": "m", "levelname": "INFO", "value": value})
+    text = JsonFormatter(secrets=[secret]).format(record)
+    for string in _strings(json.loads(text)["value"]):
         for part in string.split(REDACTED):
             assert secret not in part
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -181,8 +183,7 @@ def test_status_hints_name_the_flags(
 
 
 def test_usage_names_the_program(capsys: pytest.CaptureFixture[str]) -> None:
-    from matrix_appservice.__main__ import main as package_main
-    from matrix_appservice.__main__ import program_name
+    from tests.package_cli import main as package_main
 
     with pytest.raises(SystemExit):
         package_main(["validate", "--help"], prog="matrix-appservice")
@@ -190,18 +191,22 @@ def test_usage_names_the_program(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         package_main(["validate", "--help"])  # called with arguments: the module form
     assert capsys.readouterr().out.startswith("usage: python -m matrix_appservice validate [-h]")
-    assert program_name("/venv/bin/matrix-appservice") == "matrix-appservice"
-    assert program_name("/site-packages/matrix_appservice/__main__.py") == (
-        "python -m matrix_appservice"
-    )
-    assert program_name(None) == "python -m matrix_appservice"
+    for command, name in (
+        ([str(Path(sys.executable).with_name("matrix-appservice"))], "matrix-appservice"),
+        ([sys.executable, "-m", "matrix_appservice"], "python -m matrix_appservice"),
+    ):
+        done = subprocess.run(
+            [*command, "validate", "--help"], capture_output=True, text=True, timeout=60
+        )
+        assert done.stdout.startswith(f"usage: {name} validate [-h]"), done.stderr
 
 
 def test_dash_v_prints_the_package_version_and_spec_revision(
     spec: Spec, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import matrix_appservice
-    from matrix_appservice.__main__ import main as package_main
+
+    from tests.package_cli import main as package_main
 
     with pytest.raises(SystemExit) as exited:
         package_main(["-V"])

@@ -1,20 +1,22 @@
-"""The rules for tokens and URLs (``matrix_appservice._credentials``): which are refused, and
-that no message shows the token or the password."""
+"""The rules for tokens and URLs, as the clients and the registration checks apply them:
+which are refused, and that no message shows the token or the password."""
 
 from __future__ import annotations
 
 import pytest
-from matrix_appservice._credentials import (
-    SHORT_TOKEN,
-    hide_userinfo,
-    require_plain_url,
-    require_token,
-    token_problem,
-    token_warning,
-    userinfo_problem,
-)
+from matrix_appservice import check_registration
+from matrix_appservice.client import AppServiceClient, HomeserverClient
+from matrix_appservice.registration import LoadedRegistration
 
 SECRET = "Secret-Token-0123456789"
+
+
+def _registration(**changes: object) -> LoadedRegistration:
+    data = {
+        "id": "bridge", "url": "http://127.0.0.1:9009", "as_token": "as-" + SECRET,
+        "hs_token": "hs-" + SECRET, "sender_localpart": "bot", "namespaces": {}, **changes,
+    }  # fmt: skip
+    return LoadedRegistration("r.yaml", data)
 
 
 @pytest.mark.parametrize(
@@ -37,24 +39,29 @@ SECRET = "Secret-Token-0123456789"
     ],
 )
 def test_unusable_tokens_are_refused_without_showing_them(token: object, expected: str) -> None:
-    problem = token_problem(token)
-    assert problem is not None and expected in problem
     with pytest.raises(ValueError, match=r"^hs_token ") as caught:
-        require_token("hs_token", token)
+        AppServiceClient("http://as", token)  # type: ignore[arg-type]
+    assert expected in str(caught.value)
     assert SECRET not in str(caught.value) and SECRET[:8] not in str(caught.value)
+    if isinstance(token, str):
+        problems = check_registration(_registration(hs_token=token))
+        assert any(expected in p.message for p in problems), problems
+        assert all(SECRET[:8] not in p.message for p in problems)
 
 
 @pytest.mark.parametrize("token", ["a", "to", "!", "~" * 40, SECRET, "x/y+z=%&#\"'<>\\"])
 def test_printable_ascii_tokens_of_any_length_are_accepted(token: str) -> None:
-    assert token_problem(token) is None
-    assert require_token("as_token", token) == token
+    with HomeserverClient("http://hs", token):
+        pass
+    errors = [p for p in check_registration(_registration(as_token=token)) if p.severity == "error"]
+    assert errors == []
 
 
 def test_short_tokens_get_a_warning_that_names_the_threshold() -> None:
-    assert SHORT_TOKEN == 16
-    assert token_warning("x" * 16) is None
-    warning = token_warning("x" * 15)
-    assert warning is not None and "15 characters" in warning and "shorter than 16" in warning
+    assert check_registration(_registration(as_token="x" * 16)) == []
+    [warning] = check_registration(_registration(as_token="x" * 15))
+    assert warning.severity == "warning"
+    assert "15 characters" in warning.message and "shorter than 16" in warning.message
 
 
 @pytest.mark.parametrize(
@@ -72,13 +79,13 @@ def test_short_tokens_get_a_warning_that_names_the_threshold() -> None:
     ],
 )
 def test_urls_with_user_info_are_refused_and_shown_without_it(url: str, shown: str) -> None:
-    assert hide_userinfo(url) == shown
-    problem = userinfo_problem(url)
-    assert problem is not None and repr(shown) in problem
     with pytest.raises(ValueError) as caught:
-        require_plain_url("base_url", url)
+        HomeserverClient(url, SECRET)
     assert str(caught.value).startswith(f"base_url {shown!r} holds user info")
     assert "pa55" not in str(caught.value) and "alice" not in str(caught.value)
+    problems = check_registration(_registration(url=url))
+    assert any(repr(shown) in p.message for p in problems), problems
+    assert all("pa55" not in p.message for p in problems)
 
 
 @pytest.mark.parametrize(
@@ -92,6 +99,6 @@ def test_urls_with_user_info_are_refused_and_shown_without_it(url: str, shown: s
     ],
 )
 def test_urls_without_user_info_pass_unchanged(url: str) -> None:
-    assert userinfo_problem(url) is None
-    assert hide_userinfo(url) == url
-    assert require_plain_url("base_url", url) == url
+    with HomeserverClient(url, SECRET):
+        pass
+    assert all("user info" not in p.message for p in check_registration(_registration(url=url)))

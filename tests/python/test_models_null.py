@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from matrix_appservice import OPERATIONS, models, targets, validate
-from matrix_appservice._walk import json_path
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from codegen.spec import Spec
+from tests.helpers import json_path
 from tests.python.cases import example_cases
 
 # The models of the spec's schemas; the typed events (``models.typed_events``) extend the

@@ -1,5 +1,5 @@
 """Redaction hides a token whole, in any form, and leaves everything else as it was: the
-shared ``scrub``/``redact``, the JSON log lines and the probe's report (text and ``--json``)."""
+probe's ``scrubbed``, the JSON log lines and the probe's report (text and ``--json``)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
-from matrix_appservice._client_secrets import REDACTED, redact, scrub, scrub_cut
 from matrix_appservice.probe import Prober, Samples
+from matrix_appservice.probe import scrubbed as scrub
 from matrix_appservice.server import JsonFormatter, create_app
 
 from tests.python.probe.support import probe, served
 from tests.python.server.support import Recorder, registration
+
+REDACTED = "<redacted>"
 
 
 @pytest.mark.parametrize(
@@ -36,19 +38,35 @@ def test_scrub_hides_every_place_whole(text: str, secrets: list[str], expected: 
     assert scrub(text, secrets) == expected
 
 
-def test_a_cut_never_splits_a_token() -> None:
-    token = "TOKEN-0123456789"
-    text = "x" * 55 + token + "y" * 50
-    assert scrub_cut(text, [token], 60) == "x" * 55 + REDACTED
-    assert scrub_cut(text, [token], 40) == "x" * 40
-    assert scrub_cut(token * 30, [token], 60) == REDACTED
+def _reasons(token: str, body: str) -> list[str]:
+    """The probe's reasons against an appservice that answers every request 200 ``body``."""
+    transport = httpx.MockTransport(lambda _: httpx.Response(200, text=body))
+    with httpx.Client(transport=transport) as client:
+        report = Prober(client, "http://as", token, "v1.19", Samples(None)).run()
+    return [c["reason"] for c in json.loads(report.json())["checks"]]
 
 
-def test_redact_walks_values_before_they_are_serialised() -> None:
-    value = {"a:b": ['x "a:b"', 3, None, {"k": ("a:b",)}]}
-    clean = redact(value, ["a:b"])
-    assert clean == {REDACTED: [f'x "{REDACTED}"', 3, None, {"k": [REDACTED]}]}
-    assert json.loads(json.dumps(clean)) == clean
+@pytest.mark.parametrize(
+    ("body", "shown"),
+    [
+        ("x" * 55 + "TOKEN-0123456789" + "y" * 50, "x" * 55 + REDACTED),  # not cut in two
+        ("x" * 70 + "TOKEN-0123456789", "x" * 60),  # past the cut: not there at all
+        ("TOKEN-0123456789" * 30, REDACTED),
+    ],
+)
+def test_a_cut_never_splits_a_token(body: str, shown: str) -> None:
+    # The probe shows the first 60 characters of an answer that is not JSON.
+    reasons = _reasons("TOKEN-0123456789", body)
+    assert any(reason.endswith(f": {shown!r}") for reason in reasons), reasons
+    assert all("TOKEN" not in reason for reason in reasons)
+
+
+def test_log_lines_redact_values_before_they_are_serialised() -> None:
+    record = logging.makeLogRecord(
+        {"msg": "m", "levelname": "INFO", "v": {"a:b": ['x "a:b"', 3, None, {"k": ("a:b",)}]}}
+    )
+    entry = json.loads(JsonFormatter(secrets=["a:b"]).format(record))
+    assert entry["v"] == {REDACTED: [f'x "{REDACTED}"', 3, None, {"k": [REDACTED]}]}
 
 
 def test_json_log_lines_redact_nested_extras_and_stay_json() -> None:

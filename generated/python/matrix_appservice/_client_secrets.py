@@ -30,7 +30,7 @@ _MAX_DEPTH = 32
 
 def _forms(secret: str) -> set[str]:
     """``secret`` as written, percent-encoded, and escaped in JSON text and in a repr."""
-    forms = {secret, quote(secret, safe=""), json.dumps(secret)[1:-1]}
+    forms = {secret, quote(secret, safe="", errors="surrogatepass"), json.dumps(secret)[1:-1]}
     forms.add(json.dumps(secret, ensure_ascii=False)[1:-1])
     forms.add(repr(secret)[1:-1])
     return {form for form in forms if form}

@@ -1,9 +1,12 @@
 """HTTP clients for both directions of the Matrix Application Service API, sync and async.
 
-``AppServiceClient`` / ``AsyncAppServiceClient`` call an appservice as a homeserver does
-(transactions, queries, third-party lookups, the ping). ``HomeserverClient`` /
-``AsyncHomeserverClient`` call a homeserver with an appservice's ``as_token`` (registering and
-logging in users, identity assertion, ``ts``, the ping, the room directory, lookups, devices).
+``AppServiceClient`` / ``AsyncAppServiceClient`` go homeserver -> appservice: they call an
+appservice as a homeserver does (transactions, queries, third-party lookups, the ping), with
+its ``hs_token`` (mautrix's ``AppServiceAPI`` is the other direction). ``HomeserverClient`` /
+``AsyncHomeserverClient`` go appservice -> homeserver: they call a homeserver with an
+appservice's ``as_token`` (registering and logging in users, identity assertion, ``ts``, the
+ping, the room directory, lookups, devices). Errors are those of
+:mod:`matrix_appservice.errors`.
 
 Needs the ``client`` extra (``pip install 'matrix-appservice[client]'``, which brings httpx);
 the async clients' ``backend="aiohttp"`` needs the ``aiohttp`` extra.
@@ -23,42 +26,6 @@ import httpx
 from pydantic import BaseModel
 
 from matrix_appservice._client_core import MAX_ANSWER_BYTES, AuthMode, Backoff
-from matrix_appservice._client_errcodes import (
-    AppserviceLoginUnsupportedError,
-    BadAliasError,
-    BadJsonError,
-    BadStatusError,
-    ConnectionFailedError,
-    ConnectionTimeoutError,
-    DuplicateAnnotationError,
-    ExclusiveError,
-    ForbiddenError,
-    InvalidParamError,
-    InvalidParameterError,
-    InvalidSignatureError,
-    InvalidUsernameError,
-    InviteBlockedError,
-    LimitExceededError,
-    MissingParamError,
-    MissingTokenError,
-    NotFoundError,
-    NotJsonError,
-    TooLargeError,
-    UnknownDeviceError,
-    UnknownError,
-    UnknownTokenError,
-    UnrecognizedError,
-    UrlNotSetError,
-    UserDeactivatedError,
-    UserInUseError,
-)
-from matrix_appservice._client_errors import (
-    MatrixError,
-    QueryTimeoutError,
-    RequestFailedError,
-    RequestValidationError,
-    ResponseValidationError,
-)
 from matrix_appservice._client_http import (
     AppServiceBase,
     AsyncTransportBase,
@@ -134,42 +101,10 @@ if TYPE_CHECKING:  # the aiohttp extra is needed only with backend="aiohttp"
     import aiohttp
 __all__ = [
     "AppServiceClient",
-    "AppserviceLoginUnsupportedError",
     "AsyncAppServiceClient",
     "AsyncHomeserverClient",
-    "BadAliasError",
-    "BadJsonError",
-    "BadStatusError",
-    "ConnectionFailedError",
-    "ConnectionTimeoutError",
-    "DuplicateAnnotationError",
-    "ExclusiveError",
-    "ForbiddenError",
     "HomeserverClient",
-    "InvalidParamError",
-    "InvalidParameterError",
-    "InvalidSignatureError",
-    "InvalidUsernameError",
-    "InviteBlockedError",
-    "LimitExceededError",
-    "MatrixError",
-    "MissingParamError",
-    "MissingTokenError",
-    "NotFoundError",
-    "NotJsonError",
-    "QueryTimeoutError",
-    "RequestFailedError",
-    "RequestValidationError",
-    "ResponseValidationError",
     "RetryPolicy",
-    "TooLargeError",
-    "UnknownDeviceError",
-    "UnknownError",
-    "UnknownTokenError",
-    "UnrecognizedError",
-    "UrlNotSetError",
-    "UserDeactivatedError",
-    "UserInUseError",
 ]
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from matrix_appservice._plain_yaml import short
-from matrix_appservice.server._errors import MatrixError
+from matrix_appservice.errors import MatrixError
 
 __all__ = [
     "MAX_ID_BYTES",
@@ -62,10 +62,14 @@ def is_alias(text: object) -> bool:
     return parts is not None and _ALIAS_LOCALPART.fullmatch(parts[0]) is not None
 
 
+def _invalid(text: str, errcode: str) -> MatrixError:
+    return MatrixError(text, status=400, errcode=errcode)
+
+
 def check_user_id(value: object, where: str, errcode: str = "M_INVALID_PARAM") -> str:
     """``value`` if it is a user ID (historical ones included); 400 ``errcode`` otherwise."""
     if not is_user_id(value):
-        raise MatrixError(400, errcode, f"{where}: {_shown(value)} is not a valid user ID")
+        raise _invalid(f"{where}: {_shown(value)} is not a valid user ID", errcode)
     assert isinstance(value, str)
     return value
 
@@ -73,7 +77,7 @@ def check_user_id(value: object, where: str, errcode: str = "M_INVALID_PARAM") -
 def check_alias(value: object, where: str, errcode: str = "M_INVALID_PARAM") -> str:
     """``value`` if it is a room alias; 400 ``errcode`` otherwise."""
     if not is_alias(value):
-        raise MatrixError(400, errcode, f"{where}: {_shown(value)} is not a valid room alias")
+        raise _invalid(f"{where}: {_shown(value)} is not a valid room alias", errcode)
     assert isinstance(value, str)
     return value
 
@@ -83,11 +87,10 @@ def check_localpart(localpart: str, server_name: str, errcode: str = "M_INVALID_
     not one a new user may have (or the user ID would be too long)."""
     user_id = f"@{localpart}:{server_name}"
     if not _LOCALPART.fullmatch(localpart) or not _fits(user_id):
-        raise MatrixError(
-            400,
-            errcode,
+        raise _invalid(
             f"{_shown(localpart)} is not a valid localpart: use a-z, 0-9 and ._=-/+ only, "
             f"at most {MAX_ID_BYTES} bytes with the server name",
+            errcode,
         )
     return user_id
 

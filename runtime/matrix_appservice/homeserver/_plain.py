@@ -12,13 +12,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from matrix_appservice._http_pipeline.request import HandlerRequest
 from matrix_appservice._releases import RELEASES, release_index
+from matrix_appservice.errors import (
+    BadJsonError,
+    ForbiddenError,
+    InvalidParamError,
+    MatrixError,
+    MissingParamError,
+    NotFoundError,
+)
 from matrix_appservice.homeserver._identifiers import check_alias, check_user_id
 from matrix_appservice.homeserver._requester import Requester
 from matrix_appservice.homeserver._routes import PlainHandler, PlainRoute
 from matrix_appservice.homeserver._state import Room
-from matrix_appservice.server._errors import MatrixError
-from matrix_appservice.server._request import HandlerRequest
 
 if TYPE_CHECKING:
     from matrix_appservice.homeserver._memory import InMemoryHomeserver
@@ -32,7 +39,7 @@ _CS_R0 = ("r0.5.0", "r0.6.0", "r0.6.1")
 def _text(body: Any, key: str) -> str | None:
     value = body.get(key) if isinstance(body, dict) else None
     if value is not None and not isinstance(value, str):
-        raise MatrixError(400, "M_BAD_JSON", f"$.{key} must be a string")
+        raise BadJsonError(f"$.{key} must be a string")
     return value
 
 
@@ -41,7 +48,7 @@ def _object(body: Any, key: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise MatrixError(400, "M_BAD_JSON", f"$.{key} must be an object")
+        raise BadJsonError(f"$.{key} must be an object")
     return value
 
 
@@ -49,9 +56,7 @@ def _room_or_alias(value: str) -> str:
     if value.startswith("#"):
         return check_alias(value, "the room alias")
     if not value.startswith("!"):
-        raise MatrixError(
-            400, "M_INVALID_PARAM", "Expected a room ID (!...) or a room alias (#...)"
-        )
+        raise InvalidParamError("Expected a room ID (!...) or a room alias (#...)")
     return value
 
 
@@ -79,7 +84,9 @@ def plain_routes(hs: InMemoryHomeserver) -> list[PlainRoute]:
         if alias is not None:
             check_alias(alias, "$.room_alias_name")
             if alias in state.aliases:
-                raise MatrixError(400, "M_ROOM_IN_USE", f"The alias {alias} is taken")
+                raise MatrixError(
+                    f"The alias {alias} is taken", status=400, errcode="M_ROOM_IN_USE"
+                )
         preset = _text(body, "preset")
         visibility = _text(body, "visibility") or "private"
         if preset is None:
@@ -87,11 +94,11 @@ def plain_routes(hs: InMemoryHomeserver) -> list[PlainRoute]:
         invites = body.get("invite", [])
         initial = body.get("initial_state", [])
         if not isinstance(invites, list) or not all(isinstance(u, str) for u in invites):
-            raise MatrixError(400, "M_BAD_JSON", "$.invite must be a list of user IDs")
+            raise BadJsonError("$.invite must be a list of user IDs")
         for index, invitee in enumerate(invites):
             check_user_id(invitee, f"$.invite[{index}]")
         if not isinstance(initial, list) or not all(isinstance(e, dict) for e in initial):
-            raise MatrixError(400, "M_BAD_JSON", "$.initial_state must be a list of events")
+            raise BadJsonError("$.initial_state must be a list of events")
         user = requester.user_id
         room_id = state.new_room_id()
         # Every event from the body, checked before the room exists: nothing is left behind.
@@ -105,9 +112,7 @@ def plain_routes(hs: InMemoryHomeserver) -> list[PlainRoute]:
                 or not isinstance(key, str)
                 or not isinstance(content, dict)
             ):
-                raise MatrixError(
-                    400, "M_BAD_JSON", f"$.initial_state[{index}]: type, state_key, content"
-                )
+                raise BadJsonError(f"$.initial_state[{index}]: type, state_key, content")
             chosen.append((kind, key, content))
         for key, kind in (("name", "m.room.name"), ("topic", "m.room.topic")):
             value = _text(body, key)
@@ -152,10 +157,10 @@ def plain_routes(hs: InMemoryHomeserver) -> list[PlainRoute]:
         room = state.joined_room(request.path["roomId"], requester.user_id)
         target = _text(request.body, "user_id")
         if not target:
-            raise MatrixError(400, "M_MISSING_PARAM", "user_id is required")
+            raise MissingParamError("user_id is required")
         check_user_id(target, "$.user_id")
         if room.membership(target) == "join":
-            raise MatrixError(403, "M_FORBIDDEN", f"{target} is already in the room")
+            raise ForbiddenError(f"{target} is already in the room")
         state.set_membership(room, requester.user_id, target, "invite")
         return {}
 
@@ -167,7 +172,7 @@ def plain_routes(hs: InMemoryHomeserver) -> list[PlainRoute]:
     async def set_displayname(requester: Requester, request: HandlerRequest) -> Any:
         user_id = check_user_id(request.path["userId"], "the user ID in the path")
         if user_id != requester.user_id:
-            raise MatrixError(403, "M_FORBIDDEN", "You cannot set another user's display name")
+            raise ForbiddenError("You cannot set another user's display name")
         user = state.known_user(user_id)
         name = _text(request.body, "displayname")
         joined = [room for room in state.rooms.values() if room.membership(user_id) == "join"]
@@ -187,25 +192,23 @@ def plain_routes(hs: InMemoryHomeserver) -> list[PlainRoute]:
             or event["room_id"] != room.room_id
             or room.membership(requester.user_id) not in ("join", "leave")
         ):
-            raise MatrixError(404, "M_NOT_FOUND", "Event not found")
+            raise NotFoundError("Event not found")
         return event
 
     async def messages(requester: Requester, request: HandlerRequest) -> Any:
         room = state.joined_room(request.path["roomId"], requester.user_id)
         direction = request.query_value("dir") or "b"
         if direction not in ("b", "f"):
-            raise MatrixError(400, "M_INVALID_PARAM", "dir must be b or f")
+            raise InvalidParamError("dir must be b or f")
         backwards = direction == "b"
         limit = request.int_param("limit")
         if limit is not None and limit < 0:
-            raise MatrixError(400, "M_INVALID_PARAM", "limit must not be negative")
+            raise InvalidParamError("limit must not be negative")
         limit = min(10 if limit is None else limit, _MAX_MESSAGES)
         timeline = room.timeline
         token = request.query_value("from")
         if token and not (token.isascii() and token.isdigit() and len(token) <= 16):
-            raise MatrixError(
-                400, "M_INVALID_PARAM", "from is not a pagination token of this server"
-            )
+            raise InvalidParamError("from is not a pagination token of this server")
         position = int(token) if token else None
         if backwards:
             end = len(timeline) if position is None else min(position, len(timeline))
@@ -219,7 +222,7 @@ def plain_routes(hs: InMemoryHomeserver) -> list[PlainRoute]:
     def _visible_room(room_id: str, user_id: str) -> Room:
         room = state.room(room_id)
         if room.membership(user_id) != "join":
-            raise MatrixError(403, "M_FORBIDDEN", f"{user_id} is not in the room {room_id}")
+            raise ForbiddenError(f"{user_id} is not in the room {room_id}")
         return room
 
     async def state_event(requester: Requester, request: HandlerRequest) -> Any:
@@ -227,7 +230,7 @@ def plain_routes(hs: InMemoryHomeserver) -> list[PlainRoute]:
         kind, key = request.path["eventType"], request.path.get("stateKey") or ""
         event = room.state.get((kind, key))
         if event is None:
-            raise MatrixError(404, "M_NOT_FOUND", f"No {kind} state event with key {key!r}")
+            raise NotFoundError(f"No {kind} state event with key {key!r}")
         # ``format=event`` (a Synapse habit that mautrix relies on) asks for the whole event.
         return event if request.query_value("format") == "event" else event["content"]
 
@@ -251,14 +254,14 @@ def plain_routes(hs: InMemoryHomeserver) -> list[PlainRoute]:
     async def put_alias(requester: Requester, request: HandlerRequest) -> Any:
         room_id = _text(request.body, "room_id")
         if not room_id:
-            raise MatrixError(400, "M_MISSING_PARAM", "room_id is required")
+            raise MissingParamError("room_id is required")
         state.add_alias(check_alias(request.path["roomAlias"], "the alias in the path"), room_id)
         return {}
 
     async def delete_alias(requester: Requester, request: HandlerRequest) -> Any:
         alias = check_alias(request.path["roomAlias"], "the alias in the path")
         if state.aliases.pop(alias, None) is None:
-            raise MatrixError(404, "M_NOT_FOUND", f"Unknown alias {alias}")
+            raise NotFoundError(f"Unknown alias {alias}")
         return {}
 
     table: list[tuple[str, str, PlainHandler, bool]] = [

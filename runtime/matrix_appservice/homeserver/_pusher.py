@@ -33,18 +33,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from matrix_appservice._client_core import Backoff
 from matrix_appservice._client_retry import RetryPolicy
-from matrix_appservice._credentials import require_usable
 from matrix_appservice.homeserver._event_limits import MAX_EVENT_BYTES, encode_event
 from matrix_appservice.homeserver._pusher_routing import RoomLookup, Router, opted_in
 from matrix_appservice.homeserver._pusher_store import Kind, PendingTransaction, PusherStore
 from matrix_appservice.models import Registration
 from matrix_appservice.operations import SEND_TRANSACTION
-from matrix_appservice.registration import (
-    LoadedRegistration,
-    RegistrationError,
-    check_registration,
-    load_registration,
-)
+from matrix_appservice.registration import RegistrationSource, _checked_model
 
 if TYPE_CHECKING:
     from matrix_appservice.client import AsyncAppServiceClient
@@ -70,28 +64,6 @@ class ClientFactory(Protocol):
     def __call__(
         self, base_url: str, hs_token: str, *, version: str | None, retry: Backoff
     ) -> AsyncAppServiceClient: ...
-
-
-RegistrationSource = str | Path | LoadedRegistration | Registration | Mapping[str, Any]
-
-
-def _registration(source: RegistrationSource, version: str | None) -> Registration:
-    if isinstance(source, (str, Path)):
-        return load_registration(source, version).model
-    if isinstance(source, Registration):  # not checked by the loader
-        require_usable(source)
-        return source
-    if isinstance(source, Mapping):
-        source = LoadedRegistration("<registration>", dict(source))
-    if isinstance(source, LoadedRegistration):
-        errors = [p for p in check_registration(source, version) if p.severity == "error"]
-        if errors:
-            raise RegistrationError(errors)
-        return source.model
-    raise TypeError(
-        "a registration must be a file path, a LoadedRegistration, a Registration or a "
-        f"mapping, not {type(source).__name__}"
-    )
 
 
 def _body_maker(stable: bool, unstable: bool) -> Callable[[Sequence[tuple[Kind, bytes]]], bytes]:
@@ -187,7 +159,7 @@ class Pusher:
         self._sleep = sleep
         self._lanes: dict[str, _Lane] = {}
         for source in registrations:
-            reg = _registration(source, version)
+            reg, _ = _checked_model(source, version)
             if reg.id in self._lanes:
                 raise ValueError(f"two registrations have the id {reg.id!r}; ids must be unique")
             router = Router(

@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from matrix_appservice._http_pipeline.request import HandlerRequest
 from matrix_appservice.homeserver._requester import Requester
-from matrix_appservice.server._request import HandlerRequest
 
 __all__ = ["PlainHandler", "PlainRoute"]
 

@@ -25,17 +25,7 @@ from matrix_appservice._exit import (
     registration_failure,
     report,
 )
-from matrix_appservice._releases import RELEASES, UnknownReleaseError, resolve_release
-from matrix_appservice.homeserver._memory import InMemoryHomeserver
-from matrix_appservice.registration import (
-    LoadedRegistration,
-    Problem,
-    RegistrationError,
-    check_registrations,
-    load_registration,
-)
-from matrix_appservice.server._errors import MatrixError
-from matrix_appservice.server._listen import (
+from matrix_appservice._listen import (
     add_logging_options,
     bind,
     on_stop_signals,
@@ -45,7 +35,17 @@ from matrix_appservice.server._listen import (
     unless_stopped,
     url_of,
 )
-from matrix_appservice.server._logs import configure_logging, scrub
+from matrix_appservice._logs import configure_logging, scrub
+from matrix_appservice._releases import RELEASES, UnknownReleaseError, resolve_release
+from matrix_appservice.errors import MatrixError
+from matrix_appservice.homeserver._memory import InMemoryHomeserver
+from matrix_appservice.registration import (
+    LoadedRegistration,
+    Problem,
+    RegistrationError,
+    check_registrations,
+    load_registration,
+)
 
 __all__ = ["add_homeserver_command", "run_homeserver"]
 

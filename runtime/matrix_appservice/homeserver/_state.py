@@ -13,9 +13,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from matrix_appservice.errors import (
+    BadJsonError,
+    ForbiddenError,
+    InvalidParamError,
+    MatrixError,
+    NotFoundError,
+    TooLargeError,
+    UserInUseError,
+)
 from matrix_appservice.homeserver._event_limits import EventTooLarge, encode_event
 from matrix_appservice.homeserver._sink import EventPusher
-from matrix_appservice.server._errors import MatrixError
 
 __all__ = ["HomeserverState", "Room", "TxnKey", "User"]
 
@@ -78,7 +86,7 @@ class HomeserverState:
 
     def add_user(self, user_id: str) -> User:
         if user_id in self.users:
-            raise MatrixError(400, "M_USER_IN_USE", f"{user_id} is already registered")
+            raise UserInUseError(f"{user_id} is already registered")
         user = self.users[user_id] = User(user_id)
         return user
 
@@ -93,7 +101,7 @@ class HomeserverState:
     def known_user(self, user_id: str) -> User:
         user = self.users.get(user_id)
         if user is None:
-            raise MatrixError(404, "M_NOT_FOUND", f"{user_id} does not exist")
+            raise NotFoundError(f"{user_id} does not exist")
         return user
 
     # -- rooms and events -------------------------------------------------------------------
@@ -101,7 +109,7 @@ class HomeserverState:
     def room(self, room_id: str) -> Room:
         room = self.rooms.get(room_id)
         if room is None:
-            raise MatrixError(404, "M_NOT_FOUND", f"Unknown room {room_id}")
+            raise NotFoundError(f"Unknown room {room_id}")
         return room
 
     def joined_room(self, room_id: str, user_id: str) -> Room:
@@ -109,7 +117,7 @@ class HomeserverState:
         # joined user document (none of them lists 404).
         room = self.rooms.get(room_id)
         if room is None or room.membership(user_id) != "join":
-            raise MatrixError(403, "M_FORBIDDEN", f"{user_id} is not in the room {room_id}")
+            raise ForbiddenError(f"{user_id} is not in the room {room_id}")
         return room
 
     def new_room_id(self) -> str:
@@ -145,9 +153,9 @@ class HomeserverState:
         try:
             encode_event(event, "the event")
         except EventTooLarge as exc:
-            raise MatrixError(413, "M_TOO_LARGE", str(exc)) from None
+            raise TooLargeError(str(exc)) from None
         except (TypeError, ValueError) as exc:
-            raise MatrixError(400, "M_BAD_JSON", str(exc)) from None
+            raise BadJsonError(str(exc)) from None
         event["unsigned"] = {}
         return event
 
@@ -198,22 +206,22 @@ class HomeserverState:
         if membership == "join":
             return
         if membership != "invite" and room.join_rule() != "public":
-            raise MatrixError(403, "M_FORBIDDEN", f"{user_id} is not invited to {room.room_id}")
+            raise ForbiddenError(f"{user_id} is not invited to {room.room_id}")
         self.set_membership(room, user_id, user_id, "join")
 
     def resolve_room(self, room_id_or_alias: str) -> Room:
         if room_id_or_alias.startswith("#"):
             room_id = self.aliases.get(room_id_or_alias)
             if room_id is None:
-                raise MatrixError(404, "M_NOT_FOUND", f"Unknown alias {room_id_or_alias}")
+                raise NotFoundError(f"Unknown alias {room_id_or_alias}")
             return self.room(room_id)
         return self.room(room_id_or_alias)
 
     def add_alias(self, alias: str, room_id: str) -> None:
         if alias in self.aliases:
-            raise MatrixError(400, "M_ROOM_IN_USE", f"The alias {alias} is taken")
+            raise MatrixError(f"The alias {alias} is taken", status=400, errcode="M_ROOM_IN_USE")
         if not alias.startswith("#") or not alias.endswith(f":{self.server_name}"):
-            raise MatrixError(400, "M_INVALID_PARAM", f"{alias} is not an alias on this server")
+            raise InvalidParamError(f"{alias} is not an alias on this server")
         self.aliases[alias] = self.room(room_id).room_id
 
     # -- the room directory -----------------------------------------------------------------

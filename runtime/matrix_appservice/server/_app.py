@@ -1,22 +1,17 @@
-"""The ASGI application: routes, authentication, bodies, errors and exactly-once transactions.
+"""The appservice's ASGI application: the shared request pipeline, the ``hs_token`` and
+exactly-once transactions.
 
-A request goes through these steps, each of which may answer on its own:
+Requests go through the steps of :mod:`matrix_appservice._http_pipeline.app` (routing,
+the token, the body, the handler, its answer checked). What is the appservice's own:
 
-1. routing on the raw path: an unknown path is 404 ``M_UNRECOGNIZED``, a known path with
-   another method 405 ``M_UNRECOGNIZED`` (with ``Allow``). A parameter that the operation
-   marks as the rest of the path (``Operation.rest_param``: the user ID and the alias of the
-   two queries) takes every remaining segment, since homeservers such as Synapse send its
-   ``/`` unencoded;
-2. authentication with the registration's ``hs_token``, compared in constant time: no token
-   is 401 ``M_MISSING_TOKEN``, a wrong one 403 ``M_FORBIDDEN``;
-3. the body, for operations that have one: more than ``max_body_bytes`` is 413
-   ``M_TOO_LARGE`` (from ``Content-Length``, or while reading a body sent without it);
-   malformed JSON is 400 ``M_NOT_JSON``; JSON that breaks the release's schema is 400
-   ``M_BAD_JSON`` naming the JSON path of the first problem;
-4. the handler, then its answer, checked against the operation's response schema.
-
-A transaction ID is handled once: the first body handled under it wins, and every later copy
-gets the recorded answer, whatever its body (see :mod:`matrix_appservice.server._store`).
+- the routes are the homeserver -> appservice operations of the release served, with their
+  legacy paths unless ``legacy_routes=False``, under the path of the registration's ``url``;
+  a parameter that the operation marks as the rest of the path (``Operation.rest_param``:
+  the user ID and the alias of the two queries) takes every remaining segment;
+- the token is the registration's ``hs_token``, compared in constant time: none is 401
+  ``M_MISSING_TOKEN``, a wrong one (or two that differ) 403 ``M_FORBIDDEN``;
+- a transaction ID is handled once: the first body handled under it wins, and every later
+  copy gets the recorded answer, whatever its body (see :mod:`matrix_appservice.server._store`).
 """
 
 from __future__ import annotations
@@ -24,50 +19,31 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from matrix_appservice._credentials import require_token, require_usable
+from matrix_appservice._credentials import require_token as require_usable_token
+from matrix_appservice._http_pipeline.answers import bad_json, error_answer
+from matrix_appservice._http_pipeline.app import Answer, Head, JsonApp, Query, Route
+from matrix_appservice._http_pipeline.routing import MethodNotAllowed, Router
+from matrix_appservice._http_pipeline.tokens import query_token_allowed, require_token
 from matrix_appservice._releases import resolve_release
-from matrix_appservice._validator import Validator, parse_json, validator_for
+from matrix_appservice._validator import validator_for
+from matrix_appservice.errors import ForbiddenError, MatrixError, UnknownError
 from matrix_appservice.models import Registration
-from matrix_appservice.operations import OPERATIONS, Operation
-from matrix_appservice.registration import (
-    Anchoring,
-    LoadedRegistration,
-    RegistrationError,
-    check_registration,
-    load_registration,
-)
-from matrix_appservice.server._asgi import (
-    Disconnected,
-    Receive,
-    Scope,
-    Send,
-    compile_path,
-    decode_segment,
-    find_path,
-    parse_body,
-    query_pairs,
-    raw_path,
-    read_body,
-    request_headers,
-    send_json,
-)
-from matrix_appservice.server._errors import InvalidAnswer, MatrixError, bad_json, error_body
+from matrix_appservice.operations import OPERATIONS
+from matrix_appservice.registration import Anchoring, RegistrationSource, _checked_model
 from matrix_appservice.server._handler import DISPATCH, AppServiceHandler, Dispatch
-from matrix_appservice.server._request import HandlerRequest
 from matrix_appservice.server._store import MemoryStore, SQLiteStore, TransactionStore, open_store
 from matrix_appservice.server._transactions import OptIns, OwnUsers, build_transaction, fingerprint
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "QUIRKS", "AppService", "create_app", "default_store_path"]
+__all__ = ["AppServiceApp", "create_app", "default_store_path"]
 
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 """32 MiB: Synapse puts at most 100 events (64 KiB each at most), 100 ephemeral items and
@@ -85,33 +61,22 @@ QUIRKS = (
 """Homeserver behaviour the server accepts although the spec does not ask for it."""
 
 STORE_OPEN_TIMEOUT = 30.0
-"""Seconds :meth:`AppService.startup` waits for the store to connect."""
+"""Seconds :meth:`AppServiceApp.startup` waits for the store to connect."""
 
 _NULL_MEANS_ABSENT: Mapping[str, tuple[str, ...]] = {"ping": ("transaction_id",)}
 _TRANSACTION = "sendTransaction"
 _LOG = logging.getLogger("matrix_appservice.server")
 _EMPTY = b"{}"
-_FAILED = error_body("M_UNKNOWN", "The appservice failed to handle the request")
 
 
 @dataclass(frozen=True)
-class _Route:
-    operation: Operation[Any, Any]
-    params: tuple[str, ...]
-    body: Validator | None
-    answer: Validator | None
-    dispatch: Dispatch | None
-    """``None`` for transactions, which the server runs itself."""
+class _Route(Route):
+    dispatch: Dispatch | None = None
+    """``None`` for transactions, which the app runs itself."""
 
 
-@dataclass(frozen=True)
-class _Path:
-    pattern: re.Pattern[bytes]
-    params: tuple[str, ...]
-    methods: dict[str, _Route]
-    allow: bytes
-    txn_group: int
-    """The regex group of ``txnId`` (0 on paths without one)."""
+def _wrong_token(reason: str) -> MatrixError:
+    return ForbiddenError(reason)
 
 
 def default_store_path(registration_file: str | Path) -> Path:
@@ -121,29 +86,9 @@ def default_store_path(registration_file: str | Path) -> Path:
     return path.with_name(f"{path.stem}.transactions.sqlite3")
 
 
-def _load(registration: Any, version: str) -> tuple[Registration, str | None]:
-    if isinstance(registration, (str, Path)):
-        loaded = load_registration(registration, version)
-        return loaded.model, loaded.file
-    if isinstance(registration, Registration):  # not checked by the loader
-        require_usable(registration)
-        return registration, None
-    if isinstance(registration, Mapping):
-        registration = LoadedRegistration("<registration>", dict(registration))
-    if isinstance(registration, LoadedRegistration):
-        errors = [p for p in check_registration(registration, version) if p.severity == "error"]
-        if errors:
-            raise RegistrationError(errors)
-        is_file = Path(registration.file).is_file()
-        return registration.model, registration.file if is_file else None
-    raise TypeError(
-        "registration must be a file path, a LoadedRegistration, a Registration or a mapping, "
-        f"not {type(registration).__name__}"
-    )
-
-
-class AppService:
-    """The ASGI application; build it with :func:`create_app`."""
+class AppServiceApp(JsonApp[_Route, None]):
+    """The appservice's ASGI application (homeserver -> appservice); build it with
+    :func:`create_app`."""
 
     def __init__(
         self,
@@ -157,7 +102,8 @@ class AppService:
         store: TransactionStore,
         owns_store: bool,
         path_prefix: str,
-        own_users: OwnUsers,
+        server_name: str | None,
+        anchoring: Anchoring,
         wait_timeout: float,
         access_log: bool,
         check_content: bool = False,
@@ -165,137 +111,84 @@ class AppService:
         self.registration = registration
         self.check_content = check_content
         self.handler = handler
-        self.version = version
         self.legacy_query_auth = legacy_query_auth
-        self.max_body_bytes = max_body_bytes
         self.store = store
-        self.own_users = own_users
+        self.own_users = OwnUsers(registration, server_name, anchoring)
         self.opt_ins = OptIns.of(registration)
         self.path_prefix = path_prefix
         self.wait_timeout = wait_timeout
-        self.access_log = access_log
         self._owns_store = owns_store
         # Never an empty expected token: the empty "Bearer " of anyone would match it.
-        self._token = require_token("the registration's hs_token", registration.hs_token).encode()
+        self._token = require_usable_token(
+            "the registration's hs_token", registration.hs_token
+        ).encode()
         self._bearer = b"Bearer " + self._token
-        self._prefix = path_prefix.encode("utf-8")
-        self._paths = self._routes(legacy_routes)
         self._next_prune = 0.0
         self._prune_task: asyncio.Task[None] | None = None
         self._started = False
+        super().__init__(
+            self._routes(version, legacy_routes, legacy_query_auth),
+            version=version,
+            max_body_bytes=max_body_bytes,
+            logger=_LOG,
+            party="appservice",
+            access_log=access_log,
+        )
 
-    def _routes(self, legacy: bool) -> list[_Path]:
-        by_template: dict[str, dict[str, _Route]] = {}
-        rest: dict[str, str] = {}  # template -> its parameter that is the rest of the path
+    def _routes(self, version: str, legacy: bool, query_token: bool) -> Router[_Route]:
+        entries = []
         for op in OPERATIONS.values():
-            if op.api != "application-service" or not op.exists_in(self.version):
+            if op.api != "application-service" or not op.exists_in(version):
                 continue
             route = _Route(
-                operation=op,
-                params=op.path_params,
-                body=(
-                    validator_for(request=op.name, version=self.version, content=self.check_content)
-                    if op.request
-                    else None
-                ),
-                answer=validator_for(response=op.name, status=200, version=self.version),
+                name=op.name,
+                query_token=query_token,
+                reads_body=op.request is not None,
+                body_required=op.request_required,
+                validator=validator_for(
+                    request=op.name, version=version, content=self.check_content
+                )
+                if op.request
+                else None,
+                answer=validator_for(response=op.name, status=200, version=version),
+                null_means_absent=_NULL_MEANS_ABSENT.get(op.name, ()),
                 dispatch=DISPATCH.get(op.name),
             )
-            templates = [op.path(self.version), *(op.legacy_paths if legacy else ())]
-            for template in templates:
-                by_template.setdefault(self.path_prefix + template, {})[op.method] = route
-                if op.rest_param is not None:
-                    rest[self.path_prefix + template] = op.rest_param
-        paths = []
+            for template in [op.path(version), *(op.legacy_paths if legacy else ())]:
+                entries.append((self.path_prefix + template, op.method, route, op.rest_param))
         # Transactions first: they are nearly all the traffic.
-        for template in sorted(by_template, key=lambda t: "/transactions/" not in t):
-            pattern, names = compile_path(template, rest=rest.get(template))
-            methods = by_template[template]
-            allow = ", ".join(sorted(methods)).encode()
-            txn_group = names.index("txnId") + 1 if "txnId" in names else 0
-            paths.append(_Path(pattern, names, methods, allow, txn_group))
-        return paths
+        entries.sort(key=lambda entry: "/transactions/" not in entry[0])
+        return Router(entries)
 
-    # -- ASGI ---------------------------------------------------------------------------------
+    # -- the steps of the pipeline that are the appservice's -------------------------------------
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            await self._http(scope, receive, send)
-        elif scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+    async def authenticate(self, route: _Route, head: Head) -> None:
+        self._check_token(route, head.authorization, head.query_string)
 
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                try:
-                    await self.startup()
-                except Exception as exc:
-                    _LOG.exception("start-up failed", extra={"event": "startup_failed"})
-                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
-                    return
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self.close()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+    def _check_token(self, route: _Route, authorization: bytes | None, query_string: bytes) -> None:
+        if (
+            authorization is not None
+            and not query_string
+            and hmac.compare_digest(authorization, self._bearer)
+        ):
+            return  # the usual request: exactly "Bearer <token>", nothing in the query
+        token = require_token(
+            authorization, query_string, query_allowed=route.query_token, wrong=_wrong_token
+        )
+        if not hmac.compare_digest(token, self._token):
+            raise ForbiddenError("Invalid access token")
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        authorization, length = request_headers(scope)
-        limit = self.max_body_bytes
-
-        def body() -> Awaitable[bytes]:
-            return read_body(receive, length, limit)
-
-        try:
-            status, headers, answer = await self.answer(
-                scope["method"],
-                raw_path(scope),
-                scope.get("query_string", b""),
-                authorization,
-                body,
-            )
-        except Disconnected:
-            return
-        await send_json(send, status, answer, headers)
-
-    async def answer(
-        self,
-        method: str,
-        path: bytes,
-        query_string: bytes,
-        authorization: bytes | None,
-        body: bytes | Callable[[], Awaitable[bytes]],
-    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-        """The answer to one request, whatever server carries it: status, extra headers
-        and the JSON body.
-
-        ``path`` is the raw path (still percent-encoded, without the query string);
-        ``body`` is the whole body, or a coroutine function that reads it (called only
-        once the request is routed and authenticated; it may raise :class:`MatrixError`,
-        413 for one, or ``Disconnected``, which is let through). Every other failure is
-        an error answer, never an exception.
-        """
-        started = time.perf_counter() if self.access_log else 0.0
-        headers: list[tuple[bytes, bytes]] = []
-        try:
-            status, answer = await self._respond(
-                method, path, query_string, authorization, body, headers
-            )
-        except MatrixError as exc:
-            status, answer = exc.status, exc.body()
-        except Disconnected:
-            raise
-        except Exception:
-            _LOG.exception("request failed", extra={"event": "request_failed"})
-            status, answer = 500, _FAILED
-        if self.access_log:
-            self._log_request(method, path, status, started)
-        return status, headers, answer
+    async def respond(
+        self, route: _Route, caller: None, params: dict[str, str], query: Query, body: Any
+    ) -> bytes:
+        if route.dispatch is None:  # a transaction: the one parameter, and always a body
+            return await self._transaction(params["txnId"], body)
+        request = self.request(params, query, body)
+        return await self.checked(route, route.dispatch(self.handler, request))
 
     def early_answer(
         self, method: str, path: bytes, query_string: bytes, authorization: bytes | None
-    ) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+    ) -> Answer | None:
         """The answer to a request refused before its body is read (an unknown path, another
         method, no token or a wrong one), or ``None`` when the request gets as far as its
         body. A server calls it once the headers are in, so that it need not take in the
@@ -303,122 +196,17 @@ class AppService:
         started = time.perf_counter() if self.access_log else 0.0
         headers: list[tuple[bytes, bytes]] = []
         try:
-            self._admit(method, path, query_string, authorization, headers)
+            self._check_token(self.router.find(method, path).route, authorization, query_string)
         except MatrixError as exc:
+            if isinstance(exc, MethodNotAllowed):
+                headers.append((b"allow", exc.allow))
+            status, body = error_answer(exc)
             if self.access_log:
-                self._log_request(method, path, exc.status, started)
-            return exc.status, headers, exc.body()
+                self.log_request(method, path, status, started)
+            return status, headers, body
         return None
 
-    def _log_request(self, method: str, path: bytes, status: int, started: float) -> None:
-        shown = path.decode("latin-1")
-        _LOG.info(
-            "%s %s %d",
-            method,
-            shown,
-            status,
-            extra={
-                "event": "request",
-                "method": method,
-                "path": shown,
-                "status": status,
-                "ms": round((time.perf_counter() - started) * 1000, 3),
-            },
-        )
-
-    async def _respond(
-        self,
-        method: str,
-        requested: bytes,
-        query_string: bytes,
-        authorization: bytes | None,
-        body: bytes | Callable[[], Awaitable[bytes]],
-        headers: list[tuple[bytes, bytes]],
-    ) -> tuple[int, bytes]:
-        path, match, route = self._admit(method, requested, query_string, authorization, headers)
-        if route.dispatch is None:  # a transaction: the one parameter, and always a body
-            txn_id = decode_segment(match.group(path.txn_group))
-            raw = body if isinstance(body, bytes) else await body()
-            return 200, await self._transaction(route, txn_id, raw)
-        params = {name: decode_segment(match.group(i + 1)) for i, name in enumerate(path.params)}
-        if route.body is None:
-            raw = b""
-        else:
-            raw = body if isinstance(body, bytes) else await body()
-        return 200, await self._operation(route, params, query_string, raw)
-
-    # -- steps ----------------------------------------------------------------------------------
-
-    def _admit(
-        self,
-        method: str,
-        requested: bytes,
-        query_string: bytes,
-        authorization: bytes | None,
-        headers: list[tuple[bytes, bytes]],
-    ) -> tuple[_Path, re.Match[bytes], _Route]:
-        """The path, its match and the route of a request; raises 404 or 405
-        ``M_UNRECOGNIZED`` (adding ``Allow`` to ``headers``), or 401/403 for the token."""
-        found = find_path(self._paths, requested)
-        if found is None:
-            raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
-        path, match = found
-        route = path.methods.get(method)
-        if route is None:
-            headers.append((b"allow", path.allow))
-            raise MatrixError(405, "M_UNRECOGNIZED", "Unsupported method")
-        self._authenticate(authorization, query_string)
-        return path, match, route
-
-    def _authenticate(self, authorization: bytes | None, query_string: bytes) -> None:
-        if (
-            authorization is not None
-            and not query_string
-            and hmac.compare_digest(authorization, self._bearer)
-        ):
-            return  # the usual request: exactly "Bearer <token>", nothing in the query
-        header = None
-        if authorization is not None:
-            scheme, _, credentials = authorization.strip().partition(b" ")
-            if scheme.lower() == b"bearer" and credentials.strip():
-                header = credentials.strip()
-        in_query: set[bytes] = set()
-        if b"access_token" in query_string:
-            in_query = {
-                v.encode("utf-8")
-                for k, v in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
-                if k == "access_token"
-            }
-        if header is None and not in_query:
-            raise MatrixError(401, "M_MISSING_TOKEN", "Missing access token")
-        if len(in_query) > 1 or (header is not None and in_query and in_query != {header}):
-            raise MatrixError(
-                403, "M_FORBIDDEN", "The access_token parameter and the Authorization header differ"
-            )
-        if header is None:
-            if not self.legacy_query_auth:
-                raise MatrixError(
-                    401,
-                    "M_MISSING_TOKEN",
-                    "Send the token in an Authorization: Bearer header; "
-                    "this appservice does not accept it as a query parameter",
-                )
-            header = next(iter(in_query))
-        if not hmac.compare_digest(header, self._token):
-            raise MatrixError(403, "M_FORBIDDEN", "Invalid access token")
-
-    def _parse(self, route: _Route, raw: bytes) -> Any:
-        op = route.operation
-        assert route.body is not None
-        return parse_body(
-            raw,
-            route.body,
-            required=op.request_required,
-            null_means_absent=_NULL_MEANS_ABSENT.get(op.name, ()),
-        )
-
-    async def _transaction(self, route: _Route, txn_id: str, raw: bytes) -> bytes:
-        data = self._parse(route, raw)
+    async def _transaction(self, txn_id: str, data: Any) -> bytes:
         digest = fingerprint(data)
         deadline: float | None = None
         store = self.store
@@ -438,11 +226,12 @@ class AppService:
                 return claim.answer
             if claim.state == "new":
                 break
+            clock = asyncio.get_running_loop().time
             if deadline is None:
-                deadline = time.monotonic() + self.wait_timeout
-            left = deadline - time.monotonic()
+                deadline = clock() + self.wait_timeout
+            left = deadline - clock()
             if left <= 0:
-                raise MatrixError(500, "M_UNKNOWN", "The transaction is still being handled")
+                raise UnknownError("The transaction is still being handled", status=500)
             await store.wait(txn_id, left)
         try:
             try:
@@ -460,7 +249,7 @@ class AppService:
                 txn_id,
                 extra={"event": "transaction_failed", "txn_id": txn_id},
             )
-            raise MatrixError(500, "M_UNKNOWN", "The transaction failed; retry it later") from None
+            raise UnknownError("The transaction failed; retry it later", status=500) from None
         except BaseException:
             await store.release(txn_id)
             raise
@@ -471,34 +260,10 @@ class AppService:
         self._maybe_prune()
         return _EMPTY
 
-    async def _operation(
-        self, route: _Route, params: dict[str, str], query_string: bytes, raw: bytes
-    ) -> bytes:
-        body = self._parse(route, raw) if route.body is not None else None
-        request = HandlerRequest(params, query_pairs(query_string), body, self.version)
-        assert route.dispatch is not None and route.answer is not None
-        name = route.operation.name
-        try:
-            answer = await route.dispatch(self.handler, request)
-            problem = route.answer.first_issue(parse_json(answer))
-            if problem is not None:
-                raise InvalidAnswer(str(problem))
-        except InvalidAnswer as exc:
-            _LOG.error(
-                "the handler's answer to %s does not fit the spec: %s",
-                name,
-                exc,
-                extra={"event": "invalid_answer", "operation": name},
-            )
-            raise MatrixError(
-                500, "M_UNKNOWN", "The appservice produced an invalid answer"
-            ) from None
-        return answer
-
     # -- upkeep ---------------------------------------------------------------------------------
 
     def _maybe_prune(self) -> None:
-        now = time.monotonic()
+        now = asyncio.get_running_loop().time()
         if now < self._next_prune or (self._prune_task and not self._prune_task.done()):
             return
         self._next_prune = now + self.store.retention.prune_every
@@ -515,7 +280,7 @@ class AppService:
     async def startup(self) -> None:
         """Before the first request: connect the store (one that cannot be reached fails
         here, not as a 500 on every transaction) and run the handler's ``startup``. Runs
-        once; the app's lifespan and :class:`HTTPServer` call it."""
+        once; the app's lifespan calls it."""
         if self._started:
             return
         opening = getattr(self.store, "open", None)  # the stores that connect have open()
@@ -548,13 +313,8 @@ def _reused_id(txn_id: str) -> None:
     )
 
 
-def _legacy_query_auth(version: str) -> bool:
-    op = OPERATIONS[_TRANSACTION]
-    return any(scheme.kind == "query" for scheme in op.auth(version))
-
-
 def create_app(
-    registration: str | Path | LoadedRegistration | Registration | Mapping[str, Any],
+    registration: RegistrationSource,
     handler: AppServiceHandler,
     *,
     version: str | None = None,
@@ -568,7 +328,7 @@ def create_app(
     wait_timeout: float = 50.0,
     access_log: bool = False,
     check_content: bool = False,
-) -> AppService:
+) -> AppServiceApp:
     """An ASGI application that serves the homeserver -> appservice API with ``handler``.
 
     ``registration``
@@ -616,7 +376,7 @@ def create_app(
         raise TypeError(f"handler must be an AppServiceHandler instance, not {what}")
     if max_body_bytes <= 0:
         raise ValueError("max_body_bytes must be positive")
-    model, file = _load(registration, release)
+    model, file = _checked_model(registration, release)
     owns_store = not isinstance(store, TransactionStore)
     if isinstance(store, str):
         store = open_store(store, scope=model.id)
@@ -627,19 +387,22 @@ def create_app(
             store = MemoryStore()
     if path_prefix is None:
         path_prefix = urlsplit(model.url).path if model.url else ""
-    return AppService(
+    return AppServiceApp(
         model,
         handler,
         version=release,
         legacy_routes=legacy_routes,
         legacy_query_auth=(
-            _legacy_query_auth(release) if legacy_query_auth is None else legacy_query_auth
+            query_token_allowed(OPERATIONS[_TRANSACTION], release)
+            if legacy_query_auth is None
+            else legacy_query_auth
         ),
         max_body_bytes=max_body_bytes,
         store=store,
         owns_store=owns_store,
         path_prefix=path_prefix.rstrip("/"),
-        own_users=OwnUsers(model, server_name, anchoring),
+        server_name=server_name,
+        anchoring=anchoring,
         wait_timeout=wait_timeout,
         access_log=access_log,
         check_content=check_content,

@@ -1,5 +1,5 @@
-"""A small HTTP/1.1 server for :class:`AppService`: httptools parses, asyncio (uvloop when
-installed) carries the bytes, and each request goes straight to :meth:`AppService.answer`.
+"""A small HTTP/1.1 server for :class:`AppServiceApp`: httptools parses, asyncio (uvloop when
+installed) carries the bytes, and each request goes straight to :meth:`AppServiceApp.answer`.
 
 This is what ``matrix-appservice serve`` runs by default (``--http uvicorn`` runs the ASGI app
 under uvicorn instead). It serves exactly what an appservice needs, JSON requests and answers
@@ -40,10 +40,10 @@ from email.utils import formatdate
 from http import HTTPStatus
 from typing import TYPE_CHECKING, cast
 
-from matrix_appservice.server._errors import error_body
+from matrix_appservice._http_pipeline.answers import error_body
 
 if TYPE_CHECKING:
-    from matrix_appservice.server._app import AppService
+    from matrix_appservice.server._app import AppServiceApp
 
 __all__ = ["HTTPServer", "ServerLimits", "new_event_loop", "run_http"]
 
@@ -479,7 +479,7 @@ def _absolute_form(url: bytes) -> tuple[bytes, bytes]:
 
 
 class HTTPServer:
-    """Serve an :class:`AppService` over HTTP/1.1 (needs ``httptools``: extra ``[server]``).
+    """Serve an :class:`AppServiceApp` over HTTP/1.1 (needs ``httptools``: extra ``[server]``).
 
     ::
 
@@ -489,7 +489,7 @@ class HTTPServer:
         await server.close()                    # stops listening, finishes answers, closes the app
     """
 
-    def __init__(self, app: AppService, limits: ServerLimits | None = None) -> None:
+    def __init__(self, app: AppServiceApp, limits: ServerLimits | None = None) -> None:
         import httptools  # noqa: F401 - fail here, not on the first connection
 
         self.app = app
@@ -527,7 +527,7 @@ class HTTPServer:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Bind ``host:port`` (unless :meth:`bind` did), run the app's start-up
-        (:meth:`AppService.startup`: the store's connection, the handler's ``startup``), then
+        (:meth:`AppServiceApp.startup`: the store's connection, the handler's ``startup``), then
         take connections; returns once it does. When binding or the start-up fails, the
         exception is raised; :meth:`close` undoes the rest."""
         if self._server is None:
@@ -606,7 +606,9 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
-def run_http(app: AppService, host: str, port: int, *, limits: ServerLimits | None = None) -> None:
+def run_http(
+    app: AppServiceApp, host: str, port: int, *, limits: ServerLimits | None = None
+) -> None:
     """Serve ``app`` on ``host:port`` with :class:`HTTPServer` until SIGINT or SIGTERM."""
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
         runner.run(HTTPServer(app, limits).serve(host, port))

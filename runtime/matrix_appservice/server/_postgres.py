@@ -62,6 +62,7 @@ from matrix_appservice.server._store import (
     Retention,
     TransactionStore,
     _InFlight,
+    describe_store,
 )
 
 __all__ = ["PostgresTransactionStore"]
@@ -180,6 +181,11 @@ class PostgresTransactionStore(TransactionStore):
         self._flight = _InFlight()
         self._renewer: asyncio.Task[None] | None = None
         self._closed = False
+
+    def __repr__(self) -> str:
+        # A password in the DSN never shows: the store appears in logs and tracebacks.
+        shown = describe_store(self.dsn)
+        return f"PostgresTransactionStore({shown!r}, scope={self.scope!r}, table={self.table!r})"
 
     # -- connection ---------------------------------------------------------------------
 

@@ -34,12 +34,7 @@ from matrix_appservice._exit import (
     os_reason,
     report,
 )
-from matrix_appservice._releases import RELEASES, UnknownReleaseError, resolve_release
-from matrix_appservice.models import Registration
-from matrix_appservice.registration import LoadedRegistration
-from matrix_appservice.server._app import AppService, create_app, default_store_path
-from matrix_appservice.server._handler import AppServiceHandler
-from matrix_appservice.server._listen import (
+from matrix_appservice._listen import (
     add_logging_options,
     bind,
     on_stop_signals,
@@ -49,7 +44,12 @@ from matrix_appservice.server._listen import (
     unless_stopped,
     url_of,
 )
-from matrix_appservice.server._logs import configure_logging, scrub
+from matrix_appservice._logs import configure_logging, scrub
+from matrix_appservice._releases import RELEASES, UnknownReleaseError, resolve_release
+from matrix_appservice.models import Registration
+from matrix_appservice.registration import LoadedRegistration
+from matrix_appservice.server._app import AppServiceApp, create_app, default_store_path
+from matrix_appservice.server._handler import AppServiceHandler
 from matrix_appservice.server._store import describe_store
 
 __all__ = ["add_serve_command", "load_handler", "run_serve"]
@@ -229,7 +229,7 @@ def _store(args: argparse.Namespace, loaded: LoadedRegistration) -> str:
 
 def _app(
     args: argparse.Namespace, loaded: LoadedRegistration, handler: AppServiceHandler, release: str
-) -> AppService:
+) -> AppServiceApp:
     store = _store(args, loaded)
     try:
         return create_app(
@@ -277,7 +277,7 @@ class _Start:
         )
 
 
-async def _start_app(app: AppService, stopping: asyncio.Event) -> bool:
+async def _start_app(app: AppServiceApp, stopping: asyncio.Event) -> bool:
     """The app's start-up (store, handler hook); False when a signal came first."""
     secrets = (app.registration.as_token, app.registration.hs_token)
     try:
@@ -286,7 +286,7 @@ async def _start_app(app: AppService, stopping: asyncio.Event) -> bool:
         fail(f"start-up failed: {scrub(one_line(exc), secrets)}", NO_START)
 
 
-async def _run_native(app: AppService, host: str, port: int, started: _Start) -> None:
+async def _run_native(app: AppServiceApp, host: str, port: int, started: _Start) -> None:
     from matrix_appservice.server._http import HTTPServer
 
     stopping = asyncio.Event()
@@ -308,7 +308,7 @@ async def _run_native(app: AppService, host: str, port: int, started: _Start) ->
     _LOG.info("stopped", extra={"event": "stop"})
 
 
-async def _run_uvicorn(app: AppService, host: str, port: int, started: _Start) -> None:
+async def _run_uvicorn(app: AppServiceApp, host: str, port: int, started: _Start) -> None:
     sockets = bind(host, port)
     stopping = asyncio.Event()
     remove = on_stop_signals(asyncio.get_running_loop(), stopping.set)

@@ -7,12 +7,12 @@ from typing import Any
 import httpx
 import pytest
 from matrix_appservice import models
-from matrix_appservice.client import (
+from matrix_appservice.client import RetryPolicy
+from matrix_appservice.errors import (
     MatrixError,
     NotFoundError,
     QueryTimeoutError,
     RequestFailedError,
-    RetryPolicy,
     UnrecognizedError,
 )
 

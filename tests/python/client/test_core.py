@@ -1,4 +1,5 @@
-"""The sans-I/O core on its own: policies, decisions per release, and a plan driven by hand."""
+"""What the clients' core decides, seen from outside: retry policies, identity parameters and
+token placement per release, a retried transaction, method names and the two flavours."""
 
 from __future__ import annotations
 
@@ -10,27 +11,15 @@ import tomllib
 
 import httpx
 import pytest
-from matrix_appservice import OPERATIONS, RELEASES, models
-from matrix_appservice._client_core import (
-    Answer,
-    Failure,
-    Outgoing,
-    Settings,
-    Sleep,
-    auth_placement,
-    build_call,
-    identity_params,
-)
-from matrix_appservice._client_plans import LegacyRoutes, appservice_plan
-from matrix_appservice._client_secrets import scrub
+from matrix_appservice import OPERATIONS, RELEASES, NotInReleaseError, models
 from matrix_appservice.client import (
     AppServiceClient,
     AsyncAppServiceClient,
     AsyncHomeserverClient,
     HomeserverClient,
-    RequestFailedError,
     RetryPolicy,
 )
+from matrix_appservice.errors import RequestFailedError
 
 from codegen.errors import SpecError
 from codegen.python.api import RENAMES, py_operations, python_name, snake_case
@@ -58,69 +47,109 @@ def test_backoff_refuses_nonsense(bad: dict[str, float]) -> None:
         RetryPolicy(**bad)
 
 
+class Recording:
+    """A peer that records every request and answers from a script (an answer, or an
+    exception to raise as the transport would)."""
+
+    def __init__(self, *script: httpx.Response | type[httpx.TransportError]) -> None:
+        self.script = list(script)
+        self.seen: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(request)
+        item = self.script.pop(0) if len(self.script) > 1 else self.script[0]
+        if isinstance(item, type):
+            raise item("scripted failure", request=request)
+        return item
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self)
+
+    def query_names(self) -> list[str]:
+        return [name for name, _ in self.seen[-1].url.params.multi_items()]
+
+
+def _homeserver(release: str, peer: Recording, **options: object) -> HomeserverClient:
+    return HomeserverClient("http://hs", "tok", version=release, transport=peer.transport(),
+                            **options)  # type: ignore[arg-type]  # fmt: skip
+
+
 def test_identity_params_per_release() -> None:
-    send = OPERATIONS["sendMessage"]
     for release in RELEASES:
-        names = identity_params(send, release)
-        assert names[0] == "user_id"
-        assert ("device_id" in names) is (release in ("v1.17", "v1.18", "v1.19", "unstable"))
-        assert ("org.matrix.msc3202.device_id" in names) is (release == "unstable")
-    assert identity_params(OPERATIONS["register"], "v1.19") == ()
-    assert identity_params(OPERATIONS["pingAppservice"], "unstable") == (
-        "user_id", "device_id", "org.matrix.msc3202.device_id",
-    )  # fmt: skip
-    assert identity_params(OPERATIONS["sendTransaction"], "v1.19") == ()
-    assert identity_params(None, "v1.19") == ("user_id", "device_id")
-    assert identity_params(None, "unstable") == OPERATIONS["sendMessage"].identity_params(
-        "unstable"
-    )
+        peer = Recording(httpx.Response(200, json={"event_id": "$e"}))
+        with _homeserver(release, peer) as client:
+            devices = OPERATIONS["sendMessage"].identity_params(release)[1:]
+            if not devices:  # no device_id to assert before v1.17: refused, not dropped
+                with pytest.raises(ValueError, match="has no device_id"):
+                    client.as_user("@u:e", device_id="D")
+            alice = client.as_user("@u:e", device_id="D" if devices else None)
+            alice.send_message("!r:e", "m.room.message", "t1", {"body": "x"})
+            names = peer.query_names()
+            assert names[0] == "user_id", release
+            assert ("device_id" in names) is (release in ("v1.17", "v1.18", "v1.19", "unstable"))
+            assert ("org.matrix.msc3202.device_id" in names) is (release == "unstable")
+            assert names == list(OPERATIONS["sendMessage"].identity_params(release))
+            alice.request("GET", "/_matrix/client/v3/account/whoami")  # outside the spec
+            assert peer.query_names() == names  # the identity parameters of sendMessage
+    peer = Recording(httpx.Response(200, json={"user_id": "@x:e"}))
+    with _homeserver("v1.19", peer) as client:
+        client.as_user("@u:e", device_id="D").register(username="x", inhibit_login=True)
+        assert peer.query_names() == []  # register takes no identity assertion
+    peer = Recording(httpx.Response(200, json={"duration_ms": 1}))
+    with _homeserver("unstable", peer) as client:
+        client.as_user("@u:e", device_id="D").ping_appservice("irc")
+        assert peer.query_names() == ["user_id", "device_id", "org.matrix.msc3202.device_id"]
+
+
+def _placement(request: httpx.Request) -> tuple[bool, bool]:
+    """Whether the token went in the header, and whether in the query."""
+    header = request.headers.get("Authorization") == "Bearer tok"
+    return header, request.url.params.get("access_token") == "tok"
 
 
 def test_auth_placement_reads_the_operation_metadata() -> None:
     tx = OPERATIONS["sendTransaction"]
     for release in tx.releases:
         kinds = {s.kind for s in tx.auth(release)}
-        header, query = auth_placement(tx, release, "auto")
-        assert header is ("bearer" in kinds) and (query is not None) is (kinds == {"query"})
-    assert auth_placement(tx, "v1.3", "both") == (True, "access_token")
-    assert auth_placement(OPERATIONS["login"], "v1.19", "auto") == (True, None)
-    assert auth_placement(OPERATIONS["login"], "v1.19", "query") == (False, "access_token")
+        peer = Recording(httpx.Response(200, json={}))
+        with AppServiceClient("http://as", "tok", version=release,
+                              transport=peer.transport()) as client:  # fmt: skip
+            client.send_transaction("1", {"events": []})
+        assert _placement(peer.seen[0]) == ("bearer" in kinds, kinds == {"query"}), release
+    peer = Recording(httpx.Response(200, json={}))
+    with AppServiceClient("http://as", "tok", version="v1.3", auth="both",
+                          transport=peer.transport()) as client:  # fmt: skip
+        client.send_transaction("1", {"events": []})
+    assert _placement(peer.seen[0]) == (True, True)
+    for mode, expected in (("auto", (True, False)), ("query", (False, True))):
+        peer = Recording(httpx.Response(200, json={}))
+        with _homeserver("v1.19", peer, auth=mode) as client:
+            client.get_protocols()
+        assert _placement(peer.seen[0]) == expected, mode
 
 
-def test_scrub() -> None:
-    text = "GET http://h/x?a=1&access_token=abc%2Fdef&b=2 Authorization: Bearer xyz.123"
-    assert scrub(text) == (
-        "GET http://h/x?a=1&access_token=<redacted>&b=2 Authorization: Bearer <redacted>"
-    )
-    assert scrub("token s3cr/t and s3cr%2Ft", ["s3cr/t"]) == "token <redacted> and <redacted>"
+def test_an_operation_outside_the_release_is_refused_before_it_is_sent() -> None:
+    peer = Recording(httpx.Response(200, json={}))
+    with AppServiceClient("http://as", "tok", version="v1.6", transport=peer.transport()) as client:
+        with pytest.raises(NotInReleaseError):
+            client.ping()
+    assert peer.seen == []
 
 
-def test_a_transaction_plan_driven_by_hand() -> None:
-    settings = Settings(token="tok", version="v1.19", auth="auto", validate=False,
-                        clock=lambda: 0.0, retry=RetryPolicy(initial=2, max_attempts=3))  # fmt: skip
-    call = build_call(settings, OPERATIONS["sendTransaction"], path={"txnId": "7"}, query={},
-                      body={"events": []})  # fmt: skip
-    plan = appservice_plan(call, settings, LegacyRoutes(300))
-    first = next(plan)
-    assert isinstance(first, Outgoing) and first.path == "/_matrix/app/v1/transactions/7"
-    assert ("Authorization", "Bearer tok") in first.headers and "tok" not in repr(first)
-    assert isinstance(plan.send(Failure("timeout", TimeoutError("slow"))), Sleep)
-    second = plan.send(None)
-    assert isinstance(second, Outgoing) and second.content == first.content == b'{"events":[]}'
-    assert plan.send(Answer(503, {}, b"")) == Sleep(4)
-    third = plan.send(None)
-    assert isinstance(third, Outgoing)
-    with pytest.raises(RequestFailedError, match="after 3 attempt"):
-        plan.send(Failure("connect", ConnectionError("refused")))
-
-
-def test_a_plan_refuses_a_wrong_outcome() -> None:
-    settings = Settings(token="t", version="v1.19", auth="auto", validate=False, clock=float)
-    call = build_call(settings, OPERATIONS["queryUserById"], path={"userId": "@u:e"}, query={})
-    plan = appservice_plan(call, settings, LegacyRoutes(1))
-    next(plan)
-    with pytest.raises(TypeError, match="Answer or Failure"):
-        plan.send(None)
+def test_a_transaction_is_retried_with_the_same_bytes_then_given_up() -> None:
+    sleeps: list[float] = []
+    peer = Recording(httpx.ReadTimeout, httpx.Response(503), httpx.ConnectError)
+    with AppServiceClient(
+        "http://as", "tok", version="v1.19", retry=RetryPolicy(initial=2, max_attempts=3),
+        transport=peer.transport(), sleep=sleeps.append,
+    ) as client:  # fmt: skip
+        with pytest.raises(RequestFailedError, match="after 3 attempt") as failed:
+            client.send_transaction("7", {"events": []})
+    assert sleeps == [2, 4] and failed.value.attempts == 3
+    assert [r.url.path for r in peer.seen] == ["/_matrix/app/v1/transactions/7"] * 3
+    assert {r.content for r in peer.seen} == {b'{"events":[]}'}
+    assert all(r.headers["Authorization"] == "Bearer tok" for r in peer.seen)
+    assert "tok" not in str(failed.value)
 
 
 def test_method_names() -> None:
@@ -199,28 +228,6 @@ def test_two_operations_with_one_method_name_are_an_error(
     ) as raised:
         py_operations(spec)
     assert raised.value.loc.file.startswith("spec/application-service/")
-
-
-def test_a_route_is_worked_out_once_and_says_what_the_metadata_says() -> None:
-    from matrix_appservice import NotInReleaseError
-    from matrix_appservice._client_core import auth_placement, identity_params, route
-
-    modes = ("auto", "header", "query", "both")
-    for op in OPERATIONS.values():
-        for version in RELEASES:
-            for mode in modes:
-                if not op.exists_in(version):
-                    with pytest.raises(NotInReleaseError):
-                        route(op.name, version, mode)
-                    continue
-                known = route(op.name, version, mode)
-                assert route(op.name, version, mode) is known
-                assert known.template == op.path(version)
-                assert (known.header, known.token_parameter) == auth_placement(op, version, mode)
-                assert known.identity == identity_params(op, version)
-                assert known.legacy == (op.legacy_paths[0] if op.legacy_paths else None)
-    plain = route(None, "v1.17", "auto")
-    assert (plain.template, plain.identity) == (None, ("user_id", "device_id"))
 
 
 def test_the_client_imports_without_aiohttp_until_it_is_asked_for() -> None:

@@ -13,8 +13,8 @@ from matrix_appservice.client import (
     AsyncAppServiceClient,
     AsyncHomeserverClient,
     HomeserverClient,
-    ResponseValidationError,
 )
+from matrix_appservice.errors import ResponseValidationError
 
 from tests.python.client.conftest import AS_TOKEN, Kit, Peer
 

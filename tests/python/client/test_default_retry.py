@@ -6,7 +6,7 @@ import logging
 
 import httpx
 import pytest
-from matrix_appservice.client import RequestFailedError
+from matrix_appservice.errors import RequestFailedError
 
 from tests.python.client.conftest import HS_TOKEN, Kit, Peer
 

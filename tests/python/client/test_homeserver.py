@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 from matrix_appservice import models
-from matrix_appservice.client import (
+from matrix_appservice.errors import (
     BadStatusError,
     LimitExceededError,
     MatrixError,

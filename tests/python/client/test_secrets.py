@@ -7,12 +7,8 @@ import traceback
 
 import httpx
 import pytest
-from matrix_appservice.client import (
-    ForbiddenError,
-    RequestFailedError,
-    ResponseValidationError,
-    RetryPolicy,
-)
+from matrix_appservice.client import RetryPolicy
+from matrix_appservice.errors import ForbiddenError, RequestFailedError, ResponseValidationError
 
 from tests.python.client.conftest import AS_TOKEN, HS_TOKEN, Kit, Peer
 

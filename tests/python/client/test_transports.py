@@ -23,10 +23,8 @@ from matrix_appservice.client import (
     AsyncAppServiceClient,
     AsyncHomeserverClient,
     HomeserverClient,
-    MatrixError,
-    QueryTimeoutError,
-    RequestFailedError,
 )
+from matrix_appservice.errors import MatrixError, QueryTimeoutError, RequestFailedError
 
 TOKEN = "hs-token-for-apps"
 

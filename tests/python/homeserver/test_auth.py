@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from matrix_appservice.client import ForbiddenError, UnknownTokenError
+from matrix_appservice.errors import ForbiddenError, UnknownTokenError
 
 from tests.python.homeserver.support import AS_TOKEN, homeserver, raw, registration
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from matrix_appservice.client import (
+from matrix_appservice.errors import (
     ConnectionFailedError,
     ConnectionTimeoutError,
     ExclusiveError,
@@ -15,7 +15,6 @@ from matrix_appservice.client import (
     MatrixError,
     UrlNotSetError,
 )
-from matrix_appservice.homeserver import MatrixError as ServerError
 
 from tests.python.homeserver.support import (
     OTHER_AS_TOKEN,
@@ -312,7 +311,7 @@ def test_create_user_makes_a_plain_user_outside_exclusive_namespaces() -> None:
                        ("dana", "M_USER_IN_USE"), ("ircbot", "M_USER_IN_USE"),
                        ("Upper", "M_INVALID_USERNAME"), ("", "M_INVALID_USERNAME")]  # fmt: skip
             for localpart, errcode in refused:
-                with pytest.raises(ServerError) as error:
+                with pytest.raises(MatrixError) as error:
                     hs.create_user(localpart)
                 assert error.value.errcode == errcode, localpart
             assert "@_irc_x:localhost" not in hs.state.users

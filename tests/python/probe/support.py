@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 import yaml
-from matrix_appservice.__main__ import main
 from matrix_appservice.homeserver.testing import free_port
 
 from tests.interop.asgi import serving
+from tests.package_cli import main
 
 
 @contextmanager

@@ -127,7 +127,7 @@ def test_appservice_spec_probe_forwards_to_the_package() -> None:
 def test_without_httpx_the_probe_says_which_extra_it_needs() -> None:
     code = (
         "import sys; sys.modules['httpx'] = None\n"
-        "from matrix_appservice.__main__ import main\n"
+        "from tests.package_cli import main\n"
         "sys.exit(main(['probe', 'http://127.0.0.1:9', '--hs-token', 't']))"
     )
     done = subprocess.run(

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
 import pytest
 from matrix_appservice import validate
-from matrix_appservice.server import AppServiceHandler, HTTPServer, create_app
+from matrix_appservice.server import AppServiceHandler, create_app
 
-from tests.python.server.support import AUTH, HS_TOKEN, TXN, registration, run, serving
+from tests.python.server.support import (
+    AUTH,
+    HS_TOKEN,
+    TXN,
+    asgi_request,
+    registration,
+    run,
+    serving,
+)
 
 BODY = {"events": []}
 
@@ -205,50 +212,18 @@ class Queries(AppServiceHandler):
         return {}
 
 
-async def _raw_get(app: Any, path: bytes, http_layer: str) -> tuple[int, bytes]:
-    """GET ``path`` byte for byte: as the ASGI ``raw_path``, or on the socket."""
-    auth = f"Bearer {HS_TOKEN}".encode()
-    if http_layer == "asgi":
-        sent: list[Any] = []
-
-        async def receive() -> Any:
-            return {"type": "http.request", "body": b"", "more_body": False}
-
-        async def send(message: Any) -> None:
-            sent.append(message)
-
-        scope = {
-            "type": "http", "method": "GET", "path": path.decode(), "raw_path": path,
-            "query_string": b"", "headers": [(b"authorization", auth)],
-        }  # fmt: skip
-        await app(scope, receive, send)
-        return sent[0]["status"], sent[1]["body"]
-    server = HTTPServer(app)
-    await server.start("127.0.0.1", 0)
-    try:
-        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-        writer.write(b"GET %s HTTP/1.1\r\nHost: as\r\nAuthorization: %s\r\n\r\n" % (path, auth))
-        await writer.drain()
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
-        body = await reader.readexactly(length)
-        writer.close()
-        await writer.wait_closed()
-        return int(head.split()[1]), body
-    finally:
-        await server.close()
-
-
 @pytest.mark.parametrize(("path", "kind", "expected"), SYNAPSE_QUERIES)
 def test_a_slash_left_unencoded_in_a_user_id_or_alias_reaches_the_handler(
-    path: bytes, kind: str, expected: str, http_layer: str
+    path: bytes, kind: str, expected: str
 ) -> None:
     handler = Queries()
+    auth = [(b"authorization", f"Bearer {HS_TOKEN}".encode())]
 
     async def go() -> tuple[int, bytes]:
         app = create_app(registration(), handler, store="memory")
         try:
-            return await _raw_get(app, path, http_layer)
+            status, _, body, _ = await asgi_request(app, "GET", path, headers=auth)
+            return status, body
         finally:
             await app.close()
 

@@ -14,13 +14,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from matrix_appservice.server import (
-    AppServiceHandler,
-    HTTPServer,
-    NotFound,
-    ServerLimits,
-    create_app,
-)
+from matrix_appservice.errors import NotFoundError
+from matrix_appservice.server import AppServiceHandler, HTTPServer, ServerLimits, create_app
 
 from tests.python.server.support import HS_TOKEN, TXN, Recorder, event, registration, run
 
@@ -155,7 +150,7 @@ class SlowFirst(AppServiceHandler):
 
     async def query_user(self, user_id: str) -> None:
         self.order.append(f"user {user_id}")
-        raise NotFound()
+        raise NotFoundError()
 
 
 def test_pipelined_requests_are_answered_in_order() -> None:

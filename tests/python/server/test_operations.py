@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from matrix_appservice import OPERATIONS, validate
+from matrix_appservice.errors import NotFoundError
 from matrix_appservice.models import (
     Location,
     PingRequest,
@@ -15,7 +16,7 @@ from matrix_appservice.models import (
     QueryUserResponse,
     ThirdPartyUser,
 )
-from matrix_appservice.server import HANDLER_METHODS, AppServiceHandler, NotFound
+from matrix_appservice.server import AppServiceHandler
 
 from tests.python.server.support import AUTH, run, serving
 
@@ -58,7 +59,7 @@ class Everything(AppServiceHandler):
     async def get_protocol_metadata(self, protocol: str) -> Protocol:
         self.calls.append(("getProtocolMetadata", (protocol,)))
         if protocol != "irc":
-            raise NotFound("No such protocol")
+            raise NotFoundError("No such protocol")
         return Protocol.model_validate(PROTOCOL)
 
     async def query_user_by_protocol(
@@ -103,9 +104,8 @@ REQUESTS: list[tuple[str, str, str, Any, tuple[Any, ...]]] = [
 
 
 def test_every_operation_has_a_handler_method() -> None:
-    assert sorted(HANDLER_METHODS) == AS_OPERATIONS
-    for name, method in HANDLER_METHODS.items():
-        assert callable(getattr(AppServiceHandler, method)), name
+    for name in AS_OPERATIONS:
+        assert callable(getattr(AppServiceHandler, OPERATIONS[name].python_name)), name
     assert sorted(r[0] for r in REQUESTS) == sorted(set(AS_OPERATIONS) - {"sendTransaction"})
 
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 from matrix_appservice.models import Registration
 from matrix_appservice.registration import LoadedRegistration, RegistrationError
-from matrix_appservice.server import AppService, AppServiceHandler, MemoryStore, create_app
-from matrix_appservice.server._transactions import OwnUsers
+from matrix_appservice.server import AppServiceApp, AppServiceHandler, MemoryStore, create_app
 
 from tests.python.server.support import registration
 
@@ -36,10 +35,10 @@ def test_a_registration_model_with_an_unusable_hs_token_is_refused(token: str) -
 def test_an_app_built_by_hand_never_expects_an_empty_token() -> None:
     model = Registration.model_validate(registration(hs_token=""))
     with pytest.raises(ValueError, match="the registration's hs_token is empty"):
-        AppService(
+        AppServiceApp(
             model, AppServiceHandler(), version="v1.19", legacy_routes=True,
             legacy_query_auth=True, max_body_bytes=1024, store=MemoryStore(), owns_store=True,
-            path_prefix="", own_users=OwnUsers(model, None, "full"), wait_timeout=1.0,
+            path_prefix="", server_name=None, anchoring="full", wait_timeout=1.0,
             access_log=False,
         )  # fmt: skip
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from matrix_appservice.errors import MatrixError
 from matrix_appservice.models import ClientEvent, EphemeralEvent, ToDeviceEvent, Transaction
 from matrix_appservice.server import (
     IncomingTransaction,
-    MatrixError,
     MemoryStore,
     Retention,
     SQLiteStore,
@@ -29,6 +29,7 @@ from tests.python.server.support import (
     event,
     registration,
     run,
+    run_fake_time,
     serving,
 )
 
@@ -57,35 +58,45 @@ def test_each_transaction_is_handled_once_and_typed() -> None:
     assert first.events[0].unsigned is not None and first.events[0].unsigned.age == 12
 
 
+async def _copies(client: Any, recorder: Recorder, bodies: list[Any], txn: str = "1") -> Any:
+    """Send ``bodies`` under one ID at once while the handler holds the first; let the copies
+    run until they wait (the loop's clock is fake: the second passes at once), then let the
+    handler go. The answers, in order."""
+    sending = [asyncio.ensure_future(client.put(TXN + txn, json=b, headers=AUTH)) for b in bodies]
+    await recorder.started.wait()
+    await asyncio.sleep(1)
+    assert not any(task.done() for task in sending)  # the copies wait for the first
+    recorder.go.set()
+    return await asyncio.gather(*sending)
+
+
 def test_concurrent_duplicates_wait_for_the_first() -> None:
-    recorder = Recorder(delay=0.3)
+    recorder = Recorder(hold=True)
 
     async def go() -> None:
         async with serving(recorder) as (client, _):
-            first, second, third = await asyncio.gather(
-                client.put(TXN + "1", json=_body(1), headers=AUTH),
-                client.put(TXN + "1", json=_body(1), headers=AUTH),
-                client.put(TXN + "1", json=_body(1), headers=AUTH),
-            )
-            for response in (first, second, third):
+            for response in await _copies(client, recorder, [_body(1)] * 3):
                 assert response.status_code == 200 and response.content == b"{}"
 
-    run(go())
+    run_fake_time(go())
     assert recorder.calls == 1 and len(recorder.transactions) == 1
 
 
 def test_a_duplicate_waits_no_longer_than_the_timeout() -> None:
-    recorder = Recorder(delay=1.0)
+    recorder = Recorder(hold=True)
 
     async def go() -> None:
-        async with serving(recorder, wait_timeout=0.1) as (client, _):
-            first, second = await asyncio.gather(
-                client.put(TXN + "1", json=_body(1), headers=AUTH),
-                client.put(TXN + "1", json=_body(1), headers=AUTH),
-            )
-            assert sorted([first.status_code, second.status_code]) == [200, 500]
+        async with serving(recorder, wait_timeout=30) as (client, _):
+            first = asyncio.ensure_future(client.put(TXN + "1", json=_body(1), headers=AUTH))
+            await recorder.started.wait()
+            started = asyncio.get_running_loop().time()
+            second = await client.put(TXN + "1", json=_body(1), headers=AUTH)
+            assert asyncio.get_running_loop().time() - started == pytest.approx(30)
+            assert second.status_code == 500 and second.json()["errcode"] == "M_UNKNOWN"
+            recorder.go.set()
+            assert (await first).status_code == 200
 
-    run(go())
+    run_fake_time(go())
     assert recorder.calls == 1
 
 
@@ -111,7 +122,7 @@ def test_a_matrix_error_from_the_handler_is_its_answer_and_not_done() -> None:
         async def send_transaction(self, transaction: Any) -> None:
             self.calls += 1
             if self.calls == 1:
-                raise MatrixError(503, "M_UNKNOWN", "try later")
+                raise MatrixError("try later", status=503, errcode="M_UNKNOWN")
 
     handler = Busy()
 
@@ -127,17 +138,14 @@ def test_a_matrix_error_from_the_handler_is_its_answer_and_not_done() -> None:
 
 
 def test_concurrent_duplicate_of_a_failing_first_is_handled_by_the_retry() -> None:
-    recorder = Recorder(delay=0.2, fail_times=1)
+    recorder = Recorder(hold=True, fail_times=1)
 
     async def go() -> None:
         async with serving(recorder) as (client, _):
-            first, second = await asyncio.gather(
-                client.put(TXN + "1", json=_body(1), headers=AUTH),
-                client.put(TXN + "1", json=_body(1), headers=AUTH),
-            )
-            assert sorted([first.status_code, second.status_code]) == [200, 500]
+            first, second = await _copies(client, recorder, [_body(1)] * 2)
+            assert (first.status_code, second.status_code) == (500, 200)
 
-    run(go())
+    run_fake_time(go())
     assert recorder.calls == 2 and len(recorder.transactions) == 1
 
 
@@ -198,19 +206,16 @@ def test_one_id_is_handled_once_whatever_the_bodies(
 def test_racing_copies_of_two_bodies_under_one_id_run_the_handler_once(
     kind: str, tmp_path: Path
 ) -> None:
-    recorder = Recorder(delay=0.2)
+    recorder = Recorder(hold=True)
     store = _store(kind, tmp_path)
 
     async def go() -> list[int]:
         async with serving(recorder, store=store) as (client, _):
-            copies = [_body(1), _body(2)] * 10
-            answers = await asyncio.gather(
-                *(client.put(TXN + "race", json=body, headers=AUTH) for body in copies)
-            )
+            answers = await _copies(client, recorder, [_body(1), _body(2)] * 10, txn="race")
         await store.close()
         return [a.status_code for a in answers]
 
-    assert run(go()) == [200] * 20
+    assert run_fake_time(go()) == [200] * 20
     assert recorder.calls == 1 and len(recorder.transactions) == 1
 
 

@@ -13,36 +13,27 @@
 
 from __future__ import annotations
 
-from matrix_appservice.homeserver._app import (
-    DEFAULT_MAX_BODY_BYTES,
-    Appservice,
-    HomeserverApp,
-    RiskyRegexError,
-)
-from matrix_appservice.homeserver._handler import DISPATCH, HANDLER_METHODS, HomeserverHandler
-from matrix_appservice.homeserver._memory import InMemoryHomeserver, PingFailed
+from matrix_appservice._http_pipeline.request import HandlerRequest
+from matrix_appservice.homeserver._app import HomeserverApp, RegisteredAppservice, RiskyRegexError
+from matrix_appservice.homeserver._handler import HomeserverHandler
+from matrix_appservice.homeserver._memory import InMemoryHomeserver
 from matrix_appservice.homeserver._requester import Identities, Requester
 from matrix_appservice.homeserver._routes import PlainHandler, PlainRoute
 from matrix_appservice.homeserver._sink import EventPusher, RecordingPusher
 from matrix_appservice.homeserver._state import HomeserverState, Room, User
-from matrix_appservice.server._errors import MatrixError
 
 __all__ = [
-    "DEFAULT_MAX_BODY_BYTES",
-    "DISPATCH",
-    "HANDLER_METHODS",
-    "Appservice",
     "EventPusher",
+    "HandlerRequest",
     "HomeserverApp",
     "HomeserverHandler",
     "HomeserverState",
     "Identities",
     "InMemoryHomeserver",
-    "MatrixError",
-    "PingFailed",
     "PlainHandler",
     "PlainRoute",
     "RecordingPusher",
+    "RegisteredAppservice",
     "Requester",
     "RiskyRegexError",
     "Room",

@@ -1,78 +1,70 @@
-"""The ASGI application for the Client-Server calls of appservices.
+"""The homeserver's ASGI application, for the Client-Server calls of appservices.
 
-A request goes through these steps, each of which may answer on its own:
+Requests go through the steps of :mod:`matrix_appservice._http_pipeline.app` (routing,
+the token, the body, the handler, its answer checked), with the routes of the Client-Server
+operations of the release served and the handler's routes outside the spec. What is the
+homeserver's own:
 
-1. routing on the raw path (404/405 ``M_UNRECOGNIZED``);
-2. authentication: the token comes in an ``Authorization: Bearer`` header, or as the
-   ``access_token`` query parameter where the release allows it. None is 401
-   ``M_MISSING_TOKEN``; one that is no registration's ``as_token`` and no user's token is 401
-   ``M_UNKNOWN_TOKEN``;
-3. identity assertion, with the parameters the operation takes in the release served
-   (``user_id``; ``device_id`` from v1.17; ``org.matrix.msc3202.device_id`` in
-   ``unstable``): a ``user_id`` that is not a user ID is 400 ``M_INVALID_PARAM``, a user
-   outside the appservice's user namespaces or not registered is 403 ``M_FORBIDDEN``, a
-   device the user does not have is 400 ``M_UNKNOWN_DEVICE``;
-4. the body: more than ``max_body_bytes`` is 413 ``M_TOO_LARGE``, malformed JSON 400
-   ``M_NOT_JSON``, JSON that breaks the release's schema 400 ``M_BAD_JSON``;
-5. the handler, with the resolved :class:`Requester`; its answer is checked against the
-   operation's response schema.
+- the token, found by the one rule of :mod:`matrix_appservice._http_pipeline.tokens`, is a
+  registration's ``as_token`` or a user's token (the handler knows those): none is 401
+  ``M_MISSING_TOKEN``, one that is neither (or two that differ) 401 ``M_UNKNOWN_TOKEN``;
+- identity assertion, with the parameters the operation takes in the release served
+  (``user_id``; ``device_id`` from v1.17; ``org.matrix.msc3202.device_id`` in
+  ``unstable``): a ``user_id`` that is not a user ID is 400 ``M_INVALID_PARAM``, a user
+  outside the appservice's user namespaces or not registered is 403 ``M_FORBIDDEN``, a
+  device the user does not have is 400 ``M_UNKNOWN_DEVICE``; the handler gets the resolved
+  :class:`Requester`.
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 import orjson
 
 from matrix_appservice._credentials import require_usable
+from matrix_appservice._http_pipeline.app import Head, JsonApp, Query, Route
+from matrix_appservice._http_pipeline.routing import Router
+from matrix_appservice._http_pipeline.tokens import (
+    query_token_allowed,
+    read_token,
+    require_token,
+)
 from matrix_appservice._namespaces import NamespaceMatcher, NamespaceTimeoutError
 from matrix_appservice._plain_yaml import short
 from matrix_appservice._regex_risk import backtracking_risk
 from matrix_appservice._releases import resolve_release
-from matrix_appservice._validator import Validator, parse_json, validator_for
+from matrix_appservice._validator import validator_for
+from matrix_appservice.errors import (
+    BadJsonError,
+    ForbiddenError,
+    InvalidParamError,
+    MatrixError,
+    UnknownDeviceError,
+    UnknownTokenError,
+)
 from matrix_appservice.homeserver._handler import DISPATCH, Dispatch, HomeserverHandler
 from matrix_appservice.homeserver._identifiers import check_user_id
 from matrix_appservice.homeserver._requester import Requester
 from matrix_appservice.homeserver._routes import PlainHandler
 from matrix_appservice.models import Registration
-from matrix_appservice.operations import OPERATIONS, Operation
+from matrix_appservice.operations import OPERATIONS
 from matrix_appservice.registration import Anchoring
-from matrix_appservice.server._asgi import (
-    Disconnected,
-    Receive,
-    Scope,
-    Send,
-    compile_path,
-    decode_segment,
-    find_path,
-    parse_body,
-    query_pairs,
-    raw_path,
-    read_body,
-    request_headers,
-    send_json,
-)
-from matrix_appservice.server._errors import InvalidAnswer, MatrixError, error_body
-from matrix_appservice.server._request import HandlerRequest
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
-    "Appservice",
     "HomeserverApp",
+    "RegisteredAppservice",
     "RiskyRegexError",
     "risky_regexes",
 ]
 
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 _LOG = logging.getLogger("matrix_appservice.homeserver")
-_NOT_FOUND = error_body("M_UNRECOGNIZED", "Unrecognized request")
-_FAILED = error_body("M_UNKNOWN", "The homeserver failed to handle the request")
 # The routes outside this spec take identity assertion and tokens as sendMessage does.
 _PLAIN_LIKE = "sendMessage"
 _MAY_BE_EMPTY = ("stateKey",)  # most state events have the empty state key
@@ -100,8 +92,9 @@ def risky_regexes(registrations: Sequence[Registration]) -> list[str]:
 
 
 @dataclass(frozen=True)
-class Appservice:
-    """One registration as the homeserver knows it."""
+class RegisteredAppservice:
+    """An appservice as the homeserver knows it: its registration, a matcher of its
+    namespaces, and its ``sender_localpart`` user."""
 
     registration: Registration
     matcher: NamespaceMatcher
@@ -110,28 +103,18 @@ class Appservice:
 
 
 @dataclass(frozen=True)
-class _Route:
-    name: str
-    query_token: bool
-    identity: tuple[str, ...]
-    body: bool
-    required: bool
-    validator: Validator | None
-    answer: Validator | None
-    dispatch: Dispatch | None
-    plain: PlainHandler | None
+class _Route(Route):
+    identity: tuple[str, ...] = ()
+    dispatch: Dispatch | None = None
+    plain: PlainHandler | None = None
     auth: bool = True
 
 
-@dataclass(frozen=True)
-class _Path:
-    pattern: re.Pattern[bytes]
-    params: tuple[str, ...]
-    methods: dict[str, _Route]
-    allow: bytes
+def _wrong_token(reason: str) -> MatrixError:
+    return UnknownTokenError(reason)
 
 
-class HomeserverApp:
+class HomeserverApp(JsonApp[_Route, Requester]):
     """The ASGI application; the handler answers, the app authenticates and checks.
 
     Registrations with a namespace regex that can backtrack catastrophically (the ones
@@ -149,6 +132,7 @@ class HomeserverApp:
         anchoring: Anchoring = "full",
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         allow_risky_regex: bool = False,
+        access_log: bool = False,
     ) -> None:
         if not isinstance(handler, HomeserverHandler):
             raise TypeError(f"handler must be a HomeserverHandler, not {type(handler).__name__}")
@@ -159,17 +143,16 @@ class HomeserverApp:
                 "time on every event that names it. Rewrite the regex (for example '(a+)+' as "
                 "'a+'), or start anyway with allow_risky_regex=True."
             )
-        self.version = resolve_release(version)
+        release = resolve_release(version)
         self.server_name = server_name
         self.handler = handler
-        self.max_body_bytes = max_body_bytes
-        self.appservices: dict[str, Appservice] = {}
-        self._by_token: dict[bytes, Appservice] = {}
+        self.appservices: dict[str, RegisteredAppservice] = {}
+        self._by_token: dict[bytes, RegisteredAppservice] = {}
         for reg in registrations:
             require_usable(reg)  # never an empty as_token: anyone's empty token would match
             if reg.id in self.appservices:
                 raise ValueError(f"two registrations have the id {reg.id!r}")
-            service = Appservice(
+            service = RegisteredAppservice(
                 reg, NamespaceMatcher(reg, anchoring), f"@{reg.sender_localpart}:{server_name}"
             )
             self.appservices[reg.id] = service
@@ -177,130 +160,73 @@ class HomeserverApp:
             if token in self._by_token:
                 raise ValueError(f"the registrations {reg.id!r} and another share an as_token")
             self._by_token[token] = service
-        self._paths = self._routes()
+        super().__init__(
+            self._routes(release),
+            version=release,
+            max_body_bytes=max_body_bytes,
+            logger=_LOG,
+            party="homeserver",
+            access_log=access_log,
+        )
 
-    def _routes(self) -> list[_Path]:
-        by_template: dict[str, dict[str, _Route]] = {}
+    def _routes(self, version: str) -> Router[_Route]:
+        entries: list[tuple[str, str, _Route, str | None]] = []
         for op in OPERATIONS.values():
-            if op.api != "client-server" or not op.exists_in(self.version):
+            if op.api != "client-server" or not op.exists_in(version):
                 continue
-            by_template.setdefault(op.path(self.version), {})[op.method] = _Route(
+            route = _Route(
                 name=op.name,
-                query_token=_query_token(op, self.version),
-                identity=op.identity_params(self.version),
-                body=op.request is not None,
-                required=op.request_required,
-                validator=validator_for(request=op.name, version=self.version)
-                if op.request
-                else None,
-                answer=validator_for(response=op.name, status=200, version=self.version),
+                query_token=query_token_allowed(op, version),
+                reads_body=op.request is not None,
+                body_required=op.request_required,
+                validator=validator_for(request=op.name, version=version) if op.request else None,
+                answer=validator_for(response=op.name, status=200, version=version),
+                identity=op.identity_params(version),
                 dispatch=DISPATCH[op.name],
-                plain=None,
             )
+            entries.append((op.path(version), op.method, route, op.rest_param))
         like = OPERATIONS[_PLAIN_LIKE]
         for plain in self.handler.plain_routes():
-            by_template.setdefault(plain.path, {})[plain.method] = _Route(
+            route = _Route(
                 name=f"{plain.method} {plain.path}",
-                query_token=_query_token(like, self.version),
-                identity=like.identity_params(self.version),
-                body=plain.body,
-                required=False,
-                validator=None,
-                answer=None,
-                dispatch=None,
+                query_token=query_token_allowed(like, version),
+                reads_body=plain.body,
+                identity=like.identity_params(version),
                 plain=plain.handler,
                 auth=plain.auth,
             )
-        paths = []
-        for template, methods in by_template.items():
-            pattern, names = compile_path(template, _MAY_BE_EMPTY)
-            paths.append(_Path(pattern, names, methods, ", ".join(sorted(methods)).encode()))
-        return paths
+            entries.append((plain.path, plain.method, route, None))
+        return Router(entries, _MAY_BE_EMPTY)
 
-    # -- ASGI ---------------------------------------------------------------------------------
+    async def startup(self) -> None:
+        await self.handler.startup()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            await self._http(scope, receive, send)
-        elif scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await self.handler.startup()
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await self.handler.shutdown()
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+    async def close(self) -> None:
+        await self.handler.shutdown()
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers: list[tuple[bytes, bytes]] = []
-        try:
-            status, body = await self._respond(scope, receive, headers)
-        except MatrixError as exc:
-            status, body = exc.status, exc.body()
-        except Disconnected:
-            return
-        except Exception:
-            _LOG.exception("request failed", extra={"event": "request_failed"})
-            status, body = 500, _FAILED
-        await send_json(send, status, body, headers)
-
-    async def _respond(
-        self, scope: Scope, receive: Receive, headers: list[tuple[bytes, bytes]]
-    ) -> tuple[int, bytes]:
-        found = find_path(self._paths, raw_path(scope))
-        if found is None:
-            return 404, _NOT_FOUND
-        path, match = found
-        route = path.methods.get(scope["method"])
-        if route is None:
-            headers.append((b"allow", path.allow))
-            return 405, error_body("M_UNRECOGNIZED", "Unsupported method")
-        authorization, length = request_headers(scope)
-        query_string: bytes = scope.get("query_string", b"")
-        query = query_pairs(query_string)
-        requester = await self._requester(route, authorization, query_string, query)
-        params = {name: decode_segment(match.group(i + 1)) for i, name in enumerate(path.params)}
-        raw = await read_body(receive, length, self.max_body_bytes) if route.body else b""
-        body = parse_body(raw, route.validator, required=route.required) if route.body else None
-        request = HandlerRequest(params, query, body, self.version)
+    async def respond(
+        self, route: _Route, caller: Requester, params: dict[str, str], query: Query, body: Any
+    ) -> bytes:
+        request = self.request(params, query, body)
         if route.plain is not None:
-            if route.body and not isinstance(body, dict):
-                raise MatrixError(400, "M_BAD_JSON", "The body must be a JSON object")
-            return 200, orjson.dumps(await route.plain(requester, request))
-        assert route.dispatch is not None and route.answer is not None
-        try:
-            answer = await route.dispatch(self.handler, requester, request)
-            problem = route.answer.first_issue(parse_json(answer))
-            if problem is not None:
-                raise InvalidAnswer(str(problem))
-        except InvalidAnswer as exc:
-            _LOG.error(
-                "the handler's answer to %s does not fit the spec: %s",
-                route.name,
-                exc,
-                extra={"event": "invalid_answer", "operation": route.name},
-            )
-            raise MatrixError(
-                500, "M_UNKNOWN", "The homeserver produced an invalid answer"
-            ) from None
-        return 200, answer
+            if route.reads_body and not isinstance(request.body, dict):
+                raise BadJsonError("The body must be a JSON object")
+            return orjson.dumps(await route.plain(caller, request))
+        assert route.dispatch is not None
+        return await self.checked(route, route.dispatch(self.handler, caller, request))
 
     # -- authentication and identity assertion ------------------------------------------------
 
-    async def _requester(
-        self,
-        route: _Route,
-        authorization: bytes | None,
-        query_string: bytes,
-        query: list[tuple[str, str]],
-    ) -> Requester:
-        token = _token(authorization, query_string, route.query_token)
-        if token is None:
-            if not route.auth:
-                return Requester(None, "", None)
-            raise MatrixError(401, "M_MISSING_TOKEN", "Missing access token")
+    async def authenticate(self, route: _Route, head: Head) -> Requester:
+        reading = require_token if route.auth else read_token
+        token = reading(
+            head.authorization,
+            head.query_string,
+            query_allowed=route.query_token,
+            wrong=_wrong_token,
+        )
+        if token is None:  # a route open to anyone (/versions)
+            return Requester(None, "", None)
         service = self._appservice_for(token)
         if service is None:
             try:
@@ -308,13 +234,13 @@ class HomeserverApp:
             except UnicodeDecodeError:
                 session = None
             if session is None:
-                raise MatrixError(401, "M_UNKNOWN_TOKEN", "Unrecognised access token")
+                raise UnknownTokenError("Unrecognised access token")
             return Requester(None, session[0], session[1])
-        values = {key: value for key, value in reversed(query) if key in route.identity}
+        values = {key: value for key, value in reversed(head.query) if key in route.identity}
         user_id = values.get("user_id")
         devices = {values[n] for n in route.identity if n != "user_id" and n in values}
         if len(devices) > 1:
-            raise MatrixError(400, "M_INVALID_PARAM", "The device_id parameters differ")
+            raise InvalidParamError("The device_id parameters differ")
         device_id = next(iter(devices), None)
         reg = service.registration
         if user_id is not None:
@@ -327,46 +253,20 @@ class HomeserverApp:
             except NamespaceTimeoutError:
                 inside = False
             if not inside:
-                raise MatrixError(
-                    403,
-                    "M_FORBIDDEN",
+                raise ForbiddenError(
                     f"Application service {reg.id} cannot masquerade as {user_id}: "
-                    "it is outside the appservice's user namespaces",
+                    "it is outside the appservice's user namespaces"
                 )
             if not await self.handler.user_exists(user_id):
-                raise MatrixError(403, "M_FORBIDDEN", f"{user_id} is not registered")
+                raise ForbiddenError(f"{user_id} is not registered")
             user = user_id
         if device_id is not None and not await self.handler.device_exists(user, device_id):
-            raise MatrixError(400, "M_UNKNOWN_DEVICE", f"{user} has no device {device_id}")
+            raise UnknownDeviceError(f"{user} has no device {device_id}")
         return Requester(reg.id, user, device_id, asserted=user_id is not None)
 
-    def _appservice_for(self, token: bytes) -> Appservice | None:
+    def _appservice_for(self, token: bytes) -> RegisteredAppservice | None:
         found = None
         for known, service in self._by_token.items():
             if hmac.compare_digest(known, token):
                 found = service
         return found
-
-
-def _query_token(op: Operation[Any, Any], version: str) -> bool:
-    return any(scheme.kind == "query" for scheme in op.auth(version))
-
-
-def _token(authorization: bytes | None, query_string: bytes, query_allowed: bool) -> bytes | None:
-    if authorization is not None:
-        scheme, _, credentials = authorization.strip().partition(b" ")
-        if scheme.lower() == b"bearer" and credentials.strip():
-            return credentials.strip()
-    if query_allowed and b"access_token" in query_string:
-        for key, value in _raw_pairs(query_string):
-            if key == b"access_token" and value:
-                return value
-    return None
-
-
-def _raw_pairs(query_string: bytes) -> list[tuple[bytes, bytes]]:
-    out = []
-    for part in query_string.split(b"&")[:1000]:
-        key, _, value = part.partition(b"=")
-        out.append((unquote_to_bytes(key), unquote_to_bytes(value.replace(b"+", b" "))))
-    return out

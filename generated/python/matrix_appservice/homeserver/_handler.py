@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from types import MappingProxyType
-from typing import Any, TypeVar
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
+from matrix_appservice._http_pipeline.answers import answer_json, typed_body
+from matrix_appservice._http_pipeline.request import HandlerRequest
+from matrix_appservice.errors import UnrecognizedError
 from matrix_appservice.homeserver._requester import Identities, Requester
 from matrix_appservice.models import (
     AppserviceRoomDirectoryVisibility,
@@ -40,13 +42,8 @@ from matrix_appservice.models import (
     UploadCrossSigningKeysRequest,
     UploadCrossSigningKeysResponse,
 )
-from matrix_appservice.server._errors import InvalidAnswer, MatrixError, bad_json
-from matrix_appservice.server._request import HandlerRequest
 
 __all__ = ["DISPATCH", "HANDLER_METHODS", "Dispatch", "HomeserverHandler"]
-
-
-_M = TypeVar("_M", bound=BaseModel)
 
 
 class HomeserverHandler(Identities):
@@ -55,8 +52,8 @@ class HomeserverHandler(Identities):
     Each method is one operation of the Client-Server API that the appservice spec extends.
     The app authenticates the ``as_token`` and resolves identity assertion before a method
     runs: ``requester`` says which appservice calls and as which user and device. Return the
-    answer's model (or a dict of the same shape) to answer 200; raise :class:`MatrixError`
-    to answer with an error. A method that is not overridden answers 404 ``M_UNRECOGNIZED``.
+    answer's model (or a dict of the same shape) to answer 200; raise an error of
+    :mod:`matrix_appservice.errors` to answer with its status and errcode. A method that is not overridden answers 404 ``M_UNRECOGNIZED``.
     """
 
     async def get_protocol_metadata(
@@ -74,7 +71,7 @@ class HomeserverHandler(Identities):
 
         - ``protocol``: The protocol ID, such as `irc`.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def query_location_by_alias(
         self,
@@ -90,7 +87,7 @@ class HomeserverHandler(Identities):
 
         - ``alias``: The Matrix room alias to look up.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def query_location_by_protocol(
         self,
@@ -113,7 +110,7 @@ class HomeserverHandler(Identities):
           protocol's `location_fields` (for example
           `network=irc.libera.chat&channel=%23matrix`). Not every field has to be given.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def query_user_by_id(
         self,
@@ -129,7 +126,7 @@ class HomeserverHandler(Identities):
 
         - ``userid``: The Matrix user ID to look up.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def query_user_by_protocol(
         self,
@@ -152,7 +149,7 @@ class HomeserverHandler(Identities):
           protocol's `user_fields` (for example
           `network=irc.libera.chat&nickname=alice`). Not every field has to be given.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def delete_device(
         self,
@@ -171,7 +168,7 @@ class HomeserverHandler(Identities):
 
         - ``device_id``: The device to delete.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def delete_devices(
         self,
@@ -185,7 +182,7 @@ class HomeserverHandler(Identities):
         user-interactive authentication (UIA) for this; an appservice acting for one of its
         users does not, and need not send `auth`.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def get_protocols(
         self,
@@ -199,7 +196,7 @@ class HomeserverHandler(Identities):
         /_matrix/app/v1/thirdparty/protocol/{protocol}`, and gives each instance an
         `instance_id` of its own.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def get_public_rooms(
         self,
@@ -228,7 +225,7 @@ class HomeserverHandler(Identities):
         - ``server``: The server whose directory to list. When left out, the homeserver lists its
           own.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def login(
         self,
@@ -249,7 +246,7 @@ class HomeserverHandler(Identities):
         `M_APPSERVICE_LOGIN_UNSUPPORTED`. They create devices with `PUT /devices/{deviceId}` and
         use identity assertion with `device_id` instead.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def ping_appservice(
         self,
@@ -272,7 +269,7 @@ class HomeserverHandler(Identities):
 
         - ``appservice_id``: The `id` of the calling appservice, as written in its registration.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def query_public_rooms(
         self,
@@ -295,7 +292,7 @@ class HomeserverHandler(Identities):
         - ``server``: The server whose directory to search. When left out, the homeserver searches
           its own.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def register(
         self,
@@ -328,7 +325,7 @@ class HomeserverHandler(Identities):
           guest account the homeserver ignores the body apart from
           `initial_device_display_name`; appservices always create `user` accounts.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def send_message(
         self,
@@ -363,7 +360,7 @@ class HomeserverHandler(Identities):
           in the room's graph. A value that `origin_server_ts` would not accept is a bad
           request (400). Only the `send` and `state` endpoints take it.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def set_room_state_with_key(
         self,
@@ -399,7 +396,7 @@ class HomeserverHandler(Identities):
           in the room's graph. A value that `origin_server_ts` would not accept is a bad
           request (400). Only the `send` and `state` endpoints take it.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def update_appservice_room_directory_visibility(
         self,
@@ -427,7 +424,7 @@ class HomeserverHandler(Identities):
           must have listed it among its protocols' instances.
         - ``room_id``: The room to publish or unpublish.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def update_device(
         self,
@@ -448,7 +445,7 @@ class HomeserverHandler(Identities):
 
         - ``device_id``: The device to update (or, for an appservice, to create).
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
     async def upload_cross_signing_keys(
         self,
@@ -465,26 +462,11 @@ class HomeserverHandler(Identities):
         users never needs UIA, even when replacing keys, so bridges can set up cross-signing for
         the users they manage.
         """
-        raise MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request")
+        raise UnrecognizedError("Unrecognized request")
 
 
 Dispatch = Callable[[HomeserverHandler, Requester, HandlerRequest], Awaitable[bytes]]
 """Calls the handler for one request and returns the answer as JSON bytes."""
-
-
-def _answer(adapter: TypeAdapter[Any], value: object) -> bytes:
-    try:
-        typed = adapter.validate_python(value)
-    except ValidationError as exc:
-        raise InvalidAnswer(str(exc)) from None
-    return adapter.dump_json(typed, by_alias=True, exclude_unset=True)
-
-
-def _body(model: type[_M], request: HandlerRequest) -> _M:
-    try:
-        return model.model_validate({} if request.body is None else request.body)
-    except ValidationError as exc:
-        raise bad_json(exc) from None
 
 
 _GET_PROTOCOL_METADATA_ANSWER: TypeAdapter[ClientProtocol] = TypeAdapter(ClientProtocol)
@@ -497,7 +479,7 @@ async def _get_protocol_metadata(
         requester,
         request.path["protocol"],
     )
-    return _answer(_GET_PROTOCOL_METADATA_ANSWER, answer)
+    return answer_json(_GET_PROTOCOL_METADATA_ANSWER, answer)
 
 
 _QUERY_LOCATION_BY_ALIAS_ANSWER: TypeAdapter[list[Location]] = TypeAdapter(list[Location])
@@ -510,7 +492,7 @@ async def _query_location_by_alias(
         requester,
         request.required_str("alias"),
     )
-    return _answer(_QUERY_LOCATION_BY_ALIAS_ANSWER, answer)
+    return answer_json(_QUERY_LOCATION_BY_ALIAS_ANSWER, answer)
 
 
 _QUERY_LOCATION_BY_PROTOCOL_ANSWER: TypeAdapter[list[Location]] = TypeAdapter(list[Location])
@@ -524,7 +506,7 @@ async def _query_location_by_protocol(
         request.path["protocol"],
         fields=request.search_fields("clientQueryLocationByProtocol"),
     )
-    return _answer(_QUERY_LOCATION_BY_PROTOCOL_ANSWER, answer)
+    return answer_json(_QUERY_LOCATION_BY_PROTOCOL_ANSWER, answer)
 
 
 _QUERY_USER_BY_ID_ANSWER: TypeAdapter[list[ThirdPartyUser]] = TypeAdapter(list[ThirdPartyUser])
@@ -537,7 +519,7 @@ async def _query_user_by_id(
         requester,
         request.required_str("userid"),
     )
-    return _answer(_QUERY_USER_BY_ID_ANSWER, answer)
+    return answer_json(_QUERY_USER_BY_ID_ANSWER, answer)
 
 
 _QUERY_USER_BY_PROTOCOL_ANSWER: TypeAdapter[list[ThirdPartyUser]] = TypeAdapter(
@@ -553,7 +535,7 @@ async def _query_user_by_protocol(
         request.path["protocol"],
         fields=request.search_fields("clientQueryUserByProtocol"),
     )
-    return _answer(_QUERY_USER_BY_PROTOCOL_ANSWER, answer)
+    return answer_json(_QUERY_USER_BY_PROTOCOL_ANSWER, answer)
 
 
 _DELETE_DEVICE_ANSWER: TypeAdapter[DeleteDeviceResponse] = TypeAdapter(DeleteDeviceResponse)
@@ -565,9 +547,9 @@ async def _delete_device(
     answer = await handler.delete_device(
         requester,
         request.path["deviceId"],
-        _body(DeleteDeviceRequest, request),
+        typed_body(DeleteDeviceRequest, request.body),
     )
-    return _answer(_DELETE_DEVICE_ANSWER, answer)
+    return answer_json(_DELETE_DEVICE_ANSWER, answer)
 
 
 _DELETE_DEVICES_ANSWER: TypeAdapter[DeleteDevicesResponse] = TypeAdapter(DeleteDevicesResponse)
@@ -578,9 +560,9 @@ async def _delete_devices(
 ) -> bytes:
     answer = await handler.delete_devices(
         requester,
-        _body(DeleteDevicesRequest, request),
+        typed_body(DeleteDevicesRequest, request.body),
     )
-    return _answer(_DELETE_DEVICES_ANSWER, answer)
+    return answer_json(_DELETE_DEVICES_ANSWER, answer)
 
 
 _GET_PROTOCOLS_ANSWER: TypeAdapter[ThirdPartyProtocols] = TypeAdapter(ThirdPartyProtocols)
@@ -592,7 +574,7 @@ async def _get_protocols(
     answer = await handler.get_protocols(
         requester,
     )
-    return _answer(_GET_PROTOCOLS_ANSWER, answer)
+    return answer_json(_GET_PROTOCOLS_ANSWER, answer)
 
 
 _GET_PUBLIC_ROOMS_ANSWER: TypeAdapter[PublicRoomsResponse] = TypeAdapter(PublicRoomsResponse)
@@ -607,7 +589,7 @@ async def _get_public_rooms(
         since=request.str_param("since"),
         server=request.str_param("server"),
     )
-    return _answer(_GET_PUBLIC_ROOMS_ANSWER, answer)
+    return answer_json(_GET_PUBLIC_ROOMS_ANSWER, answer)
 
 
 _LOGIN_ANSWER: TypeAdapter[LoginResponse] = TypeAdapter(LoginResponse)
@@ -618,9 +600,9 @@ async def _login(
 ) -> bytes:
     answer = await handler.login(
         requester,
-        _body(LoginRequest, request),
+        typed_body(LoginRequest, request.body),
     )
-    return _answer(_LOGIN_ANSWER, answer)
+    return answer_json(_LOGIN_ANSWER, answer)
 
 
 _PING_APPSERVICE_ANSWER: TypeAdapter[PingAppserviceResponse] = TypeAdapter(PingAppserviceResponse)
@@ -632,9 +614,9 @@ async def _ping_appservice(
     answer = await handler.ping_appservice(
         requester,
         request.path["appserviceId"],
-        _body(PingAppserviceRequest, request),
+        typed_body(PingAppserviceRequest, request.body),
     )
-    return _answer(_PING_APPSERVICE_ANSWER, answer)
+    return answer_json(_PING_APPSERVICE_ANSWER, answer)
 
 
 _QUERY_PUBLIC_ROOMS_ANSWER: TypeAdapter[PublicRoomsResponse] = TypeAdapter(PublicRoomsResponse)
@@ -645,10 +627,10 @@ async def _query_public_rooms(
 ) -> bytes:
     answer = await handler.query_public_rooms(
         requester,
-        _body(PublicRoomsFilterRequest, request),
+        typed_body(PublicRoomsFilterRequest, request.body),
         server=request.str_param("server"),
     )
-    return _answer(_QUERY_PUBLIC_ROOMS_ANSWER, answer)
+    return answer_json(_QUERY_PUBLIC_ROOMS_ANSWER, answer)
 
 
 _REGISTER_ANSWER: TypeAdapter[RegisterResponse] = TypeAdapter(RegisterResponse)
@@ -659,10 +641,10 @@ async def _register(
 ) -> bytes:
     answer = await handler.register(
         requester,
-        _body(RegisterRequest, request),
+        typed_body(RegisterRequest, request.body),
         kind=request.str_param("kind"),
     )
-    return _answer(_REGISTER_ANSWER, answer)
+    return answer_json(_REGISTER_ANSWER, answer)
 
 
 _SEND_MESSAGE_ANSWER: TypeAdapter[SendEventResponse] = TypeAdapter(SendEventResponse)
@@ -676,10 +658,10 @@ async def _send_message(
         request.path["roomId"],
         request.path["eventType"],
         request.path["txnId"],
-        _body(RoomEventContent, request),
+        typed_body(RoomEventContent, request.body),
         ts=request.int_param("ts"),
     )
-    return _answer(_SEND_MESSAGE_ANSWER, answer)
+    return answer_json(_SEND_MESSAGE_ANSWER, answer)
 
 
 _SET_ROOM_STATE_WITH_KEY_ANSWER: TypeAdapter[StateEventResponse] = TypeAdapter(StateEventResponse)
@@ -693,10 +675,10 @@ async def _set_room_state_with_key(
         request.path["roomId"],
         request.path["eventType"],
         request.path["stateKey"],
-        _body(StateEventContent, request),
+        typed_body(StateEventContent, request.body),
         ts=request.int_param("ts"),
     )
-    return _answer(_SET_ROOM_STATE_WITH_KEY_ANSWER, answer)
+    return answer_json(_SET_ROOM_STATE_WITH_KEY_ANSWER, answer)
 
 
 _UPDATE_APPSERVICE_ROOM_DIRECTORY_VISIBILITY_ANSWER: TypeAdapter[
@@ -711,9 +693,9 @@ async def _update_appservice_room_directory_visibility(
         requester,
         request.path["networkId"],
         request.path["roomId"],
-        _body(AppserviceRoomDirectoryVisibility, request),
+        typed_body(AppserviceRoomDirectoryVisibility, request.body),
     )
-    return _answer(_UPDATE_APPSERVICE_ROOM_DIRECTORY_VISIBILITY_ANSWER, answer)
+    return answer_json(_UPDATE_APPSERVICE_ROOM_DIRECTORY_VISIBILITY_ANSWER, answer)
 
 
 _UPDATE_DEVICE_ANSWER: TypeAdapter[UpdateDeviceResponse] = TypeAdapter(UpdateDeviceResponse)
@@ -725,9 +707,9 @@ async def _update_device(
     answer = await handler.update_device(
         requester,
         request.path["deviceId"],
-        _body(UpdateDeviceRequest, request),
+        typed_body(UpdateDeviceRequest, request.body),
     )
-    return _answer(_UPDATE_DEVICE_ANSWER, answer)
+    return answer_json(_UPDATE_DEVICE_ANSWER, answer)
 
 
 _UPLOAD_CROSS_SIGNING_KEYS_ANSWER: TypeAdapter[UploadCrossSigningKeysResponse] = TypeAdapter(
@@ -740,9 +722,9 @@ async def _upload_cross_signing_keys(
 ) -> bytes:
     answer = await handler.upload_cross_signing_keys(
         requester,
-        _body(UploadCrossSigningKeysRequest, request),
+        typed_body(UploadCrossSigningKeysRequest, request.body),
     )
-    return _answer(_UPLOAD_CROSS_SIGNING_KEYS_ANSWER, answer)
+    return answer_json(_UPLOAD_CROSS_SIGNING_KEYS_ANSWER, answer)
 
 
 DISPATCH: Mapping[str, Dispatch] = MappingProxyType(

@@ -20,7 +20,22 @@ import orjson
 from matrix_appservice._namespaces import NamespaceTimeoutError
 from matrix_appservice._releases import resolve_release
 from matrix_appservice._validator import targets, validator_for
-from matrix_appservice.homeserver._app import Appservice, HomeserverApp
+from matrix_appservice.errors import (
+    BadAliasError,
+    BadJsonError,
+    BadStatusError,
+    ConnectionFailedError,
+    ConnectionTimeoutError,
+    ExclusiveError,
+    ForbiddenError,
+    InvalidParamError,
+    MatrixError,
+    MissingParamError,
+    RequestFailedError,
+    UnknownError,
+    UrlNotSetError,
+)
+from matrix_appservice.homeserver._app import HomeserverApp, RegisteredAppservice
 from matrix_appservice.homeserver._handler import HomeserverHandler
 from matrix_appservice.homeserver._identifiers import check_alias, check_localpart, check_user_id
 from matrix_appservice.homeserver._plain import plain_routes
@@ -57,22 +72,10 @@ from matrix_appservice.registration import (
     check_registrations,
     load_registration,
 )
-from matrix_appservice.server._errors import MatrixError
 
-__all__ = ["InMemoryHomeserver", "PingFailed"]
+__all__ = ["InMemoryHomeserver"]
 
 _APPSERVICE_LOGIN = "m.login.application_service"
-
-
-class PingFailed(MatrixError):
-    """The appservice's ``/ping`` failed; the body says how (``PingAppserviceFailure``)."""
-
-    def __init__(self, status: int, failure: PingAppserviceFailure) -> None:
-        super().__init__(status, failure.errcode, failure.error or "")
-        self.failure = failure
-
-    def body(self) -> bytes:
-        return self.failure.model_dump_json(exclude_none=True).encode()
 
 
 def _loaded(
@@ -214,7 +217,7 @@ class InMemoryHomeserver(HomeserverHandler):
         return self.state.server_name
 
     @property
-    def appservices(self) -> dict[str, Appservice]:
+    def appservices(self) -> dict[str, RegisteredAppservice]:
         return self.app.appservices
 
     # -- what the app asks --------------------------------------------------------------------
@@ -234,12 +237,12 @@ class InMemoryHomeserver(HomeserverHandler):
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _appservice(self, requester: Requester) -> Appservice:
+    def _appservice(self, requester: Requester) -> RegisteredAppservice:
         if requester.appservice_id is None:
-            raise MatrixError(403, "M_FORBIDDEN", "Only an application service can do this")
+            raise ForbiddenError("Only an application service can do this")
         return self.app.appservices[requester.appservice_id]
 
-    def _claimed_by_other(self, user_id: str, own: Appservice | None) -> bool:
+    def _claimed_by_other(self, user_id: str, own: RegisteredAppservice | None) -> bool:
         for service in self.app.appservices.values():
             if service is own:
                 continue
@@ -250,7 +253,7 @@ class InMemoryHomeserver(HomeserverHandler):
                 return True
         return False
 
-    def _inside(self, service: Appservice, user_id: str) -> bool:
+    def _inside(self, service: RegisteredAppservice, user_id: str) -> bool:
         if user_id == service.sender:
             return True
         try:
@@ -268,9 +271,7 @@ class InMemoryHomeserver(HomeserverHandler):
         (``M_EXCLUSIVE``), and one that exists already (``M_USER_IN_USE``)."""
         user_id = check_localpart(localpart, self.server_name)
         if self._claimed_by_other(user_id, None):
-            raise MatrixError(
-                400, "M_EXCLUSIVE", f"{user_id} is held exclusively by an application service"
-            )
+            raise ExclusiveError(f"{user_id} is held exclusively by an application service")
         self.state.add_user(user_id).displayname = displayname
         token, _device = self.state.new_session(user_id)
         return token
@@ -280,21 +281,17 @@ class InMemoryHomeserver(HomeserverHandler):
     ) -> RegisterResponse:
         service = self._appservice(requester)
         if body.type != _APPSERVICE_LOGIN:
-            raise MatrixError(
-                400,
-                "M_MISSING_PARAM",
-                f"An application service registers users with type {_APPSERVICE_LOGIN}",
+            raise MissingParamError(
+                f"An application service registers users with type {_APPSERVICE_LOGIN}"
             )
         if kind not in (None, "user"):
-            raise MatrixError(400, "M_INVALID_PARAM", "Application services register users only")
+            raise InvalidParamError("Application services register users only")
         if not body.username:
-            raise MatrixError(400, "M_MISSING_PARAM", "username is required")
+            raise MissingParamError("username is required")
         user_id = check_localpart(body.username.lower(), self.server_name)
         if not self._inside(service, user_id) or self._claimed_by_other(user_id, service):
-            raise MatrixError(
-                400,
-                "M_EXCLUSIVE",
-                f"{user_id} is outside the user namespaces of the application service {service.registration.id}",
+            raise ExclusiveError(
+                f"{user_id} is outside the user namespaces of the application service {service.registration.id}"
             )
         self.state.add_user(user_id)
         if body.inhibit_login:
@@ -307,17 +304,17 @@ class InMemoryHomeserver(HomeserverHandler):
     async def login(self, requester: Requester, body: LoginRequest) -> LoginResponse:
         service = self._appservice(requester)
         if body.type != _APPSERVICE_LOGIN:
-            raise MatrixError(400, "M_UNKNOWN", f"Only {_APPSERVICE_LOGIN} logins are served")
+            raise UnknownError(f"Only {_APPSERVICE_LOGIN} logins are served")
         identifier = body.identifier
         user = getattr(identifier, "user", None) if identifier is not None else body.user
         if not isinstance(user, str) or not user:
-            raise MatrixError(400, "M_MISSING_PARAM", "The identifier names no user")
+            raise MissingParamError("The identifier names no user")
         user_id = user if user.startswith("@") else self.state.user_id(user)
         check_user_id(user_id, "the identifier's user")
         if not self._inside(service, user_id):
-            raise MatrixError(403, "M_FORBIDDEN", f"{user_id} is outside the namespaces")
+            raise ForbiddenError(f"{user_id} is outside the namespaces")
         if user_id not in self.state.users:
-            raise MatrixError(403, "M_FORBIDDEN", f"{user_id} is not registered")
+            raise ForbiddenError(f"{user_id} is not registered")
         token, device = self.state.new_session(user_id, body.device_id)
         return LoginResponse(
             user_id=user_id, access_token=token, device_id=device, home_server=self.server_name
@@ -387,7 +384,7 @@ class InMemoryHomeserver(HomeserverHandler):
             return
         problem = validator_for(event=event_type, version=self.version).first_issue(content)
         if problem is not None:
-            raise MatrixError(400, "M_BAD_JSON", f"content of {event_type}: {problem}")
+            raise BadJsonError(f"content of {event_type}: {problem}")
 
     def _check_canonical_aliases(self, room: Room, content: dict[str, Any]) -> None:
         """Each alias the event adds is well formed (400 ``M_INVALID_PARAM``) and points
@@ -406,26 +403,20 @@ class InMemoryHomeserver(HomeserverHandler):
                 continue
             alias = check_alias(alias, "an alias of m.room.canonical_alias")
             if self.state.aliases.get(alias) != room.room_id:
-                raise MatrixError(400, "M_BAD_ALIAS", f"{alias} does not point to this room")
+                raise BadAliasError(f"{alias} does not point to this room")
 
     # -- the ping -----------------------------------------------------------------------------
 
     async def ping_appservice(
         self, requester: Requester, appservice_id: str, body: PingAppserviceRequest
     ) -> PingAppserviceResponse:
-        from matrix_appservice.client import (
-            AsyncAppServiceClient,
-            RequestFailedError,
-        )
-        from matrix_appservice.client import MatrixError as AnswerError
+        from matrix_appservice.client import AsyncAppServiceClient
 
         if requester.appservice_id != appservice_id:
-            raise MatrixError(
-                403, "M_FORBIDDEN", "The path names another application service than the token"
-            )
+            raise ForbiddenError("The path names another application service than the token")
         reg = self.app.appservices[appservice_id].registration
         if not reg.url:
-            raise MatrixError(400, "M_URL_NOT_SET", "The application service has no URL")
+            raise UrlNotSetError("The application service has no URL")
         started = time.monotonic()
         try:
             async with AsyncAppServiceClient(
@@ -437,31 +428,22 @@ class InMemoryHomeserver(HomeserverHandler):
                 transport=self.appservice_transport,
             ) as client:
                 await client.ping(transaction_id=body.transaction_id)
-        except AnswerError as exc:
+        except MatrixError as exc:
             text = orjson.dumps(exc.body).decode() if exc.body is not None else ""
-            raise PingFailed(
-                502,
-                PingAppserviceFailure(
-                    errcode="M_BAD_STATUS",
-                    error=f"The application service answered {exc.status}",
-                    status=exc.status,
-                    body=text,
-                ),
+            raise BadStatusError(
+                f"The application service answered {exc.status}",
+                body=PingAppserviceFailure(
+                    errcode="M_BAD_STATUS", status=exc.status, body=text
+                ).model_dump(exclude_none=True),
             ) from None
         except RequestFailedError as exc:
             import httpx
 
             if isinstance(exc.__cause__, httpx.TimeoutException):
-                raise MatrixError(
-                    504, "M_CONNECTION_TIMEOUT", "The application service did not answer in time"
+                raise ConnectionTimeoutError(
+                    "The application service did not answer in time"
                 ) from None
-            raise PingFailed(
-                502,
-                PingAppserviceFailure(
-                    errcode="M_CONNECTION_FAILED",
-                    error="The application service could not be reached",
-                ),
-            ) from None
+            raise ConnectionFailedError("The application service could not be reached") from None
         return PingAppserviceResponse(duration_ms=int((time.monotonic() - started) * 1000))
 
     # -- the room directory -------------------------------------------------------------------
@@ -475,7 +457,7 @@ class InMemoryHomeserver(HomeserverHandler):
     ) -> AppserviceRoomDirectoryVisibilityResponse:
         service = self._appservice(requester)
         if room_id not in self.state.rooms:  # the operation documents 400 and 403, not 404
-            raise MatrixError(400, "M_INVALID_PARAM", f"Unknown room {room_id}")
+            raise InvalidParamError(f"Unknown room {room_id}")
         key = (service.registration.id, network_id)
         listed = self.state.network_rooms.setdefault(key, set())
         if body.visibility == "public":
@@ -493,7 +475,7 @@ class InMemoryHomeserver(HomeserverHandler):
         search: str | None,
     ) -> PublicRoomsResponse:
         if network is not None and "|" not in network:
-            raise MatrixError(400, "M_INVALID_PARAM", f"Unknown third_party_instance_id {network}")
+            raise InvalidParamError(f"Unknown third_party_instance_id {network}")
         chunk: list[PublishedRoom] = []
         for room, _ in self.state.published(network, everything):
             name = _content(room.state.get(("m.room.name", "")), "name")
@@ -555,9 +537,7 @@ def _position(token: str | None, name: str) -> int:
     if not token:
         return 0
     if not (token.isascii() and token.isdigit() and len(token) <= 16):
-        raise MatrixError(
-            400, "M_INVALID_PARAM", f"{name} is not a pagination token of this server"
-        )
+        raise InvalidParamError(f"{name} is not a pagination token of this server")
     return int(token)
 
 
@@ -565,7 +545,7 @@ def _aliases(value: object) -> list[object]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise MatrixError(400, "M_BAD_JSON", "alt_aliases must be a list of room aliases")
+        raise BadJsonError("alt_aliases must be a list of room aliases")
     return value
 
 

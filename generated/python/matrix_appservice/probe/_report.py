@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from matrix_appservice._client_secrets import scrub
+from matrix_appservice._client_secrets import scrub, scrub_cut
 
 __all__ = ["RULES", "SECTIONS", "Check", "Outcome", "Report", "rule_for", "scrubbed"]
 
@@ -61,10 +61,12 @@ def rule_for(name: str) -> str:
     return RULES.get(name, _LOOKUP_RULE)
 
 
-def scrubbed(text: str, secrets: Iterable[str]) -> str:
+def scrubbed(text: str, secrets: Iterable[str], limit: int | None = None) -> str:
     """``text`` without any of ``secrets`` (as given, percent-encoded or escaped) or token
-    credentials; for text from outside, before it goes into a report."""
-    return scrub(text, secrets)
+    credentials, each place replaced whole by ``<redacted>``; for text from outside, before
+    it goes into a report. With ``limit``, only the first ``limit`` characters of ``text``
+    are kept, and a secret that starts within them is replaced whole, never cut in two."""
+    return scrub(text, secrets) if limit is None else scrub_cut(text, tuple(secrets), limit)
 
 
 @dataclass(frozen=True)

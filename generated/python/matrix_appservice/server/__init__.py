@@ -16,7 +16,9 @@ own HTTP/1.1 server (:class:`HTTPServer`: httptools on uvloop; ``--http uvicorn`
 
 Each transaction ID is handled once (see :mod:`matrix_appservice.server._store` for the
 stores and the retention); the answers and errors follow the spec (see
-:mod:`matrix_appservice.server._app`). The app itself needs nothing beyond the base install.
+:mod:`matrix_appservice.server._app`), and a handler answers with an error by raising one of
+:mod:`matrix_appservice.errors` (a client's error that escapes is answered the same way).
+The app itself needs nothing beyond the base install.
 Several workers behind one load balancer share a PostgreSQL store
 (``store="postgresql://USER@HOST/DB"`` or :class:`PostgresTransactionStore`, extra
 ``[postgres]``; see :mod:`matrix_appservice.server._postgres`).
@@ -26,52 +28,30 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from matrix_appservice.server._app import (
-    DEFAULT_MAX_BODY_BYTES,
-    QUIRKS,
-    AppService,
-    create_app,
-    default_store_path,
-)
-from matrix_appservice.server._errors import MatrixError, NotFound
-from matrix_appservice.server._handler import HANDLER_METHODS, AppServiceHandler
+from matrix_appservice._logs import JsonFormatter, configure_logging
+from matrix_appservice.server._app import AppServiceApp, create_app, default_store_path
+from matrix_appservice.server._handler import AppServiceHandler
 from matrix_appservice.server._http import HTTPServer, ServerLimits, run_http
-from matrix_appservice.server._logs import JsonFormatter, configure_logging, scrub
-from matrix_appservice.server._request import HandlerRequest
 from matrix_appservice.server._store import (
-    IN_PROGRESS,
-    NEW,
     Claim,
     MemoryStore,
     Retention,
     SQLiteStore,
     TransactionStore,
-    describe_store,
-    open_store,
 )
-from matrix_appservice.server._transactions import IncomingTransaction, OptIns, OwnUsers
+from matrix_appservice.server._transactions import IncomingTransaction
 
 if TYPE_CHECKING:
     from matrix_appservice.server._postgres import PostgresTransactionStore
 
 __all__ = [
-    "DEFAULT_MAX_BODY_BYTES",
-    "HANDLER_METHODS",
-    "IN_PROGRESS",
-    "NEW",
-    "QUIRKS",
-    "AppService",
+    "AppServiceApp",
     "AppServiceHandler",
     "Claim",
     "HTTPServer",
-    "HandlerRequest",
     "IncomingTransaction",
     "JsonFormatter",
-    "MatrixError",
     "MemoryStore",
-    "NotFound",
-    "OptIns",
-    "OwnUsers",
     "PostgresTransactionStore",
     "Retention",
     "SQLiteStore",
@@ -80,10 +60,7 @@ __all__ = [
     "configure_logging",
     "create_app",
     "default_store_path",
-    "describe_store",
-    "open_store",
     "run_http",
-    "scrub",
 ]
 
 

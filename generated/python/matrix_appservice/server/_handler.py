@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from types import MappingProxyType
-from typing import Any, TypeVar
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
+from matrix_appservice._http_pipeline.answers import answer_json, typed_body
+from matrix_appservice._http_pipeline.request import HandlerRequest
+from matrix_appservice.errors import NotFoundError
 from matrix_appservice.models import (
     Location,
     PingRequest,
@@ -20,22 +22,19 @@ from matrix_appservice.models import (
     QueryUserResponse,
     ThirdPartyUser,
 )
-from matrix_appservice.server._errors import InvalidAnswer, NotFound, bad_json
-from matrix_appservice.server._request import HandlerRequest
 from matrix_appservice.server._transactions import IncomingTransaction
 
 __all__ = ["DISPATCH", "HANDLER_METHODS", "AppServiceHandler", "Dispatch"]
-
-
-_M = TypeVar("_M", bound=BaseModel)
 
 
 class AppServiceHandler:
     """What the appservice does for each request of the homeserver; subclass and override.
 
     Each method is one operation of the homeserver -> appservice API. Return the answer's
-    model (or a dict of the same shape) to answer 200; raise :class:`NotFound` or another
-    :class:`MatrixError` to answer with an error. Answers are checked against the spec before
+    model (or a dict of the same shape) to answer 200; raise an error of
+    :mod:`matrix_appservice.errors` (:class:`~matrix_appservice.errors.NotFoundError`, say)
+    to answer with its status and errcode; a client's error that escapes is answered the
+    same way. Answers are checked against the spec before
     they are sent; one that does not fit is logged and answered with 500 ``M_UNKNOWN``.
 
     What a method that is not overridden does:
@@ -51,8 +50,8 @@ class AppServiceHandler:
     - ``send_transaction``: accepts the transaction
 
     :meth:`startup` runs once before the first request is answered and :meth:`shutdown`
-    once after the last (the app's lifespan, :class:`HTTPServer` or ``matrix-appservice
-    serve`` call them): open and close the bridge's own connections and clients there.
+    once after the last (the app's lifespan and ``matrix-appservice serve`` call them):
+    open and close the bridge's own connections and clients there.
     """
 
     async def startup(self) -> None:
@@ -77,7 +76,7 @@ class AppServiceHandler:
 
         - ``protocol``: The ID of the protocol, as listed in the registration's `protocols`.
         """
-        raise NotFound()
+        raise NotFoundError()
 
     async def ping(
         self,
@@ -108,7 +107,7 @@ class AppServiceHandler:
           lookup means nothing without it (the Client-Server version of this lookup
           requires it).
         """
-        raise NotFound()
+        raise NotFoundError()
 
     async def query_location_by_protocol(
         self,
@@ -131,7 +130,7 @@ class AppServiceHandler:
           parameter, named after the field (for example
           `?network=irc.libera.chat&channel=%23matrix`). Fields may be left out.
         """
-        raise NotFound()
+        raise NotFoundError()
 
     async def query_room_alias(
         self,
@@ -156,7 +155,7 @@ class AppServiceHandler:
           homeservers do not always percent-encode it (Synapse sends it as is), so the
           parameter is the rest of the path, `/` included.
         """
-        raise NotFound()
+        raise NotFoundError()
 
     async def query_user_by_id(
         self,
@@ -174,7 +173,7 @@ class AppServiceHandler:
           means nothing without it (the Client-Server version of this lookup requires
           it).
         """
-        raise NotFound()
+        raise NotFoundError()
 
     async def query_user(
         self,
@@ -200,7 +199,7 @@ class AppServiceHandler:
           (Synapse sends it as is), so the parameter is the rest of the path, `/`
           included.
         """
-        raise NotFound()
+        raise NotFoundError()
 
     async def query_user_by_protocol(
         self,
@@ -222,7 +221,7 @@ class AppServiceHandler:
           parameter, named after the field (for example
           `?network=irc.libera.chat&nickname=alice`). Fields may be left out.
         """
-        raise NotFound()
+        raise NotFoundError()
 
     async def send_transaction(self, transaction: IncomingTransaction) -> None:
         """Receive a batch of events from the homeserver.
@@ -254,21 +253,6 @@ Dispatch = Callable[[AppServiceHandler, HandlerRequest], Awaitable[bytes]]
 """Calls the handler for one request and returns the answer as JSON bytes."""
 
 
-def _answer(adapter: TypeAdapter[Any], value: object) -> bytes:
-    try:
-        typed = adapter.validate_python(value)
-    except ValidationError as exc:
-        raise InvalidAnswer(str(exc)) from None
-    return adapter.dump_json(typed, by_alias=True, exclude_unset=True)
-
-
-def _body(model: type[_M], request: HandlerRequest) -> _M:
-    try:
-        return model.model_validate({} if request.body is None else request.body)
-    except ValidationError as exc:
-        raise bad_json(exc) from None
-
-
 _GET_PROTOCOL_METADATA_ANSWER: TypeAdapter[Protocol] = TypeAdapter(Protocol)
 
 
@@ -276,7 +260,7 @@ async def _get_protocol_metadata(handler: AppServiceHandler, request: HandlerReq
     answer = await handler.get_protocol_metadata(
         request.path["protocol"],
     )
-    return _answer(_GET_PROTOCOL_METADATA_ANSWER, answer)
+    return answer_json(_GET_PROTOCOL_METADATA_ANSWER, answer)
 
 
 _PING_ANSWER: TypeAdapter[PingResponse] = TypeAdapter(PingResponse)
@@ -284,9 +268,9 @@ _PING_ANSWER: TypeAdapter[PingResponse] = TypeAdapter(PingResponse)
 
 async def _ping(handler: AppServiceHandler, request: HandlerRequest) -> bytes:
     answer = await handler.ping(
-        _body(PingRequest, request),
+        typed_body(PingRequest, request.body),
     )
-    return _answer(_PING_ANSWER, answer)
+    return answer_json(_PING_ANSWER, answer)
 
 
 _QUERY_LOCATION_BY_ALIAS_ANSWER: TypeAdapter[list[Location]] = TypeAdapter(list[Location])
@@ -296,7 +280,7 @@ async def _query_location_by_alias(handler: AppServiceHandler, request: HandlerR
     answer = await handler.query_location_by_alias(
         alias=request.str_param("alias"),
     )
-    return _answer(_QUERY_LOCATION_BY_ALIAS_ANSWER, answer)
+    return answer_json(_QUERY_LOCATION_BY_ALIAS_ANSWER, answer)
 
 
 _QUERY_LOCATION_BY_PROTOCOL_ANSWER: TypeAdapter[list[Location]] = TypeAdapter(list[Location])
@@ -307,7 +291,7 @@ async def _query_location_by_protocol(handler: AppServiceHandler, request: Handl
         request.path["protocol"],
         fields=request.search_fields("queryLocationByProtocol"),
     )
-    return _answer(_QUERY_LOCATION_BY_PROTOCOL_ANSWER, answer)
+    return answer_json(_QUERY_LOCATION_BY_PROTOCOL_ANSWER, answer)
 
 
 _QUERY_ROOM_ALIAS_ANSWER: TypeAdapter[QueryRoomResponse] = TypeAdapter(QueryRoomResponse)
@@ -317,7 +301,7 @@ async def _query_room_alias(handler: AppServiceHandler, request: HandlerRequest)
     answer = await handler.query_room_alias(
         request.path["roomAlias"],
     )
-    return _answer(_QUERY_ROOM_ALIAS_ANSWER, answer)
+    return answer_json(_QUERY_ROOM_ALIAS_ANSWER, answer)
 
 
 _QUERY_USER_BY_ID_ANSWER: TypeAdapter[list[ThirdPartyUser]] = TypeAdapter(list[ThirdPartyUser])
@@ -327,7 +311,7 @@ async def _query_user_by_id(handler: AppServiceHandler, request: HandlerRequest)
     answer = await handler.query_user_by_id(
         userid=request.str_param("userid"),
     )
-    return _answer(_QUERY_USER_BY_ID_ANSWER, answer)
+    return answer_json(_QUERY_USER_BY_ID_ANSWER, answer)
 
 
 _QUERY_USER_ANSWER: TypeAdapter[QueryUserResponse] = TypeAdapter(QueryUserResponse)
@@ -337,7 +321,7 @@ async def _query_user(handler: AppServiceHandler, request: HandlerRequest) -> by
     answer = await handler.query_user(
         request.path["userId"],
     )
-    return _answer(_QUERY_USER_ANSWER, answer)
+    return answer_json(_QUERY_USER_ANSWER, answer)
 
 
 _QUERY_USER_BY_PROTOCOL_ANSWER: TypeAdapter[list[ThirdPartyUser]] = TypeAdapter(
@@ -350,7 +334,7 @@ async def _query_user_by_protocol(handler: AppServiceHandler, request: HandlerRe
         request.path["protocol"],
         fields=request.search_fields("queryUserByProtocol"),
     )
-    return _answer(_QUERY_USER_BY_PROTOCOL_ANSWER, answer)
+    return answer_json(_QUERY_USER_BY_PROTOCOL_ANSWER, answer)
 
 
 DISPATCH: Mapping[str, Dispatch] = MappingProxyType(

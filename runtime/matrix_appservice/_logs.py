@@ -12,6 +12,7 @@ string, so it is turned off and the app logs requests itself without the query s
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
@@ -62,7 +63,14 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry = self.entry(record)
-        return orjson.dumps(entry, default=lambda v: scrub(repr(v), self.secrets)).decode()
+
+        def shown(value: object) -> str:
+            return scrub(repr(value), self.secrets)
+
+        try:
+            return orjson.dumps(entry, default=shown).decode()
+        except TypeError:  # what orjson will not write (a lone surrogate, a huge integer)
+            return json.dumps(entry, default=shown)
 
 
 class TextFormatter(JsonFormatter):

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from matrix_appservice._exit import NO_START, fail, os_reason
-from matrix_appservice.server._logs import LOG_FORMATS
+from matrix_appservice._logs import LOG_FORMATS
 
 __all__ = [
     "add_logging_options",

@@ -1,1 +1,0 @@
-../../generated/python/matrix_appservice/_client_errcodes.py
