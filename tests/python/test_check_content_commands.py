@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from matrix_appservice.client import HomeserverClient, MatrixError
+from matrix_appservice.client import HomeserverClient
+from matrix_appservice.errors import MatrixError
 from matrix_appservice.homeserver.testing import free_port
 
 from tests.conftest import REPO

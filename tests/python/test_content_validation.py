@@ -11,7 +11,7 @@ import httpx
 import pytest
 from matrix_appservice import validate
 from matrix_appservice.__main__ import main
-from matrix_appservice.client import MatrixError
+from matrix_appservice.errors import MatrixError
 from matrix_appservice.models import ImageInfo, ImageMessageContent, TextMessageContent
 
 from tests.python.homeserver.support import homeserver
