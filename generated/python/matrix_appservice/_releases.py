@@ -15,7 +15,7 @@ __all__ = [
     "schema_file",
 ]
 
-SPEC_REVISION = "c930c61da144"
+SPEC_REVISION = "84adeb6cc09f"
 """The revision (a content hash) of the spec sources this package was generated from."""
 
 RELEASES: tuple[str, ...] = (
@@ -81,29 +81,29 @@ UNSTABLE = "unstable"
 
 _SCHEMA_FILES = MappingProxyType(
     {
-        "r0.1.0": "91cb8566c02c.json",
-        "r0.1.1": "915f38ae4576.json",
-        "r0.1.2": "915f38ae4576.json",
-        "v1.1": "18e33de9b554.json",
-        "v1.2": "bd72f692eb99.json",
-        "v1.3": "696bc85e3e06.json",
-        "v1.4": "ad0907f116c4.json",
-        "v1.5": "68a96813386c.json",
-        "v1.6": "71e9daaa846e.json",
-        "v1.7": "65640fc6bdcf.json",
-        "v1.8": "e23ca06eb629.json",
-        "v1.9": "dd289e89df45.json",
-        "v1.10": "0019359d77f0.json",
-        "v1.11": "eb879644824c.json",
-        "v1.12": "dd0c7b92b1f7.json",
-        "v1.13": "a001f3047496.json",
-        "v1.14": "e4cd8338b901.json",
-        "v1.15": "7932bc850e69.json",
-        "v1.16": "54aa64a4f6f8.json",
-        "v1.17": "079715f969e0.json",
-        "v1.18": "a83df263138c.json",
-        "v1.19": "99f05c58d397.json",
-        "unstable": "65d935bf0a0a.json",
+        "r0.1.0": "373e623b004e.json",
+        "r0.1.1": "92fbc1620016.json",
+        "r0.1.2": "92fbc1620016.json",
+        "v1.1": "a069bd9df06e.json",
+        "v1.2": "afcf61232cf5.json",
+        "v1.3": "b0d3b7102806.json",
+        "v1.4": "34d5456bb2e1.json",
+        "v1.5": "8ef41483e314.json",
+        "v1.6": "a2b8bf687d2c.json",
+        "v1.7": "9b1dfb743d6c.json",
+        "v1.8": "b5a985676681.json",
+        "v1.9": "5194c44f8bbf.json",
+        "v1.10": "02e844d9371b.json",
+        "v1.11": "3531a9eaf34e.json",
+        "v1.12": "e638fc8963f7.json",
+        "v1.13": "b9758b465dad.json",
+        "v1.14": "cadcb72949bf.json",
+        "v1.15": "61ad233606a8.json",
+        "v1.16": "57118c238686.json",
+        "v1.17": "252a0bfc7175.json",
+        "v1.18": "600a506d9bc3.json",
+        "v1.19": "5dd21ac8853a.json",
+        "unstable": "4872323e6a26.json",
     }
 )
 

@@ -106,7 +106,9 @@ __all__ = [
     "SecretRequestContent",
     "SecretSendContent",
     "ServerNoticeMessageContent",
+    "SessionAnswer",
     "SessionDescription",
+    "SessionOffer",
     "SignedThirdPartyInvite",
     "SpaceChildContent",
     "SpaceParentContent",
@@ -269,6 +271,21 @@ class SessionDescription(EventContent):
     """
 
 
+class SessionAnswer(SessionDescription):
+    """
+    A session description whose `type` is `answer`.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    type: Literal["answer"]
+    """
+    Whether this is an offer or an answer.
+    """
+
+
 class StreamMetadata(EventContent):
     """
     What one media stream of a call carries.
@@ -314,7 +331,7 @@ class CallAnswerContent(EventContent):
     The version of the VoIP protocol: `"1"` today. Releases before v1.7 used the number
     `0` here; a number is still seen from old clients.
     """
-    answer: SessionDescription
+    answer: SessionAnswer
     """
     The callee's session description; its type is `answer`.
     """
@@ -412,6 +429,21 @@ class CallHangupContent(EventContent):
     """
 
 
+class SessionOffer(SessionDescription):
+    """
+    A session description whose `type` is `offer`.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    type: Literal["offer"]
+    """
+    Whether this is an offer or an answer.
+    """
+
+
 class CallInviteContent(EventContent):
     """
     The start of a call: the caller's WebRTC offer. It expires after `lifetime`.
@@ -438,7 +470,7 @@ class CallInviteContent(EventContent):
     """
     Milliseconds after which the invite is no longer valid, counted from when it was sent.
     """
-    offer: SessionDescription
+    offer: SessionOffer
     """
     The caller's session description; its type is `offer`.
     """
@@ -1283,10 +1315,6 @@ class PackImage(EventContent):
     """
     About the image.
     """
-    usage: Annotated[list[StrictStr] | None, NotNull] = None
-    """
-    Overrides the pack's `usage` for this image.
-    """
 
 
 class PackMeta(EventContent):
@@ -1306,7 +1334,7 @@ class PackMeta(EventContent):
     """
     The pack's picture.
     """
-    usage: Annotated[list[StrictStr] | None, NotNull] = None
+    usage: Annotated[list[Literal["emoticon", "sticker"]] | None, NotNull] = None
     """
     What the images are for, `emoticon` (inline in messages) and/or `sticker`; absent means both.
     """
@@ -1352,6 +1380,9 @@ class PolicyServerKeys(EventContent):
         extra="allow",
         populate_by_name=True,
     )
+    __annotations__ = {
+        "__pydantic_extra__": dict[str, StrictStr],
+    }
     ed25519: StrictStr
     """
     The Ed25519 key, in base64 without padding.
