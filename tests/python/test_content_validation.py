@@ -12,7 +12,12 @@ import pytest
 from matrix_appservice import validate
 from matrix_appservice.__main__ import main
 from matrix_appservice.errors import MatrixError
-from matrix_appservice.models import ImageInfo, ImageMessageContent, TextMessageContent
+from matrix_appservice.models import (
+    ImageInfo,
+    ImageMessageContent,
+    RoomTopicContent,
+    TextMessageContent,
+)
 
 from tests.python.homeserver.support import homeserver
 from tests.python.server.support import AUTH, TXN, Recorder, registration, run, serving
@@ -239,8 +244,41 @@ def test_typed_contents_are_sent_as_their_json() -> None:
         client.send_message("!r:example.org", "m.room.message", "t1", image)
         text = TextMessageContent(msgtype="m.text", body="hi")
         client.send_message("!r:example.org", "m.room.message", "t2", text)
+        topic = RoomTopicContent(topic="news")
+        client.set_room_state_with_key("!r:example.org", "m.room.topic", "", topic)
     assert sent == [
         {"msgtype": "m.image", "body": "cat.png", "url": "mxc://example.org/cat",
          "info": {"h": 10, "w": 20}, "org.example.extra": 1},
         {"msgtype": "m.text", "body": "hi"},
+        {"topic": "news"},
     ]  # fmt: skip
+
+
+def test_typed_and_plain_contents_go_through_the_checking_homeserver_alike() -> None:
+    """Both clients' send_message and set_room_state_with_key take a typed content or a
+    plain mapping; a homeserver that checks contents stores the same JSON for either."""
+
+    async def main_() -> None:
+        async with homeserver(check_content=True) as (client, _):
+            await client.register(username="_irc_alice", inhibit_login=True)
+            alice = client.as_user("@_irc_alice:localhost")
+            room = (await alice.request("POST", f"{CS}/createRoom", json={}))["room_id"]
+            topic = RoomTopicContent(topic="Bridged from #irc", **{"org.example.k": 1})
+            await alice.set_room_state_with_key(room, "m.room.topic", "", topic)
+            state = f"{CS}/rooms/{room}/state/m.room.topic/"
+            assert await alice.request("GET", state) == {
+                "topic": "Bridged from #irc",
+                "org.example.k": 1,
+            }
+            await alice.set_room_state_with_key(room, "m.room.topic", "", {"topic": "plain"})
+            assert await alice.request("GET", state) == {"topic": "plain"}
+            text = TextMessageContent(msgtype="m.text", body="hi")
+            typed = await alice.send_message(room, "m.room.message", "t1", text)
+            plain = await alice.send_message(
+                room, "m.room.message", "t2", {"msgtype": "m.text", "body": "hi"}
+            )
+            for sent in (typed, plain):
+                got = await alice.request("GET", f"{CS}/rooms/{room}/event/{sent.event_id}")
+                assert got["content"] == {"msgtype": "m.text", "body": "hi"}
+
+    run(main_())
