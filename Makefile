@@ -75,12 +75,14 @@ echo-bridge: setup
 test: lint check-generated browser postgres
 	$(BIN)/pytest -q
 
-## Side-by-side figures: validation, the clients, the server under wrk (about 3 minutes).
+## Side-by-side figures: validation, the clients, the server under wrk (granian, uvicorn,
+## aiohttp, mautrix), then the raw-socket cases against granian and uvicorn (about 12 minutes).
 bench: setup wrk
 	$(PY) bench/validate.py
 	$(PY) bench/events.py
 	$(PY) bench/client.py
 	$(PY) bench/server.py
+	$(PY) bench/http_stack.py --skip-speed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -5,9 +5,9 @@ package, ``make wrk``) runs on the other core with ``bench/transactions.lua``, w
 10-event transaction shaped like Synapse's to ``/_matrix/app/v1/transactions/{txnId}`` with
 a new ID for every request and a bearer token. The variants:
 
-- this package's server (``matrix-appservice serve``: uvicorn with uvloop and httptools),
-  validating every body against the spec's schema and typing it, with the memory store and
-  with the SQLite store;
+- this package's server (``matrix-appservice serve``: granian on uvloop), validating every
+  body against the spec's schema and typing it, with the memory store and with the SQLite
+  store; and the same app under uvicorn (httptools, uvloop; ``bench/http_stack.py``);
 - a plain aiohttp + pydantic server (``bench/peers.py aiohttp``);
 - mautrix-python's ``AppService`` (``bench/peers.py mautrix``).
 
@@ -54,6 +54,7 @@ LUA = BENCH / "transactions.lua"
 OURS = "matrix_appservice.server, memory store"
 REFERENCE = "aiohttp + pydantic"
 MAUTRIX = "mautrix-python AppService"
+UVICORN = "matrix_appservice.server under uvicorn, memory store"
 
 
 @dataclass(frozen=True)
@@ -74,14 +75,16 @@ def _registration(port: int) -> dict[str, object]:
     }  # fmt: skip
 
 
-def _ours(store: str, http: str = "native") -> Callable[[int, Path], list[str]]:
+def _ours(store: str, http: str = "granian") -> Callable[[int, Path], list[str]]:
     def command(port: int, folder: Path) -> list[str]:
         reg = folder / f"registration-{port}.yaml"
         reg.write_text(yaml.safe_dump(_registration(port)), encoding="utf-8")
         where = "memory" if store == "memory" else f"sqlite:{folder / f'txns-{port}.sqlite3'}"
+        if http == "uvicorn":
+            return [sys.executable, str(BENCH / "http_stack.py"), "uvicorn", "--registration",
+                    str(reg), "--port", str(port), "--store", where]  # fmt: skip
         return [sys.executable, "-m", "matrix_appservice", "serve", "peers:Bridge",
-                "--registration", str(reg), "--store", where, "--log-level", "warning",
-                "--http", http]  # fmt: skip
+                "--registration", str(reg), "--store", where, "--log-level", "warning"]  # fmt: skip
 
     return command
 
@@ -95,12 +98,11 @@ def _peer(kind: str) -> Callable[[int, Path], list[str]]:
 
 
 VARIANTS = [
-    Variant(OURS, "its HTTP/1.1 server, httptools on uvloop; schema check + typed models",
-            _ours("memory"), ("uvloop", "httptools")),
+    Variant(OURS, "matrix-appservice serve: granian on uvloop; schema check + typed models",
+            _ours("memory"), ("granian", "uvloop")),
     Variant("matrix_appservice.server, SQLite store", "the same, IDs kept on disk",
-            _ours("sqlite"), ("uvloop", "httptools")),
-    Variant("matrix_appservice.server under uvicorn, memory store",
-            "the same app as ASGI, serve --http uvicorn (uvloop+httptools)",
+            _ours("sqlite"), ("granian", "uvloop")),
+    Variant(UVICORN, "the same app under uvicorn 0.54, httptools on uvloop",
             _ours("memory", "uvicorn"), ("uvicorn", "uvloop", "httptools")),
     Variant(REFERENCE, "aiohttp web app, asyncio; Transaction.model_validate_json",
             _peer("aiohttp"), ("aiohttp",)),
@@ -290,8 +292,38 @@ def table(runs: Runs, connections: list[int]) -> str:
     return "\n".join(lines)
 
 
+def p50_ratio(runs: Runs, mine: str, theirs: str, c: int) -> float:
+    """The median over the repeats of the p50 latency of ``mine`` over that of ``theirs``."""
+    pairs = zip(runs[mine][c], runs[theirs][c], strict=True)
+    return statistics.median(m.p50_ms / t.p50_ms for m, t in pairs)
+
+
+def goals(runs: Runs, connections: list[int]) -> list[str]:
+    """The server's goals against mautrix and aiohttp, each a ratio within one run."""
+    lines = []
+    for name in (OURS, UVICORN):
+        if name not in runs:
+            continue
+        if MAUTRIX in runs and 1 in connections:
+            latency = p50_ratio(runs, name, MAUTRIX, 1)
+            cost = cpu(runs, name, 1) / cpu(runs, MAUTRIX, 1)
+            lines.append(
+                f"{name}: c=1 p50 latency {latency:.2f} of mautrix's (goal <= 0.33: "
+                f"{'met' if latency <= 1 / 3 else 'NOT met'}); c=1 CPU per request "
+                f"{cost:.2f} of mautrix's (goal <= 0.20: {'met' if cost <= 0.2 else 'NOT met'})"
+            )
+        if REFERENCE in runs and 32 in connections:
+            rate = ratio(runs, name, REFERENCE, 32)
+            lines.append(
+                f"{name}: c=32 rate {rate:.2f}x the aiohttp server's (goal >= 1.00: "
+                f"{'met' if rate >= 1 else 'NOT met'})"
+            )
+    return lines
+
+
 def summary(runs: Runs, connections: list[int]) -> str:
-    """Ours against the others: rates (median of per-repeat ratios) and CPU per request."""
+    """Ours against the others: rates (median of per-repeat ratios) and CPU per request;
+    then the goals."""
     lines = []
     for other in (REFERENCE, MAUTRIX):
         if OURS in runs and other in runs:
@@ -302,7 +334,7 @@ def summary(runs: Runs, connections: list[int]) -> str:
             lines.append(
                 f"{OURS} / {other}: req/s {rates}; CPU per request, theirs / ours: {costs}"
             )
-    return "\n".join(lines)
+    return "\n".join(lines + goals(runs, connections))
 
 
 def app_alone(core: int | None, count: int = 5000, repeats: int = 3) -> float:

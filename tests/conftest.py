@@ -47,13 +47,13 @@ def broken_spec(tmp_path: Path) -> Breaker:
     return breaker
 
 
-_LOGGERS = ("matrix_appservice", "uvicorn", "uvicorn.error", "uvicorn.access", "examples")
+_LOGGERS = ("matrix_appservice", "granian", "_granian", "examples")
 
 
 @pytest.fixture(autouse=True)
 def _restore_logging() -> Iterator[None]:
     """Commands run in-process (the echo bridge's start-up, ``serve``) point the package's and
-    uvicorn's loggers at the standard error of the moment; put them back after each test, so
+    granian's loggers at the standard error of the moment; put them back after each test, so
     a later test never logs into a stream that pytest has closed."""
     saved = [
         (lg, lg.handlers[:], lg.level, lg.propagate, lg.disabled)

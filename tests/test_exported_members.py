@@ -28,9 +28,9 @@ PINNED = {
         RequestValidationError ResponseValidationError
     """,
     "matrix_appservice.server": """
-        AppServiceApp AppServiceHandler Claim configure_logging create_app default_store_path
-        HTTPServer IncomingTransaction JsonFormatter MemoryStore PostgresTransactionStore
-        Retention run_http ServerLimits SQLiteStore TransactionStore
+        AppServer AppServiceApp AppServiceHandler Claim configure_logging create_app
+        default_store_path HTTPLimits IncomingTransaction JsonFormatter MemoryStore
+        PostgresTransactionStore Retention run_app SQLiteStore TransactionStore
     """,
     "matrix_appservice.homeserver": """
         EventPusher HandlerRequest HomeserverApp HomeserverHandler HomeserverState Identities

@@ -1,7 +1,7 @@
 """Run the echo bridge: ``python -m examples.echo --registration FILE --homeserver URL``.
 
 It serves the appservice API on the registration's ``url`` (or ``--host``/``--port``) with
-the package's own HTTP server (``HTTPServer``, on uvloop when installed). Binding the port,
+granian (the package's ``AppServer``, on uvloop when installed). Binding the port,
 then the bridge's ``startup()`` (its homeserver client asks who the bot is, which also checks
 the ``as_token``) come before the first request; once it listens it has the homeserver ping
 it, which proves the ``hs_token`` and the ``url`` and makes the homeserver send at once what
@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from matrix_appservice import load_registration
 from matrix_appservice.errors import MatrixError, RequestFailedError
 from matrix_appservice.registration import RegistrationError
-from matrix_appservice.server import HTTPServer, configure_logging, create_app
+from matrix_appservice.server import AppServer, configure_logging, create_app
 
 from examples.echo.bridge import EchoBridge, StartError
 from examples.echo.make_registration import DEFAULT_PREFIX
@@ -58,7 +58,7 @@ async def run(args: argparse.Namespace) -> None:
     # Without server_name the app knows the bot by its localpart: the bridge learns the
     # server's name only in startup(), from the homeserver.
     app = create_app(loaded, bridge, store=args.store)
-    server = HTTPServer(app)
+    server = AppServer(app)
     try:
         await server.start(host, port)  # binds, then runs app and bridge start-up
     except OSError as exc:
@@ -73,7 +73,7 @@ async def run(args: argparse.Namespace) -> None:
         _LOG.info("the homeserver reached us in %d ms", pong.duration_ms)
     except (MatrixError, RequestFailedError) as exc:
         _LOG.warning("the homeserver could not ping us: %s", exc)
-    except BaseException:  # Ctrl-C during the ping: stop as serve_forever would
+    except BaseException:  # Ctrl-C during the ping: stop as on a signal
         await server.close()
         raise
     await server.serve_forever()  # until SIGINT or SIGTERM, then closes server, app, bridge

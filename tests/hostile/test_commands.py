@@ -174,9 +174,6 @@ CASES: dict[tuple[str, str], tuple[Callable[[World], list[str]], int, str]] = {
     ("serve", "port-in-use"): (
         lambda w: [*_SERVE, "--registration", w.good, "--port", str(w.busy)], NO_START,
         r"serve: cannot listen on 127\.0\.0\.1:\d+: Address already in use"),
-    ("serve", "port-in-use-uvicorn"): (
-        lambda w: [*_SERVE, "--registration", w.good, "--port", str(w.busy), "--http", "uvicorn"],
-        NO_START, r"serve: cannot listen on 127\.0\.0\.1:\d+: Address already in use"),
     ("serve", "store-unreachable"): (
         lambda w: ["serve", "handlers:Plain", "--registration", w.good, "--port", "0", "--store",
                    f"postgresql://nobody:pw@127.0.0.1:{_free_port()}/nothing"],
@@ -328,8 +325,7 @@ def _stop(process: subprocess.Popen[str], signum: int) -> tuple[int, str, str]:
 
 
 SERVERS = {
-    "serve-native": ["serve", "handlers:Plain", "--store", "memory", "--http", "native"],
-    "serve-uvicorn": ["serve", "handlers:Plain", "--store", "memory", "--http", "uvicorn"],
+    "serve": ["serve", "handlers:Plain", "--store", "memory"],
     "homeserver": ["homeserver"],
 }
 
@@ -385,7 +381,7 @@ def test_the_homeserver_prints_the_users_it_made(world: World) -> None:
 def test_registration_warnings_are_logged_at_start(world: World, server: str) -> None:
     path = world.upper_case
     (world.root / path).chmod(0o644)
-    argv = [*SERVERS["serve-native" if server == "serve" else "homeserver"]]
+    argv = [*SERVERS[server]]
     process, _, before = _start([*argv, "--registration", path, "--port", "0"], world.root)
     _stop(process, signal.SIGTERM)
     warnings = [json.loads(line) for line in before]
@@ -399,7 +395,7 @@ def test_registration_warnings_are_logged_at_start(world: World, server: str) ->
 def test_text_logs_for_people(world: World) -> None:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(PACKAGE)]))
     process = subprocess.Popen(
-        [sys.executable, "-m", "matrix_appservice", *SERVERS["serve-native"], "--registration",
+        [sys.executable, "-m", "matrix_appservice", *SERVERS["serve"], "--registration",
          world.good, "--port", "0", "--log-format", "text"],
         cwd=world.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -409,7 +405,7 @@ def test_text_logs_for_people(world: World) -> None:
     assert code == 0
     assert re.fullmatch(
         r"\S+Z INFO +matrix_appservice\.server: serving appservice commands on "
-        r"http://127\.0\.0\.1:(\d+) event=start .*port=\1 store=memory release=v1\.19 http=native\n",
+        r"http://127\.0\.0\.1:(\d+) event=start .*port=\1 store=memory release=v1\.19\n",
         first,
     ), first
     assert rest.rstrip("\n").endswith("matrix_appservice.server: stopped event=stop")

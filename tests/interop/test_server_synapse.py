@@ -1,7 +1,7 @@
 """The generated appservice server (``create_app``) with a real Synapse pushing to it.
 
-Our server runs on the package's own HTTP server (``HTTPServer``, what ``matrix-appservice
-serve`` runs by default) on a loopback port with a counting handler; Synapse loads the same
+Our server runs on granian (``AppServer``, what ``matrix-appservice serve`` runs) on a
+loopback port with a counting handler; Synapse loads the same
 registration file, which our loader has checked. Synapse pushes transactions (our server
 validates and types every one), asks about unknown users and aliases in the namespaces (the
 handler makes them exist through the homeserver client, or says no), pings the server when
@@ -40,7 +40,7 @@ from matrix_appservice.server import (
 )
 
 from tests.interop import synapse
-from tests.interop.native import NativeAnswers, serving_native
+from tests.interop.asgi import Answers, serving
 
 pytestmark = pytest.mark.synapse
 
@@ -134,7 +134,7 @@ class Bridge(AppServiceHandler):
 class World:
     base_url: str
     bridge: Bridge
-    answers: NativeAnswers
+    answers: Answers
     registration: Path
 
 
@@ -150,9 +150,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     bridge = Bridge()
     # The default store: SQLite beside the registration file.
     app = create_app(reg_path, bridge, server_name=synapse.SERVER_NAME)
-    answers = NativeAnswers()
+    answers = Answers(app)
     # The appservice is up before Synapse starts pushing.
-    with serving_native(answers.attach(app), port):
+    with serving(answers, port):
         server = synapse.start(workdir, reg_path)
         bridge.homeserver = server.base_url
         try:

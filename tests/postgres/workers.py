@@ -61,7 +61,7 @@ class CountingHandler(AppServiceHandler):
 
 
 def short_lease_app() -> AppServiceApp:
-    """For ``uvicorn --factory``: the app with a PostgreSQL store whose lease is short."""
+    """The app with a PostgreSQL store whose lease is short (``factory_command`` serves it)."""
     registration = load_registration(os.environ[ENV_REGISTRATION])
     store = PostgresTransactionStore(
         os.environ[ENV_DSN], scope=registration.model.id, lease=float(os.environ[ENV_LEASE])
@@ -133,7 +133,12 @@ def serve_command(registration: Path, port: int, dsn_uri: str) -> list[str]:
 
 
 def factory_command(port: int) -> list[str]:
-    return [
-        "-m", "uvicorn", "--factory", "tests.postgres.workers:short_lease_app",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-    ]  # fmt: skip
+    """:func:`short_lease_app` served from code with ``run_app`` (granian), as a program
+    that builds its own app would serve it."""
+    return ["-m", "tests.postgres.workers", str(port)]
+
+
+if __name__ == "__main__":
+    from matrix_appservice.server import run_app
+
+    run_app(short_lease_app(), "127.0.0.1", int(sys.argv[1]))

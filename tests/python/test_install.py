@@ -58,7 +58,7 @@ def test_install_into_a_fresh_venv(tmp_path: Path) -> None:
         "assert m.validate(b'{\"events\": []}', request='sendTransaction').valid\n"
         "assert not m.validate({}, registration=True).valid\n"
         "import sys, matrix_appservice.server\n"
-        "assert 'uvicorn' not in sys.modules  # the ASGI app needs no extra\n"
+        "assert 'granian' not in sys.modules  # the ASGI app needs no extra\n"
         "print(len(m.OPERATIONS), len(m.models.__all__), m.LATEST)\n"
     )
     used = subprocess.run(

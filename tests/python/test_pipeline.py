@@ -96,13 +96,14 @@ def _send(
     query: bytes = b"",
     headers: list[tuple[bytes, bytes]] | None = None,
     chunks: list[bytes] | None = None,
+    **scope: Any,
 ) -> tuple[int, dict[bytes, bytes], Any, int]:
     import orjson
 
     async def go() -> tuple[int, list[tuple[bytes, bytes]], bytes, int]:
         try:
             return await asgi_request(
-                app, method, path, query=query, headers=headers, chunks=chunks
+                app, method, path, query=query, headers=headers, chunks=chunks, **scope
             )
         finally:
             await app.close()
@@ -172,6 +173,32 @@ def test_a_query_token_where_it_is_not_read_is_named_in_the_answer(side: Side) -
 
 
 # -- routing, bodies, JSON, errors -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("side", SIDES)
+@pytest.mark.parametrize(
+    ("hosts", "version", "answered"),
+    [
+        ((), "1.1", False),
+        ((b"",), "1.1", False),
+        ((b"a", b"b"), "1.1", False),
+        ((b"a", b"a"), "1.0", False),
+        ((), "1.0", True),
+        ((b"a",), "1.0", True),
+    ],
+)
+def test_a_request_needs_one_host_header(
+    side: Side, hosts: tuple[bytes, ...], version: str, answered: bool
+) -> None:
+    status, _, body, taken = _send(
+        side.app(), "POST", side.ping, headers=_bearer(side.token), chunks=[b"{}"],
+        hosts=hosts, http_version=version,
+    )  # fmt: skip
+    if answered:
+        assert status == 200, body
+    else:
+        assert (status, body["errcode"], taken) == (400, "M_UNKNOWN", 0)
+        assert "Host header" in body["error"]
 
 
 @pytest.mark.parametrize("side", SIDES)

@@ -1,5 +1,6 @@
 """What ``serve`` and ``homeserver`` share: the port argument, the logging options, binding
-the listening sockets, and running an ASGI app under uvicorn on them.
+the listening sockets (of an :class:`~matrix_appservice._serving.AppServer`) and the
+signals that stop them.
 
 Both commands bind before they say they serve, log the address they got (the real port
 when ``--port 0`` asked for any), and stop cleanly on SIGINT or SIGTERM with exit status 0.
@@ -9,13 +10,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import socket
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Coroutine
 from typing import Any, TypeVar
 
 from matrix_appservice._exit import NO_START, fail, os_reason
 from matrix_appservice._logs import LOG_FORMATS
+from matrix_appservice._serving import AppServer, new_event_loop, on_stop_signals
 
 __all__ = [
     "add_logging_options",
@@ -23,13 +24,11 @@ __all__ = [
     "on_stop_signals",
     "port_number",
     "run",
-    "serve_uvicorn",
     "unless_stopped",
     "url_of",
 ]
 
 _T = TypeVar("_T")
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def port_number(text: str) -> int:
@@ -57,55 +56,18 @@ def url_of(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def bind(host: str, port: int) -> list[socket.socket]:
-    """Listening sockets for every address of ``host`` on ``port`` (with port 0, the port the
-    first one got). Raises :class:`CommandFailed` (cannot start) when one cannot be bound."""
-    where = url_of(host, port)[len("http://") :]
+def bind(server: AppServer, host: str, port: int) -> None:
+    """:meth:`AppServer.bind`, or :class:`CommandFailed` (cannot start) naming the address."""
     try:
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except (OSError, UnicodeError) as exc:
-        fail(f"cannot listen on {where}: {getattr(exc, 'strerror', None) or exc}", NO_START)
-    sockets: list[socket.socket] = []
-    seen = set()
-    try:
-        for family, kind, proto, _, address in found:
-            if (family, address[0]) in seen:
-                continue
-            seen.add((family, address[0]))
-            sock = socket.socket(family, kind, proto)
-            sockets.append(sock)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if family == socket.AF_INET6:
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            if port == 0 and len(sockets) > 1:
-                address = (address[0], sockets[0].getsockname()[1], *address[2:])
-            sock.bind(address)
-            sock.listen(2048)
-            sock.setblocking(False)
+        server.bind(host, port)
+        return
+    except socket.gaierror as exc:  # a host name that does not resolve
+        reason = exc.strerror or str(exc)
     except OSError as exc:
-        for sock in sockets:
-            sock.close()
-        fail(f"cannot listen on {where}: {os_reason(exc)}", NO_START)
-    return sockets
-
-
-def on_stop_signals(
-    loop: asyncio.AbstractEventLoop, stop: Callable[[], None]
-) -> Callable[[], None]:
-    """Call ``stop`` on SIGINT and SIGTERM; returns the function that removes the handlers."""
-    installed = []
-    for signum in _STOP_SIGNALS:
-        try:
-            loop.add_signal_handler(signum, stop)
-            installed.append(signum)
-        except (NotImplementedError, RuntimeError, ValueError):  # no signals in this thread
-            pass
-
-    def remove() -> None:
-        for signum in installed:
-            loop.remove_signal_handler(signum)
-
-    return remove
+        reason = os_reason(exc)
+    except UnicodeError as exc:
+        reason = str(exc)
+    fail(f"cannot listen on {url_of(host, port)[len('http://') :]}: {reason}", NO_START)
 
 
 async def unless_stopped(work: Awaitable[_T], stopping: asyncio.Event) -> bool:
@@ -125,42 +87,7 @@ async def unless_stopped(work: Awaitable[_T], stopping: asyncio.Event) -> bool:
     return True
 
 
-async def serve_uvicorn(
-    app: Any, sockets: list[socket.socket], stopping: asyncio.Event, *, proxy_headers: bool = False
-) -> None:
-    """Serve the ASGI ``app`` with uvicorn on ``sockets`` until ``stopping`` is set (or uvicorn
-    gets SIGINT or SIGTERM); the caller runs the app's start-up and shut-down (uvicorn's
-    lifespan is off)."""
-    import uvicorn
-
-    config = uvicorn.Config(
-        app,
-        access_log=False,
-        log_config=None,
-        lifespan="off",
-        server_header=False,
-        proxy_headers=proxy_headers,
-    )
-    server = uvicorn.Server(config)
-
-    async def watch() -> None:
-        await stopping.wait()
-        server.should_exit = True
-
-    # While it serves, uvicorn has its own SIGINT and SIGTERM handlers; afterwards it puts
-    # back the caller's (see on_stop_signals) and raises the signal it got once more, which
-    # only sets ``stopping`` again: the process is not killed by it.
-    watcher = asyncio.ensure_future(watch())
-    try:
-        if not stopping.is_set():
-            await server.serve(sockets=sockets)
-    finally:
-        watcher.cancel()
-
-
 def run(main: Coroutine[Any, Any, _T]) -> _T:
     """Run ``main`` on uvloop's event loop when it is installed (asyncio's otherwise)."""
-    from matrix_appservice.server._http import new_event_loop
-
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
         return runner.run(main)

@@ -29,13 +29,10 @@ LOG_FORMATS = ("auto", "text", "json")
 """``--log-format``: ``auto`` is text on a terminal and JSON lines otherwise."""
 
 # Attributes every LogRecord has; anything else was passed in ``extra``.
-# uvicorn adds ``color_message``, the message with terminal colour codes.
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {
-    "message",
-    "asctime",
-    "taskName",
-    "color_message",
-}
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+_SERVER_LOGGERS = ("granian", "_granian")
+"""granian's loggers (its Python side, and its Rust side's records): warnings and errors."""
 
 
 class JsonFormatter(logging.Formatter):
@@ -101,7 +98,7 @@ def configure_logging(
     stream: TextIO | None = None,
     format: str = "json",
 ) -> logging.Handler:
-    """Send the package's and uvicorn's logs to ``stream`` (stderr): ``format`` is ``"json"``
+    """Send the package's and granian's logs to ``stream`` (stderr): ``format`` is ``"json"``
     (JSON lines), ``"text"`` or ``"auto"`` (text when ``stream`` is a terminal)."""
     if format not in LOG_FORMATS:
         raise ValueError(f"format must be one of {', '.join(LOG_FORMATS)}, not {format!r}")
@@ -110,15 +107,11 @@ def configure_logging(
         format = "text" if _is_terminal(stream) else "json"
     handler = logging.StreamHandler(stream)
     handler.setFormatter(TextFormatter(secrets) if format == "text" else JsonFormatter(secrets))
-    for name in ("matrix_appservice", "uvicorn", "uvicorn.error"):
+    for name in ("matrix_appservice", *_SERVER_LOGGERS):
         logger = logging.getLogger(name)
-        logger.handlers[:] = [handler] if name != "uvicorn.error" else []
-        logger.setLevel(level.upper())
-        logger.propagate = name == "uvicorn.error"
-    access = logging.getLogger("uvicorn.access")
-    access.handlers[:] = []
-    access.propagate = False
-    access.disabled = True
+        logger.handlers[:] = [handler]
+        logger.setLevel(level.upper() if name == "matrix_appservice" else "WARNING")
+        logger.propagate = False
     return handler
 
 

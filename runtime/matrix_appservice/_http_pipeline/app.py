@@ -2,6 +2,8 @@
 
 A request goes through these steps, each of which may answer on its own:
 
+0. the ``Host`` header: an HTTP/1.1 request without one or any request with two is answered
+   400 ``M_UNKNOWN`` (the HTTP server lets them through);
 1. routing on the raw path (:class:`~matrix_appservice._http_pipeline.routing.Router`):
    404 ``M_UNRECOGNIZED`` for an unknown path, 405 ``M_UNRECOGNIZED`` with ``Allow`` for a
    known path and another method;
@@ -35,6 +37,7 @@ from matrix_appservice._http_pipeline.asgi import (
     Receive,
     Scope,
     Send,
+    host_problem,
     raw_path,
     read_body,
     request_headers,
@@ -159,7 +162,11 @@ class JsonApp(Generic[R, W]):
                 return
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        authorization, length = request_headers(scope)
+        authorization, length, hosts = request_headers(scope)
+        wrong_host = host_problem(scope, hosts)
+        if wrong_host is not None:
+            await send_json(send, 400, error_body("M_UNKNOWN", wrong_host), [])
+            return
         limit = self.max_body_bytes
 
         def body() -> Awaitable[bytes]:

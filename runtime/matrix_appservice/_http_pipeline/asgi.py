@@ -14,6 +14,7 @@ __all__ = [
     "Receive",
     "Scope",
     "Send",
+    "host_problem",
     "raw_path",
     "read_body",
     "request_headers",
@@ -32,15 +33,31 @@ class Disconnected(Exception):
     """The client went away while the body was being read."""
 
 
-def request_headers(scope: Scope) -> tuple[bytes | None, bytes | None]:
-    """The ``Authorization`` and ``Content-Length`` headers of a request (raw, or None)."""
+def request_headers(scope: Scope) -> tuple[bytes | None, bytes | None, list[bytes]]:
+    """The ``Authorization`` and ``Content-Length`` headers of a request (raw, or None) and
+    the values of its ``Host`` headers."""
     authorization = length = None
+    hosts = []
     for name, value in scope["headers"]:
         if name == b"authorization":
             authorization = value
         elif name == b"content-length":
             length = value
-    return authorization, length
+        elif name == b"host":
+            hosts.append(value)
+    return authorization, length, hosts
+
+
+def host_problem(scope: Scope, hosts: list[bytes]) -> str | None:
+    """What is wrong with a request's ``Host`` headers, or ``None``: an HTTP/1.1 request needs
+    exactly one (RFC 9112, section 3.2) and an HTTP/1.0 one at most. An empty one counts as
+    missing: a request that reaches a server over HTTP has an address to name, and granian
+    gives a request that has none an empty one."""
+    if len(hosts) > 1:
+        return "The request has more than one Host header"
+    if (not hosts or not hosts[0].strip()) and scope.get("http_version") != "1.0":
+        return "The request has no Host header"
+    return None
 
 
 def raw_path(scope: Scope) -> bytes:

@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import importlib.util
 import logging
-import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -31,12 +30,12 @@ from matrix_appservice._listen import (
     on_stop_signals,
     port_number,
     run,
-    serve_uvicorn,
     unless_stopped,
     url_of,
 )
 from matrix_appservice._logs import configure_logging, scrub
 from matrix_appservice._releases import RELEASES, UnknownReleaseError, resolve_release
+from matrix_appservice._serving import AppServer
 from matrix_appservice.errors import MatrixError
 from matrix_appservice.homeserver._memory import InMemoryHomeserver
 from matrix_appservice.registration import (
@@ -103,8 +102,8 @@ def add_homeserver_command(sub: argparse._SubParsersAction[argparse.ArgumentPars
 
 def run_homeserver(args: argparse.Namespace) -> int:
     try:
-        if importlib.util.find_spec("uvicorn") is None:
-            fail("needs uvicorn: pip install 'matrix-appservice[server]'", NO_START)
+        if importlib.util.find_spec("granian") is None:
+            fail("needs granian: pip install 'matrix-appservice[server]'", NO_START)
         with tempfile.TemporaryDirectory(prefix="matrix-appservice-hs-") as scratch:
             store = args.pusher_store or str(Path(scratch) / "pusher.sqlite3")
             return _run(args, store)
@@ -150,13 +149,15 @@ def _run(args: argparse.Namespace, store: str) -> int:
     configure_logging(args.log_level, secrets=tuple(secrets), format=args.log_format)
     for warning in warnings:
         _LOG.warning("%s", warning, extra={"event": "registration_warning"})
-    sockets = bind(args.host, args.port)
-    try:
-        run(_serve(homeserver, sockets, users, args, release, secrets))
-    finally:
-        for sock in sockets:
-            sock.close()
+    # The homeserver's start-up and shut-down run in _serve, around serving.
+    server = AppServer(homeserver.app, startup=_nothing, shutdown=_nothing)
+    bind(server, args.host, args.port)
+    run(_serve(homeserver, server, users, args, release, secrets))
     return 0
+
+
+async def _nothing() -> None:
+    pass
 
 
 def _users(homeserver: InMemoryHomeserver, names: list[str]) -> list[tuple[str, str]]:
@@ -172,7 +173,7 @@ def _users(homeserver: InMemoryHomeserver, names: list[str]) -> list[tuple[str, 
 
 async def _serve(
     homeserver: InMemoryHomeserver,
-    sockets: list[socket.socket],
+    server: AppServer,
     users: list[tuple[str, str]],
     args: argparse.Namespace,
     release: str,
@@ -186,7 +187,8 @@ async def _serve(
                 return
         except Exception as exc:
             fail(f"start-up failed: {scrub(one_line(exc), secrets)}", NO_START)
-        port = sockets[0].getsockname()[1]
+        await server.start()
+        port = server.port
         url = url_of(args.host, port)
         _LOG.info(
             "in-memory homeserver %s on %s",
@@ -202,9 +204,10 @@ async def _serve(
         )
         for user_id, token in users:
             print(f"{user_id} {token}", flush=True)
-        await serve_uvicorn(homeserver.app, sockets, stopping)
+        await stopping.wait()
     finally:
         try:
+            await server.close()
             await homeserver.shutdown()
         finally:
             remove()

@@ -9,8 +9,8 @@
 
     app = create_app("registration.yaml", Bridge())   # any ASGI server runs it
 
-or from the command line (``pip install 'matrix-appservice[server]'``), with the package's
-own HTTP/1.1 server (:class:`HTTPServer`: httptools on uvloop; ``--http uvicorn`` for uvicorn)::
+or from the command line (``pip install 'matrix-appservice[server]'``), served by granian
+with explicit limits (:class:`AppServer`, :func:`run_app`, :class:`HTTPLimits`)::
 
     matrix-appservice serve mybridge:Bridge --registration registration.yaml
 
@@ -29,9 +29,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from matrix_appservice._logs import JsonFormatter, configure_logging
+from matrix_appservice._serving import AppServer, HTTPLimits, run_app
 from matrix_appservice.server._app import AppServiceApp, create_app, default_store_path
 from matrix_appservice.server._handler import AppServiceHandler
-from matrix_appservice.server._http import HTTPServer, ServerLimits, run_http
 from matrix_appservice.server._store import (
     Claim,
     MemoryStore,
@@ -45,22 +45,22 @@ if TYPE_CHECKING:
     from matrix_appservice.server._postgres import PostgresTransactionStore
 
 __all__ = [
+    "AppServer",
     "AppServiceApp",
     "AppServiceHandler",
     "Claim",
-    "HTTPServer",
+    "HTTPLimits",
     "IncomingTransaction",
     "JsonFormatter",
     "MemoryStore",
     "PostgresTransactionStore",
     "Retention",
     "SQLiteStore",
-    "ServerLimits",
     "TransactionStore",
     "configure_logging",
     "create_app",
     "default_store_path",
-    "run_http",
+    "run_app",
 ]
 
 

@@ -1,7 +1,6 @@
 """``matrix-appservice serve MODULE:HANDLER --registration FILE``: run the server.
 
-By default with the package's own HTTP/1.1 server (:mod:`matrix_appservice.server._http`,
-httptools on uvloop); ``--http uvicorn`` runs the same app as ASGI under uvicorn.
+The app is served by granian with the limits of :mod:`matrix_appservice._serving`.
 
 ``MODULE:HANDLER`` names an :class:`AppServiceHandler` subclass (built without arguments),
 an instance, or a factory: any other callable, called with the registration (a
@@ -31,7 +30,6 @@ from matrix_appservice._exit import (
     fail,
     load_checked_registration,
     one_line,
-    os_reason,
     report,
 )
 from matrix_appservice._listen import (
@@ -40,12 +38,12 @@ from matrix_appservice._listen import (
     on_stop_signals,
     port_number,
     run,
-    serve_uvicorn,
     unless_stopped,
     url_of,
 )
 from matrix_appservice._logs import configure_logging, scrub
 from matrix_appservice._releases import RELEASES, UnknownReleaseError, resolve_release
+from matrix_appservice._serving import AppServer
 from matrix_appservice.models import Registration
 from matrix_appservice.registration import LoadedRegistration
 from matrix_appservice.server._app import AppServiceApp, create_app, default_store_path
@@ -100,13 +98,6 @@ def add_serve_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--check-content", action="store_true",
         help="also check every event's content against the schema of its type (400 otherwise)",
     )  # fmt: skip
-    p.add_argument(
-        "--http",
-        choices=["native", "uvicorn"],
-        default="native",
-        help="native: the package's HTTP/1.1 server (httptools on uvloop, the default); "
-        "uvicorn: the ASGI app under uvicorn",
-    )
     add_logging_options(p)
     p.set_defaults(func=run_serve)
 
@@ -196,9 +187,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    needed = "httptools" if args.http == "native" else "uvicorn"
-    if importlib.util.find_spec(needed) is None:
-        fail(f"needs {needed}: pip install 'matrix-appservice[server]'", NO_START)
+    if importlib.util.find_spec("granian") is None:
+        fail("needs granian: pip install 'matrix-appservice[server]'", NO_START)
     try:
         release = resolve_release(args.version)
     except UnknownReleaseError as exc:
@@ -215,11 +205,8 @@ def _serve(args: argparse.Namespace) -> int:
         _LOG.warning("%s", warning, extra={"event": "registration_warning"})
     handler = load_handler(args.handler, registration)
     app = _app(args, loaded, handler, release)
-    started = _Start(registration, describe_store(_store(args, loaded)), release, args.http)
-    if args.http == "native":
-        run(_run_native(app, host, port, started))
-    else:
-        run(_run_uvicorn(app, host, port, started))
+    started = _Start(registration, describe_store(_store(args, loaded)), release)
+    run(_run(app, host, port, started))
     return 0
 
 
@@ -253,11 +240,10 @@ def _app(
 class _Start:
     """What the start line says once the server listens."""
 
-    def __init__(self, registration: Registration, store: str, release: str, http: str) -> None:
+    def __init__(self, registration: Registration, store: str, release: str) -> None:
         self.registration = registration
         self.store = store
         self.release = release
-        self.http = http
 
     def announce(self, host: str, port: int) -> None:
         url = url_of(host, port)
@@ -272,7 +258,6 @@ class _Start:
                 "port": port,
                 "store": self.store,
                 "release": self.release,
-                "http": self.http,
             },
         )
 
@@ -286,20 +271,16 @@ async def _start_app(app: AppServiceApp, stopping: asyncio.Event) -> bool:
         fail(f"start-up failed: {scrub(one_line(exc), secrets)}", NO_START)
 
 
-async def _run_native(app: AppServiceApp, host: str, port: int, started: _Start) -> None:
-    from matrix_appservice.server._http import HTTPServer
-
+async def _run(app: AppServiceApp, host: str, port: int, started: _Start) -> None:
     stopping = asyncio.Event()
     remove = on_stop_signals(asyncio.get_running_loop(), stopping.set)
-    server = HTTPServer(app)
+    # The start-up runs here, between binding and serving, to report its failure.
+    server = AppServer(app, startup=_nothing)
     try:
-        try:
-            await server.bind(host, port)
-        except OSError as exc:
-            fail(f"cannot listen on {url_of(host, port)[7:]}: {os_reason(exc)}", NO_START)
+        bind(server, host, port)
         if not await _start_app(app, stopping):
             return
-        await server.start(host, port)
+        await server.start()
         started.announce(host, server.port)
         await stopping.wait()
     finally:
@@ -308,21 +289,8 @@ async def _run_native(app: AppServiceApp, host: str, port: int, started: _Start)
     _LOG.info("stopped", extra={"event": "stop"})
 
 
-async def _run_uvicorn(app: AppServiceApp, host: str, port: int, started: _Start) -> None:
-    sockets = bind(host, port)
-    stopping = asyncio.Event()
-    remove = on_stop_signals(asyncio.get_running_loop(), stopping.set)
-    try:
-        if not await _start_app(app, stopping):
-            return
-        started.announce(host, sockets[0].getsockname()[1])
-        await serve_uvicorn(app, sockets, stopping)
-    finally:
-        await _closing(app.close())
-        for sock in sockets:
-            sock.close()
-        remove()
-    _LOG.info("stopped", extra={"event": "stop"})
+async def _nothing() -> None:
+    pass
 
 
 async def _closing(closing: Awaitable[None]) -> None:

@@ -101,19 +101,17 @@ class _Bridge(AppServiceHandler):
 
 def test_events_reach_the_appservice_through_the_pusher() -> None:
     """A bridge's user sends; our pusher delivers it to our appservice server."""
-    import uvicorn
+    from matrix_appservice.server import AppServer
 
     bridge = _Bridge()
     as_port = free_port()
     reg = registration(url=f"http://127.0.0.1:{as_port}")
     app = create_app(reg, bridge, store="memory")
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=as_port, log_config=None))
+    server = AppServer(app)
 
     async def scenario(running: RunningHomeserver) -> None:
-        task = asyncio.create_task(server.serve())
+        await server.start("127.0.0.1", as_port)
         try:
-            while not server.started:
-                await asyncio.sleep(0.01)
             from matrix_appservice.client import AsyncHomeserverClient
 
             async with AsyncHomeserverClient(running.url, AS_TOKEN) as client:
@@ -128,8 +126,7 @@ def test_events_reach_the_appservice_through_the_pusher() -> None:
                 assert time.monotonic() < deadline, "the event never reached the appservice"
                 await asyncio.sleep(0.05)
         finally:
-            server.should_exit = True
-            await task
+            await server.close()
 
     with running_homeserver(loaded(reg)) as running:
         asyncio.run(scenario(running))

@@ -75,9 +75,12 @@ async def asgi_request(
     query: bytes = b"",
     headers: list[tuple[bytes, bytes]] | None = None,
     chunks: list[bytes] | None = None,
+    hosts: tuple[bytes, ...] = (b"appservice",),
+    http_version: str = "1.1",
 ) -> tuple[int, list[tuple[bytes, bytes]], bytes, int]:
     """One request to the ASGI ``app`` byte for byte, without a socket: the status, headers
-    and body of its answer, and how many body chunks the app took in."""
+    and body of its answer, and how many body chunks the app took in. ``hosts``: the values
+    of its ``Host`` headers."""
     parts = list(chunks or [b""])
     taken = 0
     sent: list[Any] = []
@@ -94,7 +97,8 @@ async def asgi_request(
 
     scope = {
         "type": "http", "method": method, "path": raw_path.decode("latin-1"),
-        "raw_path": raw_path, "query_string": query, "headers": headers or [],
+        "raw_path": raw_path, "query_string": query, "http_version": http_version,
+        "headers": [*((b"host", host) for host in hosts), *(headers or [])],
     }  # fmt: skip
     await app(scope, receive, send)
     return sent[0]["status"], sent[0]["headers"], sent[1]["body"], taken

@@ -58,10 +58,8 @@ def _wait_for(port: int, process: subprocess.Popen[bytes], timeout: float = 30) 
     raise AssertionError("serve did not start listening")
 
 
-@pytest.fixture(params=["native", "uvicorn"])
-def served(
-    tmp_path: Path, request: pytest.FixtureRequest
-) -> Iterator[tuple[int, subprocess.Popen[bytes], Path]]:
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes], Path]]:
     port = _free_port()
     (tmp_path / "bridge_handler.py").write_text(HANDLER, encoding="utf-8")
     reg = tmp_path / "registration.yaml"
@@ -71,7 +69,7 @@ def served(
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "matrix_appservice", "serve", "bridge_handler:Bridge",
-             "--registration", str(reg), "--access-log", "--http", request.param],
+             "--registration", str(reg), "--access-log"],
             cwd=tmp_path, env=env, stdout=sink, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:

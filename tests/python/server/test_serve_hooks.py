@@ -1,6 +1,6 @@
 """A bridge's own start-up and shut-down: ``serve MODULE:FACTORY`` builds the handler from the
 registration, runs its ``startup()`` before the first request and its ``shutdown()`` after the
-last answer; the app's ASGI lifespan and :class:`HTTPServer` run the same hooks."""
+last answer; the app's ASGI lifespan and :class:`AppServer` run the same hooks."""
 
 from __future__ import annotations
 
@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import yaml
-from matrix_appservice.server import AppServiceHandler, HTTPServer, create_app
+from matrix_appservice.server import AppServer, AppServiceHandler, create_app
 
 from tests.conftest import REPO
 from tests.python.server.support import AS_TOKEN, AUTH, TXN, event, registration
@@ -90,8 +89,7 @@ def _put(port: int, txn_id: str) -> int:
             time.sleep(0.02)
 
 
-@pytest.mark.parametrize("http", ["native", "uvicorn"])
-def test_a_factory_and_its_hooks_around_every_request(tmp_path: Path, http: str) -> None:
+def test_a_factory_and_its_hooks_around_every_request(tmp_path: Path) -> None:
     (tmp_path / "hooks.py").write_text(HOOKS, encoding="utf-8")
     port = _free_port()
     reg = tmp_path / "registration.yaml"
@@ -101,7 +99,7 @@ def test_a_factory_and_its_hooks_around_every_request(tmp_path: Path, http: str)
     env = {**os.environ, "PYTHONPATH": str(REPO / "runtime")}
     process = subprocess.Popen(
         [sys.executable, "-m", "matrix_appservice", "serve", "hooks:make_bridge",
-         "--registration", str(reg), "--store", "memory", "--http", http],
+         "--registration", str(reg), "--store", "memory"],
         cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -191,11 +189,11 @@ def test_a_failing_startup_fails_the_lifespan_and_skips_shutdown() -> None:
     assert handler.calls == []  # no shutdown() for a start-up that did not finish
 
 
-def test_http_server_start_and_close_run_the_hooks() -> None:
+def test_app_server_start_and_close_run_the_hooks() -> None:
     handler = _Hooked()
 
     async def lifetime() -> None:
-        server = HTTPServer(create_app(registration(), handler, store="memory"))
+        server = AppServer(create_app(registration(), handler, store="memory"))
         await server.start("127.0.0.1", 0)
         assert handler.calls == ["startup"]
         await server.close()

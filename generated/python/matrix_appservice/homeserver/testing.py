@@ -22,11 +22,11 @@ The server listens on 127.0.0.1 at a free port and is stopped after the test.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import tempfile
 import threading
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -68,70 +68,71 @@ def running_homeserver(
     start_timeout: float = 10.0,
     **options: Any,
 ) -> Iterator[RunningHomeserver]:
-    """Start an :class:`InMemoryHomeserver` (``options`` go to it) with uvicorn in a thread
-    on 127.0.0.1; stop it on leaving. Its events are delivered to the appservices by a
-    transaction pusher whose store is a temporary file (unless ``pusher_store`` or
+    """Start an :class:`InMemoryHomeserver` (``options`` go to it), served by granian in a
+    thread on 127.0.0.1; stop it on leaving. Its events are delivered to the appservices by
+    a transaction pusher whose store is a temporary file (unless ``pusher_store`` or
     ``pusher`` is given)."""
-    import uvicorn
-
     with tempfile.TemporaryDirectory(prefix="matrix-appservice-hs-") as scratch:
         if "pusher" not in options:
             options.setdefault("pusher_store", Path(scratch) / "pusher.sqlite3")
-        with _serving(uvicorn, registrations, options, port, start_timeout) as running:
+        with _serving(registrations, options, port, start_timeout) as running:
             yield running
 
 
 @contextmanager
 def _serving(
-    uvicorn: Any,
     registrations: Iterable[str | Path | LoadedRegistration | Registration],
     options: dict[str, Any],
     port: int | None,
     start_timeout: float,
 ) -> Iterator[RunningHomeserver]:
+    from matrix_appservice._serving import AppServer, new_event_loop
+
     sock = _listening(0 if port is None else port)
     port = int(sock.getsockname()[1])
     # Built in the server's thread: the pusher's SQLite connection belongs to that thread.
     built: list[InMemoryHomeserver] = []
     failed: list[BaseException] = []
-    servers: list[Any] = []
+    started = threading.Event()
+    stop: list[Any] = []  # the server's loop and the event that stops it
 
-    def serve() -> None:
+    async def serve() -> None:
+        homeserver = InMemoryHomeserver(registrations, **options)
+        server = AppServer(
+            homeserver.app, startup=homeserver.startup, shutdown=homeserver.shutdown,
+            sockets=[sock],
+        )  # fmt: skip
+        stopping = asyncio.Event()
         try:
-            homeserver = InMemoryHomeserver(registrations, **options)
+            await server.start()
+            built.append(homeserver)
+            stop[:] = [asyncio.get_running_loop(), stopping]
+            started.set()
+            await stopping.wait()
+        finally:
+            await server.close()
+
+    def run() -> None:
+        try:
+            with asyncio.Runner(loop_factory=new_event_loop) as runner:
+                runner.run(serve())
         except BaseException as exc:
             failed.append(exc)
-            return
-        config = uvicorn.Config(
-            homeserver.app,
-            access_log=False,
-            log_config=None,
-            lifespan="on",
-            server_header=False,
-        )
-        servers.append(uvicorn.Server(config))
-        built.append(homeserver)
-        try:
-            servers[0].run(sockets=[sock])
-        except BaseException as exc:  # SystemExit when the lifespan start-up failed
-            failed.append(exc)
+        finally:
+            started.set()
 
-    thread = threading.Thread(target=serve, name="in-memory-homeserver", daemon=True)
+    thread = threading.Thread(target=run, name="in-memory-homeserver", daemon=True)
     thread.start()
     try:
-        deadline = time.monotonic() + start_timeout
-        while not (servers and servers[0].started):
-            if failed and not isinstance(failed[0], SystemExit):
+        if not started.wait(start_timeout) or not built:
+            if failed:
                 raise failed[0]
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"the in-memory homeserver did not start on port {port} (see its log)"
-                )
-            time.sleep(0.01)
+            raise RuntimeError(f"the in-memory homeserver did not start on port {port}")
         yield RunningHomeserver(f"http://127.0.0.1:{port}", built[0])
     finally:
-        if servers:
-            servers[0].should_exit = True
+        if stop:
+            loop, stopping = stop
+            loop.call_soon_threadsafe(stopping.set)
         thread.join(timeout=start_timeout)
         sock.close()
 

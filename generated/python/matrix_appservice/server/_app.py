@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,9 +28,9 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from matrix_appservice._credentials import require_token as require_usable_token
-from matrix_appservice._http_pipeline.answers import bad_json, error_answer
-from matrix_appservice._http_pipeline.app import Answer, Head, JsonApp, Query, Route
-from matrix_appservice._http_pipeline.routing import MethodNotAllowed, Router
+from matrix_appservice._http_pipeline.answers import bad_json
+from matrix_appservice._http_pipeline.app import Head, JsonApp, Query, Route
+from matrix_appservice._http_pipeline.routing import Router
 from matrix_appservice._http_pipeline.tokens import query_token_allowed, require_token
 from matrix_appservice._releases import resolve_release
 from matrix_appservice._validator import validator_for
@@ -186,26 +185,6 @@ class AppServiceApp(JsonApp[_Route, None]):
         request = self.request(params, query, body)
         return await self.checked(route, route.dispatch(self.handler, request))
 
-    def early_answer(
-        self, method: str, path: bytes, query_string: bytes, authorization: bytes | None
-    ) -> Answer | None:
-        """The answer to a request refused before its body is read (an unknown path, another
-        method, no token or a wrong one), or ``None`` when the request gets as far as its
-        body. A server calls it once the headers are in, so that it need not take in the
-        body of a request that will be refused; :meth:`answer` checks the same again."""
-        started = time.perf_counter() if self.access_log else 0.0
-        headers: list[tuple[bytes, bytes]] = []
-        try:
-            self._check_token(self.router.find(method, path).route, authorization, query_string)
-        except MatrixError as exc:
-            if isinstance(exc, MethodNotAllowed):
-                headers.append((b"allow", exc.allow))
-            status, body = error_answer(exc)
-            if self.access_log:
-                self.log_request(method, path, status, started)
-            return status, headers, body
-        return None
-
     async def _transaction(self, txn_id: str, data: Any) -> bytes:
         digest = fingerprint(data)
         deadline: float | None = None
@@ -280,7 +259,7 @@ class AppServiceApp(JsonApp[_Route, None]):
     async def startup(self) -> None:
         """Before the first request: connect the store (one that cannot be reached fails
         here, not as a 500 on every transaction) and run the handler's ``startup``. Runs
-        once; the app's lifespan calls it."""
+        once; the app's lifespan and :class:`AppServer` call it."""
         if self._started:
             return
         opening = getattr(self.store, "open", None)  # the stores that connect have open()

@@ -50,8 +50,8 @@ class AppServiceHandler:
     - ``send_transaction``: accepts the transaction
 
     :meth:`startup` runs once before the first request is answered and :meth:`shutdown`
-    once after the last (the app's lifespan and ``matrix-appservice serve`` call them):
-    open and close the bridge's own connections and clients there.
+    once after the last (the app's lifespan, :class:`AppServer` or ``matrix-appservice
+    serve`` call them): open and close the bridge's own connections and clients there.
     """
 
     async def startup(self) -> None:
