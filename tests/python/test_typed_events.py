@@ -20,6 +20,7 @@ from matrix_appservice.models import (
     ClientEvent,
     EphemeralEvent,
     KeyVerificationMacContent,
+    NewContent,
     RoomMemberEvent,
     RoomMessageContent,
     RoomMessageEvent,
@@ -214,3 +215,16 @@ def test_a_content_reads_as_the_mapping_it_came_from() -> None:
     assert levels.ban == 50 and "ban" not in levels  # a default is not a key that was sent
     mac = KeyVerificationMacContent.model_validate({"mac": {"k": "v"}, "keys": "ks"})
     assert mac["keys"] == "ks" == mac.keys_ and sorted(mac.keys()) == ["keys", "mac"]
+
+
+def test_an_edit_carries_its_new_content_typed_with_every_key() -> None:
+    new = {"msgtype": "m.text", "body": "fixed", "format": "org.matrix.custom.html",
+           "formatted_body": "<i>fixed</i>", "m.mentions": {"room": True}}  # fmt: skip
+    edit = {"msgtype": "m.text", "body": "* fixed", "m.new_content": new,
+            "m.relates_to": {"rel_type": "m.replace", "event_id": "$ZXhhbXBsZSBldmVudA"}}  # fmt: skip
+    content = ROOM.validate_python(_message(edit)).content
+    assert isinstance(content, TextMessageContent) and isinstance(content.m_new_content, NewContent)
+    assert content.m_new_content == new and content.m_new_content.body == "fixed"
+    assert content.m_new_content.m_mentions is not None and content.m_new_content.m_mentions.room
+    # The new content has no relation of its own (its event keeps the edit's): not a field.
+    assert "m_relates_to" not in NewContent.model_fields

@@ -15,7 +15,7 @@ __all__ = [
     "schema_file",
 ]
 
-SPEC_REVISION = "84adeb6cc09f"
+SPEC_REVISION = "f31d8188dc4e"
 """The revision (a content hash) of the spec sources this package was generated from."""
 
 RELEASES: tuple[str, ...] = (
@@ -87,23 +87,23 @@ _SCHEMA_FILES = MappingProxyType(
         "v1.1": "a069bd9df06e.json",
         "v1.2": "afcf61232cf5.json",
         "v1.3": "b0d3b7102806.json",
-        "v1.4": "34d5456bb2e1.json",
-        "v1.5": "8ef41483e314.json",
-        "v1.6": "a2b8bf687d2c.json",
-        "v1.7": "9b1dfb743d6c.json",
-        "v1.8": "b5a985676681.json",
-        "v1.9": "5194c44f8bbf.json",
-        "v1.10": "02e844d9371b.json",
-        "v1.11": "3531a9eaf34e.json",
-        "v1.12": "e638fc8963f7.json",
-        "v1.13": "b9758b465dad.json",
-        "v1.14": "cadcb72949bf.json",
-        "v1.15": "61ad233606a8.json",
-        "v1.16": "57118c238686.json",
-        "v1.17": "252a0bfc7175.json",
-        "v1.18": "600a506d9bc3.json",
-        "v1.19": "5dd21ac8853a.json",
-        "unstable": "4872323e6a26.json",
+        "v1.4": "5fe99a8fc240.json",
+        "v1.5": "32db7442b02e.json",
+        "v1.6": "83abab2dab4f.json",
+        "v1.7": "ef0d714f787f.json",
+        "v1.8": "d9ed4dd5c5b3.json",
+        "v1.9": "58dcdb3f68c2.json",
+        "v1.10": "94b5b4e7ee05.json",
+        "v1.11": "7154a6170110.json",
+        "v1.12": "cda64dc11c8d.json",
+        "v1.13": "7eb0316e402a.json",
+        "v1.14": "26231b49280a.json",
+        "v1.15": "2c0bfd9b15bf.json",
+        "v1.16": "6bff5ec1ae8b.json",
+        "v1.17": "73bbd6f0c2d2.json",
+        "v1.18": "155445dfd0f3.json",
+        "v1.19": "dbeeaaf317a4.json",
+        "unstable": "2b743c9fc734.json",
     }
 )
 

@@ -62,6 +62,7 @@ __all__ = [
     "LocationMessageContent",
     "MemberThirdPartyInvite",
     "Mentions",
+    "NewContent",
     "NoticeMessageContent",
     "NotificationPowerLevels",
     "OlmCiphertext",
@@ -1257,6 +1258,33 @@ class Mentions(EventContent):
     """
 
 
+class NewContent(EventContent):
+    """
+    The content an edited message takes from now on, under `m.new_content` in the edit. It
+    is a whole message content of its own (a `msgtype`, a `body`, and the keys of that
+    `msgtype`, kept as they come); a relation inside it is ignored, since the edited event
+    keeps its own.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    msgtype: StrictStr
+    """
+    The kind of message the edited event becomes, usually the one it had.
+    """
+    body: StrictStr
+    """
+    The new text as plain text.
+    """
+    m_mentions: Annotated[Mentions | None, Field(alias="m.mentions"), NotNull] = None
+    """
+    Who the new version mentions. Clients notify only the users not already mentioned
+    by the version before.
+    """
+
+
 class NotificationPowerLevels(EventContent):
     """
     The level needed to trigger some notifications.
@@ -1994,9 +2022,7 @@ class RoomMessageContent(EventContent):
     A reply (`m.in_reply_to`), an edit (`rel_type: m.replace`) or a thread message
     (`rel_type: m.thread`).
     """
-    m_new_content: Annotated[RoomMessageContent | None, Field(alias="m.new_content"), NotNull] = (
-        None
-    )
+    m_new_content: Annotated[NewContent | None, Field(alias="m.new_content"), NotNull] = None
     """
     On an edit (`m.relates_to.rel_type` is `m.replace`): the whole content the edited
     message takes from now on. The outer `body` is a fallback for clients that do not
