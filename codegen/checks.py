@@ -3,7 +3,8 @@
 Every operation has what the generator needs (``operationId``, ``tags``, ``summary``,
 ``responses``, ``security`` naming known schemes), operationIds are unique per API, every
 ``$ref`` resolves, version annotations name known releases, identity assertion is declared on
-every Client-Server operation (or why not), and the free-form query marker is well placed.
+every Client-Server operation (or why not), the free-form query marker is well placed, and
+the rules files are well formed (:mod:`codegen.rules`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from codegen.keys import (
     REST_OF_PATH,
 )
 from codegen.load import SpecTree, loc_of
+from codegen.rules import check_rule_files
 from codegen.versions import Releases
 from codegen.view import check_annotations
 from codegen.walk import iter_operations
@@ -42,6 +44,7 @@ def check_sources(tree: SpecTree, releases: Releases, problems: Problems) -> Non
         check_annotations(spec.data, releases, problems)
         _check_refs(tree, spec.rel, spec.data, problems)
     check_event_sources(tree, problems)
+    check_rule_files(tree, releases, problems)
     for spec in tree.endpoint_files():
         data = spec.data
         if not isinstance(data, dict):

@@ -36,6 +36,7 @@ from codegen.versions import Release
 from codegen.walk import iter_operations
 
 if TYPE_CHECKING:
+    from codegen.rules import RuleBook
     from codegen.spec import Spec
 
 __all__ = [
@@ -366,6 +367,14 @@ class IR:
 
     def of_api(self, api: Api) -> tuple[Operation, ...]:
         return tuple(op for op in self.operations if op.api == api)
+
+    @cached_property
+    def rules(self) -> RuleBook:
+        """The normative rules and the notes on implementations, per release
+        (:mod:`codegen.rules`)."""
+        from codegen.rules import RuleBook
+
+        return RuleBook(self._spec)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Lint: the sources, every release view, the OpenAPI validity of every bundle, every example."""
+"""Lint: the sources, every release view, the OpenAPI validity of every bundle, every example,
+and what the rules refer to in each release they hold in."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from codegen.errors import Loc, Problems
 from codegen.examples import iter_examples
 from codegen.ir import ReleaseView
 from codegen.load import loc_of
+from codegen.rules import check_rule_references
 from codegen.spec import Spec
 
 __all__ = ["lint", "locate"]
@@ -79,4 +81,5 @@ def lint(spec: Spec) -> Problems:
         else:
             where = f"{len(releases)} releases, {releases[0]} to {releases[-1]}"
         problems.add(loc, f"{message} (in {where})")
+    check_rule_references(spec, problems)
     return problems

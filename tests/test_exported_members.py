@@ -46,7 +46,7 @@ PINNED = {
     """,
     "matrix_appservice.probe": """
         add_probe_command Check OVERSIZED_BYTES Prober Report run_probe_command Samples
-        scrubbed SECTIONS
+        scrubbed
     """,
     "matrix_appservice.registration": """
         Anchoring check_registration check_registrations DEFAULT_MATCH_TIMEOUT

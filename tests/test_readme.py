@@ -30,6 +30,7 @@ DOCS = {
 CHECKED = {
     ("appservice-spec", "diff"),
     ("appservice-spec", "lint"),
+    ("appservice-spec", "rules"),
     ("appservice-spec", "validate"),
 }
 _TEST_FILE = re.compile(r"# (test_\w+\.py)\b")

@@ -10,10 +10,17 @@ __all__ = ["add_commands", "emit_docs"]
 
 
 def emit_docs(spec: Spec) -> dict[str, str]:
-    """``docs/<release>.rst`` for every release (relative to ``generated/``)."""
+    """``docs/<release>.rst`` for every release, and its conformance matrix as
+    ``docs/conformance/<release>.json`` (relative to ``generated/``)."""
     from codegen.docs.render import render_all
+    from codegen.docs.rules import conformance
+    from codegen.generate import dump_json
 
-    return {f"docs/{name}.rst": text for name, text in render_all(spec).items()}
+    files = {f"docs/{name}.rst": text for name, text in render_all(spec).items()}
+    for release in spec.releases:
+        data = conformance(spec.ir.rules, release)
+        files[f"docs/conformance/{release.name}.json"] = dump_json(data)
+    return files
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -88,6 +88,22 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_rules(args: argparse.Namespace) -> int:
+    from codegen.docs.rules import counts_table
+
+    spec = _load(args, "rules")
+    if spec is None:
+        return 1
+    releases = list(spec.releases)
+    if args.version:
+        chosen = [_release(spec, name, "rules") for name in args.version]
+        if any(r is None for r in chosen):
+            return 2
+        releases = [r for r in chosen if r is not None]
+    sys.stdout.write(counts_table(spec.ir.rules, releases))
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "docs",
@@ -112,3 +128,16 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("new", metavar="NEW", help="the later release, e.g. v1.13")
     p.add_argument("--json", action="store_true", help="print a JSON list instead of text")
     p.set_defaults(func=_cmd_diff)
+
+    p = sub.add_parser(
+        "rules",
+        help="print the rule counts of each release (by level, and how they are checked)",
+        description="A Markdown table, one row per release: its rules, by level; how many "
+        "a probe check tests, how many the tests of the package show, and how many neither "
+        "(by the reason the rule gives: outside, package, deviation). A rule with both a "
+        "probe check and tests counts in both columns.",
+    )
+    p.add_argument(
+        "--version", action="append", help="only this release (repeat for more: r0.1.0, v1.19)"
+    )
+    p.set_defaults(func=_cmd_rules)

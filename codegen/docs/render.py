@@ -22,6 +22,7 @@ import yaml
 
 from codegen.docs.context import Operation, all_groups, build_operations, group_of
 from codegen.docs.events import render_events
+from codegen.docs.rules import RuleBlocks
 from codegen.docs.schema import SchemaReader
 from codegen.docs.tables import Blocks
 from codegen.errors import GeneratorError
@@ -134,7 +135,8 @@ class Renderer:
     def known(self) -> set[str]:
         names = {f"{g}_http_api" for g in self.groups} | set(self.definitions)
         return names | {"release", "releases", "revision", "changelog", "has", "has_field"}.union(
-            {"since", "path_of", "blocks", "operations", "other_endpoints", "events"}
+            {"since", "path_of", "blocks", "operations", "other_endpoints", "events"},
+            {"rules", "other_rules", "rule_matrix"},
         )
 
     def check(self) -> None:
@@ -152,6 +154,7 @@ class Renderer:
     def render(self, release: Release) -> str:
         doc = self.spec.bundle(release)
         blocks = Blocks(release, self.spec.releases)
+        rules = RuleBlocks(self.spec.ir.rules, release, self.spec.releases)
         ops = build_operations(self.spec.ir.release(release.name))
         context: dict[str, Any] = {
             "release": release,
@@ -160,6 +163,9 @@ class Renderer:
             "changelog": self._changelog(release),
             "blocks": blocks,
             "operations": ops,
+            "rules": rules.topic,
+            "other_rules": rules.remaining,
+            "rule_matrix": rules.matrix,
             **self._helpers(doc, ops, release),
         }
         endpoint = self.env.get_template(ENDPOINT)
@@ -167,7 +173,12 @@ class Renderer:
         others: list[str] = []
         for group in self.groups:
             mine = [op for op in ops if op.group == group]
-            rendered = [endpoint.render(op=op, blocks=blocks).strip() for op in mine]
+            rendered = [
+                endpoint.render(
+                    op=op, blocks=blocks, op_rules=rules.for_operation(op.operation_id)
+                ).strip()
+                for op in mine
+            ]
             empty = f"*{release.name} defines no endpoint of this group.*"
             context[f"{group}_http_api"] = "\n\n".join(rendered) if rendered else empty
             if f"{group}_http_api" not in placed and rendered:
@@ -189,13 +200,33 @@ class Renderer:
                 title=title, schema=schema, tables=tables, example=example, blocks=blocks
             ).strip()
         text = self.env.get_template(DOCUMENT).render(context)
+        missing = [r.id for r in rules.all if rules.stated.count(r.id) != 1]
+        if missing:
+            raise DocsError(
+                f"{_shown(self.templates)}/{DOCUMENT}: the rules {', '.join(missing)} are not "
+                f"stated exactly once in {release.name}: call other_rules() after every rules()"
+            )
         return _BLANKS.sub("\n\n", text).strip() + "\n"
 
-    def _changelog(self, release: Release) -> list[tuple[str, list[str]]]:
-        grouped: dict[str, list[str]] = {}
-        for entry in self.spec.changelog.get(release.name, []):
-            grouped.setdefault(entry.heading, []).append(entry.text)
-        return list(grouped.items())
+    def _changelog(self, release: Release) -> dict[str, Any]:
+        """The release's changelog for the template: ``notes`` (release notes), ``sections``
+        (``(heading, entries)`` of the Application Service API's own changelog), and the
+        entries it leaves out, ``client_server`` and ``internal``, each with its heading."""
+        entries = self.spec.changelog.get(release.name, [])
+        sections: dict[str, list[str]] = {}
+        for entry in entries:
+            if entry.area == "application-service" and entry.kind != "note":
+                sections.setdefault(entry.heading, []).append(entry.text)
+
+        def others(area: str) -> list[tuple[str, str]]:
+            return [(e.heading, e.text) for e in entries if e.area == area]
+
+        return {
+            "notes": [e.text for e in entries if e.kind == "note"],
+            "sections": list(sections.items()),
+            "client_server": others("client-server"),
+            "internal": others("internal"),
+        }
 
     def _helpers(self, doc: dict[str, Any], ops: list[Operation], release: Release) -> Any:
         components = doc.get("components", {})

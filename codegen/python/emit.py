@@ -87,6 +87,7 @@ def emit_python(spec: Spec) -> dict[str, str]:
         "client_models": sorted({n for op in operations for n in op.client_models}),
         "errcodes": errcodes,
         "helpers": sorted({e.helper for e in errcodes if e.helper}),
+        **rule_context(spec),
     }
     files: dict[str, str] = {
         f"{_PKG}/models/{module}.py": text for module, text in model_modules.items()
@@ -108,6 +109,7 @@ def emit_python(spec: Spec) -> dict[str, str]:
         "operations.py",
         "client.py",
         "errors.py",
+        "_rules.py",
     ):
         files[f"{_PKG}/{template}"] = env.get_template(f"{template}.jinja").render(context)
     for package, ops in (("server", appservice), ("homeserver", homeserver)):
@@ -123,6 +125,35 @@ def emit_python(spec: Spec) -> dict[str, str]:
         if rel.endswith(".py"):
             files[rel] = format_python(files[rel], rel.rsplit("/", 1)[1])
     return files | runtime_files()
+
+
+def rule_context(spec: Spec) -> dict[str, Any]:
+    """``rules``: every wording of every rule and note with its releases; ``probe_checks``:
+    ``(check, rule ids)`` for every probe check a rule names; ``our_choices``: the notes on
+    what this package does where the specification leaves a choice."""
+    book = spec.ir.rules
+    spans = []
+    checks: dict[str, list[str]] = {}
+    for rule_id in book.ids:
+        for since, until, rule in book.history(rule_id):
+            spans.append(
+                {
+                    "id": rule.id, "kind": rule.kind, "level": rule.level,
+                    "binds": rule.binds, "by": rule.by, "text": rule.text,
+                    "section": rule.section, "since": since, "until": until,
+                }
+            )  # fmt: skip
+        for rel in spec.releases:
+            found = book.get(rule_id, rel)
+            for check in found.probe if found is not None else ():
+                if rule_id not in checks.setdefault(check, []):
+                    checks[check].append(rule_id)
+    ours = [
+        {"id": n.id, "refines": n.refines, "text": n.text}
+        for n in book.notes(spec.releases.unstable)
+        if n.by == "matrix-appservice"
+    ]
+    return {"rules": spans, "probe_checks": sorted(checks.items()), "our_choices": ours}
 
 
 def runtime_files() -> dict[str, str]:

@@ -63,7 +63,8 @@ async def run(args: argparse.Namespace) -> None:
         await server.start(host, port)  # binds, then runs app and bridge start-up
     except OSError as exc:
         await server.close()
-        raise StartError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        reason = exc.strerror.lower() if exc.strerror else str(exc)
+        raise StartError(f"cannot listen on {host}:{port}: {reason}") from None
     except BaseException:  # the bridge's startup() failed, or Ctrl-C meanwhile
         await server.close()
         raise

@@ -36,7 +36,7 @@ def test_the_third_party_prose_explains_the_encoding(spec: Spec, documents: dict
         if index >= spec.releases["v1.13"].index:
             assert "``style: form`` with ``explode: true``), on both" in prose, name
         elif index >= spec.releases["v1.8"].index:
-            assert "still names the location lookup's parameter\n``searchFields``" in prose, name
+            assert "names the location lookup's parameter ``searchFields``" in prose, name
         else:
             assert "a single ``fields`` parameter of type string" in prose, name
 

@@ -43,7 +43,9 @@ print(json.dumps({{"valid": result.valid, "errors": [[e.path, e.message] for e i
 
 
 def _clean(outcome: Outcome, code: int, peak_mb: float) -> None:
-    outcome.check_clean(codes=[code], seconds=10, peak_mb=peak_mb)
+    # A bound, not a speed figure: the 50 MB cases took 12 s on a 2-core machine under a load
+    # of 7; unbounded work would take minutes.
+    outcome.check_clean(codes=[code], seconds=30, peak_mb=peak_mb)
 
 
 @pytest.mark.parametrize(("name", "payload", "text", "path", "message"), CASES, ids=IDS)

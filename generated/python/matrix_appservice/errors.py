@@ -175,12 +175,15 @@ class ForbiddenError(MatrixError):
     - clientGetProtocolMetadata 403, clientQueryLocationByAlias 403,
       clientQueryLocationByProtocol 403, clientQueryUserByID 403, clientQueryUserByProtocol
       403, deleteDevice 403, deleteDevices 403, getProtocols 403, getPublicRooms 403,
-      queryPublicRooms 403, updateDevice 403: The asserted user is outside the appservice's
-      `users` namespaces, or is not registered; or the caller may not perform this request
-      for another reason.
+      queryPublicRooms 403, updateDevice 403: The caller may not perform this request; with
+      Synapse, also an asserted user outside the appservice's `users` namespaces, or not
+      registered by it.
     - deleteDevice 401, deleteDevices 401, uploadCrossSigningKeys 401: Present only when the
       previous attempt at a stage failed, for instance because of a wrong password. A body
       without `errcode` simply asks for authentication.
+    - login 403: The credentials are wrong.
+    - login 403: The credentials are wrong; or, for the appservice login type, the token is
+      not an appservice token or the user is not registered.
     - login 403: The credentials are wrong; or, for the appservice login type, the token is
       not an appservice token or the user is not registered. Homeservers may also answer
       this for a deactivated account when they cannot tell that the credentials were right.
@@ -193,9 +196,9 @@ class ForbiddenError(MatrixError):
       outside the appservice's `users` namespaces or not registered.
     - updateAppserviceRoomDirectoryVisibility 403: The access token does not belong to an
       appservice, or the user it asserts with `user_id` is outside its `users` namespaces.
-    - uploadCrossSigningKeys 403: A key clashes with a device ID, the upload is not allowed
-      for another reason, or the asserted user is outside the appservice's `users`
-      namespaces.
+    - uploadCrossSigningKeys 403: A key clashes with a device ID or the upload is not
+      allowed for another reason; with Synapse, also an asserted user outside the
+      appservice's `users` namespaces, or not registered by it.
     """
 
     ERRCODE = "M_FORBIDDEN"

@@ -2,7 +2,8 @@
 
 It acts as a homeserver would, sends valid and deliberately broken requests, validates every
 answer against a release and reports each check as pass, fail or not applicable with the
-section of the spec it rests on. Sending needs httpx (``pip install 'matrix-appservice[client]'``)::
+rule of the spec it tests (by its id in the spec's rule data) and the section that rule
+restates. Sending needs httpx (``pip install 'matrix-appservice[client]'``)::
 
     import httpx
     from matrix_appservice.probe import Prober, Samples
@@ -21,12 +22,11 @@ from __future__ import annotations
 
 from matrix_appservice.probe._checks import OVERSIZED_BYTES, Prober
 from matrix_appservice.probe._cli import add_probe_command, run_probe_command
-from matrix_appservice.probe._report import SECTIONS, Check, Report, scrubbed
+from matrix_appservice.probe._report import Check, Report, scrubbed
 from matrix_appservice.probe._samples import Samples
 
 __all__ = [
     "OVERSIZED_BYTES",
-    "SECTIONS",
     "Check",
     "Prober",
     "Report",

@@ -23,10 +23,10 @@ from matrix_appservice._client_core import MAX_ANSWER_BYTES
 from matrix_appservice._client_secrets import redact, scrub, scrub_cut
 from matrix_appservice._credentials import require_plain_url, require_token
 from matrix_appservice._json import parse_json
-from matrix_appservice._releases import release_index
+from matrix_appservice._rules import PROBE_CHECKS, rules_for_check
 from matrix_appservice._validator import validate
 from matrix_appservice.operations import OPERATIONS, Operation, type_name
-from matrix_appservice.probe._report import Check, Outcome, Report, rule_for
+from matrix_appservice.probe._report import Check, Outcome, Report, first_release
 from matrix_appservice.probe._samples import Samples
 
 if TYPE_CHECKING:
@@ -111,9 +111,6 @@ class Prober:
         if limit is None:
             return scrub(text, (self.token,))
         return scrub_cut(text, (self.token,), limit)
-
-    def _since(self, release: str) -> bool:
-        return release_index(self.release) >= release_index(release)
 
     def _auth(self) -> tuple[dict[str, str], dict[str, str]]:
         """Headers and query parameters that carry the token the way the release wants."""
@@ -205,14 +202,25 @@ class Prober:
         op = OPERATIONS["sendTransaction"]
         return op.format_path(self.release, txnId=txn_id or f"probe-{uuid.uuid4().hex}")
 
-    def _record(self, name: str, outcome: Outcome, reason: str, section: str) -> None:
-        check = Check(name, outcome, reason, section, rule_for(name) if outcome == "fail" else None)
+    def _record(self, name: str, outcome: Outcome, reason: str) -> None:
+        check = Check.of(name, outcome, reason, self.release)
         self.report.checks.append(check)
         self.progress(check)
 
-    def _run(self, name: str, section: str, body: Callable[[], tuple[Outcome, str]]) -> None:
+    def _no_rule(self, name: str) -> str | None:
+        """Why ``name`` does not apply to the release: none of its rules holds there."""
+        if rules_for_check(name, self.release):
+            return None
+        since = [f"{i} from {first_release(i)}" for i in PROBE_CHECKS.get(name, ())]
+        return f"no rule of {self.release} asks for this ({', '.join(since) or 'no rule'})"
+
+    def _run(self, name: str, body: Callable[[], tuple[Outcome, str]]) -> None:
         import httpx
 
+        why = self._no_rule(name)
+        if why is not None:
+            self._record(name, "n/a", why)
+            return
         try:
             with self._deadline():
                 outcome, reason = body()
@@ -225,7 +233,7 @@ class Prober:
                 "fail",
                 f"the request failed: {type(exc).__name__}: {self._shown(str(exc))}",
             )
-        self._record(name, outcome, reason, section)
+        self._record(name, outcome, reason)
 
     # -- the checks -------------------------------------------------------------------------
 
@@ -239,28 +247,31 @@ class Prober:
             pass  # an answer, however long: the appservice is there
         except httpx.HTTPError as exc:
             reason = f"cannot reach {self.base}: {type(exc).__name__}: {self._shown(str(exc)) or 'no answer'}"
-            self._record("connect", "fail", reason, "connect")
+            self._record("connect", "fail", reason)
             return self.report
-        for name, section, check in self.checks():
-            self._run(name, section, check)
+        for name, check in self.checks():
+            self._run(name, check)
         return self.report
 
-    def checks(self) -> Iterator[tuple[str, str, Callable[[], tuple[Outcome, str]]]]:
-        yield "transaction", "transactions", self.transaction
-        yield "transaction-empty", "transactions", self.transaction_empty
-        yield "transaction-retry", "transactions", self.transaction_retry
-        yield "transaction-handled-once", "transactions", self.handled_once
-        yield "missing-token", "auth", self.missing_token
-        yield "wrong-token", "auth", self.wrong_token
-        yield "legacy-query-token", "legacy-auth", self.legacy_query_token
-        yield "unknown-route", "unknown", self.unknown_route
-        yield "wrong-method", "unknown", self.wrong_method
-        yield "malformed-json", "errors", self.malformed_json
-        yield "schema-violation", "errors", self.schema_violation
-        yield "oversized-body", "errors", self.oversized_body
-        yield "ping", "ping", self.ping
-        yield "user-query", "query-user", self.user_query
-        yield "alias-query", "query-alias", self.alias_query
+    def checks(self) -> Iterator[tuple[str, Callable[[], tuple[Outcome, str]]]]:
+        """``(name, check)`` of every check; the rules each tests come from the spec's rule
+        data (:data:`matrix_appservice._rules.PROBE_CHECKS`)."""
+        yield "transaction", self.transaction
+        yield "transaction-empty", self.transaction_empty
+        yield "transaction-retry", self.transaction_retry
+        yield "transaction-handled-once", self.handled_once
+        yield "missing-token", self.missing_token
+        yield "wrong-token", self.wrong_token
+        yield "mismatched-tokens", self.mismatched_tokens
+        yield "legacy-query-token", self.legacy_query_token
+        yield "unknown-route", self.unknown_route
+        yield "wrong-method", self.wrong_method
+        yield "malformed-json", self.malformed_json
+        yield "schema-violation", self.schema_violation
+        yield "oversized-body", self.oversized_body
+        yield "ping", self.ping
+        yield "user-query", self.user_query
+        yield "alias-query", self.alias_query
         for op_name, params, path_params in (
             ("getProtocolMetadata", {}, {"protocol": _PROTOCOL}),
             ("queryLocationByProtocol", {"probe_field": "x"}, {"protocol": _PROTOCOL}),
@@ -270,7 +281,6 @@ class Prober:
         ):
             yield (
                 f"thirdparty-{OPERATIONS[op_name].python_name.replace('_', '-')}",
-                "thirdparty",
                 self._lookup(op_name, params, path_params),
             )
 
@@ -309,8 +319,6 @@ class Prober:
         return "pass", f"no token: {self._error(op, response, 401, None)}"
 
     def wrong_token(self) -> tuple[Outcome, str]:
-        if not self._since("r0.1.1"):
-            return "n/a", "r0.1.0 has no rule for a wrong token (403 M_FORBIDDEN is from r0.1.1)"
         op = OPERATIONS["sendTransaction"]
         wrong = "probe-wrong-" + uuid.uuid4().hex
         headers, params = self._auth()
@@ -322,6 +330,19 @@ class Prober:
             "PUT", self.base + self._txn_path(), headers=headers, params=params, json={"events": []}
         )
         return "pass", f"a wrong token: {self._error(op, response, 403, 'M_FORBIDDEN')}"
+
+    def mismatched_tokens(self) -> tuple[Outcome, str]:
+        schemes = OPERATIONS["sendTransaction"].auth(self.release)
+        if not any(s.kind == "bearer" for s in schemes):
+            return "n/a", f"{self.release} sends the token in one place only"
+        op = OPERATIONS["sendTransaction"]
+        wrong = "probe-wrong-" + uuid.uuid4().hex
+        response = self._exchange(
+            "PUT", self.base + self._txn_path(), headers={"Authorization": f"Bearer {self.token}"},
+            params={"access_token": wrong}, json={"events": []},
+        )  # fmt: skip
+        shown = self._error(op, response, 403, "M_FORBIDDEN")
+        return "pass", f"the right token in the header, another as access_token: {shown}"
 
     def legacy_query_token(self) -> tuple[Outcome, str]:
         schemes = OPERATIONS["sendTransaction"].auth(self.release)
@@ -335,14 +356,10 @@ class Prober:
         return "pass", "the token as access_token query parameter only: 200 {}"
 
     def unknown_route(self) -> tuple[Outcome, str]:
-        if not self._since("v1.6"):
-            return "n/a", "404 M_UNRECOGNIZED for unknown routes is required from v1.6"
         response = self._send("GET", "/_matrix/app/v1/probe-unknown-route")
         return "pass", self._error(OPERATIONS["ping"], response, 404, "M_UNRECOGNIZED")
 
     def wrong_method(self) -> tuple[Outcome, str]:
-        if not self._since("v1.6"):
-            return "n/a", "405 M_UNRECOGNIZED for unsupported methods is required from v1.6"
         op = OPERATIONS["sendTransaction"]
         response = self._send("DELETE", self._txn_path())
         return (
@@ -413,6 +430,15 @@ class Prober:
     def alias_query(self) -> tuple[Outcome, str]:
         return self._query(OPERATIONS["queryRoomByAlias"], roomAlias=self.samples.alias)
 
+    def _field_types(self, protocol: dict[str, Any]) -> None:
+        """Every field a protocol names in ``user_fields`` and ``location_fields`` has its
+        ``field_types`` entry (the schema cannot say so)."""
+        names = [*protocol.get("user_fields", []), *protocol.get("location_fields", [])]
+        missing = [n for n in dict.fromkeys(names) if n not in protocol.get("field_types", {})]
+        if missing:
+            shown = self._shown(", ".join(repr(n) for n in missing[:5]), 120)
+            raise _Failed(f"answered 200, but field_types has no entry for {shown}")
+
     def _lookup(
         self, op_name: str, params: dict[str, str], path: dict[str, str]
     ) -> Callable[[], tuple[Outcome, str]]:
@@ -429,6 +455,8 @@ class Prober:
                 )
             body = self._validated(op, response)
             if status == 200:
+                if op_name == "getProtocolMetadata":
+                    self._field_types(body)
                 return "pass", f"200, a valid {type_name(op.responses[200])}"
             return "pass", f"404 {self._shown(body['errcode'])}"
 

@@ -1,1 +1,1 @@
-Transactions can now deliver ephemeral data (presence, typing notifications and receipts) in a new ``ephemeral`` array, sent only to application services whose registration sets the new ``receive_ephemeral`` key to ``true`` (MSC2409).
+Transactions can now deliver ephemeral data (presence, typing notifications and receipts) in a new ``ephemeral`` array, sent only to application services whose registration sets the new ``receive_ephemeral`` key to ``true`` (MSC2409, #2018).

@@ -1,1 +1,1 @@
-An application service can act as a specific device of a user by adding a ``device_id`` query parameter to its Client-Server requests; a device that does not belong to that user is refused with 400 ``M_UNKNOWN_DEVICE`` (MSC4326).
+An application service can act as a specific device of a user by adding a ``device_id`` query parameter to its Client-Server requests; a device that does not belong to that user is refused with 400 ``M_UNKNOWN_DEVICE`` (MSC4326, #2221).

@@ -1,1 +1,1 @@
-An application service should answer a request for an unknown endpoint with 404, and an unsupported method on a known endpoint with 405, in both cases with the ``M_UNRECOGNIZED`` errcode (MSC3743).
+Defined what an application service answers to a request for an endpoint it does not know (404) and to a method a known endpoint does not support (405), both with the errcode ``M_UNRECOGNIZED`` (MSC3743, #1347).

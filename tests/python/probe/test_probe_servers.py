@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from matrix_appservice._rules import rule as rule_of
 from matrix_appservice.homeserver.testing import running_homeserver
 from matrix_appservice.models import Registration
 from matrix_appservice.probe import Check, Report
@@ -17,7 +18,7 @@ from tests.python.server.support import HS_TOKEN, Recorder, registration
 
 CHECKS = {
     "transaction", "transaction-empty", "transaction-retry", "transaction-handled-once",
-    "missing-token", "wrong-token", "legacy-query-token", "unknown-route", "wrong-method",
+    "missing-token", "wrong-token", "mismatched-tokens", "legacy-query-token", "unknown-route", "wrong-method",
     "malformed-json", "schema-violation", "oversized-body", "ping", "user-query", "alias-query",
     "thirdparty-get-protocol-metadata", "thirdparty-query-location-by-protocol",
     "thirdparty-query-user-by-protocol", "thirdparty-query-location-by-alias",
@@ -34,15 +35,15 @@ def test_every_check_passes_against_our_server(
         code, out, err = probe(capsys, url, "--hs-token", HS_TOKEN, "--registration", str(reg))
     assert code == 0, out
     lines = out.splitlines()
-    assert lines[-1] == "18 passed, 0 failed, 2 not applicable"
+    assert lines[-1] == "19 passed, 0 failed, 2 not applicable"
     assert {line.split()[1].rstrip(":") for line in lines[1:-1]} == CHECKS
     not_applicable = [line for line in lines if line.startswith("N/A")]
     assert [line.split()[1] for line in not_applicable] == [
         "transaction-handled-once:", "legacy-query-token:",
     ]  # fmt: skip
-    assert "PASS wrong-token: a wrong token: 403 M_FORBIDDEN [AS API §Authorization]" in lines
+    assert "PASS wrong-token: a wrong token: 403 M_FORBIDDEN [auth.as-verifies-token]" in lines
     assert "PASS oversized-body: a 64 MiB body: 413 M_TOO_LARGE" in out
-    assert err.strip() == "." * 20  # progress: one mark per check
+    assert err.strip() == "." * 21  # progress: one mark per check
     # The events came from the registration's namespace, and the retried transaction
     # reached the handler once: three transactions (one, empty, retried) for four PUTs.
     assert len(recorder.transactions) == 3
@@ -62,7 +63,8 @@ def test_legacy_query_token_passes_for_a_release_before_v1_4(
         "pass", "the token as access_token query parameter only: 200 {}",
     )  # fmt: skip
     assert found["ping"][0] == "n/a" and found["unknown-route"][0] == "n/a"
-    assert json.loads(out)["summary"] == {"passed": 16, "failed": 0, "not_applicable": 4}
+    assert found["mismatched-tokens"][0] == "n/a"  # both places at once only from v1.4
+    assert json.loads(out)["summary"] == {"passed": 16, "failed": 0, "not_applicable": 5}
 
 
 def test_r0_1_0_has_no_wrong_token_rule(capsys: pytest.CaptureFixture[str]) -> None:
@@ -89,17 +91,20 @@ def test_every_check_passes_against_the_echo_bridge(
             code, out, _ = probe(capsys, url, "--registration", str(path))
     assert bridge.bot == "@echobot:example.org"
     assert code == 0, out
-    assert out.splitlines()[-1] == "18 passed, 0 failed, 2 not applicable"
+    assert out.splitlines()[-1] == "19 passed, 0 failed, 2 not applicable"
 
 
 def test_a_failure_names_the_rule_and_the_report_counts_it() -> None:
     report = Report("http://as", "v1.19")
-    report.checks.append(Check("user-query", "fail", "404 without errcode", "query-user", "r"))
-    report.checks.append(Check("ping", "pass", "200 {}", "ping"))
+    report.checks.append(Check.of("user-query", "fail", "404 without errcode", "v1.19"))
+    report.checks.append(Check.of("ping", "pass", "200 {}", "v1.19"))
     assert report.failed
+    rule = rule_of("query.user-answer", "v1.19")
+    assert rule is not None and rule.level == "MUST"
     assert report.text().splitlines() == [
         "probe http://as against v1.19",
-        "FAIL user-query: 404 without errcode; rule: r [AS API §Querying: User query]",
-        "PASS ping: 200 {} [AS API §Pinging]",
+        f"FAIL user-query: 404 without errcode; rule: query.user-answer (MUST): "
+        f"{rule.text.replace('`', '')} [query.user-answer]",
+        "PASS ping: 200 {} [ping.acknowledge]",
         "1 passed, 1 failed, 0 not applicable",
     ]

@@ -239,12 +239,12 @@ class HomeserverHandler(Identities):
         of them in and get an access token and a device of their own, which some features (end-
         to-end encryption, for one) need. It does so with the appservice login type: `type` set
         to `m.login.application_service`, `identifier` naming the user, and the appservice's
-        `as_token` as the access token of the request. No password is involved. The user must
-        already be registered and must fall inside one of the appservice's `users` namespaces. A
-        homeserver that offers only the OAuth 2.0 API, and not the legacy authentication API,
-        cannot serve this: appservices must not call `/login` there, and the homeserver answers
-        `M_APPSERVICE_LOGIN_UNSUPPORTED`. They create devices with `PUT /devices/{deviceId}` and
-        use identity assertion with `device_id` instead.
+        `as_token` as the access token of the request. No password is involved. A user that has
+        never been registered gets `M_FORBIDDEN`, and one outside the appservice's `users`
+        namespaces `M_EXCLUSIVE`. A homeserver that offers only the OAuth 2.0 API, and not the
+        legacy authentication API, cannot serve this: appservices must not call `/login` there,
+        and the homeserver answers `M_APPSERVICE_LOGIN_UNSUPPORTED`. They create devices with
+        `PUT /devices/{deviceId}` and use identity assertion with `device_id` instead.
         """
         raise UnrecognizedError("Unrecognized request")
 

@@ -1,5 +1,10 @@
 """The probe's findings: one :class:`Check` per request sent, printed as text or JSON.
 
+Each check names the rules it tests, by the ids of the specification's rule data
+(``spec/rules/``, emitted into :mod:`matrix_appservice._rules`; the documents state each
+under its id); a failure also quotes the rules, in the wording of the release checked. The
+JSON report adds the sections of the official text the rules restate.
+
 The ``hs_token`` never shows: the :class:`~matrix_appservice.probe.Prober` hides it in every
 piece of text that comes from outside (an answer, an exception) before it goes into a
 check's reason, and before that text is cut short. The report's own words are never
@@ -15,50 +20,22 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from matrix_appservice._client_secrets import scrub, scrub_cut
+from matrix_appservice._rules import RULES, Rule, rules_for_check
 
-__all__ = ["RULES", "SECTIONS", "Check", "Outcome", "Report", "rule_for", "scrubbed"]
+__all__ = ["Check", "Outcome", "Report", "first_release", "rule_text", "scrubbed"]
 
 Outcome = Literal["pass", "fail", "n/a"]
 
-SECTIONS: dict[str, str] = {
-    "auth": "AS API §Authorization",
-    "legacy-auth": "AS API §Authorization (access_token query parameter, before v1.4)",
-    "transactions": "AS API §Pushing events",
-    "ping": "AS API §Pinging",
-    "query-user": "AS API §Querying: User query",
-    "query-alias": "AS API §Querying: Room alias query",
-    "thirdparty": "AS API §Third party networks",
-    "unknown": "AS API §Unknown routes",
-    "errors": "CS API §Standard error response",
-    "connect": "AS API §Registration (url)",
-}
-"""The spec sections the checks rest on, by key."""
 
-_LOOKUP_RULE = (
-    "a lookup answers its documented shape, or 404 with a JSON error body that has an errcode"
-)
-RULES: dict[str, str] = {
-    "connect": "the appservice listens at the url of its registration",
-    "transaction": "a valid transaction is acknowledged with 200 and an empty JSON object",
-    "transaction-empty": "a valid transaction is acknowledged with 200 and an empty JSON object",
-    "transaction-retry": "a transaction sent again with the same ID is acknowledged again, 200 {}",
-    "missing-token": "a request without the hs_token is refused with 401 and an errcode",
-    "wrong-token": "a token that is not the hs_token is refused with 403 M_FORBIDDEN",
-    "legacy-query-token": "releases before v1.4 send the hs_token as the access_token parameter",
-    "unknown-route": "from v1.6 an unknown endpoint answers 404 with the JSON errcode M_UNRECOGNIZED",
-    "wrong-method": "from v1.6 a known endpoint called with another method answers 405 M_UNRECOGNIZED",
-    "malformed-json": "a body that is not JSON is refused with 400 M_NOT_JSON",
-    "schema-violation": "a JSON body that breaks the operation's schema is refused with 400 M_BAD_JSON",
-    "oversized-body": "a body over the size limit is refused with 413 M_TOO_LARGE (or cut off)",
-    "ping": "from v1.7 a ping is answered 200 with an empty JSON object",
-    "user-query": "a user query answers 200 {} or 404 with a JSON error body that has an errcode",
-    "alias-query": "an alias query answers 200 {} or 404 with a JSON error body that has an errcode",
-}
-"""The rule each check enforces, printed with its failures (lookups share one)."""
+def rule_text(rule: Rule) -> str:
+    """``id (LEVEL): text`` for a rule, ``id (a note on X, not a rule): text`` for a note."""
+    what = rule.level if rule.kind == "rule" else f"a note on {rule.by}, not a rule"
+    return f"{rule.id} ({what}): {rule.text.replace('`', '')}"
 
 
-def rule_for(name: str) -> str:
-    return RULES.get(name, _LOOKUP_RULE)
+def first_release(rule_id: str) -> str | None:
+    """The first release a rule or note holds in."""
+    return next((r.since for r in RULES if r.id == rule_id), None)
 
 
 def scrubbed(text: str, secrets: Iterable[str], limit: int | None = None) -> str:
@@ -75,14 +52,26 @@ class Check:
     outcome: Outcome
     reason: str
     section: str
+    """The sections of the official text the check's rules restate."""
+
+    rules: tuple[str, ...] = ()
+    """The ids of the rules and notes the check tests."""
 
     rule: str | None = None
-    """The rule broken, for failures."""
+    """For a failure: the rules broken, each as ``id (LEVEL): text``."""
+
+    @classmethod
+    def of(cls, name: str, outcome: Outcome, reason: str, release: str) -> Check:
+        """A check with the rules that ``name`` tests in ``release``."""
+        found = rules_for_check(name, release)
+        section = "; ".join(dict.fromkeys(r.section for r in found))
+        broken = " / ".join(rule_text(r) for r in found) if outcome == "fail" else None
+        return cls(name, outcome, reason, section, tuple(r.id for r in found), broken)
 
     def line(self) -> str:
         label = {"pass": "PASS", "fail": "FAIL", "n/a": "N/A "}[self.outcome]
         rule = f"; rule: {self.rule}" if self.rule else ""
-        return f"{label} {self.name}: {self.reason}{rule} [{SECTIONS[self.section]}]"
+        return f"{label} {self.name}: {self.reason}{rule} [{', '.join(self.rules)}]"
 
 
 @dataclass
@@ -112,7 +101,7 @@ class Report:
         data = {
             "url": self.url,
             "release": self.release,
-            "checks": [{**asdict(c), "section": SECTIONS[c.section]} for c in self.checks],
+            "checks": [{**asdict(c), "rules": list(c.rules)} for c in self.checks],
             "summary": {
                 "passed": self.count("pass"),
                 "failed": self.count("fail"),

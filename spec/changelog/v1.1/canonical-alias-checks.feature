@@ -1,1 +1,0 @@
-Client-Server change: when an ``m.room.canonical_alias`` event sent through ``PUT /_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey}`` adds an alias that is malformed or points to another room, the homeserver refuses it with 400 ``M_INVALID_PARAM`` or ``M_BAD_ALIAS`` (MSC2432; Client-Server r0.6.1, released between r0.1.2 and v1.1).

@@ -1,1 +1,0 @@
-Client-Server change: ``POST /_matrix/client/v3/login`` can refuse an account that has been deactivated with 403 ``M_USER_DEACTIVATED`` instead of a plain ``M_FORBIDDEN`` (MSC2181; Client-Server r0.6.0, released between r0.1.2 and v1.1).

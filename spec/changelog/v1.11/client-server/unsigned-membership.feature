@@ -1,0 +1,1 @@
+Client-format events, and so the ``ClientEvent`` objects in transactions, may carry ``unsigned.membership``, the requesting user's membership at that event, although homeservers normally leave it out of events pushed to application services (MSC4115).

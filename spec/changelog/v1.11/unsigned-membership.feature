@@ -1,1 +1,0 @@
-Client-Server change: client-format events, and so the ``ClientEvent`` objects in transactions, may carry ``unsigned.membership``, the requesting user's membership at that event, although homeservers normally leave it out of events pushed to application services (MSC4115).

@@ -1,1 +1,0 @@
-Client-Server change: application services can create devices with ``PUT /_matrix/client/v3/devices/{deviceId}`` (201 on creation), and need no user-interactive authentication to delete devices or to upload cross-signing keys (MSC4190).

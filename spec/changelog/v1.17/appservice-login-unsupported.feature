@@ -1,1 +1,0 @@
-Client-Server change: a homeserver without the legacy authentication API answers an appservice ``/login`` call, or a registration without ``inhibit_login``, with 400 ``M_APPSERVICE_LOGIN_UNSUPPORTED`` (MSC4190).

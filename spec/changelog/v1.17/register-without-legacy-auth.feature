@@ -1,1 +1,0 @@
-Client-Server change: homeservers must accept appservice registrations through ``POST /_matrix/client/v3/register`` even when they do not offer the legacy authentication API, in which case the appservice must set ``inhibit_login`` to ``true`` (MSC4190).

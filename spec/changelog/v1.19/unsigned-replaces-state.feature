@@ -1,1 +1,0 @@
-Client-Server change: client-format events, including those pushed in transactions, may carry ``unsigned.replaces_state``, the ID of the state event that this one replaced (#2345).

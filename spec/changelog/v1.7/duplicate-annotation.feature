@@ -1,1 +1,0 @@
-Client-Server change: with annotations (reactions) in the specification, ``PUT /_matrix/client/v3/rooms/{roomId}/send/{eventType}/{txnId}`` refuses an annotation its sender has already made with 400 ``M_DUPLICATE_ANNOTATION`` (MSC2677).
