@@ -15,7 +15,7 @@ __all__ = [
     "schema_file",
 ]
 
-SPEC_REVISION = "fa175079b530"
+SPEC_REVISION = "c64d95d4b34d"
 """The revision (a content hash) of the spec sources this package was generated from."""
 
 RELEASES: tuple[str, ...] = (
