@@ -1,1 +1,0 @@
-Event contents are described by type in this release's view: the message events (``m.room.message`` with its msgtypes, stickers, redactions, encrypted events, VoIP calls), the state events, the ephemeral data and the to-device messages that the Client-Server API of the time defined (CS r0.4.0), each with the version history of its fields.
