@@ -79,6 +79,7 @@ test: lint check-generated browser postgres
 ## aiohttp, mautrix), then the raw-socket cases against granian and uvicorn (about 12 minutes).
 bench: setup wrk
 	$(PY) bench/validate.py
+	$(PY) bench/events.py
 	$(PY) bench/client.py
 	$(PY) bench/server.py
 	$(PY) bench/http_stack.py --skip-speed

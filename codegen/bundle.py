@@ -12,7 +12,7 @@ from typing import Any
 
 from codegen.errors import Loc, Problems
 from codegen.keys import API, MATRIX_OPERATION_ID
-from codegen.load import Map, SpecFile, SpecTree, loc_of
+from codegen.load import EVENTS_FOLDER, Map, SpecFile, SpecTree, loc_of
 from codegen.versions import Release, Releases
 from codegen.view import DROP, LITERAL_KEYS, apply_view, copy_map
 from codegen.walk import HTTP_METHODS
@@ -72,8 +72,8 @@ def ref_target(tree: SpecTree, owner: str, ref: str) -> tuple[str, str] | str:
         if not isinstance(target.data, dict) or name not in target.data:
             return f"$ref {ref!r}: {rel} has no entry {name!r}"
         return MAP_FILES[rel], name
-    if not rel.startswith("definitions/"):
-        return f"$ref {ref!r}: only files under definitions/ may be referenced"
+    if not rel.startswith(("definitions/", EVENTS_FOLDER)):
+        return f"$ref {ref!r}: only files under definitions/ and events/ may be referenced"
     if fragment:
         return f"$ref {ref!r}: refer to the whole schema file, without a fragment"
     title = target.data.get("title") if isinstance(target.data, dict) else None
@@ -156,7 +156,7 @@ class _Bundler:
         return apply_view(node, self.releases, self.release, mark_deprecated=mark_deprecated)
 
     def add_definitions(self) -> None:
-        for spec in self.tree.definition_files():
+        for spec in self.tree.schema_files():
             kind = MAP_FILES.get(spec.rel)
             if kind is not None:
                 viewed = self._view(spec, spec.data, mark_deprecated=kind != "securitySchemes")

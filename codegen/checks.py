@@ -13,6 +13,7 @@ from typing import Any
 
 from codegen.bundle import ref_target
 from codegen.errors import Problems
+from codegen.events import check_event_sources
 from codegen.keys import (
     ADDED,
     FREE_FORM_QUERY,
@@ -42,6 +43,7 @@ def check_sources(tree: SpecTree, releases: Releases, problems: Problems) -> Non
     for spec in tree.files.values():
         check_annotations(spec.data, releases, problems)
         _check_refs(tree, spec.rel, spec.data, problems)
+    check_event_sources(tree, problems)
     check_rule_files(tree, releases, problems)
     for spec in tree.endpoint_files():
         data = spec.data

@@ -1,6 +1,7 @@
 """The names each release introduced, derived from the sources' own version markers.
 
-A release's view holds names in structural places: the paths and operationIds of its
+A release's view holds names in structural places (event contents aside: the events
+section follows the markers of ``spec/events`` on its own): the paths and operationIds of its
 operations, the names of its parameters, the properties of its schemas, the errcodes its
 responses document, the enum and const values of its schemas, the login and identifier types
 its examples use, the MSCs its unstable items name, and the ids and errcodes of the rules
@@ -17,7 +18,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from codegen.keys import ERRCODES, MATRIX_OPERATION_ID, UNSTABLE
+from codegen.keys import ERRCODES, EVENT, MATRIX_OPERATION_ID, UNSTABLE
 
 if TYPE_CHECKING:
     from codegen.spec import Spec
@@ -66,9 +67,42 @@ def _names_in(node: Any) -> Iterator[str]:
             stack.append(value)
 
 
+def _closure(schemas: dict[str, Any], roots: list[Any]) -> set[str]:
+    """The names of the schemas ``roots`` reach through ``$ref``s."""
+    reached: set[str] = set()
+    stack = list(roots)
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+                target = ref.rsplit("/", 1)[1]
+                if target not in reached and target in schemas:
+                    reached.add(target)
+                    stack.append(schemas[target])
+            stack.extend(item.values())
+    return reached
+
+
+def _api_view(doc: dict[str, Any]) -> dict[str, Any]:
+    """The bundle without the schemas only event contents use (``spec/events``): the names
+    of the events section come from the event sources' own markers, not from the API's."""
+    components = doc.get("components") or {}
+    schemas = components.get("schemas") or {}
+    contents = [k for k, v in schemas.items() if isinstance(v, dict) and EVENT in v]
+    events_only = set(contents) | _closure(schemas, [schemas[k] for k in contents])
+    rest = {**doc, "components": {k: v for k, v in components.items() if k != "schemas"}}
+    roots = [rest, *(v for k, v in schemas.items() if k not in events_only)]
+    kept = (set(schemas) - events_only) | _closure(schemas, roots)
+    return {**rest, "components": {**rest["components"], "schemas": {
+        k: v for k, v in schemas.items() if k in kept}}}  # fmt: skip
+
+
 def _release_names(spec: Spec, name: str) -> set[str]:
     doc = spec.bundle(name)
-    found = set(_names_in(doc))
+    found = set(_names_in(_api_view(doc)))
     found |= {str(path) for path in doc.get("paths") or {}}
     for rule in spec.ir.rules.release(name):
         found |= {rule.id, *rule.errcodes}
@@ -93,9 +127,15 @@ def _pattern(name: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w./{{-]){re.escape(name)}(?![\w/{{}}-])")
 
 
+_EVENTS_SECTION = re.compile(r"^Events\n=+\n.*?(?=^[^\n]+\n=+\n|\Z)", re.M | re.S)
+"""A document's events section, up to the next top-level section."""
+
+
 def later_names(text: str, release: str, spec: Spec, first: dict[str, str]) -> dict[str, str]:
     """The names ``text`` (a document of ``release``) uses that a later release introduced,
-    each with that release."""
+    each with that release. The events section is left out: its keys (``body``, ``ts``,
+    ``membership``) are event content, which the event sources' markers date on their own."""
+    text = _EVENTS_SECTION.sub("", text)
     here = spec.releases[release].index
     found: dict[str, str] = {}
     for name, introduced in first.items():

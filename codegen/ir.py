@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from codegen.events import EventType, event_types
 from codegen.keys import (
     ADDED,
     API,
@@ -329,6 +330,11 @@ class ReleaseView:
 
     def by_name(self) -> dict[str, OperationView]:
         return {op.name: op for op in self.operations}
+
+    @cached_property
+    def events(self) -> tuple[EventType, ...]:
+        """The event types this release defines a content for (:mod:`codegen.events`)."""
+        return event_types(self.doc)
 
     def by_key(self) -> dict[tuple[str, str], OperationView]:
         """``(api, official operationId) -> view``: stable across renames of bundle ids."""

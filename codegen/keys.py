@@ -9,6 +9,7 @@ __all__ = [
     "CHANGED",
     "DEPRECATED",
     "ERRCODES",
+    "EVENT",
     "FREE_FORM_QUERY",
     "IDENTITY_ASSERTION",
     "LEGACY_PATHS",
@@ -42,6 +43,9 @@ REST_OF_PATH = "x-restOfPath"
 
 # Properties.
 NOT_IN_OFFICIAL_SCHEMA = "x-notInOfficialSchema"
+
+# Event content schemas (spec/events/): the event type they describe (codegen/events.py).
+EVENT = "x-event"
 
 # Written by the bundler, never in the sources.
 API = "x-api"

@@ -34,6 +34,7 @@ from codegen.errors import Loc, Problems, SpecError
 from codegen.source_text import read_source_text
 
 __all__ = [
+    "EVENTS_FOLDER",
     "MAX_DEPTH",
     "MAX_VALUES",
     "Map",
@@ -46,6 +47,8 @@ __all__ = [
     "parse_yaml",
 ]
 
+EVENTS_FOLDER = "events/"
+"""Where the event content schemas live (``spec/events/``)."""
 MAX_DEPTH = 64
 """Mappings and lists nested deeper than this are refused (the sources need 16)."""
 MAX_VALUES = 10_000
@@ -288,6 +291,17 @@ class SpecTree:
         for rel in sorted(self.files):
             if rel.startswith("definitions/"):
                 yield self.files[rel]
+
+    def event_files(self) -> Iterator[SpecFile]:
+        """The event content schemas under ``events/`` (shared parts included)."""
+        for rel in sorted(self.files):
+            if rel.startswith(EVENTS_FOLDER):
+                yield self.files[rel]
+
+    def schema_files(self) -> Iterator[SpecFile]:
+        """Every file whose schema becomes a component: definitions, then event contents."""
+        yield from self.definition_files()
+        yield from self.event_files()
 
 
 def load_tree(root: Path, problems: Problems) -> SpecTree:

@@ -2,7 +2,8 @@
 
 The annotations are described in ``spec/README.md``. A view is a copy of the source tree in
 which items added later or removed earlier are gone, older shapes are put back, change notes
-from later releases are dropped, and ``required`` lists no longer name dropped properties.
+from later releases are dropped, and neither ``required`` lists nor ``dependentRequired`` rules
+name dropped properties.
 """
 
 from __future__ import annotations
@@ -118,17 +119,34 @@ class _Viewer:
 
     @staticmethod
     def _prune_required(before: dict[str, Any], after: dict[str, Any]) -> None:
+        """Properties the release does not have are neither required nor, in
+        ``dependentRequired``, a trigger or a dependency."""
         props_before = before.get("properties")
-        required = after.get("required")
-        if not isinstance(props_before, dict) or not isinstance(required, list):
+        if not isinstance(props_before, dict):
             return
         props_after = after.get("properties") or {}
         dropped = set(props_before) - set(props_after)
-        kept = [name for name in required if name not in dropped]
-        if kept:
-            after["required"] = _copy_seq(required, kept) if isinstance(required, Seq) else kept
-        else:
-            del after["required"]
+        required = after.get("required")
+        if isinstance(required, list):
+            kept = [name for name in required if name not in dropped]
+            if kept:
+                after["required"] = _copy_seq(required, kept) if isinstance(required, Seq) else kept
+            else:
+                del after["required"]
+        dependent = after.get("dependentRequired")
+        if isinstance(dependent, dict):
+            rules = {
+                key: [name for name in names if name not in dropped]
+                for key, names in dependent.items()
+                if key not in dropped and isinstance(names, list)
+            }
+            rules = {key: names for key, names in rules.items() if names}
+            if rules:
+                after["dependentRequired"] = (
+                    copy_map(dependent, rules) if isinstance(dependent, Map) else rules
+                )
+            else:
+                del after["dependentRequired"]
 
 
 def apply_view(

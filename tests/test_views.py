@@ -368,3 +368,16 @@ def test_history_of_the_everyday_calls(spec: Spec) -> None:
     versions = OPERATIONS["getVersions"]
     assert versions.auth_optional and versions.auth("v1.9") == ()
     assert [s.name for s in versions.auth("v1.10")] == ["accessTokenBearer", "accessTokenQuery"]
+
+
+def test_a_dependency_on_a_dropped_property_is_dropped_with_it(spec: Spec) -> None:
+    # m.relates_to: rel_type (and the event_id it needs) arrive in v1.3; before, only the
+    # reply, m.in_reply_to, and no rule that names a key the release does not have.
+    def relation(release: str) -> dict[str, object]:
+        node: dict[str, object] = spec.bundle(release)["components"]["schemas"]["RelatesTo"]
+        return node
+
+    old, new = relation("v1.2"), relation("v1.3")
+    assert set(old["properties"]) == {"m.in_reply_to"}  # type: ignore[arg-type]
+    assert "dependentRequired" not in old
+    assert new["dependentRequired"] == {"rel_type": ["event_id"]}

@@ -21,6 +21,7 @@ import jinja2.nodes
 import yaml
 
 from codegen.docs.context import Operation, all_groups, build_operations, group_of
+from codegen.docs.events import render_events
 from codegen.docs.rules import RuleBlocks
 from codegen.docs.schema import SchemaReader
 from codegen.docs.tables import Blocks
@@ -134,7 +135,7 @@ class Renderer:
     def known(self) -> set[str]:
         names = {f"{g}_http_api" for g in self.groups} | set(self.definitions)
         return names | {"release", "releases", "revision", "changelog", "has", "has_field"}.union(
-            {"since", "path_of", "blocks", "operations", "other_endpoints"},
+            {"since", "path_of", "blocks", "operations", "other_endpoints", "events"},
             {"rules", "other_rules", "rule_matrix"},
         )
 
@@ -184,6 +185,7 @@ class Renderer:
                 title = self.titles.get(group, group)
                 others.append(f"{title}\n{'-' * len(title)}\n\n" + "\n\n".join(rendered))
         context["other_endpoints"] = "\n\n".join(others)
+        context["events"] = render_events(self.env, self.spec.ir.release(release.name), blocks)
         definition = self.env.get_template(DEFINITION)
         reader = SchemaReader(doc)
         for key, title in self.definitions.items():

@@ -53,9 +53,16 @@ def emit_python(spec: Spec) -> dict[str, str]:
     from codegen.python.models import MODELS_HEADER, generate_model_modules
     from codegen.python.schemas import validation_files
     from codegen.python.split import DOCS
+    from codegen.python.typed_events import TYPED_EVENTS, render_typed_events
 
     env = python_env()
     model_modules, exports = generate_model_modules(spec)
+    typed, typed_names = render_typed_events(
+        spec.ir.newest, env.get_template("typed_events.py.jinja"), model_modules, exports,
+        MODELS_HEADER,
+    )  # fmt: skip
+    model_modules[TYPED_EVENTS] = typed
+    exports[TYPED_EVENTS] = typed_names
     model_names = sorted((n for names in exports.values() for n in names), key=str.lower)
     schema_files, schema_index = validation_files(spec)
     operations = py_operations(spec)

@@ -19,6 +19,7 @@ from datamodel_code_generator._shared_types import LiteralType
 from datamodel_code_generator.enums import DataModelType, StrictTypes
 
 from codegen.errors import GeneratorError
+from codegen.load import loc_of
 from codegen.spec import Spec
 
 __all__ = ["MODELS_HEADER", "generate_model_modules", "generate_models"]
@@ -176,6 +177,26 @@ def _mark_not_null(text: str, fields: dict[str, set[str]]) -> str:
     return marked.replace(future, future + "\n" + _NOT_NULL_IMPORTS, 1)
 
 
+_MAPPING_METHODS = ("get", "items", "keys", "values")
+
+
+def _mapping_safe_names(schemas: dict[str, Any]) -> dict[str, str]:
+    """Content models are mappings too (``EventContent``): a property named like one of the
+    ``Mapping`` methods (the ``keys`` of ``m.key.verification.mac``) gets a trailing ``_``
+    as its attribute name, so that the method keeps working."""
+    from codegen.python.split import CONTENT_FOLDER
+
+    renamed = {}
+    for name, schema in schemas.items():
+        loc = loc_of(schema)
+        if loc is None or f"/{CONTENT_FOLDER}" not in f"/{loc.file}":
+            continue
+        for prop in schema.get("properties") or {}:
+            if prop in _MAPPING_METHODS:
+                renamed[f"{name}.{prop}"] = f"{prop}_"
+    return renamed
+
+
 def generate_models(spec: Spec) -> str:
     doc = spec.bundle(spec.releases.unstable)
     source = {
@@ -209,6 +230,7 @@ def generate_models(spec: Spec) -> str:
             allow_population_by_field_name=True,
             type_mappings=[f"string+{fmt}=string" for fmt in _STRING_FORMATS],
             custom_file_header=MODELS_HEADER,
+            aliases=_mapping_safe_names(doc["components"]["schemas"]),
             emit_model_metadata=metadata_file,
         )
         metadata = json.loads(metadata_file.read_text(encoding="utf-8"))
@@ -259,12 +281,27 @@ def _json_ints(text: str) -> str:
     return text.replace(future, future + "\n" + _JSON_INT_IMPORT, 1)
 
 
+_EVENT_CONTENT_IMPORT = "from matrix_appservice._event_content import EventContent\n"
+
+
+def _content_bases(text: str) -> str:
+    """Content models (and the objects nested in them) read as mappings too: their base is
+    ``EventContent`` (a ``BaseModel`` and a ``Mapping``) instead of ``BaseModel``."""
+    text, count = re.subn(r"^(class \w+)\(BaseModel\):$", r"\1(EventContent):", text, flags=re.M)
+    if not count:
+        return text
+    future = "from __future__ import annotations\n"
+    return text.replace(future, future + "\n" + _EVENT_CONTENT_IMPORT, 1)
+
+
 def generate_model_modules(spec: Spec) -> tuple[dict[str, str], dict[str, list[str]]]:
     """``({module: source}, {module: exported names})`` for ``matrix_appservice.models``."""
-    from codegen.python.split import split_models
+    from codegen.python.split import CONTENT, split_models
 
     components = spec.bundle(spec.releases.unstable)["components"]["schemas"]
     modules = split_models(generate_models(spec), components, MODELS_HEADER)
+    if CONTENT in modules:
+        modules[CONTENT] = _content_bases(modules[CONTENT])
     exports = {
         name: re.findall(r'"(\w+)"', text.split("__all__ = [", 1)[1].split("]", 1)[0])
         for name, text in modules.items()

@@ -1,7 +1,10 @@
 """Compact validation schemas, one document per distinct release shape.
 
 Each release bundle is reduced to what validation needs: the named schemas (as ``$defs``)
-and one target per request body, response body, schema and the registration file.
+and one target per request body, response body, schema, event content (``event:m.typing``)
+and the registration file. The ``content`` entry names, for each event envelope
+(``ClientEvent``), the schema that checks its content by the event's ``type``; a validator
+asked to check contents puts it beside the envelope (:mod:`matrix_appservice._validator`).
 Annotations (descriptions, examples, titles, ``x-`` keys) are dropped; releases whose
 reduced document is identical share one file.
 
@@ -18,15 +21,28 @@ import hashlib
 import json
 from typing import Any
 
+from codegen.events import ENVELOPES
 from codegen.ir import ReleaseView
 from codegen.spec import Spec
 
-__all__ = ["ANNOTATIONS", "RECURSION_DEPTH", "compact_release", "validation_files"]
+__all__ = [
+    "ANNOTATIONS",
+    "CONTENT",
+    "EVENTS",
+    "RECURSION_DEPTH",
+    "compact_release",
+    "validation_files",
+]
 
 # References followed inside a cycle of schemas before the rest is accepted as is (8 is
 # four nested redactions: event -> unsigned -> event ...).
 RECURSION_DEPTH = 8
 _DEFS = "#/$defs/"
+CONTENT = "content:"
+"""The prefix of the ``$defs`` that check one event type's content."""
+EVENTS = "events:"
+"""The prefix of the ``$defs`` that check an envelope's content by its ``type``; the
+``content`` entry of a document maps each envelope to its own."""
 
 ANNOTATIONS = frozenset(
     {"description", "examples", "example", "title", "deprecated", "default", "$comment"}
@@ -51,6 +67,43 @@ def _strip(node: Any) -> Any:
     return node
 
 
+def _content_defs(view: ReleaseView) -> tuple[dict[str, Any], dict[str, str]]:
+    """``$defs`` that check a content by its event type (``content:m.room.message``) and an
+    envelope's content by the event's ``type`` (``events:ClientEvent``); and which envelope
+    each ``events:`` entry belongs to."""
+    defs: dict[str, Any] = {}
+    for event in view.events:
+        check: dict[str, Any] = {"$ref": f"{_DEFS}{event.schema}"}
+        if event.variants and event.variant_key:
+            key = event.variant_key
+            check = {"allOf": [check] + [
+                {"if": {"properties": {key: {"const": v.value}}, "required": [key]},
+                 "then": {"$ref": f"{_DEFS}{v.schema}"}}
+                for v in event.variants
+            ]}  # fmt: skip
+        for name in event.types:
+            defs[f"{CONTENT}{name}"] = check
+    envelopes: dict[str, str] = {}
+    schemas = view.doc["components"]["schemas"]
+    for env in ENVELOPES:
+        if env.model not in schemas:
+            continue
+        by_type = [
+            {"if": {"properties": {"type": {"const": name}}, "required": ["type"]},
+             "then": {"properties": {"content": {"$ref": f"{_DEFS}{CONTENT}{name}"}}}}
+            for event in view.events if set(event.kinds) & set(env.kinds)
+            for name in event.types
+        ]  # fmt: skip
+        check = {"allOf": by_type}
+        if env.redactable:  # a redacted event keeps only some of its content
+            redacted = {"required": ["unsigned"],
+                        "properties": {"unsigned": {"required": ["redacted_because"]}}}  # fmt: skip
+            check = {"if": redacted, "else": check}
+        defs[f"{EVENTS}{env.model}"] = check
+        envelopes[env.model] = f"{EVENTS}{env.model}"
+    return defs, envelopes
+
+
 def compact_release(view: ReleaseView) -> dict[str, Any]:
     """The validation document of one release."""
     doc = view.doc
@@ -64,7 +117,15 @@ def compact_release(view: ReleaseView) -> dict[str, Any]:
     for name in doc["components"]["schemas"]:
         targets[f"schema:{name}"] = {"$ref": f"#/$defs/{name}"}
     defs = {name: _strip(s) for name, s in doc["components"]["schemas"].items()}
-    return {"$defs": _unroll(defs), "targets": dict(sorted(targets.items()))}
+    content_defs, envelopes = _content_defs(view)
+    for name in content_defs:
+        if name.startswith(CONTENT):
+            targets[f"event:{name[len(CONTENT) :]}"] = {"$ref": f"{_DEFS}{name}"}
+    return {
+        "$defs": _unroll(defs | content_defs),
+        "targets": dict(sorted(targets.items())),
+        "content": envelopes,
+    }
 
 
 def _refs(node: Any) -> set[str]:

@@ -18,7 +18,7 @@ from typing import Any
 from codegen.errors import GeneratorError
 from codegen.load import loc_of
 
-__all__ = ["MODULES", "module_of_source", "split_models"]
+__all__ = ["CONTENT", "MODULES", "module_of_source", "split_models"]
 
 # Source file (relative to spec/) -> models module. Endpoint files are mapped by folder below.
 MODULES = {
@@ -61,14 +61,21 @@ DOCS = {
     "appservice": "Request and response bodies of the homeserver -> appservice API.",
     "client": "Request and response bodies of the Client-Server endpoints appservices use.",
     "extensions": "Definitions that no topic module holds yet (new ones, those of MSCs).",
+    "content": "The content of each event type, and of each variant (msgtype) of a content.",
+    "typed_events": "Events whose content is typed by their type, and their unions.",
 }
 FALLBACK = "extensions"
+CONTENT = "content"
+"""The module of the event content models: every schema under ``events/``."""
+CONTENT_FOLDER = "events/"
 
 
 def module_of_source(rel: str) -> str | None:
     """The module of the models of a source file; ``None``: they follow their first user."""
     if rel in MODULES:
         return MODULES[rel]
+    if rel.startswith(CONTENT_FOLDER):
+        return CONTENT
     if rel.startswith("application-service/"):
         return "appservice"
     if rel.startswith("client-server/"):
@@ -125,6 +132,8 @@ def split_models(text: str, components: dict[str, Any], header: str) -> dict[str
     modules: dict[str, list[_Definition]] = defaultdict(list)
     for d in definitions:
         modules[home[d.name]].append(d)
+    for module, defs in modules.items():
+        modules[module] = _uses_first(defs)
     deps = {m: {home[u] for d in defs for u in d.uses} - {m} for m, defs in modules.items()}
     _check_acyclic(deps)
 
@@ -146,6 +155,29 @@ def split_models(text: str, components: dict[str, Any], header: str) -> dict[str
             f"{''.join(imports)}{own_imports}\n__all__ = [{exported}]\n\n\n{body}\n"
         )
     return out
+
+
+def _uses_first(defs: list[_Definition]) -> list[_Definition]:
+    """The definitions in their order, except that one comes after those of the module it
+    uses (outside cycles): a model whose annotations name only models already defined is
+    complete when its class is made, with its fields' aliases known."""
+    by_name = {d.name: d for d in defs}
+    done: dict[str, None] = {}
+    visiting: set[str] = set()
+
+    def visit(d: _Definition) -> None:
+        if d.name in done or d.name in visiting:
+            return
+        visiting.add(d.name)
+        for used in sorted(d.uses):
+            if used in by_name:
+                visit(by_name[used])
+        visiting.discard(d.name)
+        done[d.name] = None
+
+    for d in defs:
+        visit(d)
+    return [by_name[name] for name in done]
 
 
 def _defined_name(node: ast.stmt) -> str | None:

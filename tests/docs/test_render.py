@@ -157,17 +157,25 @@ def test_registration_definition(documents: dict[str, str]) -> None:
 def test_release_specific_content(
     documents: dict[str, str], name: str, present: list[str], absent: list[str]
 ) -> None:
+    api = _without_events(documents[name])
     for text in present:
-        assert text in documents[name], text
+        assert text in api, text
     for text in absent:
-        assert text not in documents[name], text
+        assert text not in api, text
+
+
+def _without_events(rst: str) -> str:
+    """The document without its events section, where ``ts`` is a receipt's field."""
+    before, _, after = rst.partition("\nEvents\n======\n")
+    rest = after.split("\n======", 1)
+    return before + (rest[0].rsplit("\n", 1)[-1] + "\n======" + rest[1] if len(rest) == 2 else "")
 
 
 def test_timestamp_massaging_appears_in_v1_3(spec: Spec, documents: dict[str, str]) -> None:
     """Nothing before v1.3 mentions ``ts``, not even in operation descriptions."""
     names = [r.name for r in spec.releases]
     for name in names:
-        mentions = documents[name].count("``ts``")
+        mentions = _without_events(documents[name]).count("``ts``")
         if names.index(name) < names.index("v1.3"):
             assert mentions == 0, name
         else:

@@ -62,7 +62,7 @@ _LIMITERS = [
 ]  # fmt: skip
 
 
-def _overrides(workdir: Path, port: int, registration: Path) -> str:
+def _overrides(workdir: Path, port: int, registration: Path, extra: str = "") -> str:
     limits = "\n".join(f"{name}: {_RATE}" for name in _LIMITERS)
     return f"""\
 server_name: "{SERVER_NAME}"
@@ -81,7 +81,6 @@ enable_metrics: false
 trusted_key_servers: []
 suppress_key_server_warning: true
 url_preview_enabled: false
-presence: {{enabled: false}}
 federation_domain_whitelist: []
 rc_login:
   address: {_RATE}
@@ -95,6 +94,7 @@ rc_invites:
   per_user: {_RATE}
   per_issuer: {_RATE}
 {limits}
+{extra or "presence: {enabled: false}"}
 """
 
 
@@ -118,7 +118,9 @@ class Synapse:
         return "\n".join(out[-lines:])
 
 
-def start(workdir: Path, registration: Path, timeout: float = 90) -> Synapse:
+def start(workdir: Path, registration: Path, timeout: float = 90, extra: str = "") -> Synapse:
+    """Synapse on a free loopback port. ``extra`` is more configuration (YAML) that takes
+    the place of the default ``presence: {enabled: false}``."""
     python = install()
     port = free_port()
     config = workdir / "homeserver.yaml"
@@ -128,7 +130,7 @@ def start(workdir: Path, registration: Path, timeout: float = 90) -> Synapse:
          "--data-directory", str(workdir), "--generate-config", "--report-stats=no"],
         check=True, capture_output=True, cwd=workdir, timeout=120,
     )  # fmt: skip
-    (workdir / "overrides.yaml").write_text(_overrides(workdir, port, registration))
+    (workdir / "overrides.yaml").write_text(_overrides(workdir, port, registration, extra))
     with (workdir / "synapse.out").open("wb") as out:
         process = subprocess.Popen(
             [str(python), "-m", "synapse.app.homeserver", "-c", str(config),
@@ -151,7 +153,7 @@ def start(workdir: Path, registration: Path, timeout: float = 90) -> Synapse:
 
 @contextmanager
 def with_recorder(
-    workdir: Path, registration: Callable[[int], str], hs_token: str
+    workdir: Path, registration: Callable[[int], str], hs_token: str, extra: str = ""
 ) -> Iterator[tuple[Synapse, RecordingAppservice]]:
     """Synapse with a recording appservice beside it, both stopped on exit.
 
@@ -165,7 +167,7 @@ def with_recorder(
     appservice = RecordingAppservice(hs_token)
     appservice.start(as_port)
     try:
-        server = start(workdir, reg_path)
+        server = start(workdir, reg_path, extra=extra)
     except BaseException:
         appservice.stop()
         raise

@@ -23,6 +23,8 @@ from codegen.python.split import _check_acyclic, module_of_source
             {"RegisterRequest", "PingAppserviceResponse", "PublicRoomsResponse", "UserIdentifier"},
         ),
         ("errors", {"Error", "RateLimitError"}),
+        ("content", {"RoomMessageContent", "TextMessageContent", "RelatesTo", "TypingContent"}),
+        ("typed_events", {"RoomMessageEvent", "TypingEvent", "TypedTransaction"}),
     ],
 )
 def test_models_live_in_their_topic_module(module: str, names: set[str]) -> None:
@@ -35,7 +37,11 @@ def test_models_live_in_their_topic_module(module: str, names: set[str]) -> None
 
 def test_every_model_is_exported_once() -> None:
     seen: dict[str, str] = {}
-    for module in ("appservice", "client", "errors", "events", "registration", "thirdparty"):
+    modules = (
+        "appservice", "client", "content", "errors", "events", "registration", "thirdparty",
+        "typed_events",
+    )  # fmt: skip
+    for module in modules:
         for name in importlib.import_module(f"matrix_appservice.models.{module}").__all__:
             assert name not in seen, (name, module, seen.get(name))
             seen[name] = module

@@ -101,9 +101,16 @@ def add_validate_command(sub: argparse._SubParsersAction[argparse.ArgumentParser
     )
     what.add_argument("--schema", metavar="NAME", help="a named schema, e.g. ClientEvent")
     what.add_argument(
+        "--event", metavar="TYPE", help="the content of an event of TYPE, e.g. m.room.message"
+    )
+    what.add_argument(
         "--registration", action="store_true", help="registration files (YAML or JSON)"
     )
     p.add_argument("--status", type=int, help="the response status, with --response")
+    p.add_argument(
+        "--content", action="store_true",
+        help="also check the content of every event in the payload by its type",
+    )  # fmt: skip
     p.add_argument(
         "--strict", action="store_true",
         help="with --registration: also refuse upper-case letters in sender_localpart and "
@@ -171,6 +178,9 @@ def run_validate(args: argparse.Namespace) -> int:
     except UnknownReleaseError as exc:
         print(f"validate: {exc}", file=sys.stderr)
         return USAGE
+    if args.content and args.registration:
+        print("validate: --content applies to payloads, not registration files", file=sys.stderr)
+        return USAGE
     if args.strict and not args.registration:
         print(
             "validate: --strict applies to registration files (--registration) only",
@@ -204,7 +214,9 @@ def run_validate(args: argparse.Namespace) -> int:
                     response=args.response,
                     status=args.status,
                     schema=args.schema,
+                    event=args.event,
                     version=release,
+                    content=args.content,
                     max_errors=args.max_errors,
                 )
             except (ValueError, KeyError) as exc:

@@ -15,7 +15,7 @@ __all__ = [
     "schema_file",
 ]
 
-SPEC_REVISION = "60492943d4b9"
+SPEC_REVISION = "6fea9ffd5b25"
 """The revision (a content hash) of the spec sources this package was generated from."""
 
 RELEASES: tuple[str, ...] = (
@@ -81,29 +81,29 @@ UNSTABLE = "unstable"
 
 _SCHEMA_FILES = MappingProxyType(
     {
-        "r0.1.0": "3cc6b5271ee5.json",
-        "r0.1.1": "3cc6b5271ee5.json",
-        "r0.1.2": "3cc6b5271ee5.json",
-        "v1.1": "230535b50c4e.json",
-        "v1.2": "b908e2de6708.json",
-        "v1.3": "cbdff354560e.json",
-        "v1.4": "657113fa2a11.json",
-        "v1.5": "657113fa2a11.json",
-        "v1.6": "62903e2789d5.json",
-        "v1.7": "754fe0ca70c8.json",
-        "v1.8": "754fe0ca70c8.json",
-        "v1.9": "754fe0ca70c8.json",
-        "v1.10": "0f5b4c5c1c5b.json",
-        "v1.11": "d7f2b9348c08.json",
-        "v1.12": "d7f2b9348c08.json",
-        "v1.13": "d8648f550e08.json",
-        "v1.14": "13a6f2885ead.json",
-        "v1.15": "3c16ea987737.json",
-        "v1.16": "912ac2609342.json",
-        "v1.17": "9801b6dc03c4.json",
-        "v1.18": "9801b6dc03c4.json",
-        "v1.19": "197879328c54.json",
-        "unstable": "19bedf01f71e.json",
+        "r0.1.0": "84d516e64a44.json",
+        "r0.1.1": "c0c88abcdf09.json",
+        "r0.1.2": "c0c88abcdf09.json",
+        "v1.1": "29bda429ed89.json",
+        "v1.2": "7db975f4dec0.json",
+        "v1.3": "65d0e8071a71.json",
+        "v1.4": "f823faaccb13.json",
+        "v1.5": "f0c55277635e.json",
+        "v1.6": "b53eac299a04.json",
+        "v1.7": "bfdb052d414a.json",
+        "v1.8": "003f17abe113.json",
+        "v1.9": "ad23e3dd49f1.json",
+        "v1.10": "91e029cbf2ba.json",
+        "v1.11": "f80db2dfefeb.json",
+        "v1.12": "207c7ca98ff4.json",
+        "v1.13": "1bf40e8d3955.json",
+        "v1.14": "60d725464796.json",
+        "v1.15": "7c3362b22d60.json",
+        "v1.16": "cf58ced888a1.json",
+        "v1.17": "a2f81ab4d172.json",
+        "v1.18": "67e806d3c246.json",
+        "v1.19": "98aae11f4f8e.json",
+        "unstable": "f021f850b128.json",
     }
 )
 

@@ -114,6 +114,19 @@ def _document(release: str) -> dict[str, Any]:
     return loaded
 
 
+@cache
+def _checked_contents(release: str) -> dict[str, Any]:
+    """The ``$defs`` of a release with each event envelope (``ClientEvent`` and its numbered
+    copies) also checking its ``content`` by the event's ``type``."""
+    doc = _document(release)
+    defs: dict[str, Any] = dict(doc["$defs"])
+    for envelope, check in doc.get("content", {}).items():
+        for name in doc["$defs"]:
+            if name == envelope or name.startswith(f"{envelope}__"):
+                defs[name] = {"allOf": [doc["$defs"][name], {"$ref": f"#/$defs/{check}"}]}
+    return defs
+
+
 def targets(version: str | None = None) -> list[str]:
     """Every validation target of a release, e.g. ``request:sendTransaction``."""
     return list(_document(resolve_release(version))["targets"])
@@ -121,14 +134,18 @@ def targets(version: str | None = None) -> list[str]:
 
 def _target_name(
     request: str | None, response: str | None, status: int | str | None,
-    schema: str | None, registration: bool,
+    schema: str | None, registration: bool, event: str | None = None,
 ) -> str:  # fmt: skip
-    chosen = [n for n, v in (("request", request), ("response", response),
-                              ("schema", schema), ("registration", registration)) if v]  # fmt: skip
+    chosen = [n for n, v in (("request", request), ("response", response), ("schema", schema),
+                              ("registration", registration), ("event", event)) if v]  # fmt: skip
     if len(chosen) != 1:
-        raise ValueError("name exactly one of request=, response=, schema= or registration=True")
+        raise ValueError(
+            "name exactly one of request=, response=, schema=, event= or registration=True"
+        )
     if registration:
         return "schema:Registration"
+    if event:
+        return f"event:{event}"
     if request:
         return f"request:{request}"
     if response:
@@ -139,19 +156,27 @@ def _target_name(
 
 
 class Validator:
-    """A compiled validator for one target of one release; reuse it on hot paths."""
+    """A compiled validator for one target of one release; reuse it on hot paths.
 
-    def __init__(self, target: str, release: str) -> None:
+    With ``content=True`` every event in the payload also has its ``content`` checked
+    against the schema of its ``type`` (and, for ``m.room.message``, its ``msgtype``) in that
+    release; an event of a type the release does not define, and a redacted room event,
+    are checked as envelopes only.
+    """
+
+    def __init__(self, target: str, release: str, *, content: bool = False) -> None:
         doc = _document(release)
         if target not in doc["targets"]:
             raise ValueError(_unknown_target(target, release, doc))
         self.target = target
         self.release = release
+        self.content = content
         root = doc["targets"][target]
+        defs = _checked_contents(release) if content else doc["$defs"]
         self._compiled = jsonschema_rs.Draft202012Validator(
-            {**root, "$defs": doc["$defs"]}, validate_formats=False
+            {**root, "$defs": defs}, validate_formats=False
         )
-        self._walker = Walker(root, doc["$defs"])
+        self._walker = Walker(root, defs)
         self._valid = ValidationResult(target, release)  # immutable: one serves every call
 
     def is_valid(self, payload: Any) -> bool:
@@ -209,6 +234,8 @@ class Validator:
         found = list(islice(self._walker.problems(payload), None if limit is None else limit + 1))
         complete = limit is None or len(found) <= limit
         found = found[:limit]
+        # A content checked as its type's and as its variant's reports a shared problem twice.
+        found = list(dict.fromkeys(found))
         found.sort(key=lambda f: (f.position, f.keyword, f.message))
         shown = found[:max_errors]
         issues = tuple(ValidationIssue(json_path(f.parts), f.message, f.keyword) for f in shown)
@@ -260,35 +287,40 @@ def _unknown_target(target: str, release: str, doc: dict[str, Any]) -> str:
 
 
 @cache
-def _cached_validator(target: str, release: str) -> Validator:
-    return Validator(target, release)
+def _cached_validator(target: str, release: str, content: bool = False) -> Validator:
+    return Validator(target, release, content=content)
 
 
 def validator_for(
     *, request: str | None = None, response: str | None = None, status: int | str | None = None,
-    schema: str | None = None, registration: bool = False, version: str | None = None,
+    schema: str | None = None, registration: bool = False, event: str | None = None,
+    version: str | None = None, content: bool = False,
 ) -> Validator:  # fmt: skip
     """The compiled validator for a target (cached), e.g. ``validator_for(request="ping")``."""
-    target = _target_name(request, response, status, schema, registration)
-    return _cached_validator(target, resolve_release(version))
+    target = _target_name(request, response, status, schema, registration, event)
+    return _cached_validator(target, resolve_release(version), content)
 
 
 def validate(
     payload: Any, *, request: str | None = None, response: str | None = None,
     status: int | str | None = None, schema: str | None = None, registration: bool = False,
-    version: str | None = None, max_errors: int | None = DEFAULT_MAX_ERRORS,
+    event: str | None = None, version: str | None = None, content: bool = False,
+    max_errors: int | None = DEFAULT_MAX_ERRORS,
 ) -> ValidationResult:  # fmt: skip
     """Validate ``payload`` (bytes, text or parsed JSON) against one target of a release.
 
     Name the target with exactly one of ``request=`` (an operation's request body),
     ``response=`` with ``status=`` (a response body), ``schema=`` (a named schema such as
-    ``ClientEvent``) or ``registration=True``. ``version`` is a release (``v1.13``,
-    ``1.13``, ``unstable``); the default is the latest release. At most ``max_errors``
-    problems are listed; ``result.more`` counts the rest. JSON text may nest at most
-    :data:`MAX_DEPTH` levels; values quoted in messages are cut to :data:`PREVIEW` characters.
+    ``ClientEvent``), ``event=`` (the content of an event of that type, such as
+    ``m.room.message``) or ``registration=True``. ``content=True`` also checks the content
+    of every event in the payload by its type (off by default: the envelope alone is what
+    the API itself defines). ``version`` is a release (``v1.13``, ``1.13``, ``unstable``);
+    the default is the latest release. At most ``max_errors`` problems are listed;
+    ``result.more`` counts the rest. JSON text may nest at most :data:`MAX_DEPTH` levels;
+    values quoted in messages are cut to :data:`PREVIEW` characters.
     """
     validator = validator_for(
         request=request, response=response, status=status, schema=schema,
-        registration=registration, version=version,
+        registration=registration, event=event, version=version, content=content,
     )  # fmt: skip
     return validator.validate(payload, max_errors=max_errors)

@@ -141,6 +141,10 @@ class InMemoryHomeserver(
         safe either way: a regex that runs out of time on an identifier counts it as
         outside the namespace, with an ERROR log line (see
         :mod:`matrix_appservice.homeserver._pusher_routing`).
+    ``check_content``
+        refuse an event sent through ``send`` or ``state`` whose content breaks the schema
+        of its type in ``version`` (and, for ``m.room.message``, of its ``msgtype``), with
+        400 ``M_BAD_JSON`` naming the JSON path; types the release does not define pass.
     """
 
     def __init__(
@@ -157,8 +161,10 @@ class InMemoryHomeserver(
         clock: Callable[[], float] = time.time,
         allow_risky_regex: bool = False,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        check_content: bool = False,
     ) -> None:
         self.version = resolve_release(version)
+        self.check_content = check_content
         if pusher is not None and pusher_store is not None:
             raise ValueError("give pusher or pusher_store, not both")
         self.pusher: EventPusher = pusher if pusher is not None else RecordingPusher()

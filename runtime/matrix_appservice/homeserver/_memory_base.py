@@ -26,6 +26,7 @@ class MemoryBase(HomeserverHandler):
     app: HomeserverApp
     version: str
     queries: AppserviceQueries
+    check_content: bool
 
     @property
     def server_name(self) -> str:

@@ -105,8 +105,10 @@ class AppServiceApp(JsonApp[_Route, None]):
         anchoring: Anchoring,
         wait_timeout: float,
         access_log: bool,
+        check_content: bool = False,
     ) -> None:
         self.registration = registration
+        self.check_content = check_content
         self.handler = handler
         self.legacy_query_auth = legacy_query_auth
         self.store = store
@@ -142,7 +144,11 @@ class AppServiceApp(JsonApp[_Route, None]):
                 query_token=query_token,
                 reads_body=op.request is not None,
                 body_required=op.request_required,
-                validator=validator_for(request=op.name, version=version) if op.request else None,
+                validator=validator_for(
+                    request=op.name, version=version, content=self.check_content
+                )
+                if op.request
+                else None,
                 answer=validator_for(response=op.name, status=200, version=version),
                 null_means_absent=_NULL_MEANS_ABSENT.get(op.name, ()),
                 dispatch=DISPATCH.get(op.name),
@@ -300,6 +306,7 @@ def create_app(
     anchoring: Anchoring = "full",
     wait_timeout: float = 50.0,
     access_log: bool = False,
+    check_content: bool = False,
 ) -> AppServiceApp:
     """An ASGI application that serves the homeserver -> appservice API with ``handler``.
 
@@ -334,6 +341,11 @@ def create_app(
         before it is answered 500 (and retried by the homeserver).
     ``access_log``
         log one line per request (method, path without query string, status, duration).
+    ``check_content``
+        also check the content of every event of a transaction against the schema of its
+        type in ``version``; a transaction with a content that breaks it is answered 400
+        ``M_BAD_JSON`` with the JSON path (and will be retried by the homeserver, so use
+        it in tests and development). Off by default: the API only defines the envelope.
 
     Tolerated homeserver quirks are listed in :data:`QUIRKS`.
     """
@@ -372,4 +384,5 @@ def create_app(
         anchoring=anchoring,
         wait_timeout=wait_timeout,
         access_log=access_log,
+        check_content=check_content,
     )

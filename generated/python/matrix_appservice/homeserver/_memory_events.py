@@ -4,8 +4,10 @@ appservices), each once per client transaction, and the alias checks of
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from matrix_appservice._validator import targets, validator_for
 from matrix_appservice.errors import BadAliasError, BadJsonError
 from matrix_appservice.homeserver._identifiers import check_alias, check_user_id
 from matrix_appservice.homeserver._memory_base import MemoryBase
@@ -41,6 +43,7 @@ class EventCalls(MemoryBase):
         if known is not None:  # a retry: the same event, whatever the body
             return SendEventResponse(event_id=known)
         content = body.model_dump(by_alias=True, exclude_unset=True)
+        self._check_content(event_type, content)
         event = self.state.add_event(
             room, requester.user_id, event_type, content, ts=self._ts(requester, ts), txn=key
         )
@@ -60,6 +63,7 @@ class EventCalls(MemoryBase):
         if event_type == "m.room.member":
             check_user_id(state_key, "the state key of an m.room.member event")
         content = body.model_dump(by_alias=True, exclude_unset=True)
+        self._check_content(event_type, content)
         if event_type == "m.room.canonical_alias" and state_key == "":
             self._check_canonical_aliases(room, content)
         event = self.state.add_event(
@@ -71,6 +75,14 @@ class EventCalls(MemoryBase):
             ts=self._ts(requester, ts),
         )
         return StateEventResponse(event_id=event["event_id"])
+
+    def _check_content(self, event_type: str, content: dict[str, Any]) -> None:
+        """With ``check_content``: 400 ``M_BAD_JSON`` for a content that breaks its schema."""
+        if not self.check_content or f"event:{event_type}" not in _event_targets(self.version):
+            return
+        problem = validator_for(event=event_type, version=self.version).first_issue(content)
+        if problem is not None:
+            raise BadJsonError(f"content of {event_type}: {problem}")
 
     def _check_canonical_aliases(self, room: Room, content: dict[str, Any]) -> None:
         """Each alias the event adds is well formed (400 ``M_INVALID_PARAM``) and points
@@ -98,3 +110,8 @@ def _aliases(value: object) -> list[object]:
     if not isinstance(value, list):
         raise BadJsonError("alt_aliases must be a list of room aliases")
     return value
+
+
+@functools.cache
+def _event_targets(version: str) -> frozenset[str]:
+    return frozenset(t for t in targets(version) if t.startswith("event:"))

@@ -92,6 +92,10 @@ def add_homeserver_command(sub: argparse._SubParsersAction[argparse.ArgumentPars
         help="the SQLite file of the transaction pusher that delivers events to the "
         "appservices (default: a temporary file, removed when it stops)",
     )
+    p.add_argument(
+        "--check-content", action="store_true",
+        help="refuse a sent event whose content breaks the schema of its type (400 M_BAD_JSON)",
+    )  # fmt: skip
     add_logging_options(p)
     p.set_defaults(func=run_homeserver)
 
@@ -134,8 +138,9 @@ def _run(args: argparse.Namespace, store: str) -> int:
     secrets = [token for reg in loaded for token in (reg.model.as_token, reg.model.hs_token)]
     try:
         homeserver = InMemoryHomeserver(
-            loaded, server_name=args.server_name, version=release, pusher_store=store
-        )
+            loaded, server_name=args.server_name, version=release, pusher_store=store,
+            check_content=args.check_content,
+        )  # fmt: skip
     except OSError as exc:
         fail(f"cannot open the pusher's store {store}: {one_line(exc)}", NO_START)
     except ValueError as exc:

@@ -179,6 +179,17 @@ class AuthenticationData(BaseModel):
     """
 
 
+class Flow(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    stages: list[StrictStr]
+    """
+    The authentication types to complete, in order.
+    """
+
+
 class AuthenticationResponse(BaseModel):
     """
     The body of a 401 answer from an endpoint protected by user-interactive authentication
@@ -271,6 +282,37 @@ class ClaimKeysRequest(BaseModel):
     """
 
 
+class KeyObject(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    key: StrictStr
+    """
+    The public key, unpadded base64.
+    """
+    fallback: Annotated[StrictBool | None, NotNull] = None
+    """
+    Present and `true` on a fallback key.
+    """
+    signatures: dict[str, dict[str, StrictStr]]
+    """
+    Signatures of the key object, by user ID, then by `<algorithm>:<device ID>`.
+    """
+
+
+class OneTimeKeys(  # type: ignore[misc]  # iterates over keys, as a Mapping does
+    MappingRoot[StrictStr | KeyObject], RootModel[dict[str, StrictStr | KeyObject]]
+):
+    """
+    Public one-time (or fallback) keys, by `<algorithm>:<key ID>`. A key is an unpadded
+    base64 string for unsigned algorithms, or a signed key object for signed ones (such as
+    `signed_curve25519`).
+    """
+
+    root: dict[str, StrictStr | KeyObject]
+
+
 class ClaimKeysResponse(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -306,6 +348,29 @@ class CreateDeviceResponse(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
+
+
+class InitialStateEvent(BaseModel):
+    """
+    A state event to set while a room is being created.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    type: StrictStr
+    """
+    The event type.
+    """
+    state_key: Annotated[StrictStr | None, NotNull] = None
+    """
+    The state key; the empty string when left out.
+    """
+    content: dict[str, Any]
+    """
+    The event's content.
+    """
 
 
 class CreateRoomRequest(BaseModel):
@@ -473,6 +538,21 @@ class DeleteRoomAliasResponse(BaseModel):
     )
 
 
+class UnsignedDeviceInfo(BaseModel):
+    """
+    What the homeserver adds when it hands the keys out; not signed.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    device_display_name: Annotated[StrictStr | None, NotNull] = None
+    """
+    The display name the user gave the device.
+    """
+
+
 class DeviceKeys(BaseModel):
     """
     The identity keys of one device, in signed JSON form. In a `/keys/query` answer the
@@ -574,45 +654,11 @@ class Filter(BaseModel):
     """
 
 
-class Flow(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    stages: list[StrictStr]
-    """
-    The authentication types to complete, in order.
-    """
-
-
 class ForgetRoomResponse(BaseModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
-
-
-class InitialStateEvent(BaseModel):
-    """
-    A state event to set while a room is being created.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    type: StrictStr
-    """
-    The event type.
-    """
-    state_key: Annotated[StrictStr | None, NotNull] = None
-    """
-    The state key; the empty string when left out.
-    """
-    content: dict[str, Any]
-    """
-    The event's content.
-    """
 
 
 class InviteUserRequest(BaseModel):
@@ -635,6 +681,34 @@ class InviteUserResponse(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
+
+
+class ThirdPartySigned(BaseModel):
+    """
+    Signed proof, issued by an identity server, that the user joining is the one a
+    third-party invite (an invite sent to an e-mail address, say) was meant for.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    sender: StrictStr
+    """
+    The user who sent the third-party invite.
+    """
+    mxid: StrictStr
+    """
+    The Matrix user the invite was bound to.
+    """
+    token: StrictStr
+    """
+    The token of the `m.room.third_party_invite` event this proof answers.
+    """
+    signatures: dict[str, dict[str, StrictStr]]
+    """
+    Signatures of the other fields, by server name, then by key ID.
+    """
 
 
 class JoinRoomByIdRequest(BaseModel):
@@ -668,6 +742,23 @@ class JoinRoomRequest(BaseModel):
     """
 
 
+class RoomMember(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    display_name: StrictStr | None = None
+    """
+    The user's display name in the room. The official schema says a
+    string; Synapse sends `null` for a user without one.
+    """
+    avatar_url: StrictStr | None = None
+    """
+    The `mxc://` URI of the user's avatar in the room. The official
+    schema says a string; Synapse sends `null` for a user without one.
+    """
+
+
 class JoinedMembersResponse(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -687,25 +778,6 @@ class JoinedRoomsResponse(BaseModel):
     joined_rooms: list[StrictStr]
     """
     The ID of each room the caller has joined.
-    """
-
-
-class KeyObject(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    key: StrictStr
-    """
-    The public key, unpadded base64.
-    """
-    fallback: Annotated[StrictBool | None, NotNull] = None
-    """
-    Present and `true` on a fallback key.
-    """
-    signatures: dict[str, dict[str, StrictStr]]
-    """
-    Signatures of the key object, by user ID, then by `<algorithm>:<device ID>`.
     """
 
 
@@ -771,6 +843,54 @@ class LocalAliasesResponse(BaseModel):
     """
 
 
+class UserIdentifier(BaseModel):
+    """
+    Says which account a login is for. `type` picks the kind of identifier, and each kind
+    has fields of its own:
+
+    - `m.id.user`: a Matrix user, by `user` (the full user ID or its localpart). This is
+      the kind an appservice uses with the appservice login type.
+    - `m.id.thirdparty`: an account found through a third-party identifier bound to it, by
+      `medium` (such as `email`) and `address`.
+    - `m.id.phone`: an account found through a phone number, by `country` (where the number
+      was dialled from) and `phone` (the number as the user typed it). Homeservers turn it
+      into an `msisdn` third-party identifier.
+
+    Homeservers may support further kinds; keys not listed here are kept.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    type: Annotated[StrictStr, Field(examples=["m.id.user", "m.id.thirdparty", "m.id.phone"])]
+    """
+    The kind of identifier, such as `m.id.user`.
+    """
+    user: Annotated[StrictStr | None, NotNull] = None
+    """
+    For `m.id.user`, the full user ID or just its localpart.
+    """
+    medium: Annotated[StrictStr | None, NotNull] = None
+    """
+    For `m.id.thirdparty`, the kind of third-party identifier, such as `email`.
+    """
+    address: Annotated[StrictStr | None, NotNull] = None
+    """
+    For `m.id.thirdparty`, the identifier itself, such as an email address.
+    """
+    country: Annotated[StrictStr | None, NotNull] = None
+    """
+    For `m.id.phone`, the two-letter ISO 3166-1 code of the country the number was
+    dialled from, which tells the homeserver how to read a number without its country
+    prefix.
+    """
+    phone: Annotated[StrictStr | None, NotNull] = None
+    """
+    For `m.id.phone`, the phone number as the user entered it.
+    """
+
+
 class LoginRequest(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -833,6 +953,58 @@ class LoginRequest(BaseModel):
     """
 
 
+class MHomeserver(BaseModel):
+    """
+    Where the homeserver's Client-Server API is.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    base_url: StrictStr
+    """
+    The base URL of the homeserver.
+    """
+
+
+class MIdentityServer(BaseModel):
+    """
+    Where the identity server is.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    base_url: StrictStr
+    """
+    The base URL of the identity server.
+    """
+
+
+class WellKnown(BaseModel):
+    """
+    Server discovery information the client should adopt, in the format of
+    `/.well-known/matrix/client`.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    m_homeserver: Annotated[MHomeserver, Field(alias="m.homeserver")]
+    """
+    Where the homeserver's Client-Server API is.
+    """
+    m_identity_server: Annotated[
+        MIdentityServer | None, Field(alias="m.identity_server"), NotNull
+    ] = None
+    """
+    Where the identity server is.
+    """
+
+
 class LoginResponse(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -870,36 +1042,6 @@ class LoginResponse(BaseModel):
     """
 
 
-class MHomeserver(BaseModel):
-    """
-    Where the homeserver's Client-Server API is.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    base_url: StrictStr
-    """
-    The base URL of the homeserver.
-    """
-
-
-class MIdentityServer(BaseModel):
-    """
-    Where the identity server is.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    base_url: StrictStr
-    """
-    The base URL of the identity server.
-    """
-
-
 class MediaConfig(BaseModel):
     """
     The limits of a homeserver's media repository. Every field is optional; one that is
@@ -926,18 +1068,6 @@ class MembersResponse(BaseModel):
     """
     The `m.room.member` events.
     """
-
-
-class OneTimeKeys(  # type: ignore[misc]  # iterates over keys, as a Mapping does
-    MappingRoot[StrictStr | KeyObject], RootModel[dict[str, StrictStr | KeyObject]]
-):
-    """
-    Public one-time (or fallback) keys, by `<algorithm>:<key ID>`. A key is an unpadded
-    base64 string for unsigned algorithms, or a signed key object for signed ones (such as
-    `signed_curve25519`).
-    """
-
-    root: dict[str, StrictStr | KeyObject]
 
 
 class PingAppserviceFailure(BaseModel):
@@ -1046,35 +1176,6 @@ class PublicRoomsFilterRequest(BaseModel):
     """
 
 
-class PublicRoomsResponse(BaseModel):
-    """
-    One page of a room directory, as both the `GET` and the `POST` form of `/publicRooms`
-    return it: the rooms, largest first, and the tokens for the neighbouring pages.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    chunk: list[PublishedRoom]
-    """
-    The rooms on this page.
-    """
-    next_batch: Annotated[StrictStr | None, NotNull] = None
-    """
-    A token for the next page, sent as `since`. Absent on the last page.
-    """
-    prev_batch: Annotated[StrictStr | None, NotNull] = None
-    """
-    A token for the previous page, sent as `since`. Absent on the first
-    page.
-    """
-    total_room_count_estimate: Annotated[JsonInt | None, Field(ge=0), NotNull] = None
-    """
-    A rough count of all rooms matching the request.
-    """
-
-
 class PublishedRoom(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -1120,6 +1221,35 @@ class PublishedRoom(BaseModel):
     room_type: Annotated[StrictStr | None, NotNull] = None
     """
     The room's type from its creation event, if it has one.
+    """
+
+
+class PublicRoomsResponse(BaseModel):
+    """
+    One page of a room directory, as both the `GET` and the `POST` form of `/publicRooms`
+    return it: the rooms, largest first, and the tokens for the neighbouring pages.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    chunk: list[PublishedRoom]
+    """
+    The rooms on this page.
+    """
+    next_batch: Annotated[StrictStr | None, NotNull] = None
+    """
+    A token for the next page, sent as `since`. Absent on the last page.
+    """
+    prev_batch: Annotated[StrictStr | None, NotNull] = None
+    """
+    A token for the previous page, sent as `since`. Absent on the first
+    page.
+    """
+    total_room_count_estimate: Annotated[JsonInt | None, Field(ge=0), NotNull] = None
+    """
+    A rough count of all rooms matching the request.
     """
 
 
@@ -1408,23 +1538,6 @@ class RoomIdResponse(BaseModel):
     """
 
 
-class RoomMember(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    display_name: StrictStr | None = None
-    """
-    The user's display name in the room. The official schema says a
-    string; Synapse sends `null` for a user without one.
-    """
-    avatar_url: StrictStr | None = None
-    """
-    The `mxc://` URI of the user's avatar in the room. The official
-    schema says a string; Synapse sends `null` for a user without one.
-    """
-
-
 class SendEventResponse(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -1551,34 +1664,6 @@ class StateEventResponse(BaseModel):
     """
 
 
-class ThirdPartySigned(BaseModel):
-    """
-    Signed proof, issued by an identity server, that the user joining is the one a
-    third-party invite (an invite sent to an e-mail address, say) was meant for.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    sender: StrictStr
-    """
-    The user who sent the third-party invite.
-    """
-    mxid: StrictStr
-    """
-    The Matrix user the invite was bound to.
-    """
-    token: StrictStr
-    """
-    The token of the `m.room.third_party_invite` event this proof answers.
-    """
-    signatures: dict[str, dict[str, StrictStr]]
-    """
-    Signatures of the other fields, by server name, then by key ID.
-    """
-
-
 class TypingRequest(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -1621,21 +1706,6 @@ class UnbanResponse(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-
-
-class UnsignedDeviceInfo(BaseModel):
-    """
-    What the homeserver adds when it hands the keys out; not signed.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    device_display_name: Annotated[StrictStr | None, NotNull] = None
-    """
-    The display name the user gave the device.
-    """
 
 
 class UpdateDeviceRequest(BaseModel):
@@ -1728,54 +1798,6 @@ class UploadKeysResponse(BaseModel):
     """
 
 
-class UserIdentifier(BaseModel):
-    """
-    Says which account a login is for. `type` picks the kind of identifier, and each kind
-    has fields of its own:
-
-    - `m.id.user`: a Matrix user, by `user` (the full user ID or its localpart). This is
-      the kind an appservice uses with the appservice login type.
-    - `m.id.thirdparty`: an account found through a third-party identifier bound to it, by
-      `medium` (such as `email`) and `address`.
-    - `m.id.phone`: an account found through a phone number, by `country` (where the number
-      was dialled from) and `phone` (the number as the user typed it). Homeservers turn it
-      into an `msisdn` third-party identifier.
-
-    Homeservers may support further kinds; keys not listed here are kept.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    type: Annotated[StrictStr, Field(examples=["m.id.user", "m.id.thirdparty", "m.id.phone"])]
-    """
-    The kind of identifier, such as `m.id.user`.
-    """
-    user: Annotated[StrictStr | None, NotNull] = None
-    """
-    For `m.id.user`, the full user ID or just its localpart.
-    """
-    medium: Annotated[StrictStr | None, NotNull] = None
-    """
-    For `m.id.thirdparty`, the kind of third-party identifier, such as `email`.
-    """
-    address: Annotated[StrictStr | None, NotNull] = None
-    """
-    For `m.id.thirdparty`, the identifier itself, such as an email address.
-    """
-    country: Annotated[StrictStr | None, NotNull] = None
-    """
-    For `m.id.phone`, the two-letter ISO 3166-1 code of the country the number was
-    dialled from, which tells the homeserver how to read a number without its country
-    prefix.
-    """
-    phone: Annotated[StrictStr | None, NotNull] = None
-    """
-    For `m.id.phone`, the phone number as the user entered it.
-    """
-
-
 class UserProfile(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -1808,28 +1830,6 @@ class VersionsResponse(BaseModel):
     """
     Proposals (by their namespaced name) the homeserver implements, each
     `true` when enabled. A feature missing from here is not supported.
-    """
-
-
-class WellKnown(BaseModel):
-    """
-    Server discovery information the client should adopt, in the format of
-    `/.well-known/matrix/client`.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    m_homeserver: Annotated[MHomeserver, Field(alias="m.homeserver")]
-    """
-    Where the homeserver's Client-Server API is.
-    """
-    m_identity_server: Annotated[
-        MIdentityServer | None, Field(alias="m.identity_server"), NotNull
-    ] = None
-    """
-    Where the identity server is.
     """
 
 

@@ -20,6 +20,56 @@ from matrix_appservice._not_null import NotNull
 __all__ = ["ClientEvent", "EphemeralEvent", "ToDeviceEvent", "UnsignedData"]
 
 
+class UnsignedData(BaseModel):
+    """
+    Information about the event added by the homeserver that delivered it. It is not
+    covered by the event's signatures and may differ between servers.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    age: Annotated[JsonInt | None, NotNull] = None
+    """
+    Milliseconds between the event being sent and the delivering homeserver handing it
+    out. Clock skew between servers can make this inaccurate.
+    """
+    prev_content: Annotated[dict[str, Any] | None, NotNull] = None
+    """
+    For a state event, the `content` of the state entry it replaced, when there was one.
+    """
+    redacted_because: Annotated[ClientEvent | None, NotNull] = None
+    """
+    When the event has been redacted, the redaction event that removed its content. It
+    is a room event in the same client format as this one, so it is checked as one: a
+    redaction without a `sender`, say, is not valid here.
+    """
+    transaction_id: Annotated[StrictStr | None, NotNull] = None
+    """
+    The transaction ID the sender's client used when sending this event. Only given to
+    the client (or appservice-asserted user) that sent it.
+    """
+    membership: Annotated[StrictStr | None, NotNull] = None
+    """
+    The membership of the user the event is delivered to, in the event's room at the
+    time of the event, such as `join` or `leave`. Homeservers rarely fill this in for
+    events pushed to an appservice, because a transaction is not addressed to one user.
+    """
+    replaces_state: Annotated[StrictStr | None, NotNull] = None
+    """
+    For a state event, the ID of the event that held this state slot before it.
+    """
+    prev_sender: Annotated[StrictStr | None, NotNull] = None
+    """
+    For a state event that replaced an earlier one, the sender of that earlier event
+    (the one whose content is in `prev_content`).
+
+    Not in the official schema: No release of the specification lists it, but Synapse puts it next to
+    `prev_content` and `replaces_state` in the events it pushes.
+    """
+
+
 class ClientEvent(BaseModel):
     """
     A room event in the format the Client-Server API gives to clients, as the homeserver
@@ -140,54 +190,4 @@ class ToDeviceEvent(BaseModel):
     to_device_id: StrictStr
     """
     The device of `to_user_id` the message is addressed to.
-    """
-
-
-class UnsignedData(BaseModel):
-    """
-    Information about the event added by the homeserver that delivered it. It is not
-    covered by the event's signatures and may differ between servers.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    age: Annotated[JsonInt | None, NotNull] = None
-    """
-    Milliseconds between the event being sent and the delivering homeserver handing it
-    out. Clock skew between servers can make this inaccurate.
-    """
-    prev_content: Annotated[dict[str, Any] | None, NotNull] = None
-    """
-    For a state event, the `content` of the state entry it replaced, when there was one.
-    """
-    redacted_because: Annotated[ClientEvent | None, NotNull] = None
-    """
-    When the event has been redacted, the redaction event that removed its content. It
-    is a room event in the same client format as this one, so it is checked as one: a
-    redaction without a `sender`, say, is not valid here.
-    """
-    transaction_id: Annotated[StrictStr | None, NotNull] = None
-    """
-    The transaction ID the sender's client used when sending this event. Only given to
-    the client (or appservice-asserted user) that sent it.
-    """
-    membership: Annotated[StrictStr | None, NotNull] = None
-    """
-    The membership of the user the event is delivered to, in the event's room at the
-    time of the event, such as `join` or `leave`. Homeservers rarely fill this in for
-    events pushed to an appservice, because a transaction is not addressed to one user.
-    """
-    replaces_state: Annotated[StrictStr | None, NotNull] = None
-    """
-    For a state event, the ID of the event that held this state slot before it.
-    """
-    prev_sender: Annotated[StrictStr | None, NotNull] = None
-    """
-    For a state event that replaced an earlier one, the sender of that earlier event
-    (the one whose content is in `prev_content`).
-
-    Not in the official schema: No release of the specification lists it, but Synapse puts it next to
-    `prev_content` and `replaces_state` in the events it pushes.
     """

@@ -30,43 +30,6 @@ __all__ = [
 ]
 
 
-class ClientProtocol(BaseModel):
-    """
-    A third-party protocol as the homeserver presents it to clients: the fields that identify
-    users and locations on it, what those fields look like, and the networks it reaches. It is
-    the appservice's protocol description with a homeserver-assigned `instance_id` added to
-    each network. Other keys may be present.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    user_fields: list[StrictStr]
-    """
-    Names of the fields that together identify a remote user, from the broadest grouping
-    to the narrowest (for IRC: network, then nickname).
-    """
-    location_fields: list[StrictStr]
-    """
-    Names of the fields that together identify a remote location such as a channel, from
-    the broadest grouping to the narrowest.
-    """
-    icon: StrictStr
-    """
-    An `mxc://` URI of an icon for the protocol.
-    """
-    field_types: dict[str, FieldType]
-    """
-    The format of each field, keyed by field name. Each name listed in `user_fields` or
-    `location_fields` has an entry; when neither list names a field the map is empty.
-    """
-    instances: list[ClientProtocolInstance]
-    """
-    The networks that can be reached with this protocol.
-    """
-
-
 class ClientProtocolInstance(BaseModel):
     """
     One network of a bridged protocol as the homeserver shows it to clients. It carries what
@@ -125,6 +88,43 @@ class FieldType(BaseModel):
     """
 
 
+class ClientProtocol(BaseModel):
+    """
+    A third-party protocol as the homeserver presents it to clients: the fields that identify
+    users and locations on it, what those fields look like, and the networks it reaches. It is
+    the appservice's protocol description with a homeserver-assigned `instance_id` added to
+    each network. Other keys may be present.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    user_fields: list[StrictStr]
+    """
+    Names of the fields that together identify a remote user, from the broadest grouping
+    to the narrowest (for IRC: network, then nickname).
+    """
+    location_fields: list[StrictStr]
+    """
+    Names of the fields that together identify a remote location such as a channel, from
+    the broadest grouping to the narrowest.
+    """
+    icon: StrictStr
+    """
+    An `mxc://` URI of an icon for the protocol.
+    """
+    field_types: dict[str, FieldType]
+    """
+    The format of each field, keyed by field name. Each name listed in `user_fields` or
+    `location_fields` has an entry; when neither list names a field the map is empty.
+    """
+    instances: list[ClientProtocolInstance]
+    """
+    The networks that can be reached with this protocol.
+    """
+
+
 class Location(BaseModel):
     """
     A place on a third-party network (an IRC channel, say) together with the Matrix room
@@ -146,6 +146,35 @@ class Location(BaseModel):
     fields: dict[str, Any]
     """
     The protocol-defined field values that identify the location on its network.
+    """
+
+
+class ProtocolInstance(BaseModel):
+    """
+    One network reachable through a third-party protocol, such as one IRC network among the
+    several an IRC bridge connects to. Other keys may be present.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    desc: StrictStr
+    """
+    A name for the network that can be shown to people.
+    """
+    icon: Annotated[StrictStr | None, NotNull] = None
+    """
+    An `mxc://` URI of an icon for this network, shown instead of the protocol's icon.
+    """
+    fields: dict[str, Any]
+    """
+    Field values that select this network when searching for users or locations, keyed by
+    field name.
+    """
+    network_id: StrictStr
+    """
+    An identifier for the network, different from that of every other instance.
     """
 
 
@@ -183,35 +212,6 @@ class Protocol(BaseModel):
     instances: list[ProtocolInstance]
     """
     The networks this protocol reaches through the appservice.
-    """
-
-
-class ProtocolInstance(BaseModel):
-    """
-    One network reachable through a third-party protocol, such as one IRC network among the
-    several an IRC bridge connects to. Other keys may be present.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    desc: StrictStr
-    """
-    A name for the network that can be shown to people.
-    """
-    icon: Annotated[StrictStr | None, NotNull] = None
-    """
-    An `mxc://` URI of an icon for this network, shown instead of the protocol's icon.
-    """
-    fields: dict[str, Any]
-    """
-    Field values that select this network when searching for users or locations, keyed by
-    field name.
-    """
-    network_id: StrictStr
-    """
-    An identifier for the network, different from that of every other instance.
     """
 
 

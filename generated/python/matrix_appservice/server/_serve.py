@@ -95,6 +95,10 @@ def add_serve_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--server-name", help="the homeserver's name, to recognise the bot user exactly")
     p.add_argument("--no-legacy-routes", action="store_true", help="serve the v1 paths only")
     p.add_argument("--access-log", action="store_true", help="log every request (never the query)")
+    p.add_argument(
+        "--check-content", action="store_true",
+        help="also check every event's content against the schema of its type (400 otherwise)",
+    )  # fmt: skip
     add_logging_options(p)
     p.set_defaults(func=run_serve)
 
@@ -224,6 +228,7 @@ def _app(
             store=store,
             server_name=args.server_name,
             access_log=args.access_log,
+            check_content=args.check_content,
         )
     except ImportError as exc:  # the [postgres] extra
         fail(str(exc), NO_START)

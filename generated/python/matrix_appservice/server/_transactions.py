@@ -19,6 +19,15 @@ homeserver sends:
 Fields not opted in are removed before the typed model is built, so they appear neither as
 attributes nor among the model's extra keys.
 
+Typed events
+------------
+The body is a :class:`~matrix_appservice.models.TypedTransaction`: each event is the class
+of its type (``RoomMessageEvent``, ``TypingEvent``, ...), its ``content`` the model of the
+type (and of the ``msgtype``), which also reads as the mapping it came from
+(``event.content["body"]``). An event of a type without a model, or whose content does not
+fit its model, arrives as the plain envelope (``ClientEvent``, ...) with a ``dict`` content:
+a transaction never fails because of what is inside an event.
+
 Own echoes
 ----------
 The homeserver also pushes the events the appservice itself sent. :meth:`OwnUsers.is_own`
@@ -44,12 +53,13 @@ from typing import Any
 from matrix_appservice._namespaces import NamespaceTimeoutError
 from matrix_appservice._plain_yaml import short
 from matrix_appservice.models import (
+    AnyEphemeralEvent,
+    AnyRoomEvent,
+    AnyToDeviceEvent,
     ClientEvent,
-    EphemeralEvent,
     OrgMatrixMsc3202DeviceLists,
     Registration,
-    ToDeviceEvent,
-    Transaction,
+    TypedTransaction,
 )
 from matrix_appservice.registration import Anchoring, NamespaceMatcher
 
@@ -135,22 +145,22 @@ class IncomingTransaction:
     """One transaction pushed by the homeserver, typed, with what the opt-ins allow."""
 
     txn_id: str
-    body: Transaction
+    body: TypedTransaction
     """The whole body, typed (fields not opted in removed)."""
     own_users: OwnUsers
 
     @property
-    def events(self) -> list[ClientEvent]:
-        """The room events, in the order the homeserver sent them."""
+    def events(self) -> list[AnyRoomEvent]:
+        """The room events, typed by their type, in the order the homeserver sent them."""
         return self.body.events
 
     @property
-    def ephemeral(self) -> list[EphemeralEvent]:
+    def ephemeral(self) -> list[AnyEphemeralEvent]:
         """Typing, receipts and presence (empty unless the registration opted in)."""
         return self.body.ephemeral or []
 
     @property
-    def to_device(self) -> list[ToDeviceEvent]:
+    def to_device(self) -> list[AnyToDeviceEvent]:
         """To-device messages for the appservice's users (empty unless opted in)."""
         return self.body.de_sorunome_msc2409_to_device or []
 
@@ -173,7 +183,7 @@ class IncomingTransaction:
         """Whether ``event`` was sent by the appservice's own users (see :class:`OwnUsers`)."""
         return self.own_users.is_own_echo(event)
 
-    def foreign_events(self) -> list[ClientEvent]:
+    def foreign_events(self) -> list[AnyRoomEvent]:
         """The events not sent by the appservice's own users."""
         return [e for e in self.body.events if not self.own_users.is_own_echo(e)]
 
@@ -207,5 +217,5 @@ def build_transaction(
     txn_id: str, data: dict[str, Any], opt_ins: OptIns, own_users: OwnUsers
 ) -> IncomingTransaction:
     """The typed transaction; raises pydantic's ``ValidationError`` on a body it cannot type."""
-    body = Transaction.model_validate(_keep_opted_in(data, opt_ins))
+    body = TypedTransaction.model_validate(_keep_opted_in(data, opt_ins))
     return IncomingTransaction(txn_id, body, own_users)

@@ -1,0 +1,1 @@
+Client-Server r0.5.0 events: room upgrades (``m.room.tombstone`` and the ``predecessor`` of ``m.room.create``), server notices (the ``m.server_notice`` msgtype), key verification by short authentication string (the ``m.key.verification.*`` to-device messages), ``m.dummy``, ``status_msg`` in presence and ``reason`` on ``m.call.hangup``; ``m.file`` no longer requires ``filename``.

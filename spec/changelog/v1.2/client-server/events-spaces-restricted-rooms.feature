@@ -1,0 +1,1 @@
+Spaces (``m.space.child``, ``m.space.parent`` and the ``type`` of ``m.room.create``) and restricted rooms (the ``restricted`` join rule with its ``allow`` conditions, and ``join_authorised_via_users_server`` on joins).

@@ -1,0 +1,1 @@
+Reactions (``m.reaction`` with ``m.annotation`` relations), intentional mentions (``m.mentions``), the ``knock_restricted`` join rule, and version 1 of the VoIP events: ``m.call.negotiate``, ``m.call.reject`` and ``m.call.select_answer``, a ``party_id`` on every call event, the protocol ``version`` as a string, ``invitee`` on invites and more hangup reasons.
