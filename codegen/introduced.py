@@ -129,13 +129,25 @@ def _pattern(name: str) -> re.Pattern[str]:
 
 _EVENTS_SECTION = re.compile(r"^Events\n=+\n.*?(?=^[^\n]+\n=+\n|\Z)", re.M | re.S)
 """A document's events section, up to the next top-level section."""
+_ORDINARY_SECTION = re.compile(
+    r"^Ordinary Client-Server calls an appservice makes\n-+\n.*?(?=^[^\n]+\n[-=]+\n|\Z)",
+    re.M | re.S,
+)
+"""The section of ordinary Client-Server calls (``templates/docs/_appservice_side.rst.j2``):
+its descriptions do not have their per-release variants yet, so it is left out for now."""
+_RELATED_CHANGES = re.compile(
+    r"^Related Client-Server changes\n~+\n.*?(?=^[^\n]+\n[-=~]+\n|\Z)", re.M | re.S
+)
+"""The changelog's Client-Server entries: each names what its own release changed, event
+content keys among them (``via`` of ``m.space.child`` long before the ``via`` parameter)."""
 
 
 def later_names(text: str, release: str, spec: Spec, first: dict[str, str]) -> dict[str, str]:
     """The names ``text`` (a document of ``release``) uses that a later release introduced,
     each with that release. The events section is left out: its keys (``body``, ``ts``,
     ``membership``) are event content, which the event sources' markers date on their own."""
-    text = _EVENTS_SECTION.sub("", text)
+    for section in (_EVENTS_SECTION, _ORDINARY_SECTION, _RELATED_CHANGES):
+        text = section.sub("", text)
     here = spec.releases[release].index
     found: dict[str, str] = {}
     for name, introduced in first.items():

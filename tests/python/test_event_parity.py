@@ -25,7 +25,9 @@ def _rows() -> dict[str, str]:
 
 
 def test_every_mautrix_type_and_msgtype_has_a_row() -> None:
-    mautrix = {e.t for e in EventType._by_event_type.values() if e.t != "__ALL__"}
+    # The types mautrix declares (its registry also holds those other tests look up).
+    declared = [v for v in vars(EventType).values() if isinstance(v, EventType)]
+    mautrix = {e.t for e in declared if e.t != "__ALL__"}
     mautrix |= {f"msgtype {m.value}" for m in MessageType}
     assert set(_rows()) == mautrix
 
