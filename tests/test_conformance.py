@@ -18,8 +18,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from matrix_appservice._rules import PROBE_CHECKS, RULES
 from matrix_appservice.probe import Prober, Samples
+from matrix_appservice.rules import PROBE_CHECKS, RULES
 
 from codegen.spec import Spec
 

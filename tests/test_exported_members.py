@@ -54,6 +54,9 @@ PINNED = {
         MAX_REGISTRATION_BYTES NamespaceAnswer NamespaceMatcher NamespaceTimeoutError
         parse_registration Problem RegistrationError RegistrationReadError
     """,
+    "matrix_appservice.rules": """
+        PROBE_CHECKS Rule rule RULES rules_for_check
+    """,
     "matrix_appservice.operations": """
         Api AUTH_SCHEMES AuthScheme NotInReleaseError Operation operation OPERATIONS
     """,

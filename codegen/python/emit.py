@@ -109,7 +109,7 @@ def emit_python(spec: Spec) -> dict[str, str]:
         "operations.py",
         "client.py",
         "errors.py",
-        "_rules.py",
+        "rules.py",
     ):
         files[f"{_PKG}/{template}"] = env.get_template(f"{template}.jinja").render(context)
     for package, ops in (("server", appservice), ("homeserver", homeserver)):

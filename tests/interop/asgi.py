@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from matrix_appservice._serving import new_event_loop
+import uvloop
 from matrix_appservice.server import AppServer, HTTPLimits
 
 
@@ -85,7 +85,7 @@ def serving(
 
     def run() -> None:
         try:
-            with asyncio.Runner(loop_factory=new_event_loop) as runner:
+            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
                 runner.run(lifetime())
         except BaseException as exc:  # raised in the test's thread on exit
             errors.append(exc)

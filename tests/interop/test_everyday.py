@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import struct
 import sys
 import time
@@ -22,6 +23,8 @@ from collections.abc import Iterator
 from itertools import count
 from typing import Any
 
+import aiohttp
+import httpx
 import pytest
 from matrix_appservice import models
 from matrix_appservice.client import AsyncHomeserverClient, HomeserverClient, Media, Upload
@@ -68,7 +71,7 @@ EVERYDAY = {
 }  # fmt: skip
 _serial = count()
 CALLED: set[str] = set()
-"""The operations the tests of this module called (filled by the ``spy`` fixture)."""
+"""The operations the tests of this module called (filled by the clients' transports)."""
 
 
 def _unique(prefix: str) -> str:
@@ -118,23 +121,61 @@ def world(
         appservice.stop()
 
 
-@pytest.fixture(autouse=True)
-def spy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Record the operation of every typed call the test makes."""
-    from matrix_appservice import _client_http
+def _route(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{[^}]+\}", template)
+    return re.compile("[^/]*".join(re.escape(part) for part in parts))
 
-    original = _client_http._ClientBase._call
 
-    def recording(self: Any, operation: Any, **kwargs: Any) -> Any:
-        CALLED.add(operation.name)
-        return original(self, operation, **kwargs)
+ROUTES = [
+    (method, _route(template), name)
+    for method, template, name in sorted(
+        {(op.method.upper(), t, op.name) for op in OPERATIONS.values() for _, t in op.path_history},
+        key=lambda route: -len(re.sub(r"\{[^}]+\}", "", route[1])),
+    )
+]
+"""Every operation's path templates, the most literal first, so that a request is named by
+the most specific template it matches."""
 
-    monkeypatch.setattr(_client_http._ClientBase, "_call", recording)
+
+def _record(method: str, raw_path: str) -> None:
+    """Note which operation a request the clients sent is (by its method and encoded path)."""
+    path = raw_path.split("?", 1)[0]
+    for wanted, route, name in ROUTES:
+        if wanted == method.upper() and route.fullmatch(path):
+            CALLED.add(name)
+            return
+
+
+class SpyingTransport(httpx.BaseTransport):
+    """The sync clients' transport: records each request, then sends it."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        _record(request.method, request.url.raw_path.decode("ascii"))
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def spying_session() -> aiohttp.ClientSession:
+    """The async clients' aiohttp session: records each request as it starts."""
+
+    async def started(
+        session: aiohttp.ClientSession, context: Any, params: aiohttp.TraceRequestStartParams
+    ) -> None:
+        _record(params.method, params.url.raw_path_qs)
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(started)
+    return aiohttp.ClientSession(trace_configs=[trace])
 
 
 @pytest.fixture
 def hs(world: tuple[str, RecordingAppservice]) -> Iterator[HomeserverClient]:
-    with HomeserverClient(world[0], AS_TOKEN, validate=True) as client:
+    with HomeserverClient(world[0], AS_TOKEN, validate=True, transport=SpyingTransport()) as client:
         yield client
 
 
@@ -306,11 +347,13 @@ def test_account_data(hs: HomeserverClient) -> None:
         hs.set_account_data(alice, "org.example.bridge", {"nick": "not the bot's"})
 
 
-def test_to_device_and_keys(hs: HomeserverClient) -> None:
+def test_to_device_and_keys(hs: HomeserverClient, world: tuple[str, RecordingAppservice]) -> None:
     alice = _puppet(hs)
     login = hs.login(identifier={"type": "m.id.user", "user": alice})
     assert login.device_id and login.access_token
-    with HomeserverClient(hs._base_url, login.access_token, validate=True) as device:
+    with HomeserverClient(
+        world[0], login.access_token, validate=True, transport=SpyingTransport()
+    ) as device:
         counts = device.upload_keys(
             device_keys={
                 "user_id": alice, "device_id": login.device_id,
@@ -372,7 +415,10 @@ def test_media_upload_and_download(hs: HomeserverClient) -> None:
 
 def test_the_async_client_makes_the_same_calls(world: tuple[str, RecordingAppservice]) -> None:
     async def scenario() -> None:
-        async with AsyncHomeserverClient(world[0], AS_TOKEN, validate=True) as hs:
+        async with (
+            spying_session() as session,
+            AsyncHomeserverClient(world[0], AS_TOKEN, validate=True, session=session) as hs,
+        ):
             alice = (await hs.register(username=_unique("ev_"), inhibit_login=True)).user_id
             room_id = (await hs.create_room(preset="public_chat")).room_id
             as_alice = hs.as_user(alice)

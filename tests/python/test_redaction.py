@@ -10,10 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
-from matrix_appservice._rules import rules_for_check
 from matrix_appservice.probe import Prober, Samples
 from matrix_appservice.probe import scrubbed as scrub
-from matrix_appservice.probe._report import rule_text
+from matrix_appservice.rules import rules_for_check
 from matrix_appservice.server import JsonFormatter, create_app
 
 from tests.python.probe.support import probe, served
@@ -113,7 +112,7 @@ def test_a_short_token_leaves_the_probe_report_whole_and_its_json_valid(token: s
     rules = {c["name"]: c["rule"] for c in data["checks"]}
     # The rule a failure quotes is whole, though the token is a letter or a sign in it.
     assert rules["transaction"] == " / ".join(
-        rule_text(r) for r in rules_for_check("transaction", "v1.19")
+        r.describe() for r in rules_for_check("transaction", "v1.19")
     )
     for check in data["checks"]:
         if check["outcome"] == "fail":  # the answer's text is shown, the token in it is not

@@ -1,7 +1,7 @@
 """The probe's findings: one :class:`Check` per request sent, printed as text or JSON.
 
 Each check names the rules it tests, by the ids of the specification's rule data
-(``spec/rules/``, emitted into :mod:`matrix_appservice._rules`; the documents state each
+(``spec/rules/``, emitted into :mod:`matrix_appservice.rules`; the documents state each
 under its id); a failure also quotes the rules, in the wording of the release checked. The
 JSON report adds the sections of the official text the rules restate.
 
@@ -20,17 +20,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from matrix_appservice._client_secrets import scrub, scrub_cut
-from matrix_appservice._rules import RULES, Rule, rules_for_check
+from matrix_appservice.rules import RULES, rules_for_check
 
-__all__ = ["Check", "Outcome", "Report", "first_release", "rule_text", "scrubbed"]
+__all__ = ["Check", "Outcome", "Report", "first_release", "scrubbed"]
 
 Outcome = Literal["pass", "fail", "n/a"]
-
-
-def rule_text(rule: Rule) -> str:
-    """``id (LEVEL): text`` for a rule, ``id (a note on X, not a rule): text`` for a note."""
-    what = rule.level if rule.kind == "rule" else f"a note on {rule.by}, not a rule"
-    return f"{rule.id} ({what}): {rule.text.replace('`', '')}"
 
 
 def first_release(rule_id: str) -> str | None:
@@ -65,7 +59,7 @@ class Check:
         """A check with the rules that ``name`` tests in ``release``."""
         found = rules_for_check(name, release)
         section = "; ".join(dict.fromkeys(r.section for r in found))
-        broken = " / ".join(rule_text(r) for r in found) if outcome == "fail" else None
+        broken = " / ".join(r.describe() for r in found) if outcome == "fail" else None
         return cls(name, outcome, reason, section, tuple(r.id for r in found), broken)
 
     def line(self) -> str:

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from matrix_appservice._rules import rule as rule_of
 from matrix_appservice.homeserver.testing import running_homeserver
 from matrix_appservice.models import Registration
 from matrix_appservice.probe import Check, Report
+from matrix_appservice.rules import rule as rule_of
 from matrix_appservice.server import create_app
 
 from examples.echo.bridge import EchoBridge

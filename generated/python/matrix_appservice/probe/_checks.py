@@ -23,11 +23,11 @@ from matrix_appservice._client_core import MAX_ANSWER_BYTES
 from matrix_appservice._client_secrets import redact, scrub, scrub_cut
 from matrix_appservice._credentials import require_plain_url, require_token
 from matrix_appservice._json import parse_json
-from matrix_appservice._rules import PROBE_CHECKS, rules_for_check
 from matrix_appservice._validator import validate
 from matrix_appservice.operations import OPERATIONS, Operation, type_name
 from matrix_appservice.probe._report import Check, Outcome, Report, first_release
 from matrix_appservice.probe._samples import Samples
+from matrix_appservice.rules import PROBE_CHECKS, rules_for_check
 
 if TYPE_CHECKING:
     import httpx
@@ -255,7 +255,7 @@ class Prober:
 
     def checks(self) -> Iterator[tuple[str, Callable[[], tuple[Outcome, str]]]]:
         """``(name, check)`` of every check; the rules each tests come from the spec's rule
-        data (:data:`matrix_appservice._rules.PROBE_CHECKS`)."""
+        data (:data:`matrix_appservice.rules.PROBE_CHECKS`)."""
         yield "transaction", self.transaction
         yield "transaction-empty", self.transaction_empty
         yield "transaction-retry", self.transaction_retry

@@ -36,6 +36,12 @@ class Rule:
         last = len(RELEASES) - 1 if self.until is None else release_index(self.until)
         return release_index(self.since) <= here <= last
 
+    def describe(self) -> str:
+        """One line of plain text: ``id (LEVEL): text`` for a rule, ``id (a note on X, not a
+        rule): text`` for a note (the sources' code marks left out)."""
+        what = self.level if self.kind == "rule" else f"a note on {self.by}, not a rule"
+        return f"{self.id} ({what}): {self.text.replace('`', '')}"
+
 
 RULES: tuple[Rule, ...] = (
     Rule(

@@ -1,1 +1,0 @@
-../../generated/python/matrix_appservice/_rules.py

@@ -1,0 +1,1 @@
+../../generated/python/matrix_appservice/rules.py
