@@ -143,7 +143,7 @@ def test_a_later_name_among_the_client_server_calls_is_found(
 
 
 def test_no_description_cites_a_later_release(spec: Spec) -> None:
-    """"From v1.16, ..." in an older release is later behaviour that no name shows."""
+    """A "from v1.16, ..." in an older release is later behaviour that no name shows."""
     cited = {
         release.name: found
         for release in spec.releases
