@@ -16,7 +16,7 @@ from codegen.errors import Loc, Problems, SpecError
 from codegen.source_text import read_source_text
 from codegen.versions import Releases
 
-__all__ = ["AREAS", "NOTE", "TYPES", "Entry", "load_changelog"]
+__all__ = ["APART", "AREAS", "NOTE", "TYPES", "Entry", "load_changelog"]
 
 # Fragment type -> section heading, in the order sections are rendered.
 TYPES = {
@@ -31,6 +31,11 @@ NOTE = "note"
 """A release note: a paragraph above the sections (the official r0.1.0 changelog is one)."""
 AREAS = {"": "application-service", "client-server": "client-server", "internal": "internal"}
 """Folder under a release -> area of its fragments."""
+APART = {
+    "client-server": "Related Client-Server changes",
+    "internal": "Changes to the official sources",
+}
+"""Area the changelog proper leaves out -> heading of the section a document shows it under."""
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,17 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from codegen.changelog import APART
 from codegen.keys import ERRCODES, EVENT, MATRIX_OPERATION_ID, UNSTABLE
 
 if TYPE_CHECKING:
     from codegen.spec import Spec
 
-__all__ = ["first_releases", "later_names"]
+__all__ = ["api_view", "first_releases", "later_names", "later_releases_cited"]
 
 _LOGIN_TYPE = re.compile(r"^m\.(login|id)\.[a-z_.]+$")
 _MSC = re.compile(r"\bMSC\d{3,5}\b")
+_RELEASE_NAME = re.compile(r"(?<![\w.])(?:v\d+\.\d+|r\d+\.\d+\.\d+)(?!\w|\.\d)")
 _PLAIN = re.compile(r"^[a-z]+$")
 """A name that is also an ordinary word (``ts``, ``ping``): looked for as a literal only."""
 
@@ -129,24 +131,25 @@ def _pattern(name: str) -> re.Pattern[str]:
 
 _EVENTS_SECTION = re.compile(r"^Events\n=+\n.*?(?=^[^\n]+\n=+\n|\Z)", re.M | re.S)
 """A document's events section, up to the next top-level section."""
-_ORDINARY_SECTION = re.compile(
-    r"^Ordinary Client-Server calls an appservice makes\n-+\n.*?(?=^[^\n]+\n[-=]+\n|\Z)",
-    re.M | re.S,
-)
-"""The section of ordinary Client-Server calls (``templates/docs/_appservice_side.rst.j2``):
-its descriptions do not have their per-release variants yet, so it is left out for now."""
 _RELATED_CHANGES = re.compile(
-    r"^Related Client-Server changes\n~+\n.*?(?=^[^\n]+\n[-=~]+\n|\Z)", re.M | re.S
+    rf"^{re.escape(APART['client-server'])}\n~+\n.*?(?=^[^\n]+\n[-=~]+\n|\Z)", re.M | re.S
 )
-"""The changelog's Client-Server entries: each names what its own release changed, event
-content keys among them (``via`` of ``m.space.child`` long before the ``via`` parameter)."""
+"""The changelog's Client-Server entries. They name only what their own release changed,
+but event content keys among them share their spelling with query parameters a later
+release added: ``via`` of ``m.space.child`` (v1.9) and the ``via`` of the join endpoints
+(v1.12), ``format`` of the media messages (v1.10) and the ``format`` of
+``getRoomStateWithKey`` (v1.16). The names of event content are dated by the event sources'
+markers, not by the view this check reads, so the section is left out as the events
+section is."""
 
 
 def later_names(text: str, release: str, spec: Spec, first: dict[str, str]) -> dict[str, str]:
     """The names ``text`` (a document of ``release``) uses that a later release introduced,
     each with that release. The events section is left out: its keys (``body``, ``ts``,
-    ``membership``) are event content, which the event sources' markers date on their own."""
-    for section in (_EVENTS_SECTION, _ORDINARY_SECTION, _RELATED_CHANGES):
+    ``membership``) are event content, which the event sources' markers date on their own;
+    so are the changelog's Client-Server entries, for the same reason (see
+    ``_RELATED_CHANGES``). Everything else, the Client-Server calls included, is read."""
+    for section in (_EVENTS_SECTION, _RELATED_CHANGES):
         text = section.sub("", text)
     here = spec.releases[release].index
     found: dict[str, str] = {}
@@ -154,3 +157,34 @@ def later_names(text: str, release: str, spec: Spec, first: dict[str, str]) -> d
         if spec.releases[introduced].index > here and _pattern(name).search(text):
             found[name] = introduced
     return found
+
+
+def _prose(node: Any, where: str) -> Iterator[tuple[str, str]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("description", "summary") and isinstance(value, str):
+                yield f"{where}/{key}", value
+            else:
+                yield from _prose(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _prose(value, f"{where}/{i}")
+
+
+def later_releases_cited(node: Any, release: str, spec: Spec) -> list[tuple[str, str]]:
+    """``(JSON path, release)`` for each description or summary under ``node`` (a part of
+    ``release``'s view) that cites a later release by name, as "from v1.16, ..." does:
+    behaviour of a later release that the names alone do not show."""
+    here = spec.releases[release].index
+    known = {r.name: r.index for r in spec.releases}
+    return [
+        (where, cited)
+        for where, text in _prose(node, "")
+        for cited in _RELEASE_NAME.findall(text)
+        if known.get(cited, -1) > here
+    ]
+
+
+def api_view(spec: Spec, release: str) -> dict[str, Any]:
+    """``release``'s bundle without the schemas only event contents use."""
+    return _api_view(spec.bundle(release))

@@ -20,6 +20,7 @@ import jinja2.meta
 import jinja2.nodes
 import yaml
 
+from codegen.changelog import APART
 from codegen.docs.context import Operation, all_groups, build_operations, group_of
 from codegen.docs.events import render_events
 from codegen.docs.rules import RuleBlocks
@@ -210,8 +211,9 @@ class Renderer:
 
     def _changelog(self, release: Release) -> dict[str, Any]:
         """The release's changelog for the template: ``notes`` (release notes), ``sections``
-        (``(heading, entries)`` of the Application Service API's own changelog), and the
-        entries it leaves out, ``client_server`` and ``internal``, each with its heading."""
+        (``(heading, entries)`` of the Application Service API's own changelog), the entries
+        it leaves out, ``client_server`` and ``internal``, and ``headings``, the headings of
+        the sections those are shown under (by area)."""
         entries = self.spec.changelog.get(release.name, [])
         sections: dict[str, list[str]] = {}
         for entry in entries:
@@ -226,6 +228,7 @@ class Renderer:
             "sections": list(sections.items()),
             "client_server": others("client-server"),
             "internal": others("internal"),
+            "headings": APART,
         }
 
     def _helpers(self, doc: dict[str, Any], ops: list[Operation], release: Release) -> Any:

@@ -7,6 +7,7 @@ import re
 import pytest
 from matrix_appservice.operations import OPERATIONS
 
+from codegen.changelog import APART
 from codegen.spec import Spec
 from tests.docs.conftest import other_versions, section
 
@@ -71,8 +72,7 @@ def test_changelog_sections_follow_the_fragments(spec: Spec, documents: dict[str
                 assert f"- {entry.text}" in changelog
                 assert f"{entry.heading}\n{'~' * len(entry.heading)}" in changelog
             else:  # apart, under its own heading
-                heading = {"client-server": "Related Client-Server changes",
-                           "internal": "Changes to the official sources"}[entry.area]  # fmt: skip
+                heading = APART[entry.area]
                 below = changelog[changelog.index(f"{heading}\n~~~") :]
                 assert entry.text in below, entry.slug
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from codegen.docs.rules import conformance
-from codegen.introduced import first_releases, later_names
+from codegen.introduced import api_view, first_releases, later_names, later_releases_cited
 from codegen.rules import KEYWORDS
 from codegen.spec import Spec
 from tests.docs.conftest import section
@@ -123,6 +123,51 @@ def test_a_later_name_is_found(
     assert later_names(documents[release] + "\n" + text + "\n", release, spec, first) == {
         name: first[name]
     }
+
+
+def test_a_later_name_among_the_client_server_calls_is_found(
+    spec: Spec, documents: dict[str, str]
+) -> None:
+    """The ordinary Client-Server calls are read like the rest of the document."""
+    first = first_releases(spec)
+    (line,) = {
+        op["description"].split("\n")[0]
+        for item in spec.bundle("r0.1.0")["paths"].values()
+        for op in item.values()
+        if isinstance(op, dict) and op.get("operationId") == "getVersions"
+    }
+    rst = documents["r0.1.0"]
+    assert line in rst
+    rst = rst.replace(line, f"{line} ``allow_redirect``", 1)
+    assert later_names(rst, "r0.1.0", spec, first) == {"allow_redirect": "v1.7"}
+
+
+def test_no_description_cites_a_later_release(spec: Spec) -> None:
+    """A "from v1.16, ..." in an older release is later behaviour that no name shows."""
+    cited = {
+        release.name: found
+        for release in spec.releases
+        if (found := later_releases_cited(api_view(spec, release.name), release.name, spec))
+    }
+    assert cited == {}
+
+
+@pytest.mark.parametrize(
+    ("release", "text", "cited"),
+    [
+        ("v1.2", "From v1.16, `format=event` asks for the event.", ["v1.16"]),
+        ("v1.2", "Up to v1.1 it was required; v1.10 changed it.", ["v1.10"]),
+        ("r0.1.0", "Synapse speaks r0.1.1, v1.1 and v1.19.", ["r0.1.1", "v1.1", "v1.19"]),
+        ("v1.11", "Deprecated from v1.11, as v1.1 said it would be.", []),
+    ],
+)  # fmt: skip
+def test_a_later_release_cited_is_found(
+    spec: Spec, release: str, text: str, cited: list[str]
+) -> None:
+    node = {"paths": {"/x": {"get": {"summary": "x", "description": text}}}}
+    assert later_releases_cited(node, release, spec) == [
+        ("/paths//x/get/description", name) for name in cited
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

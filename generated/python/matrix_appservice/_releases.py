@@ -15,7 +15,7 @@ __all__ = [
     "schema_file",
 ]
 
-SPEC_REVISION = "40e23b317c9f"
+SPEC_REVISION = "c8533c3416e7"
 """The revision (a content hash) of the spec sources this package was generated from."""
 
 RELEASES: tuple[str, ...] = (
@@ -81,15 +81,15 @@ UNSTABLE = "unstable"
 
 _SCHEMA_FILES = MappingProxyType(
     {
-        "r0.1.0": "84d516e64a44.json",
-        "r0.1.1": "c0c88abcdf09.json",
-        "r0.1.2": "c0c88abcdf09.json",
-        "v1.1": "29bda429ed89.json",
-        "v1.2": "7db975f4dec0.json",
-        "v1.3": "65d0e8071a71.json",
-        "v1.4": "f823faaccb13.json",
-        "v1.5": "f0c55277635e.json",
-        "v1.6": "b53eac299a04.json",
+        "r0.1.0": "7bbb290863da.json",
+        "r0.1.1": "ec09405860a6.json",
+        "r0.1.2": "ec09405860a6.json",
+        "v1.1": "e05c2880edd6.json",
+        "v1.2": "0d3c9777b6e4.json",
+        "v1.3": "1c1d279f9e40.json",
+        "v1.4": "b3e37f5964e6.json",
+        "v1.5": "4df281e7d4ed.json",
+        "v1.6": "2c5b5f2fe05e.json",
         "v1.7": "bfdb052d414a.json",
         "v1.8": "003f17abe113.json",
         "v1.9": "ad23e3dd49f1.json",

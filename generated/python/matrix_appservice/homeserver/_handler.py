@@ -910,10 +910,10 @@ class HomeserverHandler(Identities):
         An ordinary Client-Server call, and usually an appservice's first: the homeserver lists
         the releases it supports (`v1.1` and later, or `r0.x.y` for the old ones) and, in
         `unstable_features`, proposals it has implemented ahead of a release. A bridge uses it
-        to pick the release its client speaks and to find out whether a feature such as
-        MSC3202's device masquerading is available before relying on it. No credentials are
-        needed. From v1.10 a homeserver may answer differently to an authenticated caller
-        (features enabled for some users only), so sending the `as_token` can reveal more.
+        to pick the release its client speaks and to find out whether a proposal it would like
+        to rely on is enabled before using it. No credentials are needed. From v1.10 a
+        homeserver may answer differently to an authenticated caller (features enabled for some
+        users only), so sending the `as_token` can reveal more.
         """
         raise UnrecognizedError("Unrecognized request")
 
@@ -1612,8 +1612,7 @@ class HomeserverHandler(Identities):
         An ordinary Client-Server call: the caller's device publishes its identity keys, one-
         time keys and (from v1.2) a fallback key, and learns how many unclaimed one-time keys
         the homeserver still holds for it. The request needs a device: an appservice acting for
-        a puppet names one with `device_id` (from v1.17; the MSC3202 spelling before), or uses
-        the puppet's own access token.
+        a puppet names one with `device_id` (from v1.17), or uses the puppet's own access token.
         """
         raise UnrecognizedError("Unrecognized request")
 

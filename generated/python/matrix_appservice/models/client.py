@@ -1824,7 +1824,7 @@ class VersionsResponse(BaseModel):
     )
     versions: list[StrictStr]
     """
-    The releases supported, such as `v1.11` or `r0.6.1`.
+    The releases supported, such as `v1.1` or `r0.6.1`.
     """
     unstable_features: Annotated[dict[str, StrictBool] | None, NotNull] = None
     """
