@@ -7,7 +7,12 @@ responses document, the enum and const values of its schemas, the login and iden
 its examples use, the MSCs its unstable items name, and the ids and errcodes of the rules
 and notes that hold in it.
 A name is *introduced* by the first release whose view holds it; the changelog fragments of a
-release introduce the MSCs they name. Descriptions are never read for names: a description
+release introduce the MSCs they name. The event types, the values naming their variants
+(msgtypes such as ``m.server_notice``, verification methods such as ``m.sas.v1``) and the
+keys of their contents are dated by the markers of ``spec/events``
+(:func:`event_first_releases`); they alone are looked for in a document's events section,
+whose content keys (``body``, ``ts``) are not the API's names of the same spelling.
+Descriptions are never read for names: a description
 that mentions a later name is exactly what :func:`later_names` is there to find.
 """
 
@@ -24,7 +29,13 @@ from codegen.keys import ERRCODES, EVENT, MATRIX_OPERATION_ID, UNSTABLE
 if TYPE_CHECKING:
     from codegen.spec import Spec
 
-__all__ = ["api_view", "first_releases", "later_names", "later_releases_cited"]
+__all__ = [
+    "api_view",
+    "event_first_releases",
+    "first_releases",
+    "later_names",
+    "later_releases_cited",
+]
 
 _LOGIN_TYPE = re.compile(r"^m\.(login|id)\.[a-z_.]+$")
 _MSC = re.compile(r"\bMSC\d{3,5}\b")
@@ -113,11 +124,56 @@ def _release_names(spec: Spec, name: str) -> set[str]:
     return found
 
 
-def first_releases(spec: Spec) -> dict[str, str]:
-    """``name -> the release that introduced it`` for every name of every release."""
+def _keys_in(node: Any) -> Iterator[str]:
+    """The property names of a schema and of the objects inside it (not of its prose)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                if key in ("properties", "patternProperties") and isinstance(value, dict):
+                    yield from (str(k) for k in value)
+                if key not in ("description", "examples", "example"):
+                    stack.append(value)
+
+
+def _event_names(spec: Spec, name: str) -> tuple[set[str], set[str]]:
+    """The event types of a release's view with the values naming their variants, and the
+    keys of their contents (the objects inside them included)."""
+    types: set[str] = set()
+    contents: list[str] = []
+    for event in spec.ir.release(name).events:
+        types |= set(event.types) | {variant.value for variant in event.variants}
+        contents += [event.schema, *(variant.schema for variant in event.variants)]
+    schemas = (spec.bundle(name).get("components") or {}).get("schemas") or {}
+    reached = set(contents) | _closure(schemas, [schemas[c] for c in contents])
+    keys = {key for schema in reached for key in _keys_in(schemas[schema])}
+    return types, keys
+
+
+def event_first_releases(spec: Spec, *, keys: bool = True) -> dict[str, str]:
+    """``name -> the release whose events section first has it``, for the event types, the
+    values naming their variants and (unless ``keys`` is false) the keys of their contents."""
     first: dict[str, str] = {}
     for release in spec.releases:
-        for name in _release_names(spec, release.name):
+        types, content_keys = _event_names(spec, release.name)
+        for name in sorted(types | content_keys if keys else types):
+            first.setdefault(name, release.name)
+    return first
+
+
+def first_releases(spec: Spec) -> dict[str, str]:
+    """``name -> the release that introduced it`` for every name of every release, the event
+    types and variant values included."""
+    first: dict[str, str] = {}
+    events = event_first_releases(spec, keys=False)
+    for release in spec.releases:
+        names = _release_names(spec, release.name) | {
+            n for n, r in events.items() if r == release.name
+        }
+        for name in names:
             first.setdefault(name, release.name)
     return first
 
@@ -127,6 +183,13 @@ def _pattern(name: str) -> re.Pattern[str]:
     if _PLAIN.match(name):  # an ordinary word, or a key of event content: as a literal only
         return re.compile(rf"``{re.escape(name)}``")
     return re.compile(rf"(?<![\w./{{-]){re.escape(name)}(?![\w/{{}}-])")
+
+
+@lru_cache(maxsize=4096)
+def _key_pattern(name: str) -> re.Pattern[str]:
+    """A content key as the events section writes one: a literal in prose, a quoted key in an
+    example (``"ed25519"``, not the key id ``"ed25519:DEVICE"``)."""
+    return re.compile(rf'``{re.escape(name)}``|"{re.escape(name)}"')
 
 
 _EVENTS_SECTION = re.compile(r"^Events\n=+\n.*?(?=^[^\n]+\n=+\n|\Z)", re.M | re.S)
@@ -139,16 +202,17 @@ but event content keys among them share their spelling with query parameters a l
 release added: ``via`` of ``m.space.child`` (v1.9) and the ``via`` of the join endpoints
 (v1.12), ``format`` of the media messages (v1.10) and the ``format`` of
 ``getRoomStateWithKey`` (v1.16). The names of event content are dated by the event sources'
-markers, not by the view this check reads, so the section is left out as the events
-section is."""
+markers, not by the view this check reads, so the section is left out."""
 
 
 def later_names(text: str, release: str, spec: Spec, first: dict[str, str]) -> dict[str, str]:
     """The names ``text`` (a document of ``release``) uses that a later release introduced,
-    each with that release. The events section is left out: its keys (``body``, ``ts``,
-    ``membership``) are event content, which the event sources' markers date on their own;
-    so are the changelog's Client-Server entries, for the same reason (see
-    ``_RELATED_CHANGES``). Everything else, the Client-Server calls included, is read."""
+    each with that release. The events section is read against the names the event sources'
+    markers date (:func:`event_first_releases`: types, variant values, content keys) alone:
+    its content keys (``body``, ``ts``) are not the API's names of the same spelling. The
+    changelog's Client-Server entries are left out (see ``_RELATED_CHANGES``). Everything
+    else, the Client-Server calls included, is read."""
+    events_section = "\n".join(m.group(0) for m in _EVENTS_SECTION.finditer(text))
     for section in (_EVENTS_SECTION, _RELATED_CHANGES):
         text = section.sub("", text)
     here = spec.releases[release].index
@@ -156,6 +220,11 @@ def later_names(text: str, release: str, spec: Spec, first: dict[str, str]) -> d
     for name, introduced in first.items():
         if spec.releases[introduced].index > here and _pattern(name).search(text):
             found[name] = introduced
+    types = event_first_releases(spec, keys=False)
+    for name, introduced in event_first_releases(spec).items():
+        pattern = _pattern(name) if name in types else _key_pattern(name)
+        if spec.releases[introduced].index > here and pattern.search(events_section):
+            found.setdefault(name, introduced)
     return found
 
 
