@@ -161,10 +161,7 @@ class _ClientBase:
         body: Any = None, fields: Mapping[str, Any] | None = None, raw: Any = None,
         headers: Mapping[str, str | None] | None = None,
     ) -> Call[R]:  # fmt: skip
-        return build_call(
-            self._settings, operation, path=path, query=query, body=body, fields=fields,
-            raw=raw, headers=headers,
-        )  # fmt: skip
+        return build_call(self._settings, operation, path, query, body, fields, raw, headers)
 
     def __repr__(self) -> str:
         s = self._settings
@@ -364,26 +361,15 @@ class AsyncTransportBase(_ClientBase):
         )
         self._owns_pool = True
 
-    async def _send(self, step: Outgoing) -> Outcome:
-        # The deadline of the whole exchange, not one read: what ``asyncio.timeout`` does,
-        # without its bookkeeping (a tenth of a call's own cost on the aiohttp path).
+    async def _run(self, call: Call[R]) -> R:
+        # Each exchange has the deadline of the whole exchange, not of one read: what
+        # ``asyncio.timeout`` does, without its bookkeeping (written out here, not in a
+        # coroutine of its own: a call's own cost is a few such layers).
         task = asyncio.current_task()
         if task is None:
             raise RuntimeError("the async clients send from within an asyncio task")
-        loop = task.get_loop()
-        deadline = _Deadline(task)
-        timer = loop.call_at(loop.time() + self._timeout, deadline.expire)
-        try:
-            return await self._sender.send(step, self._settings)
-        except asyncio.CancelledError:
-            if deadline.expired and task.uncancel() <= deadline.cancelling:
-                late = TimeoutError(f"no complete answer within {self._timeout:g} s")
-                return Failure("timeout", late)
-            raise  # cancelled from outside (too)
-        finally:
-            timer.cancel()
-
-    async def _run(self, call: Call[R]) -> R:
+        loop, timeout = task.get_loop(), self._timeout
+        send, settings = self._sender.send, self._settings
         plan = self._plan(call)
         try:
             step = next(plan)
@@ -391,8 +377,20 @@ class AsyncTransportBase(_ClientBase):
                 if isinstance(step, Sleep):
                     await self._sleep(step.seconds)
                     step = plan.send(None)
-                else:
-                    step = plan.send(await self._send(step))
+                    continue
+                deadline = _Deadline(task)
+                timer = loop.call_at(loop.time() + timeout, deadline.expire)
+                try:
+                    outcome = await send(step, settings)
+                except asyncio.CancelledError:
+                    if not (deadline.expired and task.uncancel() <= deadline.cancelling):
+                        raise  # cancelled from outside (too)
+                    outcome = Failure(
+                        "timeout", TimeoutError(f"no complete answer within {timeout:g} s")
+                    )
+                finally:
+                    timer.cancel()
+                step = plan.send(outcome)
         except StopIteration as done:
             result: R = done.value
             return result
