@@ -37,6 +37,7 @@ from matrix_appservice._client_core import (
     identity_params,
     target,
 )
+from matrix_appservice._client_deadlines import Deadlines
 from matrix_appservice._client_plans import LegacyRoutes, appservice_plan, homeserver_plan
 from matrix_appservice._client_retry import DEFAULT_CLIENT_RETRY
 from matrix_appservice._client_secrets import RedactTokens, scrub
@@ -325,28 +326,14 @@ def _async_sender(
     raise ValueError(f"backend must be 'aiohttp' or 'httpx', not {backend!r}")
 
 
-class _Deadline:
-    """Cancels a task when its exchange is late, remembering that it did (so that the
-    cancellation is told apart from one that comes from outside)."""
-
-    __slots__ = ("cancelling", "expired", "task")
-
-    def __init__(self, task: asyncio.Task[Any]) -> None:
-        self.task = task
-        self.cancelling = task.cancelling()  # cancellations already asked for
-        self.expired = False
-
-    def expire(self) -> None:
-        self.expired = True
-        self.task.cancel()
-
-
 class AsyncTransportBase(_ClientBase):
     """Runs plans over one connection pool (aiohttp's, or httpx's with ``backend="httpx"``
     or an httpx ``transport``), sleeping with an async ``sleep``."""
 
     _sender: _AsyncSender
     _sleep: Callable[[float], Awaitable[None]]
+    _deadlines: Deadlines | None = None
+    """The deadlines of this client's exchanges on the event loop it last ran on."""
 
     def _setup(
         self, base_url: str, settings: Settings, *, timeout: float,
@@ -362,13 +349,16 @@ class AsyncTransportBase(_ClientBase):
         self._owns_pool = True
 
     async def _run(self, call: Call[R]) -> R:
-        # Each exchange has the deadline of the whole exchange, not of one read: what
-        # ``asyncio.timeout`` does, without its bookkeeping (written out here, not in a
-        # coroutine of its own: a call's own cost is a few such layers).
+        # Each exchange has the deadline of the whole exchange, not of one read (see
+        # ``_client_deadlines``); written out here, not in a coroutine of its own: a call's
+        # own cost is a few such layers.
         task = asyncio.current_task()
         if task is None:
             raise RuntimeError("the async clients send from within an asyncio task")
         loop, timeout = task.get_loop(), self._timeout
+        deadlines = self._deadlines
+        if deadlines is None or deadlines.loop is not loop or deadlines.timeout != timeout:
+            deadlines = self._deadlines = Deadlines(loop, timeout)
         send, settings = self._sender.send, self._settings
         plan = self._plan(call)
         try:
@@ -378,18 +368,17 @@ class AsyncTransportBase(_ClientBase):
                     await self._sleep(step.seconds)
                     step = plan.send(None)
                     continue
-                deadline = _Deadline(task)
-                timer = loop.call_at(loop.time() + timeout, deadline.expire)
+                deadline = deadlines.start(task)
                 try:
                     outcome = await send(step, settings)
                 except asyncio.CancelledError:
-                    if not (deadline.expired and task.uncancel() <= deadline.cancelling):
+                    if not deadline.is_ours():
                         raise  # cancelled from outside (too)
                     outcome = Failure(
                         "timeout", TimeoutError(f"no complete answer within {timeout:g} s")
                     )
                 finally:
-                    timer.cancel()
+                    deadlines.finish(deadline)
                 step = plan.send(outcome)
         except StopIteration as done:
             result: R = done.value

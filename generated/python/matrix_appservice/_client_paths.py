@@ -121,9 +121,10 @@ def fill_template(template: str, params: Mapping[str, object], *, who: str) -> s
         try:
             for name, piece in placeholders:
                 value = params[name]
-                # Most values (IDs, event types) need no encoding: kept as they are at once.
-                if type(value) is not str or _UNRESERVED_TEXT(value) is None or value in _DOTS:
+                if type(value) is not str or value in _DOTS:
                     value = encode_segment(name, value, who=who)
+                elif _UNRESERVED_TEXT(value) is None:  # most IDs and event types need none
+                    value = _quoted(value) if len(value) <= 256 else quote(value, safe="")
                 out += (value, piece)
         except (KeyError, TypeError) as exc:
             # A missing name is told first, as below; a value that is no string after it.
