@@ -18,7 +18,9 @@ Prints calls per second, one call in flight and many, and the ratio to the floor
 of many short rounds, the clients taking turns in each, so that a busy moment of a shared
 machine hits them all alike and the figures compare within one run. Then the goals: the
 default client at least as fast as mautrix's ``IntentAPI``, and at least 0.95 of aiohttp by
-hand.
+hand. Last, how much the figures behind the second goal move: the default client's rate
+over the floor's round by round (median, least and most), and the client process's CPU time
+per call of both (least and median), which the load of a shared machine moves less.
 
     .venv/bin/python bench/client.py [--calls 500] [--repeat 20] [--concurrency 1,16] [--json]
 """

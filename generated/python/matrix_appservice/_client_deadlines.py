@@ -14,7 +14,7 @@ import asyncio
 from collections import deque
 from typing import Any
 
-__all__ = ["Deadline", "Deadlines"]
+__all__ = ["ClientDeadlines", "Deadline", "Deadlines"]
 
 _TIDY_AFTER = 64
 """Finished exchanges held behind a pending one before the queue is tidied."""
@@ -94,3 +94,21 @@ class Deadlines:
                 deadline.task.cancel()
         if queue:
             self._arm(queue[0].at)
+
+
+class ClientDeadlines:
+    """The deadlines of a client and of its views (``as_user()``, ``with_answer_limit()``),
+    which share its connections and its timeout: one queue, on the event loop that runs
+    them (a client that moves to another loop starts a new one there)."""
+
+    __slots__ = ("current", "timeout")
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.current: Deadlines | None = None
+
+    def on(self, loop: asyncio.AbstractEventLoop) -> Deadlines:
+        current = self.current
+        if current is None or current.loop is not loop:
+            current = self.current = Deadlines(loop, self.timeout)
+        return current

@@ -37,7 +37,7 @@ from matrix_appservice._client_core import (
     identity_params,
     target,
 )
-from matrix_appservice._client_deadlines import Deadlines
+from matrix_appservice._client_deadlines import ClientDeadlines
 from matrix_appservice._client_plans import LegacyRoutes, appservice_plan, homeserver_plan
 from matrix_appservice._client_retry import DEFAULT_CLIENT_RETRY
 from matrix_appservice._client_secrets import RedactTokens, scrub
@@ -332,8 +332,7 @@ class AsyncTransportBase(_ClientBase):
 
     _sender: _AsyncSender
     _sleep: Callable[[float], Awaitable[None]]
-    _deadlines: Deadlines | None = None
-    """The deadlines of this client's exchanges on the event loop it last ran on."""
+    _deadlines: ClientDeadlines
 
     def _setup(
         self, base_url: str, settings: Settings, *, timeout: float,
@@ -343,6 +342,7 @@ class AsyncTransportBase(_ClientBase):
         self._base_url = require_plain_url("base_url", base_url)
         self._settings, self._sleep = settings, sleep
         self._timeout = _positive("timeout", timeout)
+        self._deadlines = ClientDeadlines(self._timeout)  # views share it
         self._sender = _async_sender(
             base_url, self._timeout, backend=backend, transport=transport, session=session
         )
@@ -355,10 +355,7 @@ class AsyncTransportBase(_ClientBase):
         task = asyncio.current_task()
         if task is None:
             raise RuntimeError("the async clients send from within an asyncio task")
-        loop, timeout = task.get_loop(), self._timeout
-        deadlines = self._deadlines
-        if deadlines is None or deadlines.loop is not loop or deadlines.timeout != timeout:
-            deadlines = self._deadlines = Deadlines(loop, timeout)
+        deadlines, timeout = self._deadlines.on(task.get_loop()), self._timeout
         send, settings = self._sender.send, self._settings
         plan = self._plan(call)
         try:

@@ -259,6 +259,32 @@ def test_each_exchange_keeps_its_own_deadline(
     asyncio.run(main())
 
 
+@pytest.mark.parametrize("backend", ["aiohttp", "httpx"])
+def test_views_share_the_clients_deadlines(loopback: tuple[str, list[int]], backend: str) -> None:
+    """A view per call (``as_user()`` for each message, as bridges do) leaves no timer of
+    its own behind: the views' deadlines wait in their client's queue."""
+    from matrix_appservice._client_deadlines import Deadlines
+
+    url, _ = loopback
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        async with AsyncHomeserverClient(url, TOKEN, backend=backend) as client:
+            for n in range(50):
+                await client.as_user(f"@u{n}:e").request("GET", "/x")
+            await client.with_answer_limit(1000).request("GET", "/x")
+            # The loop's pending timers that expire deadlines (aiohttp has its own too).
+            scheduled = loop._scheduled  # type: ignore[attr-defined]
+            ours = [
+                t
+                for t in scheduled
+                if isinstance(getattr(t._callback, "__self__", None), Deadlines)
+            ]
+            assert len(ours) <= 1, ours
+
+    asyncio.run(main())
+
+
 def test_finished_deadlines_behind_a_pending_one_are_let_go() -> None:
     from matrix_appservice._client_deadlines import Deadlines
 
