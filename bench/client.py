@@ -18,7 +18,9 @@ Prints calls per second, one call in flight and many, and the ratio to the floor
 of many short rounds, the clients taking turns in each, so that a busy moment of a shared
 machine hits them all alike and the figures compare within one run. Then the goals: the
 default client at least as fast as mautrix's ``IntentAPI``, and at least 0.95 of aiohttp by
-hand.
+hand. Last, how much the figures behind the second goal move: the default client's rate
+over the floor's round by round (median, least and most), and the client process's CPU time
+per call of both (least and median), which the load of a shared machine moves less.
 
     .venv/bin/python bench/client.py [--calls 500] [--repeat 20] [--concurrency 1,16] [--json]
 """
@@ -32,6 +34,7 @@ import json
 import logging
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -279,21 +282,31 @@ CLIENTS: dict[str, Callable[[str], Awaitable[tuple[Send, Callable[[], Awaitable[
 }
 
 
-async def calls_per_second(send: Send, calls: int, concurrency: int, tag: str) -> float:
+async def calls_per_second(
+    send: Send, calls: int, concurrency: int, tag: str
+) -> tuple[float, float]:
+    """Calls per second, and the CPU time of this process per call in µs (the server is
+    another process: this is the client's own cost, which the machine's load moves less)."""
     per_worker = calls // concurrency
 
     async def worker(w: int) -> None:
         for i in range(per_worker):
             await send(f"{tag}.{w}.{i}")
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker(w) for w in range(concurrency)))
-    return per_worker * concurrency / (time.perf_counter() - start)
+    done = per_worker * concurrency
+    cpu_us = (time.process_time() - cpu) / done * 1e6
+    return done / (time.perf_counter() - start), cpu_us
+
+
+Rounds = dict[str, dict[int, list[tuple[float, float]]]]
+"""Per client and calls in flight, each round's calls per second and CPU µs per call."""
 
 
 async def measure(
     base_url: str, calls: int, repeat: int, levels: list[int], only: list[str]
-) -> dict[str, dict[int, float]]:
+) -> tuple[dict[str, dict[int, float]], Rounds]:
     chosen = {n: m for n, m in CLIENTS.items() if n == FLOOR or any(w in n for w in only)}
     clients = {name: await make(base_url) for name, make in chosen.items()}
     try:
@@ -301,6 +314,7 @@ async def measure(
             assert (await send(f"warm.{name}")).startswith("$e"), name
             await calls_per_second(send, min(calls, 300), max(levels), f"warm.{name}")
         best: dict[str, dict[int, float]] = {name: dict.fromkeys(levels, 0.0) for name in clients}
+        rounds: Rounds = {name: {level: [] for level in levels} for name in clients}
         names = list(clients)
         for r in range(repeat):
             turn = names[r % len(names) :] + names[: r % len(names)]  # no one always goes first
@@ -308,9 +322,10 @@ async def measure(
                 for name in turn:
                     gc.collect()  # nobody pays for the garbage of the one before
                     send = clients[name][0]
-                    rate = await calls_per_second(send, calls, level, f"{r}.{level}.{name}")
+                    rate, cpu = await calls_per_second(send, calls, level, f"{r}.{level}.{name}")
                     best[name][level] = max(best[name][level], rate)
-        return best
+                    rounds[name][level].append((rate, cpu))
+        return best, rounds
     finally:
         for _, close in clients.values():
             await close()
@@ -340,13 +355,14 @@ def main() -> int:
         if client_core is not None:
             os.sched_setaffinity(0, {client_core})
         only = [w for w in args.only.split(",") if w] or [""]
-        best = asyncio.run(measure(base_url, args.calls, args.repeat, levels, only))
+        best, rounds = asyncio.run(measure(base_url, args.calls, args.repeat, levels, only))
     finally:
         process.terminate()
         process.wait(timeout=10)
 
     if args.json:
-        print(json.dumps({"calls_per_second": best, "cores": [server_core, client_core]}, indent=2))
+        figures = {"calls_per_second": best, "rounds": rounds, "cores": [server_core, client_core]}
+        print(json.dumps(figures, indent=2))
         return 0
     floor = best[FLOOR]
     print(f"| client | {' | '.join(f'{n} in flight' for n in levels)} |")
@@ -355,6 +371,8 @@ def main() -> int:
         cells = " | ".join(f"{row[n]:,.0f} calls/s x{row[n] / floor[n]:.2f}" for n in levels)
         print(f"| {name} | {cells} |")
     for line in goals(best, levels):
+        print(line)
+    for line in spread(rounds, levels):
         print(line)
     if server_core is None:
         print("(one core only: server and clients were not pinned apart)")
@@ -372,6 +390,29 @@ def goals(best: dict[str, dict[int, float]], levels: list[int]) -> list[str]:
                 lines.append(
                     f"{OURS}: {n} in flight {rate:.2f}x {other} (goal >= {goal:.2f}: {met})"
                 )
+    return lines
+
+
+def spread(rounds: Rounds, levels: list[int]) -> list[str]:
+    """How much the figures behind the goals move: the default client's rate over the
+    floor's, round by round (the two ran one after the other in each round), and the CPU
+    time per call of each."""
+    if OURS not in rounds or FLOOR not in rounds:
+        return []
+    lines = []
+    for n in levels:
+        ours, floor = rounds[OURS][n], rounds[FLOOR][n]
+        ratios = sorted(o[0] / f[0] for o, f in zip(ours, floor, strict=True))
+        cpu_ours = sorted(c for _, c in ours)
+        cpu_floor = sorted(c for _, c in floor)
+        lines.append(
+            f"{n} in flight, {len(ratios)} rounds: rate over the floor's in the same round "
+            f"median {statistics.median(ratios):.2f}x (min {ratios[0]:.2f}, max {ratios[-1]:.2f}); "
+            f"CPU per call {cpu_ours[0]:.0f} µs against {cpu_floor[0]:.0f} by hand (least, "
+            f"{cpu_floor[0] / cpu_ours[0]:.2f}x), median {statistics.median(cpu_ours):.0f} "
+            f"against {statistics.median(cpu_floor):.0f} "
+            f"({statistics.median(cpu_floor) / statistics.median(cpu_ours):.2f}x)"
+        )
     return lines
 
 

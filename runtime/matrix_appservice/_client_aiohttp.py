@@ -65,16 +65,6 @@ def _failure(exc: BaseException, settings: Settings) -> Failure:
 _NO_TIMERS = aiohttp.ClientTimeout(total=None, connect=None, sock_connect=None, sock_read=None)
 
 
-async def _read(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
-    """The body up to ``limit`` bytes, and whether it ended within it. A body of a known
-    length within the limit, not compressed (its length is the size of what is read), is
-    read at once; any other is read piece by piece up to the limit."""
-    length = response.content_length
-    if length is not None and length <= limit and "Content-Encoding" not in response.headers:
-        return await response.read(), True
-    return await aread_bounded(response.content.iter_any(), limit)
-
-
 class AiohttpSender:
     """Sends requests over one ``aiohttp.ClientSession``: the one given, or one of its own,
     made on the first request (a session belongs to the event loop that runs it)."""
@@ -114,11 +104,18 @@ class AiohttpSender:
                 timeout=self._timeout, allow_redirects=False,
             ) as response:  # fmt: skip
                 status, headers = response.status, response.headers
-                body = await _read(response, settings.max_answer_bytes)
+                # The body up to the size bound. One of a known length within the bound,
+                # not compressed (its length is the size of what is read), is read at once;
+                # any other piece by piece up to the bound.
+                limit, length = settings.max_answer_bytes, response.content_length
+                if length is not None and length <= limit and "Content-Encoding" not in headers:
+                    body, complete = await response.read(), True
+                else:
+                    body, complete = await aread_bounded(response.content.iter_any(), limit)
         except (aiohttp.ClientError, TimeoutError) as exc:
             return _failure(exc, settings)
         # The headers stay aiohttp's case-insensitive mapping, as the plans look names up.
-        return Answer(status, headers, *body)
+        return Answer(status, headers, body, complete)
 
     async def aclose(self) -> None:
         if self._owns_session and self._session is not None:

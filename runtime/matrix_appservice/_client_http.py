@@ -37,6 +37,7 @@ from matrix_appservice._client_core import (
     identity_params,
     target,
 )
+from matrix_appservice._client_deadlines import ClientDeadlines
 from matrix_appservice._client_plans import LegacyRoutes, appservice_plan, homeserver_plan
 from matrix_appservice._client_retry import DEFAULT_CLIENT_RETRY
 from matrix_appservice._client_secrets import RedactTokens, scrub
@@ -161,10 +162,7 @@ class _ClientBase:
         body: Any = None, fields: Mapping[str, Any] | None = None, raw: Any = None,
         headers: Mapping[str, str | None] | None = None,
     ) -> Call[R]:  # fmt: skip
-        return build_call(
-            self._settings, operation, path=path, query=query, body=body, fields=fields,
-            raw=raw, headers=headers,
-        )  # fmt: skip
+        return build_call(self._settings, operation, path, query, body, fields, raw, headers)
 
     def __repr__(self) -> str:
         s = self._settings
@@ -328,28 +326,13 @@ def _async_sender(
     raise ValueError(f"backend must be 'aiohttp' or 'httpx', not {backend!r}")
 
 
-class _Deadline:
-    """Cancels a task when its exchange is late, remembering that it did (so that the
-    cancellation is told apart from one that comes from outside)."""
-
-    __slots__ = ("cancelling", "expired", "task")
-
-    def __init__(self, task: asyncio.Task[Any]) -> None:
-        self.task = task
-        self.cancelling = task.cancelling()  # cancellations already asked for
-        self.expired = False
-
-    def expire(self) -> None:
-        self.expired = True
-        self.task.cancel()
-
-
 class AsyncTransportBase(_ClientBase):
     """Runs plans over one connection pool (aiohttp's, or httpx's with ``backend="httpx"``
     or an httpx ``transport``), sleeping with an async ``sleep``."""
 
     _sender: _AsyncSender
     _sleep: Callable[[float], Awaitable[None]]
+    _deadlines: ClientDeadlines
 
     def _setup(
         self, base_url: str, settings: Settings, *, timeout: float,
@@ -359,31 +342,21 @@ class AsyncTransportBase(_ClientBase):
         self._base_url = require_plain_url("base_url", base_url)
         self._settings, self._sleep = settings, sleep
         self._timeout = _positive("timeout", timeout)
+        self._deadlines = ClientDeadlines(self._timeout)  # views share it
         self._sender = _async_sender(
             base_url, self._timeout, backend=backend, transport=transport, session=session
         )
         self._owns_pool = True
 
-    async def _send(self, step: Outgoing) -> Outcome:
-        # The deadline of the whole exchange, not one read: what ``asyncio.timeout`` does,
-        # without its bookkeeping (a tenth of a call's own cost on the aiohttp path).
+    async def _run(self, call: Call[R]) -> R:
+        # Each exchange has the deadline of the whole exchange, not of one read (see
+        # ``_client_deadlines``); written out here, not in a coroutine of its own: a call's
+        # own cost is a few such layers.
         task = asyncio.current_task()
         if task is None:
             raise RuntimeError("the async clients send from within an asyncio task")
-        loop = task.get_loop()
-        deadline = _Deadline(task)
-        timer = loop.call_at(loop.time() + self._timeout, deadline.expire)
-        try:
-            return await self._sender.send(step, self._settings)
-        except asyncio.CancelledError:
-            if deadline.expired and task.uncancel() <= deadline.cancelling:
-                late = TimeoutError(f"no complete answer within {self._timeout:g} s")
-                return Failure("timeout", late)
-            raise  # cancelled from outside (too)
-        finally:
-            timer.cancel()
-
-    async def _run(self, call: Call[R]) -> R:
+        deadlines, timeout = self._deadlines.on(task.get_loop()), self._timeout
+        send, settings = self._sender.send, self._settings
         plan = self._plan(call)
         try:
             step = next(plan)
@@ -391,8 +364,19 @@ class AsyncTransportBase(_ClientBase):
                 if isinstance(step, Sleep):
                     await self._sleep(step.seconds)
                     step = plan.send(None)
-                else:
-                    step = plan.send(await self._send(step))
+                    continue
+                deadline = deadlines.start(task)
+                try:
+                    outcome = await send(step, settings)
+                except asyncio.CancelledError:
+                    if not deadline.is_ours():
+                        raise  # cancelled from outside (too)
+                    outcome = Failure(
+                        "timeout", TimeoutError(f"no complete answer within {timeout:g} s")
+                    )
+                finally:
+                    deadlines.finish(deadline)
+                step = plan.send(outcome)
         except StopIteration as done:
             result: R = done.value
             return result

@@ -9,7 +9,8 @@ only, so a peer that sends one byte a second would hold a call for as long as it
 The sync side gets its deadline from :class:`DeadlineTransport`, httpx's transport whose
 sockets never wait past the deadline set with :func:`deadline` for the call in progress
 (httpcore reads and writes through a network backend, and this module wraps it). The async
-clients bound the whole exchange with ``asyncio.timeout`` instead.
+clients bound the whole exchange with a deadline on the calling task instead
+(``_client_deadlines``).
 """
 
 from __future__ import annotations

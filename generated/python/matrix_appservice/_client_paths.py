@@ -31,6 +31,7 @@ _PATH_CHAR = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2}")
 _PATH_TEXT = re.compile(rf"(?:{_PATH_CHAR.pattern})*")
 _UNRESERVED = re.compile(r"[A-Za-z0-9\-._~]*")
 """Text that percent-encoding leaves as it is."""
+_UNRESERVED_TEXT = _UNRESERVED.fullmatch
 _DOTS = (".", "..")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _METHOD = re.compile(r"[A-Z]+")
@@ -86,9 +87,9 @@ def component(value: str) -> str:
 
 
 @functools.lru_cache(maxsize=512)
-def _parts(template: str, who: str) -> tuple[tuple[str, ...], tuple[str, ...], int]:
-    """The literal pieces of ``template``, its placeholder names in between (one piece
-    more than names) and how many names differ, checked once per template."""
+def _parts(template: str, who: str) -> tuple[str, tuple[tuple[str, str], ...], int]:
+    """The literal text of ``template`` before its first placeholder, each placeholder name
+    with the literal text after it, and how many names differ, checked once per template."""
     if not template.startswith("/") or template.startswith("//"):
         # An absolute URL would send the token to whatever host it names.
         raise ValueError(f"{who} takes a path on the homeserver such as /_matrix/...: {template!r}")
@@ -105,7 +106,7 @@ def _parts(template: str, who: str) -> tuple[tuple[str, ...], tuple[str, ...], i
         at = match.end()
     raw_path(template[at:], who=who)
     pieces.append(template[at:])
-    return tuple(pieces), tuple(names), len(set(names))
+    return pieces[0], tuple(zip(names, pieces[1:], strict=True)), len(set(names))
 
 
 def fill_template(template: str, params: Mapping[str, object], *, who: str) -> str:
@@ -114,21 +115,29 @@ def fill_template(template: str, params: Mapping[str, object], *, who: str) -> s
     Every placeholder needs a value and every value a placeholder (``ValueError``); the text
     around the placeholders is checked by :func:`raw_path`.
     """
-    pieces, names, distinct = _parts(template, who)
-    for name in names:
+    head, placeholders, distinct = _parts(template, who)
+    if len(params) == distinct:  # the names, unless one is missing (KeyError)
+        out = [head]
+        try:
+            for name, piece in placeholders:
+                value = params[name]
+                if type(value) is not str or value in _DOTS:
+                    value = encode_segment(name, value, who=who)
+                elif _UNRESERVED_TEXT(value) is None:  # most IDs and event types need none
+                    value = _quoted(value) if len(value) <= 256 else quote(value, safe="")
+                out += (value, piece)
+        except (KeyError, TypeError) as exc:
+            # A missing name is told first, as below; a value that is no string after it.
+            if isinstance(exc, TypeError) and all(name in params for name, _ in placeholders):
+                raise
+        else:
+            return "".join(out)
+    for name, _ in placeholders:
         if name not in params:
             raise ValueError(f"{who}: {template!r} needs path_params[{name!r}]")
-    if len(params) != distinct:  # every name is in params: the others have no placeholder
-        unused = sorted(set(params) - set(names))
-        raise ValueError(f"{who}: {template!r} has no placeholder for {', '.join(unused)}")
-    out = [pieces[0]]
-    for name, piece in zip(names, pieces[1:], strict=True):
-        value = params[name]
-        # Most values (IDs, event types) need no encoding: kept as they are at once.
-        if value.__class__ is not str or _UNRESERVED.fullmatch(value) is None or value in _DOTS:
-            value = encode_segment(name, value, who=who)
-        out += (value, piece)
-    return "".join(out)
+    # Every name is in params: the others have no placeholder.
+    unused = sorted(set(params) - {name for name, _ in placeholders})
+    raise ValueError(f"{who}: {template!r} has no placeholder for {', '.join(unused)}")
 
 
 def method_name(method: str, *, who: str) -> str:

@@ -62,7 +62,11 @@ class LegacyRoutes:
 def _exchange(
     call: Call[Any], settings: Settings, path: str
 ) -> Generator[Step, Outcome, Answer | Failure]:
-    outcome = yield outgoing(call, settings, path)
+    return _seen(call, path, (yield outgoing(call, settings, path)))
+
+
+def _seen(call: Call[Any], path: str, outcome: Outcome) -> Answer | Failure:
+    """What came back for a request, logged; a ``TypeError`` when it is not an outcome."""
     if isinstance(outcome, Answer):
         log.debug("%s %s -> %d", call.method, path, outcome.status)
         return outcome
@@ -145,7 +149,8 @@ def homeserver_plan(call: Call[Any], settings: Settings) -> Plan:
     ``max_retry_after`` seconds; otherwise ``LimitExceededError``)."""
     retries = 0
     while True:
-        outcome = yield from _exchange(call, settings, call.path)
+        # _exchange written out: one generator less on every call.
+        outcome = _seen(call, call.path, (yield outgoing(call, settings, call.path)))
         if isinstance(outcome, Failure):
             if call.upload_problems:  # the file's pieces broke the request, not the network
                 raise call.upload_problems[0]

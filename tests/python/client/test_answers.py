@@ -204,3 +204,16 @@ def test_a_deeply_nested_answer_is_refused_cleanly(kit: Kit) -> None:
 def test_max_answer_bytes_is_checked(kit: Kit) -> None:
     with pytest.raises(ValueError, match="max_answer_bytes"):
         kit.homeserver(Peer(), max_answer_bytes=0)
+
+
+def test_an_answer_orjson_cannot_read_is_read_by_the_package_parser(kit: Kit) -> None:
+    # Most answers are parsed by orjson at once; a number beyond the range of a double is
+    # not one orjson takes, and the answer still goes through the package's parser.
+    peer = Peer((200, b'{"duration_ms": 12, "beyond": 1e400}'))
+    answer = kit.run(kit.homeserver(peer), "ping_appservice", "irc")
+    assert answer.duration_ms == 12 and answer.model_extra == {"beyond": float("inf")}
+    empty = "valid dictionary"  # an empty body is no JSON value: None, which the model refuses
+    for body, why in ((b"", empty), (b"  \n", empty), (b"[1,", "not valid JSON")):
+        with pytest.raises(ResponseValidationError) as caught:
+            kit.run(kit.homeserver(Peer((200, body))), "ping_appservice", "irc")
+        assert caught.value.path == "$" and why in str(caught.value), str(caught.value)

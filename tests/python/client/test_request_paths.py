@@ -115,3 +115,21 @@ def test_request_paths(kind: str, case: Case) -> None:
         assert _call(kind, url, case) == {}
     method = case.method.upper()
     assert [head.line.decode("latin-1") for head in seen] == [f"{method} {case.sent} HTTP/1.1"]
+
+
+def test_a_missing_path_parameter_is_told_before_a_value_of_another_type() -> None:
+    # The template is filled in one pass; what it tells about bad parameters stays in the
+    # order the contract gives: a missing name first, then a value that is no string.
+    from matrix_appservice._client_paths import fill_template
+
+    template = PREFIX + "/rooms/{roomId}/send/{eventType}/{txnId}"
+    with pytest.raises(ValueError, match=r"needs path_params\['txnId'\]"):
+        fill_template(template, {"roomId": 5, "eventType": "m.x", "other": "t"}, who="w")
+    with pytest.raises(TypeError, match="roomId is a string, not int"):
+        fill_template(template, {"roomId": 5, "eventType": "m.x", "txnId": "t"}, who="w")
+    with pytest.raises(ValueError, match="has no placeholder for other"):
+        fill_template(
+            template, {"roomId": "!r", "eventType": "m.x", "txnId": "t", "other": 1}, who="w"
+        )
+    filled = fill_template(template, {"roomId": "!r:e", "eventType": "..", "txnId": "a/b"}, who="w")
+    assert filled == PREFIX + "/rooms/%21r%3Ae/send/%2E%2E/a%2Fb"

@@ -220,6 +220,90 @@ def test_the_client_deadline_is_told_apart_from_the_callers(
     asyncio.run(main())
 
 
+@pytest.mark.parametrize("backend", ["aiohttp", "httpx"])
+def test_each_exchange_keeps_its_own_deadline(
+    loopback: tuple[str, list[int]], backend: str
+) -> None:
+    """The deadlines of a client's exchanges wait in one queue: a slow exchange started
+    after others, finished or not, still ends at its own deadline, and quick ones between
+    them are answered."""
+    url, _ = loopback
+
+    async def slow(client: AsyncHomeserverClient, after: float) -> BaseException | None:
+        await asyncio.sleep(after)
+        try:
+            await client.request("GET", "/slow/x")  # answered after 0.6 s
+        except RequestFailedError as failed:
+            return failed.__cause__
+        return None
+
+    async def quick(client: AsyncHomeserverClient) -> int:
+        answered = 0
+        for _ in range(10):
+            await asyncio.sleep(0.02)
+            answered += await client.request("GET", "/x") == {}
+        return answered
+
+    async def main() -> None:
+        async with AsyncHomeserverClient(url, TOKEN, timeout=0.3, backend=backend) as client:
+            for _ in range(2):  # once more after the queue has emptied
+                first, quick_ones, second = await asyncio.gather(
+                    slow(client, 0), quick(client), slow(client, 0.15)
+                )
+                assert quick_ones == 10
+                for late in (first, second):
+                    assert isinstance(late, TimeoutError), late
+                    assert "no complete answer within 0.3 s" in str(late)
+                assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("backend", ["aiohttp", "httpx"])
+def test_views_share_the_clients_deadlines(loopback: tuple[str, list[int]], backend: str) -> None:
+    """A view per call (``as_user()`` for each message, as bridges do) leaves no timer of
+    its own behind: the views' deadlines wait in their client's queue."""
+    from matrix_appservice._client_deadlines import Deadlines
+
+    url, _ = loopback
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        async with AsyncHomeserverClient(url, TOKEN, backend=backend) as client:
+            for n in range(50):
+                await client.as_user(f"@u{n}:e").request("GET", "/x")
+            await client.with_answer_limit(1000).request("GET", "/x")
+            # The loop's pending timers that expire deadlines (aiohttp has its own too).
+            scheduled = loop._scheduled  # type: ignore[attr-defined]
+            ours = [
+                t
+                for t in scheduled
+                if isinstance(getattr(t._callback, "__self__", None), Deadlines)
+            ]
+            assert len(ours) <= 1, ours
+
+    asyncio.run(main())
+
+
+def test_finished_deadlines_behind_a_pending_one_are_let_go() -> None:
+    from matrix_appservice._client_deadlines import Deadlines
+
+    async def main() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        deadlines = Deadlines(asyncio.get_running_loop(), 30)
+        pending = deadlines.start(task)
+        for _ in range(1000):
+            deadlines.finish(deadlines.start(task))
+        assert len(deadlines.queue) <= 2 * 64 + 2 and deadlines.queue[0] is pending
+        deadlines.finish(pending)
+        assert not deadlines.queue and deadlines.finished == 0
+        assert deadlines.timer is not None
+        deadlines.timer.cancel()
+
+    asyncio.run(main())
+
+
 def test_aiohttp_backend_leaves_a_given_session_open(loopback: tuple[str, list[int]]) -> None:
     url, ports = loopback
 
