@@ -11,15 +11,48 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Strict
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
 __all__ = ["JsonInt"]
 
 
-def _integral(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
+def _whole(value: float) -> int:
+    if value.is_integer():
         return int(value)
-    return value
+    raise PydanticCustomError("int_type", "Input should be a valid integer")
 
 
-JsonInt = Annotated[int, Strict(), BeforeValidator(_integral)]
+_SCHEMA = core_schema.union_schema(
+    [
+        core_schema.int_schema(strict=True),
+        core_schema.chain_schema(
+            [
+                core_schema.float_schema(strict=True),
+                core_schema.no_info_plain_validator_function(_whole),
+            ]
+        ),
+    ],
+    mode="left_to_right",
+    custom_error_type="int_type",
+)
+"""A strict integer, else a strict float that is whole: an integer (the usual case) is checked
+by pydantic-core alone, without a call into Python; the error is strict int's."""
+
+
+class _WholeNumber:
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return _SCHEMA
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"type": "integer"}
+
+
+JsonInt = Annotated[int, _WholeNumber]

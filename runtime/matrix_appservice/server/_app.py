@@ -66,6 +66,9 @@ _NULL_MEANS_ABSENT: Mapping[str, tuple[str, ...]] = {"ping": ("transaction_id",)
 _TRANSACTION = "sendTransaction"
 _LOG = logging.getLogger("matrix_appservice.server")
 _EMPTY = b"{}"
+_NOWAIT_STORES = (MemoryStore, SQLiteStore)
+"""Stores with ``claim_nowait`` and ``complete_nowait`` (exactly these types, not subclasses,
+which may override ``claim`` and ``complete``)."""
 
 
 @dataclass(frozen=True)
@@ -189,11 +192,13 @@ class AppServiceApp(JsonApp[_Route, None]):
         digest = fingerprint(data)
         deadline: float | None = None
         store = self.store
-        # The memory store answers at once: skip the coroutines on the usual path.
-        memory = store if type(store) is MemoryStore else None
+        # The memory and SQLite stores answer at once: skip the coroutines on the usual path.
+        nowait = (
+            store if isinstance(store, _NOWAIT_STORES) and type(store) in _NOWAIT_STORES else None
+        )
         while True:
-            if memory is not None:
-                claim = memory.claim_nowait(txn_id, digest)
+            if nowait is not None:
+                claim = nowait.claim_nowait(txn_id, digest)
             else:
                 claim = await store.claim(txn_id, digest)
             if claim.state == "done":
@@ -232,9 +237,7 @@ class AppServiceApp(JsonApp[_Route, None]):
         except BaseException:
             await store.release(txn_id)
             raise
-        if memory is not None:
-            memory.complete_nowait(txn_id, digest, _EMPTY)
-        else:
+        if nowait is None or not nowait.complete_nowait(txn_id, digest, _EMPTY):
             await store.complete(txn_id, digest, _EMPTY)
         self._maybe_prune()
         return _EMPTY

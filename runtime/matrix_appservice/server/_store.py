@@ -185,12 +185,13 @@ class MemoryStore(TransactionStore):
         self._flight.take(txn_id)
         return NEW
 
-    def complete_nowait(self, txn_id: str, fingerprint: str, answer: bytes) -> None:
-        """:meth:`complete` without a coroutine."""
+    def complete_nowait(self, txn_id: str, fingerprint: str, answer: bytes) -> bool:
+        """:meth:`complete` without a coroutine (always done: True)."""
         self._done.setdefault(txn_id, (fingerprint, answer, time.time()))  # the first stays
         while len(self._done) > self.retention.max_entries:
             self._done.popitem(last=False)
         self._flight.drop(txn_id)
+        return True
 
     async def claim(self, txn_id: str, fingerprint: str) -> Claim:
         return self.claim_nowait(txn_id, fingerprint)
@@ -318,7 +319,8 @@ class SQLiteStore(TransactionStore):
             conn.execute("PRAGMA wal_autocheckpoint=0")
         return conn
 
-    async def claim(self, txn_id: str, fingerprint: str) -> Claim:
+    def claim_nowait(self, txn_id: str, fingerprint: str) -> Claim:
+        """:meth:`claim` without a coroutine: a claim reads at most one row, on the loop."""
         if self._flight.busy(txn_id):
             return IN_PROGRESS
         if txn_id in self._handled:
@@ -332,6 +334,24 @@ class SQLiteStore(TransactionStore):
                 return Claim("done", bytes(row[1]), row[0])
         self._flight.take(txn_id)
         return NEW
+
+    async def claim(self, txn_id: str, fingerprint: str) -> Claim:
+        return self.claim_nowait(txn_id, fingerprint)
+
+    def complete_nowait(self, txn_id: str, fingerprint: str, answer: bytes) -> bool:
+        """:meth:`complete` without a coroutine when it needs no wait (``sync="normal"``,
+        the log not being copied): True once done; False (nothing done) when the caller must
+        await :meth:`complete` instead."""
+        if self.sync == "full" or self._is_paused():
+            return False
+        try:
+            self._handled[txn_id] = _insert(
+                self._db, [(self.scope, txn_id, fingerprint, answer, time.time())]
+            )[0]
+            self._committed(1)
+        finally:
+            self._flight.drop(txn_id)
+        return True
 
     async def complete(self, txn_id: str, fingerprint: str, answer: bytes) -> None:
         row = (self.scope, txn_id, fingerprint, answer, time.time())

@@ -275,3 +275,35 @@ def test_ids_handled_before_a_restart_are_found_after_it(tmp_path: Path) -> None
     with sqlite3.connect(path) as db:
         rows = db.execute("SELECT scope, txn_id FROM handled_transactions ORDER BY seq").fetchall()
     assert rows == [("a", "1"), ("a", "2"), ("b", "2")]
+
+
+def test_a_commit_on_the_event_loop_is_in_the_file_before_it_returns(tmp_path: Path) -> None:
+    """The app completes a transaction on the SQLite store without a coroutine
+    (``complete_nowait``) when nothing needs waiting for: the row is committed (another
+    connection reads it) when the call returns. With ``sync=full`` the call does nothing and
+    says so, and the app awaits ``complete`` (a flush on the store's thread) instead."""
+    path = tmp_path / "t.sqlite3"
+
+    async def go() -> None:
+        normal = SQLiteStore(path, scope="n")
+        full = SQLiteStore(tmp_path / "full.sqlite3", sync="full")
+        try:
+            assert normal.claim_nowait("1", "fp").state == "new"
+            assert normal.complete_nowait("1", "fp", b"{}") is True
+            with sqlite3.connect(path) as other:
+                row = other.execute(
+                    "SELECT fingerprint, answer FROM handled_transactions WHERE txn_id = '1'"
+                ).fetchone()
+            assert row == ("fp", b"{}")
+            done = normal.claim_nowait("1", "other")
+            assert (done.state, done.answer, done.fingerprint) == ("done", b"{}", "fp")
+            assert full.claim_nowait("1", "fp").state == "new"
+            assert full.complete_nowait("1", "fp", b"{}") is False
+            assert full.count() == 0 and full.claim_nowait("1", "fp").state == "in_progress"
+            await full.complete("1", "fp", b"{}")
+            assert full.count() == 1
+        finally:
+            await normal.close()
+            await full.close()
+
+    run(go())
