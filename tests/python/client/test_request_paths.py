@@ -13,6 +13,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 from matrix_appservice.client import AsyncHomeserverClient, HomeserverClient
 
@@ -120,16 +121,29 @@ def test_request_paths(kind: str, case: Case) -> None:
 def test_a_missing_path_parameter_is_told_before_a_value_of_another_type() -> None:
     # The template is filled in one pass; what it tells about bad parameters stays in the
     # order the contract gives: a missing name first, then a value that is no string.
-    from matrix_appservice._client_paths import fill_template
+    sent: list[bytes] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.raw_path)
+        return httpx.Response(200, json={})
 
     template = PREFIX + "/rooms/{roomId}/send/{eventType}/{txnId}"
-    with pytest.raises(ValueError, match=r"needs path_params\['txnId'\]"):
-        fill_template(template, {"roomId": 5, "eventType": "m.x", "other": "t"}, who="w")
-    with pytest.raises(TypeError, match="roomId is a string, not int"):
-        fill_template(template, {"roomId": 5, "eventType": "m.x", "txnId": "t"}, who="w")
-    with pytest.raises(ValueError, match="has no placeholder for other"):
-        fill_template(
-            template, {"roomId": "!r", "eventType": "m.x", "txnId": "t", "other": 1}, who="w"
+    with HomeserverClient(
+        "http://hs.test", "as-token", transport=httpx.MockTransport(answer)
+    ) as hs:
+        with pytest.raises(ValueError, match=r"needs path_params\['txnId'\]"):
+            hs.request("PUT", template, path_params={"roomId": 5, "eventType": "m.x", "other": "t"})  # type: ignore[dict-item]
+        with pytest.raises(TypeError, match="roomId is a string, not int"):
+            hs.request("PUT", template, path_params={"roomId": 5, "eventType": "m.x", "txnId": "t"})  # type: ignore[dict-item]
+        with pytest.raises(ValueError, match="has no placeholder for other"):
+            hs.request(
+                "PUT", template,
+                path_params={"roomId": "!r", "eventType": "m.x", "txnId": "t", "other": 1},  # type: ignore[dict-item]
+            )  # fmt: skip
+        assert sent == []  # nothing left the client
+        hs.request(
+            "PUT", template, path_params={"roomId": "!r:e", "eventType": "..", "txnId": "a/b"}
         )
-    filled = fill_template(template, {"roomId": "!r:e", "eventType": "..", "txnId": "a/b"}, who="w")
-    assert filled == PREFIX + "/rooms/%21r%3Ae/send/%2E%2E/a%2Fb"
+    assert [raw.split(b"?")[0] for raw in sent] == [
+        (PREFIX + "/rooms/%21r%3Ae/send/%2E%2E/a%2Fb").encode()
+    ]

@@ -4,6 +4,7 @@ for connection reuse and real timeouts."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import gzip
 import json
 import logging
@@ -11,6 +12,7 @@ import socket
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -259,47 +261,79 @@ def test_each_exchange_keeps_its_own_deadline(
     asyncio.run(main())
 
 
+class TimerCountingLoop(asyncio.SelectorEventLoop):
+    """An event loop that keeps each timer set on it, with the callback it was set for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timers: list[tuple[Any, asyncio.TimerHandle]] = []
+
+    def call_at(self, when: float, callback: Any, *args: Any, **kwargs: Any) -> asyncio.TimerHandle:
+        handle = super().call_at(when, callback, *args, **kwargs)
+        self.timers.append((callback, handle))
+        return handle
+
+    def pending_package_timers(self) -> list[asyncio.TimerHandle]:
+        """The timers the package set (not aiohttp's or httpx's) that are still to run."""
+        now = self.time()
+        return [
+            handle
+            for callback, handle in self.timers
+            if type(getattr(callback, "__self__", None)).__module__.startswith("matrix_appservice")
+            and not handle.cancelled()
+            and handle.when() > now
+        ]
+
+
 @pytest.mark.parametrize("backend", ["aiohttp", "httpx"])
 def test_views_share_the_clients_deadlines(loopback: tuple[str, list[int]], backend: str) -> None:
     """A view per call (``as_user()`` for each message, as bridges do) leaves no timer of
     its own behind: the views' deadlines wait in their client's queue."""
-    from matrix_appservice._client_deadlines import Deadlines
-
     url, _ = loopback
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
+        assert isinstance(loop, TimerCountingLoop)
         async with AsyncHomeserverClient(url, TOKEN, backend=backend) as client:
             for n in range(50):
                 await client.as_user(f"@u{n}:e").request("GET", "/x")
             await client.with_answer_limit(1000).request("GET", "/x")
-            # The loop's pending timers that expire deadlines (aiohttp has its own too).
-            scheduled = loop._scheduled  # type: ignore[attr-defined]
-            ours = [
-                t
-                for t in scheduled
-                if isinstance(getattr(t._callback, "__self__", None), Deadlines)
-            ]
-            assert len(ours) <= 1, ours
+            assert len(loop.pending_package_timers()) <= 1, loop.pending_package_timers()
 
-    asyncio.run(main())
+    with asyncio.Runner(loop_factory=TimerCountingLoop) as runner:
+        runner.run(main())
 
 
 def test_finished_deadlines_behind_a_pending_one_are_let_go() -> None:
-    from matrix_appservice._client_deadlines import Deadlines
+    """A long exchange started first does not keep the quick ones after it alive: once they
+    are answered, their tasks are freed although the long one's deadline is still ahead."""
 
     async def main() -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        deadlines = Deadlines(asyncio.get_running_loop(), 30)
-        pending = deadlines.start(task)
-        for _ in range(1000):
-            deadlines.finish(deadlines.start(task))
-        assert len(deadlines.queue) <= 2 * 64 + 2 and deadlines.queue[0] is pending
-        deadlines.finish(pending)
-        assert not deadlines.queue and deadlines.finished == 0
-        assert deadlines.timer is not None
-        deadlines.timer.cancel()
+        stalled, release = asyncio.Event(), asyncio.Event()
+
+        async def answer(request: httpx.Request) -> httpx.Response:
+            if request.url.path == "/stall":
+                stalled.set()
+                await release.wait()
+            return httpx.Response(200, json={})
+
+        transport = httpx.MockTransport(answer)
+        async with AsyncHomeserverClient(
+            "http://hs.test", TOKEN, backend="httpx", transport=transport
+        ) as client:
+            long = asyncio.create_task(client.request("GET", "/stall"))
+            await stalled.wait()
+            freed: list[weakref.ref[asyncio.Task[Any]]] = []
+            for _ in range(1000):
+                task = asyncio.create_task(client.request("GET", "/quick"))
+                assert await task == {}
+                freed.append(weakref.ref(task))
+                del task
+            gc.collect()
+            kept = sum(ref() is not None for ref in freed)
+            assert kept <= 200, f"{kept} of 1000 answered exchanges still held"
+            release.set()
+            assert await long == {}
 
     asyncio.run(main())
 
