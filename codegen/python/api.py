@@ -189,6 +189,7 @@ class PyOperation:
             ("responses", _mapping((str(c), t.python if t else "None") for c, t in self.responses)),
             ("query_params", self.query_params if view.params_in("query") else ""),
             ("query_names", literal(self.ir.query_names) if self.ir.query_names else ""),
+            # derived from query_params when not given (the same names in the same order)
             ("legacy_paths", literal(view.legacy_paths) if view.legacy_paths else ""),
             ("rest_param", _text(self.rest_param) if self.rest_param else ""),
             ("rate_limited", "True" if view.rate_limited else ""),
@@ -211,6 +212,7 @@ class PyOperation:
             "free_query_history": literal([(first, None)]),
             "changed_in": _mapping([]),
             "matrix_name": _text(self.name),
+            "query_names": literal([p.name for p in view.params_in("query")]),
         }
         return [(k, v) for k, v in out if v and defaults.get(k) != v]
 
@@ -340,7 +342,7 @@ def pack(items: list[tuple[str, str]], indent: int = 4, width: int = 100) -> str
     lines: list[str] = []
     line = ""
     for key, value in items:
-        item = f"{key}={value},"
+        item = f"{key}={value}," if key else f"{value},"
         if line and len(line) + 1 + len(item) > width:
             lines.append(line)
             line = ""
@@ -348,6 +350,36 @@ def pack(items: list[tuple[str, str]], indent: int = 4, width: int = 100) -> str
     if line:
         lines.append(line)
     return "\n".join(lines)
+
+
+SHARED_FIELDS = ("auth_history", "identity_history", "query_params", "responses", "errcode_spans")
+"""The fields whose values many operations share; ``operations.py`` names each such value once."""
+
+
+def shared_fields(
+    operations: list[PyOperation], min_uses: int = 3
+) -> tuple[list[tuple[str, str]], dict[str, list[tuple[str, str]]]]:
+    """The values of :data:`SHARED_FIELDS` that at least ``min_uses`` operations share, as
+    ``(constant, literal)`` (``_AUTH_HISTORY_1``, ...), and each operation's fields (by its
+    constant) with those values replaced by their constant."""
+    uses: dict[tuple[str, str], int] = {}
+    for op in operations:
+        for key, value in op.fields():
+            if key in SHARED_FIELDS:
+                uses[(key, value)] = uses.get((key, value), 0) + 1
+    names: dict[tuple[str, str], str] = {}
+    for key in SHARED_FIELDS:
+        common = [k for k, n in uses.items() if k[0] == key and n >= min_uses]
+        for i, item in enumerate(sorted(common, key=lambda k: -uses[k]), 1):
+            names[item] = f"_{key.upper()}_{i}"
+    fields = {op.constant: [(k, names.get((k, v), v)) for k, v in op.fields()] for op in operations}
+    return [(name, value) for (_, value), name in names.items()], fields
+
+
+def pack_words(words: list[str], indent: int = 4, width: int = 100) -> str:
+    """Words packed greedily into lines of at most ``width`` characters, each word followed
+    by a comma (the items of a long tuple or list)."""
+    return pack([("", w) for w in words], indent, width)
 
 
 def _fill(text: str) -> str:

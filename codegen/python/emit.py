@@ -11,12 +11,13 @@ is linted, type-checked and tested where it is written, and its links to the emi
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from codegen.python.api import pack, py_operations, py_schemes
+from codegen.python.api import pack, pack_words, py_operations, py_schemes, shared_fields
 from codegen.python.format import format_python
 from codegen.spec import Spec
 from codegen.templating import environment
@@ -40,9 +41,13 @@ def _py_tuple(values: Any) -> str:
 
 def python_env() -> jinja2.Environment:
     """The Jinja environment of the Python templates."""
-    return environment(
-        TEMPLATES / "package", "python", {"oneline": _one_line, "pytuple": _py_tuple, "pack": pack}
-    )
+    filters: dict[str, Callable[..., Any]] = {
+        "oneline": _one_line,
+        "pytuple": _py_tuple,
+        "pack": pack,
+        "words": pack_words,
+    }
+    return environment(TEMPLATES / "package", "python", filters)
 
 
 def emit_python(spec: Spec) -> dict[str, str]:
@@ -70,6 +75,7 @@ def emit_python(spec: Spec) -> dict[str, str]:
     appservice = [op for op in operations if op.api == "application-service"]
     homeserver = [op for op in operations if op.api == "client-server"]
     by_method = sorted(operations, key=lambda op: op.python)
+    shared_values, operation_fields = shared_fields(operations)
     context = {
         "releases": list(spec.releases),
         "latest": spec.releases.latest.name,
@@ -79,6 +85,8 @@ def emit_python(spec: Spec) -> dict[str, str]:
             {n for op in operations for n in op.handler_models}, key=str.lower
         ),
         "schemes": py_schemes(spec),
+        "shared_values": shared_values,
+        "operation_fields": operation_fields,
         "model_names": model_names,
         "revision": spec.revision,
         "version": PACKAGE_VERSION,

@@ -28,10 +28,11 @@ from matrix_appservice._errors_base import (
     ResponseValidationError,
 )
 from matrix_appservice._json import parse_json
+from matrix_appservice._operation import type_name
 from matrix_appservice._validator import validator_for
 from matrix_appservice._walk import json_path
 from matrix_appservice.errors import ERRCODE_CLASSES, NotFoundError
-from matrix_appservice.operations import AUTH_SCHEMES, OPERATIONS, Operation, type_name
+from matrix_appservice.operations import AUTH_SCHEMES, OPERATIONS, Operation
 
 __all__ = [
     "Answer",

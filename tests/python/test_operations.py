@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
-from matrix_appservice import AUTH_SCHEMES, OPERATIONS, NotInReleaseError, models, operation
+from matrix_appservice import (
+    AUTH_SCHEMES,
+    OPERATIONS,
+    NotInReleaseError,
+    Operation,
+    models,
+    operation,
+    operations,
+)
 
 from codegen.spec import Spec
 
@@ -151,3 +162,37 @@ def test_errcodes_follow_the_release_from_x_errcodes() -> None:
     assert OPERATIONS["sendTransaction"].errcodes()[403] == ("M_FORBIDDEN",)
     with pytest.raises(NotInReleaseError):
         OPERATIONS["ping"].errcodes("v1.6")
+
+
+def test_query_names_are_every_query_parameter_of_every_release(spec: Spec) -> None:
+    # operations.py leaves query_names out where it equals the names of query_params; the
+    # record fills it in, so every entry still lists what the spec declares, in its order.
+    for ir_op in spec.ir.operations:
+        assert OPERATIONS[ir_op.name].query_names == tuple(ir_op.query_names), ir_op.name
+    joined = OPERATIONS["joinRoom"]
+    assert joined.query_names[0] == "server_name"
+    assert "server_name" not in {name for name, _ in joined.query_params}
+
+
+def test_an_operation_without_query_names_takes_those_of_its_query_params() -> None:
+    tx = OPERATIONS["sendTransaction"]
+    derived = replace(tx, query_params=(("a", True), ("b", False)), query_names=())
+    assert derived.query_names == ("a", "b")
+    given = replace(tx, query_params=(("a", True),), query_names=("old", "a"))
+    assert given.query_names == ("old", "a")
+
+
+def test_every_operation_reads_its_auth_schemes_from_the_module() -> None:
+    assert Operation.auth_schemes is AUTH_SCHEMES
+    for op in OPERATIONS.values():
+        for release in op.releases:
+            assert all(AUTH_SCHEMES[s.name] is s for s in op.auth(release)), (op.name, release)
+
+
+def test_the_operation_metadata_module_stays_compact() -> None:
+    # The module holds spec data only (the record class and its methods are hand-written in
+    # the runtime), and the values many operations share are written once.
+    lines = Path(operations.__file__).read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 900
+    assert not any(line.startswith(("class ", "@dataclass")) for line in lines)
+    assert operations.type_name(list[models.Location]) == "list[Location]"

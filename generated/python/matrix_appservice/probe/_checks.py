@@ -23,8 +23,9 @@ from matrix_appservice._client_core import MAX_ANSWER_BYTES
 from matrix_appservice._client_secrets import redact, scrub, scrub_cut
 from matrix_appservice._credentials import require_plain_url, require_token
 from matrix_appservice._json import parse_json
+from matrix_appservice._operation import type_name
 from matrix_appservice._validator import validate
-from matrix_appservice.operations import OPERATIONS, Operation, type_name
+from matrix_appservice.operations import OPERATIONS, Operation
 from matrix_appservice.probe._report import Check, Outcome, Report, first_release
 from matrix_appservice.probe._samples import Samples
 from matrix_appservice.rules import PROBE_CHECKS, rules_for_check
