@@ -58,13 +58,13 @@ def _pick(history: tuple[tuple[str, Any], ...], version: str | None) -> Any:
     return chosen
 
 
+_MODULE_PATH = re.compile(r"\b(?:matrix_appservice\.models|typing)\.(?:[a-z_][a-z0-9_]*\.)*")
+"""The module path in front of a name in a generic type's text (``models.thirdparty.``)."""
+
+
 def type_name(value: Any) -> str:
     """How a body type reads in messages: ``Transaction``, ``list[Location]``."""
-    return (
-        value.__name__
-        if isinstance(value, type)
-        else str(value).replace("matrix_appservice.models.", "").replace("typing.", "")
-    )
+    return value.__name__ if isinstance(value, type) else _MODULE_PATH.sub("", str(value))
 
 
 @dataclass(frozen=True, kw_only=True)

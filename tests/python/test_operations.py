@@ -196,3 +196,10 @@ def test_the_operation_metadata_module_stays_compact() -> None:
     assert len(lines) <= 900
     assert not any(line.startswith(("class ", "@dataclass")) for line in lines)
     assert operations.type_name(models.Transaction) == "Transaction"
+
+
+def test_a_generic_body_type_reads_without_module_paths() -> None:
+    assert operations.type_name(list[models.Location]) == "list[Location]"
+    assert operations.type_name(dict[str, list[models.ThirdPartyUser]]) == (
+        "dict[str, list[ThirdPartyUser]]"
+    )
