@@ -116,7 +116,7 @@ def _api_view(doc: dict[str, Any]) -> dict[str, Any]:
 def _release_names(spec: Spec, name: str) -> set[str]:
     doc = spec.bundle(name)
     found = set(_names_in(_api_view(doc)))
-    found |= {str(path) for path in doc.get("paths") or {}}
+    found |= {op.path for op in spec.ir.release(name).operations}
     for rule in spec.ir.rules.release(name):
         found |= {rule.id, *rule.errcodes}
     for entry in spec.changelog.get(name, []):
