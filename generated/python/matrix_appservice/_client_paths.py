@@ -31,7 +31,6 @@ _PATH_CHAR = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2}")
 _PATH_TEXT = re.compile(rf"(?:{_PATH_CHAR.pattern})*")
 _UNRESERVED = re.compile(r"[A-Za-z0-9\-._~]*")
 """Text that percent-encoding leaves as it is."""
-_UNRESERVED_TEXT = _UNRESERVED.fullmatch
 _DOTS = (".", "..")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _METHOD = re.compile(r"[A-Z]+")
@@ -123,8 +122,8 @@ def fill_template(template: str, params: Mapping[str, object], *, who: str) -> s
                 value = params[name]
                 if type(value) is not str or value in _DOTS:
                     value = encode_segment(name, value, who=who)
-                elif _UNRESERVED_TEXT(value) is None:  # most IDs and event types need none
-                    value = _quoted(value) if len(value) <= 256 else quote(value, safe="")
+                else:
+                    value = component(value)
                 out += (value, piece)
         except (KeyError, TypeError) as exc:
             # A missing name is told first, as below; a value that is no string after it.

@@ -345,10 +345,9 @@ class SQLiteStore(TransactionStore):
         if self.sync == "full" or self._is_paused():
             return False
         try:
-            self._handled[txn_id] = _insert(
-                self._db, [(self.scope, txn_id, fingerprint, answer, time.time())]
-            )[0]
-            self._committed(1)
+            self._handled[txn_id] = self._commit(
+                (self.scope, txn_id, fingerprint, answer, time.time())
+            )
         finally:
             self._flight.drop(txn_id)
         return True
@@ -364,11 +363,16 @@ class SQLiteStore(TransactionStore):
                 while self._is_paused():  # the log is being copied: after that
                     assert self._paused is not None
                     await asyncio.wait([self._paused])
-                seq = _insert(self._db, [row])[0]
-                self._committed(1)
+                seq = self._commit(row)
             self._handled[txn_id] = seq
         finally:
             self._flight.drop(txn_id)
+
+    def _commit(self, row: tuple[object, ...]) -> int | None:
+        """Append ``row`` and commit it, on the event loop; its row number."""
+        seq = _insert(self._db, [row])[0]
+        self._committed(1)
+        return seq
 
     def _is_paused(self) -> bool:
         return self._paused is not None and not self._paused.done()
