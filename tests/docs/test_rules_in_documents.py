@@ -130,12 +130,7 @@ def test_a_later_name_among_the_client_server_calls_is_found(
 ) -> None:
     """The ordinary Client-Server calls are read like the rest of the document."""
     first = first_releases(spec)
-    (line,) = {
-        op["description"].split("\n")[0]
-        for item in spec.bundle("r0.1.0")["paths"].values()
-        for op in item.values()
-        if isinstance(op, dict) and op.get("operationId") == "getVersions"
-    }
+    line = spec.ir.release("r0.1.0").by_name()["getVersions"].description.split("\n")[0]
     rst = documents["r0.1.0"]
     assert line in rst
     rst = rst.replace(line, f"{line} ``allow_redirect``", 1)
