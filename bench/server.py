@@ -391,6 +391,38 @@ def app_alone(core: int | None, count: int = 5000, repeats: int = 3) -> float:
         os.sched_setaffinity(0, before)
 
 
+def app_steps(core: int | None, count: int = 5000, repeats: int = 3) -> dict[str, float]:
+    """µs per request of the steps every transaction takes in the app, each timed alone on the
+    bench's body (best of ``repeats``, on the server's core): what no HTTP stack can save.
+    Next to them, the plain aiohttp server's one model step."""
+    import timeit
+
+    from matrix_appservice import validator_for
+    from matrix_appservice.models import Transaction, TypedTransaction
+
+    body = synapse_shaped(10)
+    data = orjson.loads(body)
+    schema = validator_for(request="sendTransaction")
+    steps = {
+        "JSON parse (orjson)": lambda: orjson.loads(body),
+        "schema check (the release's JSON Schema)": lambda: schema.is_valid(data),
+        "typed models (TypedTransaction)": lambda: TypedTransaction.model_validate(data),
+        f"{REFERENCE} server: Transaction.model_validate_json": lambda: (
+            Transaction.model_validate_json(body)
+        ),
+    }
+    before = os.sched_getaffinity(0)
+    if core is not None:
+        os.sched_setaffinity(0, {core})
+    try:
+        return {
+            name: min(timeit.repeat(step, number=count, repeat=repeats)) / count * 1e6
+            for name, step in steps.items()
+        }
+    finally:
+        os.sched_setaffinity(0, before)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="length of one wrk run")
@@ -424,6 +456,13 @@ def main() -> int:
         print(
             f"{OURS}: the app alone (AppServiceApp.answer in-process): {alone:.0f} µs per request"
         )
+        steps = app_steps(_cores()[0])
+        print("  of which, each step timed alone: " + "; ".join(
+            f"{name} {us:.0f} µs" for name, us in steps.items() if REFERENCE not in name
+        ))  # fmt: skip
+        for name, us in steps.items():
+            if REFERENCE in name:
+                print(f"  the {name}: {us:.0f} µs per request")
     return 0
 
 
