@@ -164,6 +164,18 @@ def _pin(core: int | None) -> Callable[[], None] | None:
     return lambda: os.sched_setaffinity(0, {core})
 
 
+@contextmanager
+def _this_process_on(core: int | None) -> Iterator[None]:
+    """Run this process on ``core`` (``None``: wherever) until the block ends."""
+    before = os.sched_getaffinity(0)
+    if core is not None:
+        os.sched_setaffinity(0, {core})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
 def _wait_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -382,13 +394,8 @@ def app_alone(core: int | None, count: int = 5000, repeats: int = 3) -> float:
         await app.close()
         return best
 
-    before = os.sched_getaffinity(0)
-    if core is not None:
-        os.sched_setaffinity(0, {core})
-    try:
+    with _this_process_on(core):
         return asyncio.run(rounds())
-    finally:
-        os.sched_setaffinity(0, before)
 
 
 def app_steps(core: int | None, count: int = 5000, repeats: int = 3) -> dict[str, float]:
@@ -411,16 +418,13 @@ def app_steps(core: int | None, count: int = 5000, repeats: int = 3) -> dict[str
             Transaction.model_validate_json(body)
         ),
     }
-    before = os.sched_getaffinity(0)
-    if core is not None:
-        os.sched_setaffinity(0, {core})
-    try:
+    for step in steps.values():  # the models build their validators on first use
+        step()
+    with _this_process_on(core):
         return {
             name: min(timeit.repeat(step, number=count, repeat=repeats)) / count * 1e6
             for name, step in steps.items()
         }
-    finally:
-        os.sched_setaffinity(0, before)
 
 
 def main() -> int:
