@@ -162,6 +162,43 @@ def test_max_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "expected a whole number of at least 1" in capsys.readouterr().err
 
 
+def test_a_payload_longer_than_max_bytes_is_invalid_and_left_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    text = json.dumps(TX)
+    fits = _file(tmp_path, "fits.json", text)
+    longer = _file(tmp_path, "longer.json", text + " ")
+    limit = str(len(text))
+    argv = ["validate", "--request", "sendTransaction", "--max-bytes", limit]
+    assert main([*argv, fits]) == 0
+    capsys.readouterr()
+    assert main([*argv, fits, longer]) == 1
+    out = capsys.readouterr().out
+    assert f"{fits}: valid" in out
+    assert f"{longer}: INVALID (v1.19)\n  $: longer than {len(text):,} bytes, left unread" in out
+    assert main([*argv, "--json", fits, longer]) == 1
+    valid, report = json.loads(capsys.readouterr().out)["files"]
+    assert report["target"] == valid["target"] and valid["problems"] == []
+    assert report["problems"] == [
+        {"path": "$", "keyword": "maxBytes",
+         "message": f"longer than {len(text):,} bytes, left unread (--max-bytes N reads more)"}
+    ]  # fmt: skip
+
+    stream = io.BytesIO(b" " * 10_000)  # standard input is read no further than the limit
+
+    class Stdin:
+        buffer = stream
+
+    monkeypatch.setattr(sys, "stdin", Stdin)
+    assert main(["validate", "--request", "sendTransaction", "--max-bytes", "100", "-"]) == 1
+    assert "-: INVALID" in capsys.readouterr().out and stream.tell() == 101
+
+    assert main(["validate", "--registration", "--max-bytes", "100", fits]) == 2
+    assert "--max-bytes applies to payloads" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -27,7 +27,13 @@ from matrix_appservice._releases import (
     UnknownReleaseError,
     resolve_release,
 )
-from matrix_appservice._validator import DEFAULT_MAX_ERRORS, ValidationResult, omitted, validate
+from matrix_appservice._validator import (
+    DEFAULT_MAX_ERRORS,
+    ValidationIssue,
+    ValidationResult,
+    omitted,
+    validator_for,
+)
 from matrix_appservice.homeserver._serve import add_homeserver_command
 from matrix_appservice.probe._cli import add_probe_command
 from matrix_appservice.registration import (
@@ -81,6 +87,13 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024**2
+"""The most ``validate`` reads of one payload unless ``--max-bytes`` says otherwise: above the
+body limit of this package's servers (``DEFAULT_MAX_BODY_BYTES``), so that any body they accept
+can be checked, while a file that is not a payload (a log, a disk image) is refused unread
+rather than loaded whole into memory."""
+
+
 def add_validate_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "validate",
@@ -124,6 +137,15 @@ def add_validate_command(sub: argparse._SubParsersAction[argparse.ArgumentParser
         metavar="N",
         help=f"list at most N problems per payload (default: {DEFAULT_MAX_ERRORS})",
     )
+    p.add_argument(
+        "--max-bytes",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="read at most N bytes of each payload; a longer one is reported invalid unread "
+        f"(default: {DEFAULT_MAX_PAYLOAD_BYTES // 1024**2} MiB; registration files have their "
+        f"own {MAX_REGISTRATION_BYTES // 1024} KiB)",
+    )
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=run_validate)
 
@@ -134,8 +156,13 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def _read(name: str) -> bytes:
-    return sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+def _read(name: str, limit: int) -> bytes:
+    """At most ``limit + 1`` bytes of ``name`` (``-``: standard input): one more than the
+    limit tells a payload that is too long without reading all of it."""
+    if name == "-":
+        return sys.stdin.buffer.read(limit + 1)
+    with Path(name).open("rb") as file:
+        return file.read(limit + 1)
 
 
 def _examine_stdin(args: argparse.Namespace) -> tuple[LoadedRegistration | None, list[Problem]]:
@@ -193,6 +220,13 @@ def run_validate(args: argparse.Namespace) -> int:
     if args.status is not None and not args.response:
         print("validate: --status goes with --response only", file=sys.stderr)
         return USAGE
+    if args.max_bytes is not None and args.registration:
+        print(
+            "validate: --max-bytes applies to payloads; registration files have their own "
+            f"limit of {MAX_REGISTRATION_BYTES:,} bytes",
+            file=sys.stderr,
+        )
+        return USAGE
     if args.registration:
         try:
             reports = _registration_reports(args)
@@ -200,28 +234,36 @@ def run_validate(args: argparse.Namespace) -> int:
             print(f"validate: {exc}", file=sys.stderr)
             return USAGE
     else:
+        try:
+            validator = validator_for(
+                request=args.request,
+                response=args.response,
+                status=args.status,
+                schema=args.schema,
+                event=args.event,
+                version=release,
+                content=args.content,
+            )
+        except (ValueError, KeyError) as exc:
+            print(f"validate: {exc}", file=sys.stderr)
+            return USAGE
+        limit = args.max_bytes or DEFAULT_MAX_PAYLOAD_BYTES
         reports = []
         for name in args.files:
             try:
-                data = _read(name)
+                data = _read(name, limit)
             except OSError as exc:
                 print(f"validate: {name}: {exc.strerror}", file=sys.stderr)
                 return USAGE
-            try:
-                result: ValidationResult = validate(
-                    data,
-                    request=args.request,
-                    response=args.response,
-                    status=args.status,
-                    schema=args.schema,
-                    event=args.event,
-                    version=release,
-                    content=args.content,
-                    max_errors=args.max_errors,
-                )
-            except (ValueError, KeyError) as exc:
-                print(f"validate: {exc}", file=sys.stderr)
-                return USAGE
+            result: ValidationResult
+            if len(data) > limit:
+                too_long = ValidationIssue(
+                    "$", f"longer than {limit:,} bytes, left unread (--max-bytes N reads more)",
+                    "maxBytes",
+                )  # fmt: skip
+                result = ValidationResult(validator.target, validator.release, (too_long,))
+            else:
+                result = validator.validate(data, max_errors=args.max_errors)
             reports.append(
                 {
                     "file": name,
