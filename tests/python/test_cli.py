@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 import sys
@@ -197,6 +198,15 @@ def test_a_payload_longer_than_max_bytes_is_invalid_and_left_unread(
 
     assert main(["validate", "--registration", "--max-bytes", "100", fits]) == 2
     assert "--max-bytes applies to payloads" in capsys.readouterr().err
+
+
+def test_the_default_read_limit_covers_any_body_the_servers_accept() -> None:
+    from matrix_appservice import homeserver, server
+    from matrix_appservice.__main__ import DEFAULT_MAX_PAYLOAD_BYTES
+
+    for app in (server.create_app, homeserver.HomeserverApp):
+        default = inspect.signature(app).parameters["max_body_bytes"].default
+        assert isinstance(default, int) and DEFAULT_MAX_PAYLOAD_BYTES >= default, app
 
 
 @pytest.mark.parametrize(
