@@ -10,6 +10,7 @@ invalid UTF-8, the character offset of a lone surrogate.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from itertools import accumulate
 from types import FrameType
@@ -105,7 +106,25 @@ def parse_json(payload: bytes | bytearray | memoryview | str) -> Any:
             return _stdlib_loads(data)
         except (ValueError, RecursionError):
             pass
+        digits = _digits_at(data, pos)
+        if digits > sys.get_int_max_str_digits() > 0:
+            # Valid JSON text, but Python reads integers of at most that many digits (a bound
+            # against quadratic-time conversion); no Matrix number comes near it.
+            raise ValueError(
+                f"a number of {digits:,} digits at {_where(failure)}: more than the "
+                f"{sys.get_int_max_str_digits():,} this parser reads"
+            )
     raise ValueError(f"not valid JSON: {failure}")
+
+
+def _digits_at(data: bytes, pos: int) -> int:
+    """How many digits the integer part of the number at ``pos`` has."""
+    start = pos + 1 if data[pos : pos + 1] == b"-" else pos
+    found = _DIGITS.match(data, start)
+    return found.end() - start if found else 0
+
+
+_DIGITS = re.compile(rb"[0-9]*")
 
 
 def _where(exc: orjson.JSONDecodeError) -> str:

@@ -55,6 +55,22 @@ def test_numbers_beyond_a_double_use_the_stdlib_parser_within_the_same_limit() -
     assert "nested deeper" in deep.errors[0].message
 
 
+def test_an_integer_with_more_digits_than_python_reads_is_named_as_such() -> None:
+    import sys
+
+    limit = sys.get_int_max_str_digits()
+    fits = validate(b'{"events": [], "x": -' + b"9" * limit + b"}", request="sendTransaction")
+    assert fits.valid
+    for digits in (limit + 1, 10_000_000):
+        result = validate(
+            b'{"events": [], "x": -' + b"9" * digits + b"}", request="sendTransaction"
+        )
+        assert [(e.path, e.keyword, e.message) for e in result.errors] == [
+            ("$", "json", f"a number of {digits:,} digits at line 1 column 21 (char 20): "
+                          f"more than the {limit:,} this parser reads")
+        ]  # fmt: skip
+
+
 @pytest.mark.parametrize("levels", [255, 256, 300, 1000])
 def test_deep_invalid_payloads_report_their_problem(levels: int) -> None:
     array = validate(b'{"events":[' + _nested(levels) + b"]}", request="sendTransaction")
