@@ -209,6 +209,17 @@ def test_the_default_read_limit_covers_any_body_the_servers_accept() -> None:
         assert isinstance(default, int) and DEFAULT_MAX_PAYLOAD_BYTES >= default, app
 
 
+def test_both_readmes_state_the_default_read_limit() -> None:
+    from matrix_appservice.__main__ import DEFAULT_MAX_PAYLOAD_BYTES
+
+    stated = f"{DEFAULT_MAX_PAYLOAD_BYTES // 1024**2} MiB"
+    root = Path(__file__).resolve().parents[2]
+    for readme in (root / "README.md", root / "generated" / "python" / "README.md"):
+        text = " ".join(readme.read_text(encoding="utf-8").split())
+        sentence = next(s for s in text.split(". ") if "--max-bytes N" in s)
+        assert stated in sentence, (readme, sentence)
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -117,14 +117,16 @@ def parse_json(payload: bytes | bytearray | memoryview | str) -> Any:
     raise ValueError(f"not valid JSON: {failure}")
 
 
+_DIGITS = re.compile(rb"[0-9]*")
+"""A run of digits, possibly empty: it matches wherever it starts, in time linear in the run."""
+
+
 def _digits_at(data: bytes, pos: int) -> int:
     """How many digits the integer part of the number at ``pos`` has."""
     start = pos + 1 if data[pos : pos + 1] == b"-" else pos
-    found = _DIGITS.match(data, start)
-    return found.end() - start if found else 0
-
-
-_DIGITS = re.compile(rb"[0-9]*")
+    run = _DIGITS.match(data, start)
+    assert run is not None  # an empty run matches too
+    return run.end() - start
 
 
 def _where(exc: orjson.JSONDecodeError) -> str:
